@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: Apache-2.0
+# Uniform flags for remcov's own targets. Nothing here touches global flags:
+# consumers of the installed package see only target properties.
+include_guard(GLOBAL)
+find_package(Threads REQUIRED)
+include(GoogleTest OPTIONAL)
+
+# Warnings for remcov's own code.
+function(remcov_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Wconversion
+    -Wno-sign-conversion)
+  if(REMCOV_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+set(REMCOV_SANITIZE "" CACHE STRING
+  "Sanitizers for remcov's own targets (e.g. address,undefined or thread)")
+
+# Applies REMCOV_SANITIZE to one of remcov's targets (never to consumers).
+function(remcov_sanitize target)
+  if(REMCOV_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${REMCOV_SANITIZE}
+      -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    get_target_property(_type ${target} TYPE)
+    if(NOT _type STREQUAL "OBJECT_LIBRARY" AND NOT _type STREQUAL "STATIC_LIBRARY")
+      target_link_options(${target} PRIVATE -fsanitize=${REMCOV_SANITIZE})
+    endif()
+  endif()
+endfunction()
+
+# remcov_cc_library(NAME name SRCS ... DEPS ... [OBJECT] [RUNTIME])
+# RUNTIME marks hot runtime code: no coverage instrumentation of itself, no
+# exceptions or RTTI, initial-exec TLS, no static constructors.
+function(remcov_cc_library)
+  cmake_parse_arguments(A "OBJECT;RUNTIME;STATIC" "NAME" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  set(kind STATIC)
+  if(A_OBJECT)
+    set(kind OBJECT)
+  endif()
+  add_library(${A_NAME} ${kind} ${A_SRCS})
+  add_library(remcov::${A_NAME} ALIAS ${A_NAME})
+  target_compile_features(${A_NAME} PUBLIC cxx_std_20)
+  target_include_directories(${A_NAME}
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+           $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
+           $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  set_target_properties(${A_NAME} PROPERTIES POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  target_compile_options(${A_NAME} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
+  remcov_warnings(${A_NAME})
+  remcov_sanitize(${A_NAME})
+  if(A_RUNTIME)
+    target_compile_options(${A_NAME} PRIVATE -ftls-model=initial-exec
+      -fno-stack-protector -Wframe-larger-than=4096)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      target_compile_options(${A_NAME} PRIVATE -Wglobal-constructors)
+    endif()
+  endif()
+  if(A_DEPS)
+    target_link_libraries(${A_NAME} PRIVATE ${A_DEPS})
+  endif()
+  if(A_PUBLIC_DEPS)
+    target_link_libraries(${A_NAME} PUBLIC ${A_PUBLIC_DEPS})
+  endif()
+endfunction()
+
+# remcov_cc_test(NAME name SRCS ... DEPS ... LABELS ...)
+function(remcov_cc_test)
+  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${A_NAME} ${A_SRCS})
+  target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main
+    Threads::Threads)
+  remcov_warnings(${A_NAME})
+  remcov_sanitize(${A_NAME})
+  gtest_discover_tests(${A_NAME} PROPERTIES LABELS "${A_LABELS}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+// remcov's C++ client API: RAII collectors over a KCOV device, with typed views
+// of the PC and comparison areas. The same Collector works over the in-process
+// runtime (RuntimeBackend) and over the kernel's /sys/kernel/debug/kcov
+// (a kernel backend); both speak the kernel's ABI through a Backend.
+//
+// Thread safety: a Collector is not synchronized; use one per thread, or guard
+// it. Reading (Count, Pcs, Cmps, Drain*) from a thread other than the writers
+// is safe: the count is loaded with acquire, which pairs with the writers'
+// release (local appends and remote moves), so a reader sees a consistent
+// prefix. Enable/Disable must be called on the thread to trace (the kernel's
+// rule: one thread per device, one device per thread).
+#ifndef REMCOV_COLLECTOR_H_
+#define REMCOV_COLLECTOR_H_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "remcov/export.h"
+#include "remcov/kcov_abi.h"
+#include "remcov/status.h"
+
+namespace remcov {
+
+// The four calls KCOV needs. Implementations return -1 (MAP_FAILED) and set
+// errno, exactly like the system calls.
+class REMCOV_EXPORT Backend {
+ public:
+  virtual ~Backend();
+  virtual int Open() = 0;
+  virtual int Ioctl(int fd, unsigned long cmd, unsigned long arg) = 0;
+  virtual void* Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) = 0;
+  virtual int Munmap(void* addr, size_t len) = 0;
+  virtual int Close(int fd) = 0;
+  // The device's word size in bytes (8 for the runtime; the kernel's).
+  virtual unsigned WordBytes() const = 0;
+  // KCOV_INIT_TRACE encoded for that word size.
+  unsigned long InitTraceCmd() const {
+    return WordBytes() == 4 ? REMCOV_KCOV_INIT_TRACE32 : REMCOV_KCOV_INIT_TRACE64;
+  }
+  virtual std::string Name() const = 0;
+  // Explains an errno from `call` for a person (e.g. what to do about EACCES).
+  virtual std::string Explain(const char* call, int err) const;
+};
+
+// The in-process runtime (remcov_open/ioctl/mmap/close). Never null.
+REMCOV_EXPORT Backend& RuntimeBackend();
+
+enum class TraceMode { kPc = REMCOV_KCOV_TRACE_PC, kCmp = REMCOV_KCOV_TRACE_CMP };
+
+// One comparison record, the kernel's four 64-bit words.
+struct CmpRecord {
+  uint64_t type;
+  uint64_t arg1;
+  uint64_t arg2;
+  uint64_t ip;
+  bool is_const() const { return type & REMCOV_KCOV_CMP_CONST; }
+  // Operand size in bytes: 1, 2, 4 or 8.
+  unsigned size() const { return 1u << ((type & REMCOV_KCOV_CMP_MASK) >> 1); }
+  bool valid() const { return type <= 7; }
+  friend bool operator==(const CmpRecord&, const CmpRecord&) = default;
+};
+
+struct RemoteOptions {
+  TraceMode mode = TraceMode::kPc;
+  std::vector<uint64_t> handles;  // USB-subsystem handles (at most 256)
+  uint64_t common_handle = 0;     // 0 = none, else a COMMON handle
+  uint32_t area_words = 0;        // private area per section; 0 = buffer size
+};
+
+class REMCOV_EXPORT Collector {
+ public:
+  // Opens a device on `backend`, sizes it to at least `words` words (rounded
+  // up to whole pages, as the kernel's mmap requires) and maps it between two
+  // PROT_NONE guard pages. REQUIRES: backend outlives the Collector.
+  static StatusOr<Collector> Open(Backend& backend, size_t words);
+
+  Collector(Collector&& other) noexcept;
+  Collector& operator=(Collector&& other) noexcept;
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+  // Disables (if this thread enabled it), unmaps and closes.
+  ~Collector();
+
+  // KCOV_ENABLE on the calling thread, then resets the count (the tail of the
+  // enable call itself may have been traced).
+  Status Enable(TraceMode mode);
+  // KCOV_REMOTE_ENABLE; the calling thread becomes the owner.
+  Status EnableRemote(const RemoteOptions& options);
+  // KCOV_DISABLE; must run on the enabling thread.
+  Status Disable();
+
+  // The raw count in word 0 (acquire load), not clamped.
+  uint64_t RawCount() const;
+  // Capacity in entries for a mode: size-1 PCs, (size-1)/4 records.
+  uint64_t Capacity(TraceMode mode) const;
+  // The published PCs / records, clamped to capacity. Views alias the mapping:
+  // valid until the next Reset/Drain or the Collector's destruction.
+  std::span<const uint64_t> Pcs() const;
+  std::span<const CmpRecord> Cmps() const;
+  // OK, or kDataLoss when the count exceeds capacity or a record's type is not
+  // a valid KCOV_CMP type (the mapping is user-writable: never trusted).
+  Status Validate(TraceMode mode) const;
+  // Owner-thread reset: relaxed store of 0 (the kernel's documented reset).
+  void Reset();
+  // Lossless concurrent reset: appends every published entry to *out and
+  // resets, without losing entries a concurrent remote move publishes.
+  uint64_t DrainPcs(std::vector<uint64_t>* out);
+  uint64_t DrainCmps(std::vector<CmpRecord>* out);
+
+  int fd() const { return fd_; }
+  size_t words() const { return words_; }
+  bool enabled() const { return enabled_; }
+  Backend& backend() const { return *backend_; }
+
+ private:
+  Collector(Backend* backend, int fd, size_t words, void* reservation,
+            size_t reservation_bytes, uint64_t* area);
+  void Release();
+
+  Backend* backend_ = nullptr;
+  int fd_ = -1;
+  size_t words_ = 0;
+  void* reservation_ = nullptr;  // guard + area + guard
+  size_t reservation_bytes_ = 0;
+  uint64_t* area_ = nullptr;
+  bool enabled_ = false;
+  TraceMode mode_ = TraceMode::kPc;
+};
+
+// Deduplicates PCs (or any nonzero 64-bit keys) with an open-addressing table.
+class REMCOV_EXPORT PcSet {
+ public:
+  // Returns true when pc was not in the set.
+  bool Insert(uint64_t pc);
+  size_t size() const { return size_; }
+  // The distinct PCs in insertion order.
+  const std::vector<uint64_t>& values() const { return order_; }
+
+ private:
+  void Grow();
+  std::vector<uint64_t> slots_;
+  std::vector<uint64_t> order_;
+  size_t size_ = 0;
+  bool has_zero_ = false;
+};
+
+}  // namespace remcov
+
+#endif  // REMCOV_COLLECTOR_H_

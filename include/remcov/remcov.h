@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * remcov's C API: the in-process KCOV runtime.
+ *
+ * A program built with -fsanitize-coverage=trace-pc,trace-cmp and linked with
+ * remcov's runtime gets exactly what Linux KCOV gives a kernel task, through the
+ * same ABI: code written against /sys/kernel/debug/kcov ports by replacing
+ * open, ioctl, mmap and close with remcov_open, remcov_ioctl, remcov_mmap and
+ * remcov_close. The numbers come from remcov/kcov_abi.h (or <linux/kcov.h>).
+ *
+ * The four calls that mirror system calls behave like them: -1 (MAP_FAILED for
+ * remcov_mmap) with errno set; the errno values and check order are the
+ * kernel's (docs/kcov.md lists every row and every deliberate difference).
+ * Other functions return 0 or a negative REMCOV_E_* code.
+ *
+ * Thread safety: every function may be called from any thread. The remote
+ * section calls (remcov_remote_start/stop, remcov_common_handle) are also
+ * async-signal-safe; the device calls are not (they take a mutex).
+ */
+#ifndef REMCOV_REMCOV_H_
+#define REMCOV_REMCOV_H_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "remcov/export.h"
+#include "remcov/kcov_abi.h"
+
+REMCOV_EXTERN_C_BEGIN
+
+/* Opens a new device (a memfd). Returns the descriptor, or -1 with errno. */
+REMCOV_C_API int remcov_open(void);
+
+/* KCOV_INIT_TRACE, KCOV_ENABLE, KCOV_DISABLE, KCOV_REMOTE_ENABLE with the
+ * kernel's semantics; pointer arguments are passed as unsigned long, as the
+ * kernel receives them. Unknown commands: ENOTTY. */
+REMCOV_C_API int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg);
+
+/* Maps the device's area. Validates as the kernel does: EINVAL before
+ * INIT_TRACE, for len != size * sizeof(unsigned long), or off != 0. */
+REMCOV_C_API void* remcov_mmap(void* addr, size_t len, int prot, int flags, int fd,
+                               off_t off);
+
+/* Closes the descriptor and drops its reference to the device. Collection by a
+ * thread that enabled it goes on until that thread disables or exits, as in the
+ * kernel. A plain close(2) leaks the device until the process exits. */
+REMCOV_C_API int remcov_close(int fd);
+
+/* Remote sections (KCOV Remote): coverage of the code between start and stop
+ * goes to the device that registered `handle`, attributed to its collector.
+ * Invalid handles are counted and ignored; unregistered ones cost a lookup.
+ * Async-signal-safe: a section may start in a signal handler (the softirq
+ * analogue), which interrupts and later restores the thread's own state. */
+REMCOV_C_API void remcov_remote_start(uint64_t handle);
+REMCOV_C_API void remcov_remote_stop(void);
+/* The calling thread's common handle (inherited at thread creation), 0 in a
+ * signal handler and in threads without one. */
+REMCOV_C_API uint64_t remcov_common_handle(void);
+
+/* Per-device counters: nothing recorded is lost silently. */
+typedef struct remcov_device_stats_t {
+  uint64_t overflow_entries;  /* entries that did not fit the shared area */
+  uint64_t garbage_counts;    /* moves refused: word 0 held a count beyond capacity */
+  uint64_t garbage_entries;   /* entries of those refused moves */
+  uint64_t sections_moved;    /* remote sections appended to this device */
+  uint64_t private_overflow_entries; /* entries that did not fit a private area */
+  uint64_t move_retries;      /* moves redone after a concurrent reset */
+  uint64_t sections_deferred; /* moves deferred from a signal handler */
+} remcov_device_stats_t;
+
+/* Process-wide counters of the remote machinery. */
+typedef struct remcov_runtime_stats_t {
+  uint64_t invalid_handles;        /* remcov_remote_start with an invalid handle */
+  uint64_t refused_sections;       /* nested, or in a tracing/owner thread */
+  uint64_t sequence_dropped_sections; /* straddled DISABLE */
+  uint64_t sequence_dropped_entries;
+  uint64_t irq_pool_exhausted;     /* signal-handler sections without an area */
+  uint64_t area_alloc_failures;    /* task sections without an area (ENOMEM) */
+  uint64_t signal_sections;        /* sections run inside signal handlers */
+  uint64_t inherited_handles;      /* threads that inherited a common handle */
+} remcov_runtime_stats_t;
+
+/* Error codes of the non-syscall functions (values are stable). */
+#define REMCOV_OK 0
+#define REMCOV_E_INVALID (-1)   /* bad argument */
+#define REMCOV_E_NOTFOUND (-2)  /* not a remcov device */
+#define REMCOV_E_BUSY (-3)      /* too late to change (e.g. pool allocated) */
+#define REMCOV_E_NOMEM (-4)
+
+/* Fills *out for the device behind fd. REQUIRES: out != NULL. */
+REMCOV_C_API int remcov_device_stats(int fd, remcov_device_stats_t* out);
+/* Fills *out. REQUIRES: out != NULL. */
+REMCOV_C_API int remcov_runtime_stats(remcov_runtime_stats_t* out);
+
+/* Sizes the preallocated pool of signal-handler section areas (the kernel's
+ * softirq pool: `areas` areas of `words` words each). Effective only before the
+ * first KCOV_REMOTE_ENABLE allocates the pool; REMCOV_E_BUSY afterwards. The
+ * environment variables REMCOV_IRQ_POOL_AREAS and REMCOV_IRQ_AREA_WORDS set the
+ * same values. Defaults: 4 areas of 0x10000 words. */
+REMCOV_C_API int remcov_config_irq_pool(uint32_t areas, uint32_t words);
+
+/* A static string describing a REMCOV_E_* code. */
+REMCOV_C_API const char* remcov_strerror(int code);
+
+REMCOV_EXTERN_C_END
+
+#endif /* REMCOV_REMCOV_H_ */

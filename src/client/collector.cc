@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+// Collector: open, size, map (with guard pages), enable, read and drain a KCOV
+// area through a Backend. Reads follow the shared-area protocol of
+// runtime/publish.h (acquire load of the count; lossless CAS drain).
+#include "remcov/collector.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <utility>
+
+#include "runtime/publish.h"
+
+namespace remcov {
+namespace {
+
+using Area = internal::SharedArea<internal::StdPublishPolicy>;
+
+size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+Status CallError(const Backend& b, const char* call, int err) {
+  Status s = Status::FromErrno(err, b.Explain(call, err));
+  return s;
+}
+
+}  // namespace
+
+Collector::Collector(Backend* backend, int fd, size_t words, void* reservation,
+                     size_t reservation_bytes, uint64_t* area)
+    : backend_(backend),
+      fd_(fd),
+      words_(words),
+      reservation_(reservation),
+      reservation_bytes_(reservation_bytes),
+      area_(area) {}
+
+StatusOr<Collector> Collector::Open(Backend& backend, size_t words) {
+  if (backend.WordBytes() != 8) {
+    return Status(StatusCode::kUnimplemented,
+                  "only 64-bit kernel words are supported by Collector views");
+  }
+  if (words < 2) words = 2;
+  const size_t page = PageSize();
+  // The kernel's mmap wants exactly size words in whole pages.
+  size_t bytes = (words * 8 + page - 1) / page * page;
+  words = bytes / 8;
+  int fd = backend.Open();
+  if (fd < 0) return CallError(backend, "open", errno);
+  if (backend.Ioctl(fd, backend.InitTraceCmd(), words) != 0) {
+    int err = errno;
+    backend.Close(fd);
+    return CallError(backend, "KCOV_INIT_TRACE", err);
+  }
+  // Guard pages around the mapping (syzkaller #4532): a stray access next to
+  // the area faults instead of corrupting a neighbour.
+  size_t res_bytes = bytes + 2 * page;
+  void* res = mmap(nullptr, res_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (res == MAP_FAILED) {
+    int err = errno;
+    backend.Close(fd);
+    return Status::FromErrno(err, "reserving the coverage mapping");
+  }
+  void* want = static_cast<char*>(res) + page;
+  void* p = backend.Mmap(want, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                         fd, 0);
+  if (p == MAP_FAILED) {
+    int err = errno;
+    munmap(res, res_bytes);
+    backend.Close(fd);
+    return CallError(backend, "mmap", err);
+  }
+  return Collector(&backend, fd, words, res, res_bytes, static_cast<uint64_t*>(p));
+}
+
+Collector::Collector(Collector&& other) noexcept { *this = std::move(other); }
+
+Collector& Collector::operator=(Collector&& other) noexcept {
+  if (this != &other) {
+    Release();
+    backend_ = std::exchange(other.backend_, nullptr);
+    fd_ = std::exchange(other.fd_, -1);
+    words_ = std::exchange(other.words_, 0);
+    reservation_ = std::exchange(other.reservation_, nullptr);
+    reservation_bytes_ = std::exchange(other.reservation_bytes_, 0);
+    area_ = std::exchange(other.area_, nullptr);
+    enabled_ = std::exchange(other.enabled_, false);
+    mode_ = other.mode_;
+  }
+  return *this;
+}
+
+Collector::~Collector() { Release(); }
+
+void Collector::Release() {
+  if (backend_ == nullptr) return;
+  if (enabled_) (void)Disable();  // EINVAL off the enabling thread: then the
+                                  // device lives until that thread exits.
+  if (reservation_ != nullptr) munmap(reservation_, reservation_bytes_);
+  if (fd_ >= 0) backend_->Close(fd_);
+  backend_ = nullptr;
+  fd_ = -1;
+  area_ = nullptr;
+  reservation_ = nullptr;
+}
+
+Status Collector::Enable(TraceMode mode) {
+  if (backend_->Ioctl(fd_, REMCOV_KCOV_ENABLE, static_cast<unsigned long>(mode)) != 0)
+    return CallError(*backend_, "KCOV_ENABLE", errno);
+  enabled_ = true;
+  mode_ = mode;
+  Reset();  // the tail of the enable call may have been traced
+  return Status::Ok();
+}
+
+Status Collector::EnableRemote(const RemoteOptions& o) {
+  if (o.handles.size() > REMCOV_KCOV_REMOTE_MAX_HANDLES) {
+    return Status(StatusCode::kInvalidArgument,
+                  "at most 256 remote handles (KCOV_REMOTE_MAX_HANDLES)", EINVAL);
+  }
+  std::vector<uint64_t> buf(3 + o.handles.size());
+  auto* arg = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
+  arg->trace_mode = static_cast<uint32_t>(o.mode);
+  arg->area_size = o.area_words != 0 ? o.area_words : static_cast<uint32_t>(words_);
+  arg->num_handles = static_cast<uint32_t>(o.handles.size());
+  arg->common_handle = o.common_handle;
+  for (size_t i = 0; i < o.handles.size(); i++) buf[3 + i] = o.handles[i];
+  if (backend_->Ioctl(fd_, REMCOV_KCOV_REMOTE_ENABLE,
+                      reinterpret_cast<unsigned long>(buf.data())) != 0)
+    return CallError(*backend_, "KCOV_REMOTE_ENABLE", errno);
+  enabled_ = true;
+  mode_ = o.mode;
+  return Status::Ok();
+}
+
+Status Collector::Disable() {
+  if (backend_->Ioctl(fd_, REMCOV_KCOV_DISABLE, 0) != 0)
+    return CallError(*backend_, "KCOV_DISABLE", errno);
+  enabled_ = false;
+  return Status::Ok();
+}
+
+uint64_t Collector::RawCount() const {
+  // Pairs with the release publication of local appends and remote moves.
+  return std::atomic_ref<uint64_t>(area_[0]).load(std::memory_order_acquire);
+}
+
+uint64_t Collector::Capacity(TraceMode mode) const {
+  return mode == TraceMode::kCmp ? (words_ - 1) / 4 : words_ - 1;
+}
+
+std::span<const uint64_t> Collector::Pcs() const {
+  uint64_t n = RawCount();
+  uint64_t cap = Capacity(TraceMode::kPc);
+  if (n > cap) n = cap;  // never trusted: the mapping is user-writable
+  return {area_ + 1, static_cast<size_t>(n)};
+}
+
+std::span<const CmpRecord> Collector::Cmps() const {
+  uint64_t n = RawCount();
+  uint64_t cap = Capacity(TraceMode::kCmp);
+  if (n > cap) n = cap;
+  return {reinterpret_cast<const CmpRecord*>(area_ + 1), static_cast<size_t>(n)};
+}
+
+Status Collector::Validate(TraceMode mode) const {
+  uint64_t n = RawCount();
+  if (n > Capacity(mode)) {
+    return Status(StatusCode::kDataLoss,
+                  "count " + std::to_string(n) + " exceeds the capacity " +
+                      std::to_string(Capacity(mode)) + ": corrupted area");
+  }
+  if (mode == TraceMode::kCmp) {
+    auto recs = Cmps();
+    for (size_t i = 0; i < recs.size(); i++) {
+      if (!recs[i].valid()) {
+        return Status(StatusCode::kDataLoss,
+                      "comparison record " + std::to_string(i) + " has type " +
+                          std::to_string(recs[i].type) + " (> 7): corrupted area");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void Collector::Reset() {
+  std::atomic_ref<uint64_t>(area_[0]).store(0, std::memory_order_relaxed);
+}
+
+uint64_t Collector::DrainPcs(std::vector<uint64_t>* out) {
+  return Area::Drain(area_[0], area_, Capacity(TraceMode::kPc),
+                     [out](uint64_t* slots, uint64_t first, uint64_t end) {
+                       out->insert(out->end(), slots + 1 + first, slots + 1 + end);
+                     });
+}
+
+uint64_t Collector::DrainCmps(std::vector<CmpRecord>* out) {
+  return Area::Drain(area_[0], area_, Capacity(TraceMode::kCmp),
+                     [out](uint64_t* slots, uint64_t first, uint64_t end) {
+                       auto* recs = reinterpret_cast<const CmpRecord*>(slots + 1);
+                       out->insert(out->end(), recs + first, recs + end);
+                     });
+}
+
+// ---- PcSet ----
+namespace {
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return x;
+}
+}  // namespace
+
+bool PcSet::Insert(uint64_t pc) {
+  if (pc == 0) {
+    if (has_zero_) return false;
+    has_zero_ = true;
+    order_.push_back(0);
+    size_++;
+    return true;
+  }
+  if ((size_ + 1) * 2 > slots_.size()) Grow();
+  size_t mask = slots_.size() - 1;
+  for (size_t i = Mix(pc) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == pc) return false;
+    if (slots_[i] == 0) {
+      slots_[i] = pc;
+      order_.push_back(pc);
+      size_++;
+      return true;
+    }
+  }
+}
+
+void PcSet::Grow() {
+  std::vector<uint64_t> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  size_t mask = slots_.size() - 1;
+  for (uint64_t pc : old) {
+    if (pc == 0) continue;
+    size_t i = Mix(pc) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = pc;
+  }
+}
+
+}  // namespace remcov

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// The instrumentation callbacks that code built with
+// -fsanitize-coverage=trace-pc,trace-cmp calls on every basic block and every
+// comparison: the user-space counterparts of the kernel's
+// __sanitizer_cov_trace_* in kernel/kcov.c.
+//
+// Hot-path rules (docs/design.md): no allocation, no locks, no libc, never
+// instrumented themselves, async-signal-safe, errno untouched. A thread with no
+// enabled device pays one thread-local load and a compare. Entries are stored
+// before the count that covers them, and the count is published with release
+// (SharedArea::AppendOne): a reader on another thread that loads the count with
+// acquire sees a consistent prefix. The kernel stores the count first to
+// protect against interrupts that bypass its mode check; here signal handlers
+// never write the interrupted area (kModeInIrq, remote sections use their own
+// area), so the order can be the one readers need.
+//
+// Signal safety: yes. Thread safety: each callback touches only the calling
+// thread's state and the area it owns.
+#include <stdint.h>
+
+#include "remcov/kcov_abi.h"
+#include "runtime/publish.h"
+#include "runtime/thread_state.h"
+
+#if defined(__clang__)
+#define REMCOV_INTERNAL_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define REMCOV_INTERNAL_NO_COVERAGE __attribute__((no_sanitize_coverage))
+#endif
+#define REMCOV_INTERNAL_CALLBACK                                   \
+  extern "C" __attribute__((visibility("default"), used))          \
+  REMCOV_INTERNAL_NO_COVERAGE
+#define REMCOV_INTERNAL_ALWAYS_INLINE inline __attribute__((always_inline))
+#define REMCOV_INTERNAL_RET_IP \
+  reinterpret_cast<uint64_t>(__builtin_return_address(0))
+
+namespace remcov::internal {
+namespace {
+
+using Area = SharedArea<StdPublishPolicy>;
+
+// Cold path: entries that did not fit are counted, never dropped silently.
+__attribute__((noinline, cold)) REMCOV_INTERNAL_NO_COVERAGE void CountOverflow(
+    ThreadState& t, uint64_t n) {
+  std::atomic<uint64_t>* counter = t.overflow;
+  if (counter != nullptr) counter->fetch_add(n, std::memory_order_relaxed);
+}
+
+REMCOV_INTERNAL_ALWAYS_INLINE void WriteCmp(uint64_t type, uint64_t arg1,
+                                            uint64_t arg2, uint64_t ip) {
+  ThreadState& t = tls_state;
+  if (t.mode.load(std::memory_order_relaxed) != kModeTraceCmp) return;
+  const uint64_t rec[4] = {type, arg1, arg2, ip};
+  uint64_t* area = t.area;
+  if (!Area::AppendOne(area[0], area, t.capacity, rec, 4)) CountOverflow(t, 1);
+}
+
+}  // namespace
+}  // namespace remcov::internal
+
+using remcov::internal::tls_state;
+using remcov::internal::WriteCmp;
+
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc(void) {
+  remcov::internal::ThreadState& t = tls_state;
+  if (t.mode.load(std::memory_order_relaxed) != remcov::internal::kModeTracePc)
+    return;
+  const uint64_t pc = REMCOV_INTERNAL_RET_IP;
+  uint64_t* area = t.area;
+  if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
+    remcov::internal::CountOverflow(t, 1);
+}
+
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp1(uint8_t arg1, uint8_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(0), arg1, arg2, REMCOV_INTERNAL_RET_IP);
+}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp2(uint16_t arg1,
+                                                         uint16_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(1), arg1, arg2, REMCOV_INTERNAL_RET_IP);
+}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp4(uint32_t arg1,
+                                                         uint32_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(2), arg1, arg2, REMCOV_INTERNAL_RET_IP);
+}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp8(uint64_t arg1,
+                                                         uint64_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(3), arg1, arg2, REMCOV_INTERNAL_RET_IP);
+}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_const_cmp1(uint8_t arg1,
+                                                               uint8_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(0) | REMCOV_KCOV_CMP_CONST, arg1, arg2,
+           REMCOV_INTERNAL_RET_IP);
+}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_const_cmp2(uint16_t arg1,
+                                                               uint16_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(1) | REMCOV_KCOV_CMP_CONST, arg1, arg2,
+           REMCOV_INTERNAL_RET_IP);
+}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_const_cmp4(uint32_t arg1,
+                                                               uint32_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(2) | REMCOV_KCOV_CMP_CONST, arg1, arg2,
+           REMCOV_INTERNAL_RET_IP);
+}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_const_cmp8(uint64_t arg1,
+                                                               uint64_t arg2) {
+  WriteCmp(REMCOV_KCOV_CMP_SIZE(3) | REMCOV_KCOV_CMP_CONST, arg1, arg2,
+           REMCOV_INTERNAL_RET_IP);
+}
+
+// cases[0] is the number of cases, cases[1] the operand width in bits, then the
+// case constants. One record per case, constant first (arg1 = case, arg2 =
+// val), as kernel/kcov.c does. Mode and capacity are checked once per switch,
+// and the count is published once, after all records.
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
+                                                           uint64_t* cases) {
+  remcov::internal::ThreadState& t = tls_state;
+  if (t.mode.load(std::memory_order_relaxed) != remcov::internal::kModeTraceCmp)
+    return;
+  uint64_t type;
+  switch (cases[1]) {
+    case 8: type = REMCOV_KCOV_CMP_SIZE(0); break;
+    case 16: type = REMCOV_KCOV_CMP_SIZE(1); break;
+    case 32: type = REMCOV_KCOV_CMP_SIZE(2); break;
+    case 64: type = REMCOV_KCOV_CMP_SIZE(3); break;
+    default: return;  // the kernel ignores other widths
+  }
+  type |= REMCOV_KCOV_CMP_CONST;
+  const uint64_t n = cases[0];
+  const uint64_t ip = REMCOV_INTERNAL_RET_IP;
+  const uint64_t* consts = cases + 2;
+  uint64_t* area = t.area;
+  uint64_t stored = remcov::internal::Area::AppendLocal(
+      area[0], area, t.capacity, 4, n, [&](uint64_t* slots, uint64_t w, uint64_t i) {
+        slots[w] = type;
+        slots[w + 1] = consts[i];
+        slots[w + 2] = val;
+        slots[w + 3] = ip;
+      });
+  if (stored < n) remcov::internal::CountOverflow(t, n - stored);
+}
+
+// g++ also instruments floating-point comparisons. The kernel has no encoding
+// for them (it never compares floats), so they record nothing; defined so that
+// g++-instrumented code links.
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmpf(float, float) {}
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmpd(double, double) {}

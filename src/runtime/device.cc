@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: Apache-2.0
+// The device side of the runtime: remcov_open/ioctl/mmap/close with the kernel's
+// state machine, check order and errno values (kernel/kcov.c: kcov_open,
+// kcov_ioctl, kcov_ioctl_locked, kcov_mmap, kcov_close, kcov_task_exit).
+// Deliberate differences from the kernel are listed in docs/kcov.md.
+//
+// Not a hot path: may allocate and lock. Not async-signal-safe.
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <unordered_map>
+
+#include "base/raw_check.h"
+#include "remcov/remcov.h"
+#include "runtime/device.h"
+#include "runtime/thread_state.h"
+
+namespace remcov::internal {
+
+constinit thread_local ThreadState tls_state;
+constinit RuntimeCounters g_counters;
+
+namespace {
+
+constinit Device g_devices[kMaxDevices];
+constinit std::mutex g_table_mu;  // guards slot allocation and the fd index
+constinit pthread_key_t g_exit_key;
+constinit pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+std::unordered_map<int, uint32_t>& FdIndex() {  // guarded by g_table_mu
+  static auto* index = new std::unordered_map<int, uint32_t>();
+  return *index;
+}
+
+size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+size_t RoundUpToPage(size_t n) {
+  size_t p = PageSize();
+  return (n + p - 1) / p * p;
+}
+
+bool ComparisonsDisabled() {
+  // Emulates a kernel without CONFIG_KCOV_ENABLE_COMPARISONS (ENOTSUPP), so
+  // clients can test that path in-process.
+  const char* v = getenv("REMCOV_NO_COMPARISONS");
+  return v != nullptr && v[0] == '1';
+}
+
+void ThreadExit(void* arg);
+void AtForkPrepare() { g_table_mu.lock(); }
+void AtForkParent() { g_table_mu.unlock(); }
+void AtForkChild();
+
+void InitOnce() {
+  LinkInterposers();
+  REMCOV_RAW_CHECK(pthread_key_create(&g_exit_key, ThreadExit) == 0);
+  REMCOV_RAW_CHECK(pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild) == 0);
+}
+
+void FreeDeviceLocked(Device* d) {
+  if (d->area != nullptr) munmap(d->area, d->map_bytes);
+  d->area = nullptr;
+  d->map_bytes = 0;
+  d->size = 0;
+  d->mode = kDevDisabled;
+  d->remote = false;
+  d->owner = nullptr;
+  d->ino = 0;
+  d->fd = -1;
+  d->overflow_entries.store(0, std::memory_order_relaxed);
+  d->garbage_counts.store(0, std::memory_order_relaxed);
+  d->garbage_entries.store(0, std::memory_order_relaxed);
+  d->sections_moved.store(0, std::memory_order_relaxed);
+  d->private_overflow_entries.store(0, std::memory_order_relaxed);
+  d->move_retries.store(0, std::memory_order_relaxed);
+  d->sections_deferred.store(0, std::memory_order_relaxed);
+  d->in_use = false;
+}
+
+// Drops one reference; frees the slot at zero. REQUIRES: d->mu held. The slot
+// stays in the table: sections still in flight find a newer sequence there.
+void PutLocked(Device* d) {
+  REMCOV_RAW_CHECK(d->refs > 0);
+  if (--d->refs == 0) FreeDeviceLocked(d);
+}
+
+// kernel: kcov_disable = kcov_task_reset(t) + kcov_remote_reset + kcov_reset.
+void DisableLocked(Device* d, ThreadState& t) {
+  StopTracing(t);
+  t.device = nullptr;
+  t.common_handle = 0;  // kcov_task_reset clears kcov_handle
+  if (d->remote) {
+    UnregisterRemote(d);
+    SetAccepting(d, false);  // sequence++: in-flight sections are dropped
+  } else {
+    d->sequence.fetch_add(1, std::memory_order_acq_rel);
+  }
+  d->owner = nullptr;
+  d->mode = kDevInit;
+  d->remote = false;
+  d->remote_size = 0;
+}
+
+void ThreadExit(void*) {
+  ThreadState& t = tls_state;
+  ReleaseThreadAreas(t);
+  Device* d = t.device;
+  if (d == nullptr) return;
+  std::lock_guard<std::mutex> lock(d->mu);
+  if (d->owner == &t) {
+    DisableLocked(d, t);
+    PutLocked(d);
+  }
+}
+
+void AtForkChild() {
+  // The kernel gives a child clean kcov state, keeping only kcov_handle.
+  new (&g_table_mu) std::mutex();
+  ThreadState& t = tls_state;
+  t.mode.store(kModeDisabled, std::memory_order_relaxed);
+  t.area = nullptr;
+  t.capacity = 0;
+  t.overflow = nullptr;
+  t.remote = nullptr;
+  t.device = nullptr;
+  t.irq_depth = 0;
+  t.softirq_active = 0;
+  t.saved = TraceContext{};
+  // Devices stay as the parent left them (a child can neither disable nor
+  // re-enable a device another thread enabled, as in the kernel); their
+  // handles are process-local here: see docs/kcov.md, "fork".
+  for (uint32_t i = 0; i < kMaxDevices; i++) {
+    Device* d = &g_devices[i];
+    new (&d->mu) std::mutex();
+    if (d->in_use && d->remote) SetAccepting(d, false);
+  }
+  ResetRemoteAfterFork();
+}
+
+// Finds the device behind fd and locks it. On failure sets errno: EBADF for a
+// descriptor that is not open, `not_ours` for an open non-device descriptor.
+Device* LookupLocked(int fd, int not_ours, std::unique_lock<std::mutex>* lock) {
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    errno = EBADF;
+    return nullptr;
+  }
+  Device* d = nullptr;
+  {
+    std::lock_guard<std::mutex> table(g_table_mu);
+    auto it = FdIndex().find(fd);
+    if (it != FdIndex().end()) d = &g_devices[it->second];
+  }
+  if (d != nullptr) {
+    *lock = std::unique_lock<std::mutex>(d->mu);
+    if (d->in_use && d->fd == fd && d->ino == st.st_ino) return d;
+    lock->unlock();
+  }
+  errno = not_ours;
+  return nullptr;
+}
+
+// Copies n bytes from a caller-supplied address without trusting it: EFAULT
+// instead of a crash (the kernel's copy_from_user).
+int CopyFromUser(void* dst, unsigned long src, size_t n) {
+  if (n == 0) return 0;
+  struct iovec local = {dst, n};
+  struct iovec remote = {reinterpret_cast<void*>(src), n};
+  ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  if (r == static_cast<ssize_t>(n)) return 0;
+  if (r >= 0 || errno == EFAULT) return EFAULT;
+  // process_vm_readv unavailable (seccomp, old kernel): probe with a pipe,
+  // where write(2) reports EFAULT for an unmapped source.
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return ENOMEM;
+  int err = 0;
+  for (size_t off = 0; off < n && err == 0;) {
+    size_t chunk = n - off < 4096 ? n - off : 4096;
+    ssize_t w = write(p[1], reinterpret_cast<const char*>(src) + off, chunk);
+    if (w <= 0) {
+      err = EFAULT;
+      break;
+    }
+    ssize_t rd = read(p[0], static_cast<char*>(dst) + off, static_cast<size_t>(w));
+    if (rd != w) err = EFAULT;
+    off += static_cast<size_t>(w);
+  }
+  close(p[0]);
+  close(p[1]);
+  return err;
+}
+
+int InitTraceLocked(Device* d, unsigned long size) {
+  if (size < 2 || size > INT_MAX / sizeof(unsigned long)) return EINVAL;
+  // The kernel allocates before checking the mode (ENOMEM before EBUSY); a
+  // memfd cannot be resized while mapped, so the mode is checked first here.
+  if (d->mode != kDevDisabled) return EBUSY;
+  size_t bytes = size * sizeof(unsigned long);
+  size_t map_bytes = RoundUpToPage(bytes);
+  if (ftruncate(d->fd, static_cast<off_t>(map_bytes)) != 0) return ENOMEM;
+  void* p = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+  if (p == MAP_FAILED) {
+    (void)ftruncate(d->fd, 0);
+    return ENOMEM;
+  }
+  d->area = static_cast<uint64_t*>(p);
+  d->map_bytes = map_bytes;
+  d->size = size;
+  d->mode = kDevInit;
+  return 0;
+}
+
+// kernel: kcov_get_mode.
+int TraceModeFromArg(unsigned long arg, uint32_t* mode) {
+  if (arg == REMCOV_KCOV_TRACE_PC) {
+    *mode = kModeTracePc;
+    return 0;
+  }
+  if (arg == REMCOV_KCOV_TRACE_CMP) {
+    if (ComparisonsDisabled()) return REMCOV_ENOTSUPP;
+    *mode = kModeTraceCmp;
+    return 0;
+  }
+  return EINVAL;
+}
+
+void FaultInArea(Device* d) {
+#ifdef MADV_POPULATE_WRITE
+  (void)madvise(d->area, d->map_bytes, MADV_POPULATE_WRITE);
+#endif
+}
+
+int EnableLocked(Device* d, unsigned long arg) {
+  ThreadState& t = tls_state;
+  if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
+  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr) return EBUSY;
+  uint32_t mode;
+  if (int err = TraceModeFromArg(arg, &mode)) return err;
+  EnsureThreadExitHook(t);
+  FaultInArea(d);
+  d->mode = mode;
+  StartTracing(t, mode, d->area, CapacityFor(mode, d->size), &d->overflow_entries);
+  t.device = d;
+  d->owner = &t;
+  d->refs++;
+  return 0;
+}
+
+int DisableIoctlLocked(Device* d, unsigned long arg) {
+  ThreadState& t = tls_state;
+  if (arg != 0 || t.device != d) return EINVAL;
+  if (d->owner != &t) return EINVAL;
+  DisableLocked(d, t);
+  PutLocked(d);
+  return 0;
+}
+
+int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
+  ThreadState& t = tls_state;
+  if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
+  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr) return EBUSY;
+  uint32_t mode;
+  if (int err = TraceModeFromArg(ra->trace_mode, &mode)) return err;
+  // area_size > LONG_MAX / sizeof(long) cannot happen for a u32 on 64-bit.
+  if (int err = EnsureIrqPool()) return err;
+  EnsureThreadExitHook(t);
+  FaultInArea(d);
+  d->mode = mode;
+  t.device = d;
+  t.mode.store(kModeRemote, std::memory_order_relaxed);
+  d->owner = &t;
+  d->remote = true;
+  d->remote_size = ra->area_size;
+  d->section_words.store(ra->area_size, std::memory_order_relaxed);
+  SetAccepting(d, true);
+  int err = RegisterRemote(d, ra->handles, ra->num_handles, ra->common_handle);
+  if (err != 0) {
+    DisableLocked(d, t);  // the kernel's rollback: kcov_disable
+    return err;
+  }
+  if (ra->common_handle != 0) t.common_handle = ra->common_handle;
+  d->refs++;
+  return 0;
+}
+
+int RemoteEnable(int fd, unsigned long arg) {
+  // Unlocked prologue, as kcov_ioctl: read num_handles, bound it, copy all.
+  uint32_t num_handles;
+  if (CopyFromUser(&num_handles, arg + offsetof(remcov_kcov_remote_arg, num_handles),
+                   sizeof num_handles) != 0)
+    return EFAULT;
+  if (num_handles > REMCOV_KCOV_REMOTE_MAX_HANDLES) return EINVAL;
+  size_t bytes = sizeof(remcov_kcov_remote_arg) + num_handles * sizeof(uint64_t);
+  alignas(8) unsigned char buf[sizeof(remcov_kcov_remote_arg) +
+                               REMCOV_KCOV_REMOTE_MAX_HANDLES * sizeof(uint64_t)];
+  if (CopyFromUser(buf, arg, bytes) != 0) return EFAULT;
+  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+  // The kernel re-checks num_handles against its first read (TOCTOU); our
+  // copy is the only read, so the two can never differ.
+  ra->num_handles = num_handles;
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, ENOTTY, &lock);
+  if (d == nullptr) return errno;
+  return RemoteEnableLocked(d, ra);
+}
+
+}  // namespace
+
+Device* DeviceAt(uint32_t slot) { return &g_devices[slot]; }
+uint32_t DeviceSlot(const Device* d) { return static_cast<uint32_t>(d - g_devices); }
+
+void MoveLock::Lock(const ThreadState* self) {
+  for (unsigned spins = 0;; spins++) {
+    if (TryLock(self)) return;
+    if (spins < 64) {
+      __builtin_ia32_pause();
+    } else {
+      sched_yield();
+    }
+  }
+}
+
+void EnsureThreadExitHook(ThreadState& t) {
+  pthread_once(&g_once, InitOnce);
+  if (!t.exit_hook) {
+    // Any non-null value makes the destructor run at thread exit.
+    pthread_setspecific(g_exit_key, &t);
+    t.exit_hook = true;
+  }
+}
+
+}  // namespace remcov::internal
+
+using namespace remcov::internal;  // NOLINT: the C shim below
+
+extern "C" {
+
+REMCOV_EXPORT int remcov_open(void) {
+  pthread_once(&g_once, InitOnce);
+  int fd = static_cast<int>(syscall(SYS_memfd_create, "remcov-kcov", MFD_CLOEXEC));
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  std::lock_guard<std::mutex> table(g_table_mu);
+  for (uint32_t i = 0; i < kMaxDevices; i++) {
+    Device* d = &g_devices[i];
+    std::lock_guard<std::mutex> lock(d->mu);
+    if (d->in_use) continue;
+    d->in_use = true;
+    d->fd = fd;
+    d->ino = st.st_ino;
+    d->mode = kDevDisabled;
+    d->refs = 1;
+    d->sequence.fetch_add(1, std::memory_order_acq_rel);
+    FdIndex()[fd] = i;
+    return fd;
+  }
+  close(fd);
+  errno = ENOMEM;  // the kernel's kzalloc failure
+  return -1;
+}
+
+REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
+  int err;
+  if (cmd == REMCOV_KCOV_REMOTE_ENABLE) {
+    err = RemoteEnable(fd, arg);
+  } else {
+    std::unique_lock<std::mutex> lock;
+    Device* d = LookupLocked(fd, ENOTTY, &lock);
+    if (d == nullptr) return -1;
+    switch (cmd) {
+      case REMCOV_KCOV_INIT_TRACE: err = InitTraceLocked(d, arg); break;
+      case REMCOV_KCOV_ENABLE: err = EnableLocked(d, arg); break;
+      case REMCOV_KCOV_DISABLE: err = DisableIoctlLocked(d, arg); break;
+      default: err = ENOTTY; break;
+    }
+  }
+  if (err != 0) {
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
+REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags, int fd,
+                                off_t off) {
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, ENODEV, &lock);
+  if (d == nullptr) return MAP_FAILED;
+  // kcov_mmap: the VMA (page-rounded) must be exactly size words, pgoff 0.
+  if (d->area == nullptr || off != 0 ||
+      RoundUpToPage(len) != d->size * sizeof(unsigned long)) {
+    errno = EINVAL;
+    return MAP_FAILED;
+  }
+  return mmap(addr, len, prot, flags, fd, 0);
+}
+
+REMCOV_EXPORT int remcov_close(int fd) {
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, 0, &lock);
+  if (d != nullptr) {
+    {
+      std::lock_guard<std::mutex> table(g_table_mu);
+      FdIndex().erase(fd);
+    }
+    d->fd = -1;
+    PutLocked(d);
+    lock.unlock();
+  }
+  return close(fd);
+}
+
+REMCOV_EXPORT int remcov_device_stats(int fd, remcov_device_stats_t* out) {
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, ENOTTY, &lock);
+  if (d == nullptr) return REMCOV_E_NOTFOUND;
+  auto rd = [](const std::atomic<uint64_t>& c) {
+    return c.load(std::memory_order_relaxed);
+  };
+  out->overflow_entries = rd(d->overflow_entries);
+  out->garbage_counts = rd(d->garbage_counts);
+  out->garbage_entries = rd(d->garbage_entries);
+  out->sections_moved = rd(d->sections_moved);
+  out->private_overflow_entries = rd(d->private_overflow_entries);
+  out->move_retries = rd(d->move_retries);
+  out->sections_deferred = rd(d->sections_deferred);
+  return REMCOV_OK;
+}
+
+REMCOV_EXPORT int remcov_runtime_stats(remcov_runtime_stats_t* out) {
+  auto rd = [](const std::atomic<uint64_t>& c) {
+    return c.load(std::memory_order_relaxed);
+  };
+  out->invalid_handles = rd(g_counters.invalid_handles);
+  out->refused_sections = rd(g_counters.refused_sections);
+  out->sequence_dropped_sections = rd(g_counters.sequence_dropped_sections);
+  out->sequence_dropped_entries = rd(g_counters.sequence_dropped_entries);
+  out->irq_pool_exhausted = rd(g_counters.irq_pool_exhausted);
+  out->area_alloc_failures = rd(g_counters.area_alloc_failures);
+  out->signal_sections = rd(g_counters.signal_sections);
+  out->inherited_handles = rd(g_counters.inherited_handles);
+  return REMCOV_OK;
+}
+
+REMCOV_EXPORT const char* remcov_strerror(int code) {
+  switch (code) {
+    case REMCOV_OK: return "success";
+    case REMCOV_E_INVALID: return "invalid argument";
+    case REMCOV_E_NOTFOUND: return "not a remcov device";
+    case REMCOV_E_BUSY: return "too late: already in use";
+    case REMCOV_E_NOMEM: return "out of memory";
+    default: return "unknown remcov error";
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+// Devices: the user-space counterpart of the kernel's struct kcov, one per
+// remcov_open(), each backed by a memfd whose pages are the shared area.
+//
+// Devices live in a static, never-freed table (type-stable memory): a remote
+// section that outlives its device can still look at the slot, finds a newer
+// sequence there, and drops its coverage (counted), as the kernel's sequence
+// check does. `sequence` keeps increasing across reuse of a slot.
+//
+// Thread safety: the ioctl-side fields are guarded by `mu`. The move-side
+// fields (`sequence`, `accepting`, the area while accepting) are written with
+// both `mu` and `move_lock` held and read under `move_lock` by movers; remote
+// sections snapshot (slot, sequence, mode) from the handle map at start, never
+// under a lock. The lock order is mu -> registration lock -> move_lock.
+// Signal safety: only MoveLock and the pending list are touched from signal
+// handlers (see remote.cc).
+#ifndef REMCOV_RUNTIME_DEVICE_H_
+#define REMCOV_RUNTIME_DEVICE_H_
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "runtime/thread_state.h"
+
+namespace remcov::internal {
+
+// Device (struct kcov) modes.
+inline constexpr uint32_t kDevDisabled = 0;
+inline constexpr uint32_t kDevInit = 1;
+// kModeTracePc / kModeTraceCmp when enabled.
+
+inline constexpr uint32_t kMaxDevices = 4096;
+
+// A spinlock that knows its owner, so a signal handler on the owning thread
+// never spins on it (it defers instead). try_lock only from signal handlers.
+class MoveLock {
+ public:
+  bool TryLock(const ThreadState* self) {
+    const ThreadState* expected = nullptr;
+    return owner_.compare_exchange_strong(expected, self, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  void Lock(const ThreadState* self);
+  // Pairs with the acquire in TryLock/Lock.
+  void Unlock() { owner_.store(nullptr, std::memory_order_release); }
+  bool HeldBy(const ThreadState* self) const {
+    return owner_.load(std::memory_order_relaxed) == self;
+  }
+
+ private:
+  std::atomic<const ThreadState*> owner_{nullptr};
+};
+
+struct Device {
+  // ---- guarded by mu (the ioctl side) ----
+  std::mutex mu;
+  bool in_use = false;
+  int fd = -1;            // the user's descriptor; -1 after remcov_close
+  ino_t ino = 0;          // identity of the memfd, checked on every call
+  uint32_t mode = kDevDisabled;
+  bool remote = false;
+  uint64_t size = 0;       // words
+  uint64_t* area = nullptr;  // the runtime's own mapping of the memfd
+  size_t map_bytes = 0;
+  ThreadState* owner = nullptr;  // enabled (local) or owning (remote) thread
+  uint32_t remote_size = 0;      // private area words for task sections
+  uint32_t refs = 0;             // fd + enabled/owning thread
+
+  // ---- move side ----
+  MoveLock move_lock;
+  std::atomic<uint32_t> sequence{1};  // only increases, across slot reuse
+  std::atomic<bool> accepting{false};  // remote and enabled: moves allowed
+  std::atomic<RemoteArea*> pending{nullptr};  // moves deferred by handlers
+  // Private area size for task sections, readable without mu by
+  // remcov_remote_start (a stale read only sizes a section that the sequence
+  // check then drops).
+  std::atomic<uint32_t> section_words{0};
+
+  // ---- statistics (relaxed counters; read by remcov_device_stats) ----
+  std::atomic<uint64_t> overflow_entries{0};
+  std::atomic<uint64_t> garbage_counts{0};
+  std::atomic<uint64_t> garbage_entries{0};
+  std::atomic<uint64_t> sections_moved{0};
+  std::atomic<uint64_t> private_overflow_entries{0};
+  std::atomic<uint64_t> move_retries{0};
+  std::atomic<uint64_t> sections_deferred{0};
+};
+
+// The table (never freed). Index = slot.
+Device* DeviceAt(uint32_t slot);
+uint32_t DeviceSlot(const Device* d);
+
+// Process-wide remote counters (remcov_runtime_stats).
+struct RuntimeCounters {
+  std::atomic<uint64_t> invalid_handles{0};
+  std::atomic<uint64_t> refused_sections{0};
+  std::atomic<uint64_t> sequence_dropped_sections{0};
+  std::atomic<uint64_t> sequence_dropped_entries{0};
+  std::atomic<uint64_t> irq_pool_exhausted{0};
+  std::atomic<uint64_t> area_alloc_failures{0};
+  std::atomic<uint64_t> signal_sections{0};
+  std::atomic<uint64_t> inherited_handles{0};
+};
+extern constinit RuntimeCounters g_counters;
+
+// Remote machinery used by the ioctl side (remote.cc).
+// Registers handles for d (EINVAL/EEXIST/ENOMEM); on failure nothing stays
+// registered for d. REQUIRES: d->mu held.
+int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n, uint64_t common);
+// Removes every handle of d. REQUIRES: d->mu held.
+void UnregisterRemote(Device* d);
+// Lets or stops moves into d: bumps the sequence when stopping. REQUIRES: d->mu.
+void SetAccepting(Device* d, bool on);
+// Preallocates the signal-handler area pool (first REMOTE_ENABLE); 0 or errno.
+int EnsureIrqPool();
+// Ends a signal-handler section left open when its handler returns.
+void EndSignalSection(ThreadState& t);
+// Returns the thread's cached private area to the pool (thread exit).
+void ReleaseThreadAreas(ThreadState& t);
+// Clears the handle map (the child side of fork).
+void ResetRemoteAfterFork();
+
+// Capacities are the kernel's: size-1 PCs; (size-1)/4 comparison records.
+inline uint64_t CapacityFor(uint32_t mode, uint64_t size) {
+  if (size < 2) return 0;
+  return mode == kModeTraceCmp ? (size - 1) / 4 : size - 1;
+}
+
+// Tracing field helpers shared by devices and remote sections: fields first,
+// then the mode (kernel: kcov_start); mode first, then fields (kcov_stop).
+inline void StartTracing(ThreadState& t, uint32_t mode, uint64_t* area,
+                         uint64_t capacity, std::atomic<uint64_t>* overflow) {
+  t.area = area;
+  t.capacity = capacity;
+  t.overflow = overflow;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t.mode.store(mode, std::memory_order_relaxed);
+}
+inline void StopTracing(ThreadState& t, uint32_t new_mode = kModeDisabled) {
+  t.mode.store(new_mode, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t.area = nullptr;
+  t.capacity = 0;
+  t.overflow = nullptr;
+}
+
+// Forces the interposers (signal handlers, thread creation) to be linked in.
+void LinkInterposers();
+
+}  // namespace remcov::internal
+
+#endif  // REMCOV_RUNTIME_DEVICE_H_

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: Apache-2.0
+// KCOV Remote in the runtime: the handle map, remote sections, private area
+// pools and the move into the collector's shared area (kernel/kcov.c:
+// kcov_remote_start, kcov_remote_stop, kcov_move_area, kcov_remote_area_get/put).
+//
+// The lookup path of remcov_remote_start/stop takes no mutex, rwlock or shared
+// mutex (the kernel takes a global spinlock): the handle map is an
+// open-addressing table read lock-free; the registration mutex only orders
+// writers. Moves into one device are serialized by its MoveLock; a section
+// that ends in a signal handler never spins: it pushes its area onto the
+// device's pending list and whoever holds (or next takes) the lock moves it.
+//
+// Thread safety: any thread, any time. Signal safety: remcov_remote_start,
+// remcov_remote_stop and remcov_common_handle are async-signal-safe; in a
+// signal handler they use only the preallocated pool and lock-free structures.
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "base/raw_check.h"
+#include "remcov/remcov.h"
+#include "runtime/device.h"
+#include "runtime/publish.h"
+#include "runtime/thread_state.h"
+
+namespace remcov::internal {
+
+struct RemoteArea {
+  RemoteArea* next = nullptr;  // free list (task pool) or pending list link
+  uint32_t words = 0;          // capacity of data[], in words
+  bool irq = false;            // belongs to the signal-handler pool
+  std::atomic<uint32_t> in_use{0};  // signal-handler pool slot flag
+  // Snapshot taken at section start (kernel: t->kcov_sequence etc.).
+  uint32_t slot = 0;
+  uint32_t sequence = 0;
+  uint32_t mode = 0;
+  std::atomic<uint64_t> overflow{0};  // entries that did not fit this area
+  uint64_t* data = nullptr;           // word 0 = count
+};
+
+namespace {
+
+using Area = SharedArea<StdPublishPolicy>;
+
+// ---- handle validation (kernel: kcov_check_handle) ----
+bool CheckHandle(uint64_t handle, bool common_valid, bool uncommon_valid,
+                 bool zero_valid) {
+  if (handle & ~(REMCOV_KCOV_SUBSYSTEM_MASK | REMCOV_KCOV_INSTANCE_MASK)) return false;
+  switch (handle & REMCOV_KCOV_SUBSYSTEM_MASK) {
+    case REMCOV_KCOV_SUBSYSTEM_COMMON:
+      return (handle & REMCOV_KCOV_INSTANCE_MASK) ? common_valid : zero_valid;
+    case REMCOV_KCOV_SUBSYSTEM_USB:
+      return uncommon_valid;
+    default:
+      return false;
+  }
+}
+
+// ---- the handle map ----
+// Keys: 0 = empty, kTomb = removed (both invalid handles). Values pack the
+// device slot, its sequence at registration and the trace mode, so a section
+// snapshots all three with one lookup (the kernel reads them under
+// kcov_remote_lock).
+constexpr uint32_t kMapSlots = 1u << 13;
+constexpr uint32_t kMapMaxLive = kMapSlots / 4 * 3;
+constexpr uint64_t kTomb = ~0ull;
+
+struct MapSlot {
+  std::atomic<uint64_t> key{0};
+  std::atomic<uint64_t> value{0};
+};
+constinit MapSlot g_map[kMapSlots];
+constinit std::mutex g_reg_mu;  // orders writers; readers never take it
+constinit uint32_t g_map_live = 0;  // guarded by g_reg_mu
+
+uint64_t PackValue(uint32_t slot, uint32_t seq, uint32_t mode) {
+  return static_cast<uint64_t>(seq) | static_cast<uint64_t>(slot) << 32 |
+         static_cast<uint64_t>(mode == kModeTraceCmp) << 48;
+}
+uint32_t ValueSlot(uint64_t v) { return static_cast<uint32_t>(v >> 32) & 0xffff; }
+uint32_t ValueSeq(uint64_t v) { return static_cast<uint32_t>(v); }
+uint32_t ValueMode(uint64_t v) { return (v >> 48) & 1 ? kModeTraceCmp : kModeTracePc; }
+
+uint32_t HashHandle(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return static_cast<uint32_t>(h) & (kMapSlots - 1);
+}
+
+// Lock-free lookup. The key is re-read after the value (value is stored
+// before the key on insert, key is overwritten on removal), so a value is only
+// returned while its key was present.
+bool MapLookup(uint64_t handle, uint64_t* value) {
+  uint32_t i = HashHandle(handle);
+  for (uint32_t probes = 0; probes < kMapSlots; probes++, i = (i + 1) & (kMapSlots - 1)) {
+    // Acquire pairs with the release store of the key in MapInsertLocked.
+    uint64_t k = g_map[i].key.load(std::memory_order_acquire);
+    if (k == 0) return false;
+    if (k != handle) continue;
+    uint64_t v = g_map[i].value.load(std::memory_order_acquire);
+    if (g_map[i].key.load(std::memory_order_acquire) != handle) return false;
+    *value = v;
+    return true;
+  }
+  return false;
+}
+
+// REQUIRES: g_reg_mu. 0, EEXIST or ENOMEM.
+int MapInsertLocked(uint64_t handle, uint64_t value) {
+  uint32_t i = HashHandle(handle);
+  int64_t free_slot = -1;
+  for (uint32_t probes = 0; probes < kMapSlots; probes++, i = (i + 1) & (kMapSlots - 1)) {
+    uint64_t k = g_map[i].key.load(std::memory_order_relaxed);
+    if (k == handle) return EEXIST;
+    if (k == kTomb && free_slot < 0) free_slot = i;
+    if (k == 0) {
+      if (free_slot < 0) free_slot = i;
+      break;
+    }
+  }
+  if (free_slot < 0 || g_map_live >= kMapMaxLive) return ENOMEM;
+  MapSlot& s = g_map[free_slot];
+  s.value.store(value, std::memory_order_relaxed);
+  s.key.store(handle, std::memory_order_release);  // pairs with MapLookup
+  g_map_live++;
+  return 0;
+}
+
+// REQUIRES: g_reg_mu. Removes every handle of the device in `slot`.
+void MapRemoveSlotLocked(uint32_t slot) {
+  for (uint32_t i = 0; i < kMapSlots; i++) {
+    uint64_t k = g_map[i].key.load(std::memory_order_relaxed);
+    if (k == 0 || k == kTomb) continue;
+    if (ValueSlot(g_map[i].value.load(std::memory_order_relaxed)) != slot) continue;
+    g_map[i].key.store(kTomb, std::memory_order_release);
+    g_map_live--;
+  }
+}
+
+// ---- private areas ----
+RemoteArea* AllocateArea(uint32_t words, bool irq) {
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t header = (sizeof(RemoteArea) + page - 1) / page * page;
+  size_t bytes = header + (static_cast<size_t>(words) * 8 + page - 1) / page * page;
+  // MAP_POPULATE: areas are pre-faulted, so sections never fault in them.
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  auto* a = new (p) RemoteArea();
+  a->words = words;
+  a->irq = irq;
+  a->data = reinterpret_cast<uint64_t*>(static_cast<char*>(p) + header);
+  return a;
+}
+
+// Task pool: areas keyed by exact size, never freed (as the kernel's).
+constinit std::mutex g_pool_mu;
+constinit RemoteArea* g_pool = nullptr;  // guarded by g_pool_mu
+
+RemoteArea* TaskAreaGet(ThreadState& t, uint32_t words) {
+  RemoteArea* a = t.cached_area;
+  if (a != nullptr && a->words == words) {
+    t.cached_area = nullptr;
+    return a;
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_pool_mu);
+    for (RemoteArea** p = &g_pool; *p != nullptr; p = &(*p)->next) {
+      if ((*p)->words == words) {
+        a = *p;
+        *p = a->next;
+        a->next = nullptr;
+        return a;
+      }
+    }
+  }
+  return AllocateArea(words, false);
+}
+
+void TaskAreaPut(ThreadState* t, RemoteArea* a) {
+  if (t != nullptr && t->cached_area == nullptr) {
+    EnsureThreadExitHook(*t);  // returns the cached area at thread exit
+    t->cached_area = a;
+    return;
+  }
+  std::lock_guard<std::mutex> lock(g_pool_mu);
+  a->next = g_pool;
+  g_pool = a;
+}
+
+// Signal-handler pool (the kernel's softirq pool): preallocated, lock-free.
+constexpr uint32_t kMaxIrqAreas = 256;
+constinit RemoteArea* g_irq_areas[kMaxIrqAreas] = {};
+constinit std::atomic<uint32_t> g_irq_count{0};  // set once, then read-only
+constinit uint32_t g_irq_cfg_areas = 4;
+constinit uint32_t g_irq_cfg_words = 0x10000;
+constinit std::mutex g_irq_mu;
+constinit bool g_irq_done = false;  // guarded by g_irq_mu
+constinit bool g_irq_configured = false;  // set by remcov_config_irq_pool
+
+RemoteArea* IrqAreaGet() {
+  uint32_t n = g_irq_count.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < n; i++) {
+    RemoteArea* a = g_irq_areas[i];
+    uint32_t expected = 0;
+    if (a->in_use.compare_exchange_strong(expected, 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed))
+      return a;
+  }
+  return nullptr;
+}
+
+void AreaRelease(ThreadState* t, RemoteArea* a) {
+  if (a->irq) {
+    a->in_use.store(0, std::memory_order_release);  // pairs with IrqAreaGet
+  } else {
+    TaskAreaPut(t, a);
+  }
+}
+
+// ---- the move ----
+// REQUIRES: d->move_lock held. Moves one finished section (kernel:
+// kcov_move_area under kcov->lock, after the sequence check).
+void MoveOneLocked(Device* d, RemoteArea* a) {
+  // The area's count was written by the thread that ran the section: ours, or
+  // (for a deferred area) a handler whose push pairs with our pop.
+  uint64_t n = a->data[0];
+  uint64_t private_over = a->overflow.load(std::memory_order_relaxed);
+  if (!d->accepting.load(std::memory_order_relaxed) ||
+      d->sequence.load(std::memory_order_relaxed) != a->sequence) {
+    // Straddled DISABLE (or the device is gone): dropped, counted.
+    g_counters.sequence_dropped_sections.fetch_add(1, std::memory_order_relaxed);
+    g_counters.sequence_dropped_entries.fetch_add(n + private_over,
+                                                  std::memory_order_relaxed);
+    return;
+  }
+  size_t entry_words = a->mode == kModeTraceCmp ? 4 : 1;
+  uint64_t cap = CapacityFor(a->mode, d->size);
+  MoveResult r = Area::Move(d->area[0], d->area, cap, entry_words, a->data + 1, n);
+  if (r.garbage) {
+    d->garbage_counts.fetch_add(1, std::memory_order_relaxed);
+    d->garbage_entries.fetch_add(n, std::memory_order_relaxed);
+  } else if (r.dropped) {
+    d->overflow_entries.fetch_add(r.dropped, std::memory_order_relaxed);
+  }
+  if (private_over) d->private_overflow_entries.fetch_add(private_over,
+                                                          std::memory_order_relaxed);
+  if (r.retries) d->move_retries.fetch_add(r.retries, std::memory_order_relaxed);
+  d->sections_moved.fetch_add(1, std::memory_order_relaxed);
+}
+
+// REQUIRES: d->move_lock held. Moves every deferred area.
+void DrainPendingLocked(Device* d, ThreadState* t) {
+  // seq_cst: pairs with the push in DeferMove (store-buffer pattern with the
+  // lock word: either the pusher sees the lock free or we see its area).
+  RemoteArea* list = d->pending.exchange(nullptr, std::memory_order_seq_cst);
+  // The list is LIFO; reverse it so sections land in the order they ended.
+  RemoteArea* rev = nullptr;
+  while (list != nullptr) {
+    RemoteArea* next = list->next;
+    list->next = rev;
+    rev = list;
+    list = next;
+  }
+  while (rev != nullptr) {
+    RemoteArea* next = rev->next;
+    rev->next = nullptr;
+    MoveOneLocked(d, rev);
+    AreaRelease(rev->irq ? nullptr : t, rev);
+    rev = next;
+  }
+}
+
+// Releases the move lock and moves what was deferred meanwhile.
+void UnlockAndDrain(Device* d, ThreadState* t) {
+  for (;;) {
+    DrainPendingLocked(d, t);
+    d->move_lock.Unlock();
+    if (d->pending.load(std::memory_order_seq_cst) == nullptr) return;
+    if (!d->move_lock.TryLock(t)) return;  // the holder drains it
+  }
+}
+
+// From a signal handler: never spins.
+void DeferMove(Device* d, ThreadState& t, RemoteArea* a) {
+  RemoteArea* head = d->pending.load(std::memory_order_relaxed);
+  do {
+    a->next = head;
+  } while (!d->pending.compare_exchange_weak(head, a, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed));
+  if (d->move_lock.TryLock(&t)) {
+    UnlockAndDrain(d, &t);
+  } else {
+    d->sections_deferred.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace
+
+int EnsureIrqPool() {
+  std::lock_guard<std::mutex> lock(g_irq_mu);
+  if (g_irq_done) return 0;
+  // The API call wins over the environment.
+  const char* v;
+  if (!g_irq_configured && (v = getenv("REMCOV_IRQ_POOL_AREAS")) != nullptr) {
+    unsigned long n = strtoul(v, nullptr, 0);
+    if (n >= 1 && n <= kMaxIrqAreas) g_irq_cfg_areas = static_cast<uint32_t>(n);
+  }
+  if (!g_irq_configured && (v = getenv("REMCOV_IRQ_AREA_WORDS")) != nullptr) {
+    unsigned long n = strtoul(v, nullptr, 0);
+    if (n >= 2 && n <= 0x1000000) g_irq_cfg_words = static_cast<uint32_t>(n);
+  }
+  uint32_t made = 0;
+  for (; made < g_irq_cfg_areas; made++) {
+    RemoteArea* a = AllocateArea(g_irq_cfg_words, true);
+    if (a == nullptr) break;
+    g_irq_areas[made] = a;
+  }
+  if (made == 0) return ENOMEM;
+  g_irq_count.store(made, std::memory_order_release);  // pairs with IrqAreaGet
+  g_irq_done = true;
+  return 0;
+}
+
+int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n, uint64_t common) {
+  std::lock_guard<std::mutex> lock(g_reg_mu);
+  uint32_t slot = DeviceSlot(d);
+  uint64_t value = PackValue(slot, d->sequence.load(std::memory_order_relaxed), d->mode);
+  int err = 0;
+  for (uint32_t i = 0; i < n && err == 0; i++) {
+    if (!CheckHandle(handles[i], false, true, false)) {
+      err = EINVAL;
+    } else {
+      err = MapInsertLocked(handles[i], value);
+    }
+  }
+  if (err == 0 && common != 0) {
+    err = CheckHandle(common, true, false, false) ? MapInsertLocked(common, value)
+                                                  : EINVAL;
+  }
+  if (err != 0) MapRemoveSlotLocked(slot);
+  return err;
+}
+
+void UnregisterRemote(Device* d) {
+  std::lock_guard<std::mutex> lock(g_reg_mu);
+  MapRemoveSlotLocked(DeviceSlot(d));
+}
+
+void SetAccepting(Device* d, bool on) {
+  ThreadState& t = tls_state;
+  d->move_lock.Lock(&t);
+  if (!on) d->sequence.fetch_add(1, std::memory_order_relaxed);
+  d->accepting.store(on, std::memory_order_relaxed);
+  // Deferred sections of the old epoch are dropped here (counted), and their
+  // areas go back to their pools.
+  UnlockAndDrain(d, &t);
+}
+
+void ResetRemoteAfterFork() {
+  new (&g_reg_mu) std::mutex();
+  new (&g_pool_mu) std::mutex();
+  new (&g_irq_mu) std::mutex();
+  for (uint32_t i = 0; i < kMapSlots; i++) {
+    g_map[i].key.store(0, std::memory_order_relaxed);
+    g_map[i].value.store(0, std::memory_order_relaxed);
+  }
+  g_map_live = 0;
+}
+
+void ReleaseThreadAreas(ThreadState& t) {
+  RemoteArea* a = t.cached_area;
+  t.cached_area = nullptr;
+  if (a != nullptr) TaskAreaPut(nullptr, a);
+}
+
+void EndSignalSection(ThreadState& t) {
+  if (t.softirq_active && t.softirq_depth == t.irq_depth) remcov_remote_stop();
+}
+
+}  // namespace remcov::internal
+
+using namespace remcov::internal;  // NOLINT: the C entry points below
+
+extern "C" {
+
+REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
+  ErrnoSaver errno_saver;
+  if (!CheckHandle(handle, true, true, true)) {
+    g_counters.invalid_handles.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ThreadState& t = tls_state;
+  const bool in_irq = t.irq_depth > 0;
+  if (in_irq ? t.softirq_active != 0
+             : (t.mode.load(std::memory_order_relaxed) != kModeDisabled ||
+                t.remote != nullptr)) {
+    // Task sections do not nest and are refused in tracing or owner threads;
+    // one signal-handler section per thread at a time (the kernel WARNs).
+    g_counters.refused_sections.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  uint64_t value;
+  if (!MapLookup(handle, &value)) return;  // nobody collects: the common case
+  const uint32_t slot = ValueSlot(value);
+  const uint32_t mode = ValueMode(value);
+  Device* d = DeviceAt(slot);
+  RemoteArea* a;
+  if (in_irq) {
+    a = IrqAreaGet();
+    if (a == nullptr) {
+      g_counters.irq_pool_exhausted.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  } else {
+    uint32_t words = d->section_words.load(std::memory_order_relaxed);
+    a = words == 0 ? nullptr : TaskAreaGet(t, words);
+    if (a == nullptr) {
+      g_counters.area_alloc_failures.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  a->slot = slot;
+  a->sequence = ValueSeq(value);
+  a->mode = mode;
+  a->overflow.store(0, std::memory_order_relaxed);
+  a->data[0] = 0;
+  if (in_irq) {
+    // Park the interrupted context (kernel: kcov_remote_softirq_start).
+    t.saved.mode = t.mode.load(std::memory_order_relaxed);
+    t.saved.area = t.area;
+    t.saved.capacity = t.capacity;
+    t.saved.overflow = t.overflow;
+    t.saved.remote = t.remote;
+    t.softirq_active = 1;
+    t.softirq_depth = t.irq_depth;
+    g_counters.signal_sections.fetch_add(1, std::memory_order_relaxed);
+  }
+  t.remote = a;
+  StartTracing(t, mode, a->data, CapacityFor(mode, a->words), &a->overflow);
+}
+
+REMCOV_EXPORT void remcov_remote_stop(void) {
+  ErrnoSaver errno_saver;
+  ThreadState& t = tls_state;
+  const bool in_irq = t.irq_depth > 0;
+  if (in_irq && (!t.softirq_active || t.softirq_depth != t.irq_depth)) return;
+  RemoteArea* a = t.remote;
+  if (a == nullptr) return;  // start found no handle
+  Device* d = DeviceAt(a->slot);
+  if (in_irq) {
+    StopTracing(t, kModeInIrq);
+    // Restore the interrupted context (kernel: kcov_remote_softirq_stop).
+    t.remote = t.saved.remote;
+    StartTracing(t, t.saved.mode, t.saved.area, t.saved.capacity, t.saved.overflow);
+    t.saved = TraceContext{};
+    t.softirq_active = 0;
+    DeferMove(d, t, a);
+    return;
+  }
+  StopTracing(t);
+  t.remote = nullptr;
+  d->move_lock.Lock(&t);
+  MoveOneLocked(d, a);
+  UnlockAndDrain(d, &t);
+  AreaRelease(&t, a);
+}
+
+REMCOV_EXPORT uint64_t remcov_common_handle(void) {
+  ThreadState& t = tls_state;
+  return t.irq_depth > 0 ? 0 : t.common_handle;
+}
+
+REMCOV_EXPORT int remcov_config_irq_pool(uint32_t areas, uint32_t words) {
+  if (areas < 1 || areas > kMaxIrqAreas || words < 2 || words > 0x1000000)
+    return REMCOV_E_INVALID;
+  std::lock_guard<std::mutex> lock(g_irq_mu);
+  if (g_irq_done) return REMCOV_E_BUSY;
+  g_irq_cfg_areas = areas;
+  g_irq_cfg_words = words;
+  g_irq_configured = true;
+  return REMCOV_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-thread coverage state: the user-space counterpart of the kernel's
+// task_struct kcov fields (kcov_mode, kcov_area, kcov_size, kcov, kcov_handle,
+// kcov_sequence, kcov_softirq and the kcov_saved_* copies).
+//
+// The hot path reads `mode` once and compares it with the one mode it serves;
+// everything that must not trace (signal handler outside a remote section, the
+// runtime itself, a thread being torn down) is folded into that word as a flag
+// bit, as the kernel folds KCOV_IN_CTXSW into kcov_mode.
+//
+// Thread safety: a ThreadState is written only by its own thread, in task
+// context or in a signal handler on that thread. Signal handlers save and
+// restore every field they change, so the interrupted code sees no change;
+// std::atomic_signal_fence orders the field stores against the mode store for
+// such same-thread interruption (the kernel's barrier()). Other threads read
+// only `common_handle` (never) and the device pointer (under the device mutex).
+// Signal safety: all fields are plain or lock-free atomics.
+#ifndef REMCOV_RUNTIME_THREAD_STATE_H_
+#define REMCOV_RUNTIME_THREAD_STATE_H_
+
+#include <stdint.h>
+
+#include <atomic>
+
+namespace remcov::internal {
+
+// Task-side mode values: the kernel's (include/linux/kcov.h).
+inline constexpr uint32_t kModeDisabled = 0;
+inline constexpr uint32_t kModeTracePc = 2;
+inline constexpr uint32_t kModeTraceCmp = 3;
+inline constexpr uint32_t kModeRemote = 4;  // owns a remote device; never traces
+// Set while a signal handler runs outside a remote section (the kernel's
+// "not in task context"): the mode then never equals a trace mode.
+inline constexpr uint32_t kModeInIrq = 1u << 30;
+
+struct Device;
+struct RemoteArea;
+
+// The part of the state a signal-handler section saves and restores
+// (kernel: kcov_saved_*).
+struct TraceContext {
+  uint32_t mode = kModeDisabled;   // copy of ThreadState::mode (raw, with flags)
+  uint64_t* area = nullptr;        // word 0 = count
+  uint64_t capacity = 0;           // in entries
+  std::atomic<uint64_t>* overflow = nullptr;  // where dropped entries are counted
+  RemoteArea* remote = nullptr;    // the active section's private area, if any
+};
+
+struct ThreadState {
+  // Read by every callback: relaxed loads compile to plain moves; the writes
+  // happen on this thread only (see the file comment).
+  std::atomic<uint32_t> mode{kModeDisabled};
+  uint64_t* area = nullptr;
+  uint64_t capacity = 0;
+  std::atomic<uint64_t>* overflow = nullptr;
+  RemoteArea* remote = nullptr;
+
+  // The device this thread enabled locally, or owns remotely (kernel: t->kcov).
+  Device* device = nullptr;
+  // The common handle (kernel: t->kcov_handle); inherited by created threads.
+  uint64_t common_handle = 0;
+
+  // Signal handler nesting depth (trampolines on this thread's stack).
+  uint32_t irq_depth = 0;
+  // A remote section started in a signal handler is active (kernel:
+  // kcov_softirq), and the handler depth that started it.
+  uint32_t softirq_active = 0;
+  uint32_t softirq_depth = 0;
+  TraceContext saved;  // the interrupted context (kernel: kcov_saved_*)
+
+  // Task-context private area cached for reuse by this thread.
+  RemoteArea* cached_area = nullptr;
+  // pthread key registered (thread-exit hook installed).
+  bool exit_hook = false;
+};
+
+// Initial-exec TLS (set for the whole runtime target): one %fs-relative load
+// in an executable, two in a shared library, and no TLS guard (constinit).
+extern constinit thread_local ThreadState tls_state;
+
+inline ThreadState& CurrentThread() { return tls_state; }
+
+// Installs the thread-exit hook that disables the device on exit (kernel:
+// kcov_task_exit). Not signal-safe; called from ioctl paths only.
+void EnsureThreadExitHook(ThreadState& t);
+
+}  // namespace remcov::internal
+
+#endif  // REMCOV_RUNTIME_THREAD_STATE_H_

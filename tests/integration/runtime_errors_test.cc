@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: Apache-2.0
+// One named test per row of the kernel's per-call error table (kcov
+// reference, section 2.8), in check order, plus the state machine of section
+// 3.2. Rows that cannot arise in-process are listed in docs/kcov.md.
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "fixture.h"
+#include "remcov/remcov.h"
+#include "test_util.h"
+
+namespace remcov::testing {
+namespace {
+
+constexpr size_t kWords = 4096;  // 32 KiB: whole pages
+constexpr size_t kBytes = kWords * sizeof(unsigned long);
+
+int Ioctl(int fd, unsigned long cmd, unsigned long arg, int* err) {
+  errno = 0;
+  int r = remcov_ioctl(fd, cmd, arg);
+  *err = errno;
+  return r;
+}
+
+#define EXPECT_IOCTL_ERR(fd, cmd, arg, want)       \
+  do {                                             \
+    int e_;                                        \
+    EXPECT_EQ(Ioctl((fd), (cmd), (arg), &e_), -1); \
+    EXPECT_EQ(e_, (want)) << strerror(e_);         \
+  } while (0)
+
+struct RemoteArgBuf {
+  std::vector<uint64_t> words;
+  explicit RemoteArgBuf(uint32_t mode, uint32_t area, std::vector<uint64_t> handles,
+                        uint64_t common = 0)
+      : words(3 + handles.size()) {
+    auto* a = reinterpret_cast<remcov_kcov_remote_arg*>(words.data());
+    a->trace_mode = mode;
+    a->area_size = area;
+    a->num_handles = static_cast<uint32_t>(handles.size());
+    a->common_handle = common;
+    for (size_t i = 0; i < handles.size(); i++) words[3 + i] = handles[i];
+  }
+  unsigned long arg() { return reinterpret_cast<unsigned long>(words.data()); }
+};
+
+uint64_t Usb(uint64_t bus) { return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, bus); }
+uint64_t Common(uint64_t id) {
+  return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, id);
+}
+
+// ---- open ----
+TEST(ErrorTableTest, OpenReturnsRealDescriptor) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  EXPECT_NE(fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(remcov_close(fd), 0);
+}
+
+TEST(ErrorTableTest, OpenEnomemWhenDeviceTableExhausted) {
+  struct rlimit rl;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_max < 4200) GTEST_SKIP() << "needs RLIMIT_NOFILE hard limit >= 4200";
+  struct rlimit raised = {4200, rl.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &raised), 0);
+  std::vector<int> fds;
+  int fd, err = 0;
+  while ((fd = remcov_open()) >= 0) fds.push_back(fd);
+  err = errno;
+  for (int f : fds) remcov_close(f);
+  setrlimit(RLIMIT_NOFILE, &rl);
+  EXPECT_EQ(err, ENOMEM);
+  EXPECT_EQ(fds.size(), 4096u);  // docs/kcov.md: the runtime's device limit
+}
+
+// ---- KCOV_INIT_TRACE ----
+TEST(ErrorTableTest, InitTraceSizeBelowTwoIsEinval) {
+  RawDevice dummy(kWords);
+  int fd = remcov_open();
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, 0, EINVAL);
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, 1, EINVAL);
+  int e;
+  EXPECT_EQ(Ioctl(fd, REMCOV_KCOV_INIT_TRACE, 2, &e), 0);
+  remcov_close(fd);
+}
+
+TEST(ErrorTableTest, InitTraceSizeAboveIntMaxOverWordIsEinval) {
+  int fd = remcov_open();
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, INT_MAX / sizeof(unsigned long) + 1, EINVAL);
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, ~0ul, EINVAL);
+  remcov_close(fd);
+}
+
+TEST(ErrorTableTest, InitTraceAllocationFailureIsEnomem) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "RLIMIT_AS cannot be lowered under ASan/TSan (shadow memory)";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  GTEST_SKIP() << "RLIMIT_AS cannot be lowered under ASan/TSan (shadow memory)";
+#endif
+#endif
+  int fd = remcov_open();
+  struct rlimit rl;
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &rl), 0);
+  struct rlimit low = {512ul << 20, rl.rlim_max};  // 512 MiB of address space
+  pid_t pid = fork();  // lower the limit in a child only
+  if (pid == 0) {
+    if (setrlimit(RLIMIT_AS, &low) != 0) _exit(2);
+    int r = remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, INT_MAX / sizeof(unsigned long));
+    _exit(r == -1 && errno == ENOMEM ? 0 : 1);
+  }
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  remcov_close(fd);
+}
+
+TEST(ErrorTableTest, InitTraceTwiceIsEbusy) {
+  RawDevice d(kWords);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_INIT_TRACE, kWords, EBUSY);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_INIT_TRACE, 2 * kWords, EBUSY);
+}
+
+// ---- mmap ----
+TEST(ErrorTableTest, MmapBeforeInitTraceIsEinval) {
+  int fd = remcov_open();
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+            MAP_FAILED);
+  EXPECT_EQ(errno, EINVAL);
+  remcov_close(fd);
+}
+
+TEST(ErrorTableTest, MmapNonZeroOffsetIsEinval) {
+  RawDevice d(kWords);
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, d.fd(), 4096), MAP_FAILED);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+TEST(ErrorTableTest, MmapWrongLengthIsEinval) {
+  RawDevice d(kWords);
+  for (size_t len : {kBytes / 2, kBytes + 4096, size_t{4096}}) {
+    errno = 0;
+    EXPECT_EQ(remcov_mmap(nullptr, len, PROT_READ, MAP_SHARED, d.fd(), 0), MAP_FAILED);
+    EXPECT_EQ(errno, EINVAL) << len;
+  }
+  // The VMA is page-rounded: a length that rounds up to size*word is accepted.
+  void* p = remcov_mmap(nullptr, kBytes - 100, PROT_READ, MAP_SHARED, d.fd(), 0);
+  EXPECT_NE(p, MAP_FAILED);
+  if (p != MAP_FAILED) munmap(p, kBytes);
+}
+
+TEST(ErrorTableTest, MmapUnalignedSizeNeverMaps) {
+  int fd = remcov_open();
+  int e;
+  ASSERT_EQ(Ioctl(fd, REMCOV_KCOV_INIT_TRACE, 100, &e), 0);  // 800 bytes
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(nullptr, 800, PROT_READ, MAP_SHARED, fd, 0), MAP_FAILED);
+  EXPECT_EQ(errno, EINVAL);
+  remcov_close(fd);
+}
+
+TEST(ErrorTableTest, MmapFailurePassesTheMappingError) {
+  RawDevice d(kWords);
+  // MAP_FIXED_NOREPLACE over an existing mapping: the kernel's "that error".
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(d.area(), kBytes, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
+                        d.fd(), 0),
+            MAP_FAILED);
+  EXPECT_EQ(errno, EEXIST);
+}
+
+TEST(ErrorTableTest, MmapReadOnlyAndRepeatedMappingsAlias) {
+  RawDevice d(kWords);
+  void* ro = remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, d.fd(), 0);
+  ASSERT_NE(ro, MAP_FAILED);
+  d.area()[5] = 0x1234;
+  EXPECT_EQ(static_cast<uint64_t*>(ro)[5], 0x1234u);
+  munmap(ro, kBytes);
+}
+
+TEST(ErrorTableTest, MmapOnNonDeviceIsEnodevAndClosedFdIsEbadf) {
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0), MAP_FAILED);
+  EXPECT_EQ(errno, ENODEV);
+  close(pipefd[0]);
+  close(pipefd[1]);
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0), MAP_FAILED);
+  EXPECT_EQ(errno, EBADF);
+}
+
+// ---- KCOV_ENABLE ----
+TEST(ErrorTableTest, EnableBeforeInitTraceIsEinval) {
+  int fd = remcov_open();
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, EINVAL);
+  remcov_close(fd);
+}
+
+TEST(ErrorTableTest, EnableTwiceOnSameFdIsEinvalNotEbusy) {
+  RawDevice d(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, EINVAL);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, EnableFdEnabledByAnotherThreadIsEinval) {
+  RawDevice d(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  std::thread([&] {
+    EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, EINVAL);
+  }).join();
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, EnableRemoteEnabledFdIsEinval) {
+  RawDevice d(kWords);
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(101)});
+  int e;
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0) << strerror(e);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, EINVAL);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, EnableSecondFdOnSameThreadIsEbusy) {
+  RawDevice a(kWords), b(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(a.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  EXPECT_IOCTL_ERR(b.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, EBUSY);
+  EXPECT_EQ(Ioctl(a.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, EnableWhileOwningRemoteIsEbusy) {
+  RawDevice a(kWords), b(kWords);
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(102)});
+  int e;
+  ASSERT_EQ(Ioctl(a.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0);
+  EXPECT_IOCTL_ERR(b.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, EBUSY);
+  EXPECT_EQ(Ioctl(a.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, EnableBadModeIsEinvalAfterBusyCheck) {
+  RawDevice d(kWords);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, 2, EINVAL);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, ~0ul, EINVAL);
+  // Check order: EBUSY (thread has a device) comes before the mode check.
+  RawDevice other(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(other.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, 2, EBUSY);
+  EXPECT_EQ(Ioctl(other.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, EnableCmpWithoutComparisonSupportIsEnotsupp) {
+  RawDevice d(kWords);
+  setenv("REMCOV_NO_COMPARISONS", "1", 1);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_CMP, REMCOV_ENOTSUPP);
+  unsetenv("REMCOV_NO_COMPARISONS");
+  int e;
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_CMP, &e), 0);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+// ---- KCOV_DISABLE ----
+TEST(ErrorTableTest, DisableWithNonZeroArgIsEinval) {
+  RawDevice d(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_DISABLE, 1, EINVAL);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, DisableFromAnotherThreadIsEinval) {
+  RawDevice d(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  std::thread([&] { EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_DISABLE, 0, EINVAL); }).join();
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, DisableWhenNotEnabledIsEinval) {
+  RawDevice d(kWords);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_DISABLE, 0, EINVAL);
+  int fd = remcov_open();
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_DISABLE, 0, EINVAL);
+  remcov_close(fd);
+}
+
+// ---- KCOV_REMOTE_ENABLE, unlocked prologue ----
+TEST(ErrorTableTest, RemoteEnableBadPointerIsEfaultNotACrash) {
+  RawDevice d(kWords);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, 8, EFAULT);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ~0ul - 64, EFAULT);
+}
+
+TEST(ErrorTableTest, RemoteEnableTooManyHandlesIsEinval) {
+  RawDevice d(kWords);
+  std::vector<uint64_t> handles;
+  for (uint64_t i = 0; i < 257; i++) handles.push_back(Usb(1000 + i));
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, handles);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), EINVAL);
+}
+
+TEST(ErrorTableTest, RemoteEnableHandlesRunningIntoUnmappedMemoryIsEfault) {
+  RawDevice d(kWords);
+  long page = sysconf(_SC_PAGESIZE);
+  char* two = static_cast<char*>(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(two, MAP_FAILED);
+  ASSERT_EQ(munmap(two + page, page), 0);
+  // The 24-byte header fits at the end of the first page; the handles do not.
+  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(two + page - 24);
+  ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+  ra->area_size = kWords;
+  ra->num_handles = 4;
+  ra->common_handle = 0;
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra),
+                   EFAULT);
+  munmap(two, page);
+}
+
+// ---- KCOV_REMOTE_ENABLE, locked part ----
+TEST(ErrorTableTest, RemoteEnableBeforeInitTraceIsEinval) {
+  int fd = remcov_open();
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(103)});
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), EINVAL);
+  remcov_close(fd);
+}
+
+TEST(ErrorTableTest, SecondRemoteEnableOnSameFdIsEinval) {
+  RawDevice d(kWords);
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(104)});
+  RemoteArgBuf rb(REMCOV_KCOV_TRACE_PC, kWords, {Usb(105)});
+  int e;
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, rb.arg(), EINVAL);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, RemoteEnableOnThreadWithLocalDeviceIsEbusy) {
+  RawDevice a(kWords), b(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(a.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(106)});
+  EXPECT_IOCTL_ERR(b.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), EBUSY);
+  EXPECT_EQ(Ioctl(a.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, RemoteEnableBadTraceModeIsEinvalOrEnotsupp) {
+  RawDevice d(kWords);
+  RemoteArgBuf bad(7, kWords, {Usb(107)});
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, bad.arg(), EINVAL);
+  setenv("REMCOV_NO_COMPARISONS", "1", 1);
+  RemoteArgBuf cmp(REMCOV_KCOV_TRACE_CMP, kWords, {Usb(107)});
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, cmp.arg(), REMCOV_ENOTSUPP);
+  unsetenv("REMCOV_NO_COMPARISONS");
+}
+
+TEST(ErrorTableTest, RemoteEnableInvalidHandleIsEinvalWithRollback) {
+  RawDevice d(kWords);
+  const uint64_t invalid[] = {Common(5),                  // COMMON in handles[]
+                              0,                          // zero
+                              Usb(1) | (1ull << 40),      // reserved bits
+                              (2ull << 56) | 1};          // unknown subsystem
+  int e;
+  for (uint64_t h : invalid) {
+    // Usb(108) is registered first and must be rolled back.
+    RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(108), h});
+    EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), EINVAL);
+  }
+  // Rolled back: the fd is INIT again and Usb(108) is free.
+  RawDevice other(kWords);
+  std::thread([&] {
+    RemoteArgBuf ok(REMCOV_KCOV_TRACE_PC, kWords, {Usb(108)});
+    EXPECT_EQ(Ioctl(other.fd(), REMCOV_KCOV_REMOTE_ENABLE, ok.arg(), &e), 0) << strerror(e);
+    EXPECT_EQ(Ioctl(other.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+  }).join();
+  RemoteArgBuf again(REMCOV_KCOV_TRACE_PC, kWords, {Usb(108)});
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, again.arg(), &e), 0);
+  EXPECT_EQ(remcov_common_handle(), 0u);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, RemoteEnableHandleTakenByAnotherFdIsEexist) {
+  RawDevice a(kWords), b(kWords);
+  int e;
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(109)});
+  ASSERT_EQ(Ioctl(a.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0);
+  std::thread([&] {
+    RemoteArgBuf rb(REMCOV_KCOV_TRACE_PC, kWords, {Usb(110), Usb(109)});
+    EXPECT_IOCTL_ERR(b.fd(), REMCOV_KCOV_REMOTE_ENABLE, rb.arg(), EEXIST);
+    // Rollback freed Usb(110).
+    RemoteArgBuf rc(REMCOV_KCOV_TRACE_PC, kWords, {Usb(110)});
+    EXPECT_EQ(Ioctl(b.fd(), REMCOV_KCOV_REMOTE_ENABLE, rc.arg(), &e), 0);
+    EXPECT_EQ(Ioctl(b.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+  }).join();
+  EXPECT_EQ(Ioctl(a.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, RemoteEnableDuplicateHandleInOneCallIsEexist) {
+  RawDevice d(kWords);
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(111), Usb(111)});
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), EEXIST);
+}
+
+TEST(ErrorTableTest, RemoteEnableHandleTableFullIsEnomem) {
+  // The kernel's GFP_ATOMIC map allocation failure: here the handle table
+  // (8192 slots, 6144 live handles) is full. 24 owner threads x 256 handles.
+  constexpr int kOwners = 24;
+  std::vector<std::unique_ptr<RawDevice>> devs;
+  for (int i = 0; i < kOwners + 1; i++) devs.push_back(std::make_unique<RawDevice>(1024));
+  std::atomic<int> registered{0};
+  std::atomic<bool> release{false};
+  std::vector<std::thread> owners;
+  for (int i = 0; i < kOwners; i++) {
+    owners.emplace_back([&, i] {
+      std::vector<uint64_t> hs;
+      for (uint64_t j = 0; j < 256; j++) hs.push_back(Usb(0x100000 + i * 256 + j));
+      RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, 1024, hs);
+      int e;
+      if (Ioctl(devs[i]->fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e) == 0) registered++;
+      while (!release.load()) std::this_thread::yield();
+      Ioctl(devs[i]->fd(), REMCOV_KCOV_DISABLE, 0, &e);
+    });
+  }
+  while (registered.load() < kOwners) std::this_thread::yield();
+  RemoteArgBuf last(REMCOV_KCOV_TRACE_PC, 1024, {Usb(0x200000)});
+  EXPECT_IOCTL_ERR(devs[kOwners]->fd(), REMCOV_KCOV_REMOTE_ENABLE, last.arg(), ENOMEM);
+  release = true;
+  for (auto& t : owners) t.join();
+  int e;
+  EXPECT_EQ(Ioctl(devs[kOwners]->fd(), REMCOV_KCOV_REMOTE_ENABLE, last.arg(), &e), 0);
+  EXPECT_EQ(Ioctl(devs[kOwners]->fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(ErrorTableTest, RemoteEnableInvalidCommonHandleIsEinval) {
+  RawDevice d(kWords);
+  for (uint64_t common : {Usb(5), uint64_t{Common(1) | (1ull << 33)}, uint64_t{(3ull << 56) | 9}}) {
+    RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(112)}, common);
+    EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), EINVAL);
+  }
+}
+
+TEST(ErrorTableTest, RemoteEnableCommonHandleTakenIsEexist) {
+  RawDevice a(kWords), b(kWords);
+  int e;
+  RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {}, Common(0x77));
+  ASSERT_EQ(Ioctl(a.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0);
+  EXPECT_EQ(remcov_common_handle(), Common(0x77));
+  std::thread([&] {
+    RemoteArgBuf rb(REMCOV_KCOV_TRACE_PC, kWords, {}, Common(0x77));
+    EXPECT_IOCTL_ERR(b.fd(), REMCOV_KCOV_REMOTE_ENABLE, rb.arg(), EEXIST);
+    EXPECT_EQ(remcov_common_handle(), 0u);
+  }).join();
+  EXPECT_EQ(Ioctl(a.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+  EXPECT_EQ(remcov_common_handle(), 0u);  // kcov_task_reset clears kcov_handle
+}
+
+// ---- other commands and descriptors ----
+TEST(ErrorTableTest, UnknownCommandIsEnotty) {
+  RawDevice d(kWords);
+  EXPECT_IOCTL_ERR(d.fd(), 0x1234, 0, ENOTTY);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_RESET_TRACE, 0, ENOTTY);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_UNIQUE_ENABLE, 16, ENOTTY);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_INIT_TRACE32, kWords, ENOTTY);
+}
+
+TEST(ErrorTableTest, ClosedDescriptorIsEbadfAndForeignOneEnotty) {
+  int fd = remcov_open();
+  ASSERT_EQ(remcov_close(fd), 0);
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, kWords, EBADF);
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  EXPECT_IOCTL_ERR(pipefd[0], REMCOV_KCOV_INIT_TRACE, kWords, ENOTTY);
+  close(pipefd[0]);
+  close(pipefd[1]);
+}
+
+// ---- state machine (reference 3.2, 3.4) ----
+TEST(StateMachineTest, ReEnableAfterDisableFromAnyThread) {
+  RawDevice d(kWords);
+  int e;
+  for (int round = 0; round < 3; round++) {
+    std::thread([&] {
+      d.Reset();
+      ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+      d.Reset();
+      fixture_parse("42", 2);
+      ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+      EXPECT_TRUE(FixtureFunctions(d.Pcs()).count("fixture_digits"));
+    }).join();
+  }
+}
+
+TEST(StateMachineTest, CloseWhileEnabledKeepsCollectingUntilDisableOrExit) {
+  int fd = remcov_open();
+  int e;
+  ASSERT_EQ(Ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords, &e), 0);
+  auto* area = static_cast<uint64_t*>(
+      remcov_mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  ASSERT_NE(area, MAP_FAILED);
+  std::thread([&] {
+    ASSERT_EQ(Ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+    ASSERT_EQ(remcov_close(fd), 0);
+    area[0] = 0;
+    fixture_parse("abc", 3);
+    EXPECT_GT(area[0], 0u);
+    std::vector<uint64_t> pcs(area + 1, area + 1 + area[0]);
+    EXPECT_TRUE(FixtureFunctions(pcs).count("fixture_letters"));
+  }).join();  // thread exit disables and frees the device
+  area[0] = 0;
+  fixture_parse("abc", 3);
+  EXPECT_EQ(area[0], 0u);
+  munmap(area, kBytes);
+}
+
+TEST(StateMachineTest, ThreadExitDisablesAndTheFdCanBeEnabledAgain) {
+  RawDevice d(kWords);
+  int e;
+  std::thread([&] {
+    ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  }).join();
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0) << strerror(e);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(StateMachineTest, ThreadExitOfRemoteOwnerUnregistersHandles) {
+  RawDevice a(kWords), b(kWords);
+  int e;
+  std::thread([&] {
+    RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(113)});
+    ASSERT_EQ(Ioctl(a.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0);
+  }).join();
+  RemoteArgBuf rb(REMCOV_KCOV_TRACE_PC, kWords, {Usb(113)});
+  EXPECT_EQ(Ioctl(b.fd(), REMCOV_KCOV_REMOTE_ENABLE, rb.arg(), &e), 0) << strerror(e);
+  EXPECT_EQ(Ioctl(b.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+TEST(StateMachineTest, ForkGivesTheChildACleanState) {
+  RawDevice d(kWords);
+  int e;
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Not traced in the child, cannot disable the parent's device, can use a
+    // new device of its own.
+    uint64_t before = d.area()[0];
+    fixture_parse("123", 3);
+    if (d.area()[0] != before) _exit(1);
+    if (remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0) != -1 || errno != EINVAL) _exit(2);
+    int fd = remcov_open();
+    if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) != 0) _exit(3);
+    if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0) _exit(4);
+    _exit(0);
+  }
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+}  // namespace
+}  // namespace remcov::testing

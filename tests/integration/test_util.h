@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers for runtime tests: a raw device (C API) with its mapping, and PC to
+// fixture-function mapping through dladdr1 (symbol start + size).
+#ifndef REMCOV_TESTS_INTEGRATION_TEST_UTIL_H_
+#define REMCOV_TESTS_INTEGRATION_TEST_UTIL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "remcov/remcov.h"
+
+namespace remcov::testing {
+
+// open + INIT_TRACE + mmap through the C API; closes in the destructor.
+class RawDevice {
+ public:
+  explicit RawDevice(size_t words = 4096);
+  ~RawDevice();
+  int fd() const { return fd_; }
+  uint64_t* area() const { return area_; }
+  size_t words() const { return words_; }
+  uint64_t Count() const {
+    return std::atomic_ref<uint64_t>(area_[0]).load(std::memory_order_acquire);
+  }
+  void Reset() { std::atomic_ref<uint64_t>(area_[0]).store(0, std::memory_order_relaxed); }
+  std::vector<uint64_t> Pcs() const;
+  remcov_device_stats_t Stats() const { return StatsFor(fd_); }
+  static remcov_device_stats_t StatsFor(int fd);
+
+ private:
+  int fd_ = -1;
+  size_t words_ = 0;
+  uint64_t* area_ = nullptr;
+};
+
+// Name of the fixture function containing pc, or "" if pc is not in one.
+std::string FixtureFunction(uint64_t pc);
+// The set of fixture functions among pcs (others ignored).
+std::set<std::string> FixtureFunctions(const std::vector<uint64_t>& pcs);
+
+struct Rec {
+  uint64_t type, arg1, arg2;
+  auto operator<=>(const Rec&) const = default;
+};
+// The comparison records of the area whose ip lies in fixture function fn.
+std::multiset<Rec> RecordsIn(const uint64_t* area, const std::string& fn);
+
+}  // namespace remcov::testing
+
+#endif  // REMCOV_TESTS_INTEGRATION_TEST_UTIL_H_

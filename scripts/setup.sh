@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what remcov needs from Debian 12's packages (as root), only what is
+# missing. Usage: scripts/setup.sh [--kernel]   (--kernel adds the QEMU lane)
+set -euo pipefail
+packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
+          googletest libgtest-dev libbenchmark-dev binutils python3
+          spin relacy-dev valgrind)
+kernel_packages=(qemu-system-x86 linux-source-6.1 busybox-static bc flex bison
+                 libelf-dev libssl-dev cpio xz-utils kmod)
+if [[ "${1:-}" == "--kernel" ]]; then packages+=("${kernel_packages[@]}"); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+if [[ $(id -u) != 0 ]]; then
+  echo "setup: must run as root to install packages (try: sudo $0 $*)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

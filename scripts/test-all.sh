@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what is missing and runs every test: the whole suite once with g++
+# (including the heavy lanes: ordering, kernel, install), then the unit and
+# runtime suites again with clang, ASan+UBSan and TSan.
+#   scripts/test-all.sh           everything (what CI runs)
+#   scripts/test-all.sh --quick   g++ unit + runtime only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+if ((quick)); then scripts/setup.sh; else scripts/setup.sh --kernel; fi
+jobs=$(nproc)
+start=$SECONDS
+summary=()
+
+run_config() {  # name cmake-args... -- ctest-args...
+  local name=$1; shift
+  local cfg=() ct=()
+  while (($#)) && [[ $1 != -- ]]; do cfg+=("$1"); shift; done
+  shift
+  ct=("$@")
+  local dir=build/ci-$name t0=$SECONDS
+  echo "=== [$name] configure + build"
+  cmake -S . -B "$dir" -G Ninja -DREMCOV_WERROR=ON "${cfg[@]}" > "$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j "$jobs"
+  echo "=== [$name] test"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" "${ct[@]}")
+  summary+=("$name: ok in $((SECONDS - t0)) s")
+}
+
+if ((quick)); then
+  run_config gcc -DCMAKE_BUILD_TYPE=Debug -- -L 'unit|runtime'
+else
+  run_config gcc -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc --
+  run_config clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_C_COMPILER=clang-14 -- -L 'unit|runtime'
+  run_config asan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=address,undefined \
+    -DREMCOV_INSTALL=OFF -- -L 'unit|runtime'
+  run_config tsan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=thread -DREMCOV_INSTALL=OFF \
+    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -- -L 'unit|runtime'
+fi
+printf '%s\n' "${summary[@]}"
+echo "all test configurations passed in $((SECONDS - start)) s"

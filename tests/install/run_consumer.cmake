@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix}
+                RESULT_VARIABLE r)
+if(r)
+  message(FATAL_ERROR "install failed: ${r}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build
+                  -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX}
+                  -DCMAKE_C_COMPILER=${CC}
+                RESULT_VARIABLE r)
+if(r)
+  message(FATAL_ERROR "consumer configure failed: ${r}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE r)
+if(r)
+  message(FATAL_ERROR "consumer build failed: ${r}")
+endif()
+execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE r
+                OUTPUT_VARIABLE out)
+message("${out}")
+if(r OR NOT out MATCHES "consumer: [1-9][0-9]* pcs")
+  message(FATAL_ERROR "consumer run failed: ${r}")
+endif()

@@ -33,10 +33,15 @@ endfunction()
 # RUNTIME marks hot runtime code: no coverage instrumentation of itself, no
 # exceptions or RTTI, initial-exec TLS, no static constructors.
 function(remcov_cc_library)
-  cmake_parse_arguments(A "OBJECT;RUNTIME;STATIC" "NAME" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  cmake_parse_arguments(A "OBJECT;RUNTIME;SHARED" "NAME;TLS_MODEL" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
   set(kind STATIC)
   if(A_OBJECT)
     set(kind OBJECT)
+  elseif(A_SHARED)
+    set(kind SHARED)
+  endif()
+  if(NOT A_TLS_MODEL)
+    set(A_TLS_MODEL initial-exec)
   endif()
   add_library(${A_NAME} ${kind} ${A_SRCS})
   add_library(remcov::${A_NAME} ALIAS ${A_NAME})
@@ -52,7 +57,9 @@ function(remcov_cc_library)
   remcov_warnings(${A_NAME})
   remcov_sanitize(${A_NAME})
   if(A_RUNTIME)
-    target_compile_options(${A_NAME} PRIVATE -ftls-model=initial-exec
+    # local-exec for the static runtime (linked into executables: one
+    # %fs-relative access); initial-exec for the shared one.
+    target_compile_options(${A_NAME} PRIVATE -ftls-model=${A_TLS_MODEL}
       -fno-stack-protector -Wframe-larger-than=4096)
     if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
       target_compile_options(${A_NAME} PRIVATE -Wglobal-constructors)

@@ -49,10 +49,17 @@ __attribute__((noinline, cold)) REMCOV_INTERNAL_NO_COVERAGE void CountOverflow(
 REMCOV_INTERNAL_ALWAYS_INLINE void WriteCmp(uint64_t type, uint64_t arg1,
                                             uint64_t arg2, uint64_t ip) {
   ThreadState& t = tls_state;
-  if (t.mode.load(std::memory_order_relaxed) != kModeTraceCmp) return;
-  const uint64_t rec[4] = {type, arg1, arg2, ip};
+  if (t.mode != kModeTraceCmp) return;  // plain load: see ThreadState::mode
   uint64_t* area = t.area;
-  if (!Area::AppendOne(area[0], area, t.capacity, rec, 4)) CountOverflow(t, 1);
+  // AppendLocal stores the four words straight into the slot (no temporary).
+  if (!Area::AppendLocal(area[0], area, t.capacity, 4, 1,
+                         [&](uint64_t* rec, uint64_t) {
+                           rec[0] = type;
+                           rec[1] = arg1;
+                           rec[2] = arg2;
+                           rec[3] = ip;
+                         }))
+    CountOverflow(t, 1);
 }
 
 }  // namespace
@@ -63,8 +70,7 @@ using remcov::internal::WriteCmp;
 
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc(void) {
   remcov::internal::ThreadState& t = tls_state;
-  if (t.mode.load(std::memory_order_relaxed) != remcov::internal::kModeTracePc)
-    return;
+  if (t.mode != remcov::internal::kModeTracePc) return;  // see ThreadState::mode
   const uint64_t pc = REMCOV_INTERNAL_RET_IP;
   uint64_t* area = t.area;
   if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
@@ -111,11 +117,13 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_const_cmp8(uint64_t arg1,
 // case constants. One record per case, constant first (arg1 = case, arg2 =
 // val), as kernel/kcov.c does. Mode and capacity are checked once per switch,
 // and the count is published once, after all records.
+// The second parameter is void* because g++ declares this callback as a
+// builtin with that type when sanitizers are on.
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
-                                                           uint64_t* cases) {
+                                                           void* cases_arg) {
+  const uint64_t* cases = static_cast<const uint64_t*>(cases_arg);
   remcov::internal::ThreadState& t = tls_state;
-  if (t.mode.load(std::memory_order_relaxed) != remcov::internal::kModeTraceCmp)
-    return;
+  if (t.mode != remcov::internal::kModeTraceCmp) return;
   uint64_t type;
   switch (cases[1]) {
     case 8: type = REMCOV_KCOV_CMP_SIZE(0); break;
@@ -130,11 +138,11 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
   const uint64_t* consts = cases + 2;
   uint64_t* area = t.area;
   uint64_t stored = remcov::internal::Area::AppendLocal(
-      area[0], area, t.capacity, 4, n, [&](uint64_t* slots, uint64_t w, uint64_t i) {
-        slots[w] = type;
-        slots[w + 1] = consts[i];
-        slots[w + 2] = val;
-        slots[w + 3] = ip;
+      area[0], area, t.capacity, 4, n, [&](uint64_t* rec, uint64_t i) {
+        rec[0] = type;
+        rec[1] = consts[i];
+        rec[2] = val;
+        rec[3] = ip;
       });
   if (stored < n) remcov::internal::CountOverflow(t, n - stored);
 }

@@ -125,7 +125,7 @@ void AtForkChild() {
   // The kernel gives a child clean kcov state, keeping only kcov_handle.
   new (&g_table_mu) std::mutex();
   ThreadState& t = tls_state;
-  t.mode.store(kModeDisabled, std::memory_order_relaxed);
+  StoreModeRelaxed(t, kModeDisabled);
   t.area = nullptr;
   t.capacity = 0;
   t.overflow = nullptr;
@@ -275,7 +275,7 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
   FaultInArea(d);
   d->mode = mode;
   t.device = d;
-  t.mode.store(kModeRemote, std::memory_order_relaxed);
+  StoreModeRelaxed(t, kModeRemote);
   d->owner = &t;
   d->remote = true;
   d->remote_size = ra->area_size;
@@ -413,13 +413,14 @@ REMCOV_EXPORT int remcov_close(int fd) {
   std::unique_lock<std::mutex> lock;
   Device* d = LookupLocked(fd, 0, &lock);
   if (d != nullptr) {
-    {
-      std::lock_guard<std::mutex> table(g_table_mu);
-      FdIndex().erase(fd);
-    }
-    d->fd = -1;
+    const uint32_t slot = DeviceSlot(d);
+    d->fd = -1;  // lookups by this descriptor fail from here on
     PutLocked(d);
     lock.unlock();
+    // The lock order is g_table_mu before a device's mu (remcov_open).
+    std::lock_guard<std::mutex> table(g_table_mu);
+    auto it = FdIndex().find(fd);
+    if (it != FdIndex().end() && it->second == slot) FdIndex().erase(it);
   }
   return close(fd);
 }

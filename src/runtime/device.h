@@ -137,10 +137,10 @@ inline void StartTracing(ThreadState& t, uint32_t mode, uint64_t* area,
   t.capacity = capacity;
   t.overflow = overflow;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  t.mode.store(mode, std::memory_order_relaxed);
+  StoreModeRelaxed(t, mode);
 }
 inline void StopTracing(ThreadState& t, uint32_t new_mode = kModeDisabled) {
-  t.mode.store(new_mode, std::memory_order_relaxed);
+  StoreModeRelaxed(t, new_mode);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t.area = nullptr;
   t.capacity = 0;

@@ -76,9 +76,9 @@ constinit UserHandler g_handlers[NSIG];
 
 void Trampoline(int sig, siginfo_t* info, void* uc) {
   ThreadState& t = tls_state;
-  const uint32_t mode = t.mode.load(std::memory_order_relaxed);
+  const uint32_t mode = LoadModeRelaxed(t);
   t.irq_depth++;
-  t.mode.store(mode | kModeInIrq, std::memory_order_relaxed);
+  StoreModeRelaxed(t, mode | kModeInIrq);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   void* fn = g_handlers[sig].fn.load(std::memory_order_acquire);
   if (g_handlers[sig].flags.load(std::memory_order_relaxed) & SA_SIGINFO) {
@@ -89,7 +89,7 @@ void Trampoline(int sig, siginfo_t* info, void* uc) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
   EndSignalSection(t);
   t.irq_depth--;
-  t.mode.store(mode, std::memory_order_relaxed);
+  StoreModeRelaxed(t, mode);
 }
 
 bool IsRealHandler(void* fn) {

@@ -112,7 +112,8 @@ class SharedArea {
 
   // Local append of up to n entries by the area's only writer, with one
   // capacity check and one publication for the whole batch (the switch
-  // callback). fill(slots, first_word, i) stores entry i. Returns the number
+  // callback). fill(entry, i) stores entry i at `entry` (its first word; an
+  // offset of `slots`, so it is computed once). Returns the number
   // of entries stored; the rest did not fit.
   template <class Fill>
   static inline uint64_t AppendLocal(Count& count, Slots slots, uint64_t capacity,
@@ -121,8 +122,8 @@ class SharedArea {
     if (pos >= capacity) return 0;
     uint64_t room = capacity - pos;
     uint64_t stored = n < room ? n : room;
-    for (uint64_t i = 0; i < stored; i++)
-      fill(slots, 1 + (pos + i) * entry_words, i);
+    Slots entry = slots + 1 + pos * entry_words;
+    for (uint64_t i = 0; i < stored; i++, entry += entry_words) fill(entry, i);
     if (stored) P::Store(count, pos + stored, P::kAppendPublish);
     return stored;
   }

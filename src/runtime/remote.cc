@@ -397,7 +397,7 @@ REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
   ThreadState& t = tls_state;
   const bool in_irq = t.irq_depth > 0;
   if (in_irq ? t.softirq_active != 0
-             : (t.mode.load(std::memory_order_relaxed) != kModeDisabled ||
+             : (LoadModeRelaxed(t) != kModeDisabled ||
                 t.remote != nullptr)) {
     // Task sections do not nest and are refused in tracing or owner threads;
     // one signal-handler section per thread at a time (the kernel WARNs).
@@ -431,7 +431,7 @@ REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
   a->data[0] = 0;
   if (in_irq) {
     // Park the interrupted context (kernel: kcov_remote_softirq_start).
-    t.saved.mode = t.mode.load(std::memory_order_relaxed);
+    t.saved.mode = LoadModeRelaxed(t);
     t.saved.area = t.area;
     t.saved.capacity = t.capacity;
     t.saved.overflow = t.overflow;

@@ -47,9 +47,12 @@ struct TraceContext {
 };
 
 struct ThreadState {
-  // Read by every callback: relaxed loads compile to plain moves; the writes
-  // happen on this thread only (see the file comment).
-  std::atomic<uint32_t> mode{kModeDisabled};
+  // Read by every callback, written only by this thread (in task context or
+  // in a signal handler on it): accessed through LoadModeRelaxed /
+  // StoreModeRelaxed, except that the callbacks read it with one plain load
+  // so the compiler can fold it into a compare with a memory operand (one
+  // instruction on the disabled path).
+  uint32_t mode = kModeDisabled;
   uint64_t* area = nullptr;
   uint64_t capacity = 0;
   std::atomic<uint64_t>* overflow = nullptr;
@@ -77,6 +80,15 @@ struct ThreadState {
 // Initial-exec TLS (set for the whole runtime target): one %fs-relative load
 // in an executable, two in a shared library, and no TLS guard (constinit).
 extern constinit thread_local ThreadState tls_state;
+
+// Relaxed atomic accesses of ThreadState::mode (same-thread signal handlers
+// are the only concurrency; atomic_signal_fence orders them).
+inline uint32_t LoadModeRelaxed(const ThreadState& t) {
+  return __atomic_load_n(&t.mode, __ATOMIC_RELAXED);
+}
+inline void StoreModeRelaxed(ThreadState& t, uint32_t mode) {
+  __atomic_store_n(&t.mode, mode, __ATOMIC_RELAXED);
+}
 
 inline ThreadState& CurrentThread() { return tls_state; }
 

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// Calls each coverage callback N times with the device enabled or disabled, so
+// that callgrind can count the callback's own instructions per call
+// (bench/callback_cost.sh divides the callback's self cost by N).
+//   callback_cost <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "remcov/remcov.h"
+
+extern "C" {
+void __sanitizer_cov_trace_pc(void);
+void __sanitizer_cov_trace_cmp1(uint8_t, uint8_t);
+void __sanitizer_cov_trace_cmp8(uint64_t, uint64_t);
+void __sanitizer_cov_trace_const_cmp4(uint32_t, uint32_t);
+void __sanitizer_cov_trace_switch(uint64_t, void*);
+}
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: %s <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N\n",
+            argv[0]);
+    return 2;
+  }
+  const char* which = argv[1];
+  bool enabled = strcmp(argv[2], "enabled") == 0;
+  long n = atol(argv[3]);
+  bool cmp = strcmp(which, "pc") != 0;
+  // Large enough that nothing overflows: every call takes the append path.
+  unsigned long words = cmp ? 4 * static_cast<unsigned long>(n) * 17 + 8
+                            : static_cast<unsigned long>(n) + 8;
+  int fd = remcov_open();
+  if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words) != 0) return 1;
+  if (enabled &&
+      remcov_ioctl(fd, REMCOV_KCOV_ENABLE, cmp ? REMCOV_KCOV_TRACE_CMP : REMCOV_KCOV_TRACE_PC) != 0)
+    return 1;
+  uint64_t cases[2 + 16] = {16, 32};
+  for (int i = 0; i < 16; i++) cases[2 + i] = static_cast<uint64_t>(i) * 3;
+  for (long i = 0; i < n; i++) {
+    if (strcmp(which, "pc") == 0) {
+      __sanitizer_cov_trace_pc();
+    } else if (strcmp(which, "cmp1") == 0) {
+      __sanitizer_cov_trace_cmp1(static_cast<uint8_t>(i), 3);
+    } else if (strcmp(which, "cmp8") == 0) {
+      __sanitizer_cov_trace_cmp8(static_cast<uint64_t>(i), 3);
+    } else if (strcmp(which, "const_cmp4") == 0) {
+      __sanitizer_cov_trace_const_cmp4(7, static_cast<uint32_t>(i));
+    } else {
+      __sanitizer_cov_trace_switch(static_cast<uint64_t>(i), cases);
+    }
+  }
+  if (enabled) remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);
+  remcov_close(fd);
+  return 0;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Instructions per call of each coverage callback (the callback's own, call site
+# excluded), counted by callgrind: repeatable on noisy shared machines.
+# Usage: bench/callback_cost.sh BUILD_DIR   (a release build)
+set -euo pipefail
+bin=$1/bench/callback_cost
+n=200000
+printf '| callback | enabled (instr/call) | disabled (instr/call) |\n|---|---|---|\n'
+for cb in pc cmp1 cmp8 const_cmp4 switch16; do
+  sym=__sanitizer_cov_trace_$cb
+  [[ $cb == switch16 ]] && sym=__sanitizer_cov_trace_switch
+  row="| $sym "
+  [[ $cb == switch16 ]] && row="| $sym (16 cases) "
+  for mode in enabled disabled; do
+    out=$(mktemp)
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$cb" "$mode" "$n" \
+      > /dev/null 2>&1
+    # The callback's self cost, summed over the files its inlined code came from.
+    ir=$(callgrind_annotate --auto=no --threshold=100 "$out" 2>/dev/null |
+         awk -v s=":$sym " '{line = $0 " "} index(line, s) {gsub(",", "", $1); t += $1}
+                            END {print t + 0}')
+    rm -f "$out"
+    row+="| $(awk -v ir="${ir:-0}" -v n="$n" 'BEGIN {printf "%.2f", ir / n}') "
+  done
+  echo "$row|"
+done

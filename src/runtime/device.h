@@ -147,6 +147,10 @@ inline void StopTracing(ThreadState& t, uint32_t new_mode = kModeDisabled) {
   t.overflow = nullptr;
 }
 
+// The handle registration mutex, exposed so a test can hold it while other
+// threads run remote sections (they must not need it).
+std::mutex& RegistrationMutexForTesting();
+
 // Forces the interposers (signal handlers, thread creation) to be linked in.
 void LinkInterposers();
 

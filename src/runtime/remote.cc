@@ -361,6 +361,8 @@ void SetAccepting(Device* d, bool on) {
   UnlockAndDrain(d, &t);
 }
 
+std::mutex& RegistrationMutexForTesting() { return g_reg_mu; }
+
 void ResetRemoteAfterFork() {
   new (&g_reg_mu) std::mutex();
   new (&g_pool_mu) std::mutex();

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// The signal-handler area pool (the kernel's softirq pool) in a process of its
+// own, so it can be sized before first use: one area; while one thread's
+// handler holds it, another thread's handler section is skipped and counted.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "fixture.h"
+#include "remcov/remcov.h"
+#include "test_util.h"
+
+namespace remcov::testing {
+namespace {
+
+const uint64_t kHandle = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 0x8001);
+std::atomic<int> g_in_section{0};
+std::atomic<bool> g_release{false};
+std::atomic<int> g_done{0};
+
+void HoldingHandler(int) {
+  remcov_remote_start(kHandle);
+  fixture_in_handler(5);
+  g_in_section = 1;
+  while (!g_release.load()) {
+  }
+  remcov_remote_stop();
+  g_done++;
+}
+
+void SkippedHandler(int) {
+  remcov_remote_start(kHandle);  // pool empty: skipped, counted
+  fixture_in_handler(6);
+  remcov_remote_stop();
+  g_done++;
+}
+
+TEST(IrqPoolTest, ConfiguredSizeIsHonouredAndExhaustionCounted) {
+  ASSERT_EQ(remcov_config_irq_pool(1, 256), REMCOV_OK);
+  RawDevice d(1 << 12);
+  std::atomic<bool> registered{false}, finish{false};
+  std::thread owner([&] {
+    uint64_t buf[4] = {};
+    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+    ra->area_size = 256;
+    ra->num_handles = 1;
+    buf[3] = kHandle;
+    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)),
+              0);
+    registered = true;
+    while (!finish.load()) std::this_thread::yield();
+    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+  });
+  while (!registered.load()) std::this_thread::yield();
+  // Too late to resize once allocated.
+  EXPECT_EQ(remcov_config_irq_pool(2, 256), REMCOV_E_BUSY);
+  EXPECT_EQ(remcov_config_irq_pool(0, 256), REMCOV_E_INVALID);
+
+  struct sigaction hold = {}, skip = {};
+  hold.sa_handler = HoldingHandler;
+  skip.sa_handler = SkippedHandler;
+  ASSERT_EQ(sigaction(SIGUSR1, &hold, nullptr), 0);
+  ASSERT_EQ(sigaction(SIGUSR2, &skip, nullptr), 0);
+  remcov_runtime_stats_t before{};
+  remcov_runtime_stats(&before);
+  std::atomic<bool> stop{false};
+  auto spin = [&] {
+    while (!stop.load()) fixture_spin(1);
+  };
+  std::thread a(spin), b(spin);
+  pthread_kill(a.native_handle(), SIGUSR1);
+  while (g_in_section.load() == 0) std::this_thread::yield();
+  pthread_kill(b.native_handle(), SIGUSR2);
+  while (g_done.load() < 1) std::this_thread::yield();  // b's handler finished
+  g_release = true;
+  while (g_done.load() < 2) std::this_thread::yield();
+  stop = true;
+  a.join();
+  b.join();
+  remcov_runtime_stats_t after{};
+  remcov_runtime_stats(&after);
+  EXPECT_EQ(after.irq_pool_exhausted, before.irq_pool_exhausted + 1);
+  EXPECT_EQ(after.signal_sections, before.signal_sections + 1);
+  EXPECT_EQ(d.Stats().sections_moved, 1u);
+  EXPECT_EQ(FixtureFunctions(d.Pcs()), std::set<std::string>{"fixture_in_handler"});
+  finish = true;
+  owner.join();
+  signal(SIGUSR1, SIG_DFL);
+  signal(SIGUSR2, SIG_DFL);
+}
+
+}  // namespace
+}  // namespace remcov::testing

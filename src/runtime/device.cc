@@ -29,9 +29,10 @@ namespace remcov::internal {
 constinit thread_local ThreadState tls_state;
 constinit RuntimeCounters g_counters;
 
+constinit Device g_devices[kMaxDevices];
+
 namespace {
 
-constinit Device g_devices[kMaxDevices];
 constinit std::mutex g_table_mu;  // guards slot allocation and the fd index
 constinit pthread_key_t g_exit_key;
 constinit pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -314,23 +315,21 @@ int RemoteEnable(int fd, unsigned long arg) {
 
 }  // namespace
 
-Device* DeviceAt(uint32_t slot) { return &g_devices[slot]; }
-uint32_t DeviceSlot(const Device* d) { return static_cast<uint32_t>(d - g_devices); }
-
 void MoveLock::Lock(const ThreadState* self) {
   for (unsigned spins = 0;; spins++) {
     if (TryLock(self)) return;
     if (spins < 64) {
       __builtin_ia32_pause();
     } else {
+      ErrnoSaver errno_saver;  // sched_yield cannot fail, but stay safe
       sched_yield();
     }
   }
 }
 
 void EnsureThreadExitHook(ThreadState& t) {
-  pthread_once(&g_once, InitOnce);
   if (!t.exit_hook) {
+    pthread_once(&g_once, InitOnce);
     // Any non-null value makes the destructor run at thread exit.
     pthread_setspecific(g_exit_key, &t);
     t.exit_hook = true;

@@ -90,8 +90,9 @@ struct Device {
 };
 
 // The table (never freed). Index = slot.
-Device* DeviceAt(uint32_t slot);
-uint32_t DeviceSlot(const Device* d);
+extern Device g_devices[kMaxDevices];
+inline Device* DeviceAt(uint32_t slot) { return &g_devices[slot]; }
+inline uint32_t DeviceSlot(const Device* d) { return static_cast<uint32_t>(d - g_devices); }
 
 // Process-wide remote counters (remcov_runtime_stats).
 struct RuntimeCounters {

@@ -143,6 +143,7 @@ void MapRemoveSlotLocked(uint32_t slot) {
 
 // ---- private areas ----
 RemoteArea* AllocateArea(uint32_t words, bool irq) {
+  ErrnoSaver errno_saver;  // remote sections leave errno untouched
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_t header = (sizeof(RemoteArea) + page - 1) / page * page;
   size_t bytes = header + (static_cast<size_t>(words) * 8 + page - 1) / page * page;
@@ -168,6 +169,7 @@ RemoteArea* TaskAreaGet(ThreadState& t, uint32_t words) {
     return a;
   }
   {
+    ErrnoSaver errno_saver;
     std::lock_guard<std::mutex> lock(g_pool_mu);
     for (RemoteArea** p = &g_pool; *p != nullptr; p = &(*p)->next) {
       if ((*p)->words == words) {
@@ -187,6 +189,7 @@ void TaskAreaPut(ThreadState* t, RemoteArea* a) {
     t->cached_area = a;
     return;
   }
+  ErrnoSaver errno_saver;
   std::lock_guard<std::mutex> lock(g_pool_mu);
   a->next = g_pool;
   g_pool = a;
@@ -390,8 +393,9 @@ using namespace remcov::internal;  // NOLINT: the C entry points below
 
 extern "C" {
 
+// errno: the fast paths make no calls that set it; the slow paths that do
+// (area allocation, lock back-off) save and restore it themselves.
 REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
-  ErrnoSaver errno_saver;
   if (!CheckHandle(handle, true, true, true)) {
     g_counters.invalid_handles.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -447,7 +451,6 @@ REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
 }
 
 REMCOV_EXPORT void remcov_remote_stop(void) {
-  ErrnoSaver errno_saver;
   ThreadState& t = tls_state;
   const bool in_irq = t.irq_depth > 0;
   if (in_irq && (!t.softirq_active || t.softirq_depth != t.irq_depth)) return;

@@ -199,9 +199,13 @@ TEST(ConsistentPrefixTest, ConcurrentReaderNeverSeesAnUnfilledSlot) {
       checks++;
     }
   });
+  while (checks.load() == 0) std::this_thread::yield();  // the reader is running
   ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
   d.Reset();
-  for (int i = 0; i < 200; i++) fixture_spin(100);
+  // Keep appending until the reader has checked many times (a loaded machine
+  // may schedule it late), bounded by the area filling up.
+  for (int i = 0; (i < 200 || checks.load() < 1000) && d.Count() < d.words() - 1; i++)
+    fixture_spin(10);
   ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   done = true;
   reader.join();

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Instructions per call of each coverage callback (the callback's own, call site
 # excluded), counted by callgrind: repeatable on noisy shared machines.
-# Usage: bench/callback_cost.sh BUILD_DIR   (a release build)
+# Usage: bench/callback_cost.sh BUILD_DIR [callback_cost|callback_cost_shared]
 set -euo pipefail
-bin=$1/bench/callback_cost
+bin=$1/bench/${2:-callback_cost}   # callback_cost_shared for the shared runtime
 n=200000
 printf '| callback | enabled (instr/call) | disabled (instr/call) |\n|---|---|---|\n'
 for cb in pc cmp1 cmp8 const_cmp4 switch16; do
@@ -16,9 +16,12 @@ for cb in pc cmp1 cmp8 const_cmp4 switch16; do
     out=$(mktemp)
     valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$cb" "$mode" "$n" \
       > /dev/null 2>&1
-    # The callback's self cost, summed over the files its inlined code came from.
+    # The callback's self cost, summed over the files its inlined code came
+    # from, plus its out-of-line part (TraceSwitchEnabled, switch only).
     ir=$(callgrind_annotate --auto=no --threshold=100 "$out" 2>/dev/null |
-         awk -v s=":$sym " '{line = $0 " "} index(line, s) {gsub(",", "", $1); t += $1}
+         awk -v s=":$sym " '{line = $0 " "}
+                            index(line, s) || index(line, "TraceSwitchEnabled(") {
+                              gsub(",", "", $1); t += $1 }
                             END {print t + 0}')
     rm -f "$out"
     row+="| $(awk -v ir="${ir:-0}" -v n="$n" 'BEGIN {printf "%.2f", ir / n}') "

@@ -12,6 +12,11 @@ function(remcov_warnings target)
   if(REMCOV_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
+  # clang 14 defaults to DWARF 5, which Debian 12's valgrind (3.19) cannot read:
+  # the callgrind benchmarks need DWARF 4.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE -gdwarf-4)
+  endif()
 endfunction()
 
 set(REMCOV_SANITIZE "" CACHE STRING

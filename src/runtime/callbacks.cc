@@ -117,13 +117,12 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_const_cmp8(uint64_t arg1,
 // case constants. One record per case, constant first (arg1 = case, arg2 =
 // val), as kernel/kcov.c does. Mode and capacity are checked once per switch,
 // and the count is published once, after all records.
-// The second parameter is void* because g++ declares this callback as a
-// builtin with that type when sanitizers are on.
-REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
-                                                           void* cases_arg) {
-  const uint64_t* cases = static_cast<const uint64_t*>(cases_arg);
-  remcov::internal::ThreadState& t = tls_state;
-  if (t.mode != remcov::internal::kModeTraceCmp) return;
+namespace remcov::internal {
+namespace {
+// Out of line so that the disabled path stays a compare and a return (clang
+// otherwise hoists the width decoding above the mode check).
+__attribute__((noinline)) REMCOV_INTERNAL_NO_COVERAGE void TraceSwitchEnabled(
+    ThreadState& t, uint64_t val, const uint64_t* cases, uint64_t ip) {
   uint64_t type;
   switch (cases[1]) {
     case 8: type = REMCOV_KCOV_CMP_SIZE(0); break;
@@ -134,17 +133,28 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
   }
   type |= REMCOV_KCOV_CMP_CONST;
   const uint64_t n = cases[0];
-  const uint64_t ip = REMCOV_INTERNAL_RET_IP;
   const uint64_t* consts = cases + 2;
   uint64_t* area = t.area;
-  uint64_t stored = remcov::internal::Area::AppendLocal(
-      area[0], area, t.capacity, 4, n, [&](uint64_t* rec, uint64_t i) {
-        rec[0] = type;
-        rec[1] = consts[i];
-        rec[2] = val;
-        rec[3] = ip;
-      });
-  if (stored < n) remcov::internal::CountOverflow(t, n - stored);
+  uint64_t stored = Area::AppendLocal(area[0], area, t.capacity, 4, n,
+                                      [&](uint64_t* rec, uint64_t i) {
+                                        rec[0] = type;
+                                        rec[1] = consts[i];
+                                        rec[2] = val;
+                                        rec[3] = ip;
+                                      });
+  if (stored < n) CountOverflow(t, n - stored);
+}
+}  // namespace
+}  // namespace remcov::internal
+
+// The second parameter is void* because g++ declares this callback as a
+// builtin with that type when sanitizers are on.
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
+                                                           void* cases) {
+  remcov::internal::ThreadState& t = tls_state;
+  if (t.mode != remcov::internal::kModeTraceCmp) return;
+  remcov::internal::TraceSwitchEnabled(t, val, static_cast<const uint64_t*>(cases),
+                                       REMCOV_INTERNAL_RET_IP);
 }
 
 // g++ also instruments floating-point comparisons. The kernel has no encoding

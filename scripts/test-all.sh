@@ -34,12 +34,14 @@ if ((quick)); then
   run_config gcc -DCMAKE_BUILD_TYPE=Debug -- -L 'unit|runtime'
 else
   run_config gcc -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc --
+  light=(-DREMCOV_HEAVY_TESTS=OFF -DREMCOV_BUILD_EXAMPLES=OFF)
   run_config clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_C_COMPILER=clang-14 -- -L 'unit|runtime'
+    -DCMAKE_C_COMPILER=clang-14 "${light[@]}" -- -L 'unit|runtime'
   run_config asan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=address,undefined \
-    -DREMCOV_INSTALL=OFF -- -L 'unit|runtime'
+    -DREMCOV_INSTALL=OFF "${light[@]}" -- -L 'unit|runtime'
   run_config tsan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=thread -DREMCOV_INSTALL=OFF \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -- -L 'unit|runtime'
+    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 "${light[@]}" \
+    -- -L 'unit|runtime'
 fi
 printf '%s\n' "${summary[@]}"
 echo "all test configurations passed in $((SECONDS - start)) s"

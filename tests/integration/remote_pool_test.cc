@@ -42,21 +42,7 @@ void SkippedHandler(int) {
 TEST(IrqPoolTest, ConfiguredSizeIsHonouredAndExhaustionCounted) {
   ASSERT_EQ(remcov_config_irq_pool(1, 256), REMCOV_OK);
   RawDevice d(1 << 12);
-  std::atomic<bool> registered{false}, finish{false};
-  std::thread owner([&] {
-    uint64_t buf[4] = {};
-    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
-    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-    ra->area_size = 256;
-    ra->num_handles = 1;
-    buf[3] = kHandle;
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)),
-              0);
-    registered = true;
-    while (!finish.load()) std::this_thread::yield();
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  });
-  while (!registered.load()) std::this_thread::yield();
+  RemoteOwner owner(d.fd(), {kHandle}, 0, 256);
   // Too late to resize once allocated.
   EXPECT_EQ(remcov_config_irq_pool(2, 256), REMCOV_E_BUSY);
   EXPECT_EQ(remcov_config_irq_pool(0, 256), REMCOV_E_INVALID);
@@ -88,8 +74,6 @@ TEST(IrqPoolTest, ConfiguredSizeIsHonouredAndExhaustionCounted) {
   EXPECT_EQ(after.signal_sections, before.signal_sections + 1);
   EXPECT_EQ(d.Stats().sections_moved, 1u);
   EXPECT_EQ(FixtureFunctions(d.Pcs()), std::set<std::string>{"fixture_in_handler"});
-  finish = true;
-  owner.join();
   signal(SIGUSR1, SIG_DFL);
   signal(SIGUSR2, SIG_DFL);
 }

@@ -10,8 +10,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <cstdio>
@@ -40,62 +40,8 @@ remcov_runtime_stats_t RuntimeStats() {
   return s;
 }
 
-// A minimal task queue whose workers run each task in a remote section with
-// the handle captured at submission (the executor adaptor pattern).
-class Pool {
- public:
-  explicit Pool(int n) {
-    for (int i = 0; i < n; i++) workers_.emplace_back([this] { Run(); });
-  }
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
-  void Submit(uint64_t handle, std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      q_.push_back({handle, std::move(fn)});
-      pending_++;
-    }
-    cv_.notify_one();
-  }
-  void Wait() {
-    std::unique_lock<std::mutex> l(mu_);
-    done_cv_.wait(l, [this] { return pending_ == 0; });
-  }
-
- private:
-  void Run() {
-    for (;;) {
-      std::pair<uint64_t, std::function<void()>> task;
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        cv_.wait(l, [this] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        task = std::move(q_.front());
-        q_.pop_front();
-      }
-      remcov_remote_start(task.first);
-      task.second();
-      remcov_remote_stop();
-      std::lock_guard<std::mutex> l(mu_);
-      if (--pending_ == 0) done_cv_.notify_all();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  std::deque<std::pair<uint64_t, std::function<void()>>> q_;
-  int pending_ = 0;
-  bool stop_ = false;
-  std::vector<std::thread> workers_;
-};
-
 TEST(RemoteTest, TwoCollectorsShareAPoolAndGetOnlyTheirOwnWork) {
-  Pool pool(3);
+  remcov::ThreadPool pool(3);  // captures the submitter's common handle
   RawDevice a(1 << 16), b(1 << 16);
   std::atomic<int> ready{0};
   std::atomic<bool> finish{false};
@@ -110,7 +56,9 @@ TEST(RemoteTest, TwoCollectorsShareAPoolAndGetOnlyTheirOwnWork) {
               0)
         << strerror(errno);
     ASSERT_EQ(remcov_common_handle(), common);
-    for (int i = 0; i < 50; i++) pool.Submit(remcov_common_handle(), work);
+    std::vector<std::future<void>> done;
+    for (int i = 0; i < 50; i++) done.push_back(pool.Submit(work));
+    for (auto& f : done) f.wait();
     ready++;
     while (!finish.load()) std::this_thread::yield();
     ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
@@ -118,7 +66,6 @@ TEST(RemoteTest, TwoCollectorsShareAPoolAndGetOnlyTheirOwnWork) {
   std::thread ta(owner, std::ref(a), Common(0x1001), [] { fixture_digits("12", 2); });
   std::thread tb(owner, std::ref(b), Common(0x1002), [] { fixture_letters("ab", 2); });
   while (ready.load() < 2) std::this_thread::yield();
-  pool.Wait();
   finish = true;
   ta.join();
   tb.join();
@@ -296,39 +243,8 @@ TEST(RemoteSignalTest, HandlerSectionsInterruptLocalTracingAndTaskSections) {
   sigemptyset(&sa.sa_mask);
   ASSERT_EQ(sigaction(SIGUSR1, &sa, nullptr), 0);
   RawDevice irq_dev(1 << 20), task_dev(1 << 20), local(1 << 20);
-  // One owner registers both handles on two devices.
-  std::atomic<int> phase{0};
-  std::thread owner([&] {
-    uint64_t b1[4] = {};
-    auto* r1 = reinterpret_cast<remcov_kcov_remote_arg*>(b1);
-    r1->trace_mode = REMCOV_KCOV_TRACE_PC;
-    r1->area_size = 1 << 12;
-    r1->num_handles = 1;
-    b1[3] = Usb(0x5001);
-    ASSERT_EQ(remcov_ioctl(irq_dev.fd(), REMCOV_KCOV_REMOTE_ENABLE,
-                           reinterpret_cast<unsigned long>(r1)),
-              0);
-    phase = 1;
-    while (phase.load() != 2) std::this_thread::yield();
-    ASSERT_EQ(remcov_ioctl(irq_dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  });
-  std::thread owner2([&] {
-    uint64_t b2[4] = {};
-    auto* r2 = reinterpret_cast<remcov_kcov_remote_arg*>(b2);
-    r2->trace_mode = REMCOV_KCOV_TRACE_PC;
-    r2->area_size = 1 << 12;
-    r2->num_handles = 1;
-    b2[3] = Usb(0x5002);
-    ASSERT_EQ(remcov_ioctl(task_dev.fd(), REMCOV_KCOV_REMOTE_ENABLE,
-                           reinterpret_cast<unsigned long>(r2)),
-              0);
-    while (phase.load() < 1) std::this_thread::yield();
-    phase.fetch_add(0);
-    while (phase.load() != 2) std::this_thread::yield();
-    ASSERT_EQ(remcov_ioctl(task_dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  });
-  while (phase.load() != 1) std::this_thread::yield();
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // owner2 registered
+  RemoteOwner irq_owner(irq_dev.fd(), {Usb(0x5001)}, 0, 1 << 12);
+  RemoteOwner task_owner(task_dev.fd(), {Usb(0x5002)}, 0, 1 << 12);
   g_irq_handle = Usb(0x5001);
   const uint64_t per_spin = [] {
     RawDevice d(1 << 14);
@@ -380,9 +296,6 @@ TEST(RemoteSignalTest, HandlerSectionsInterruptLocalTracingAndTaskSections) {
     EXPECT_GT(interrupted.Count(), 0u);
     EXPECT_EQ(FixtureFunctions(interrupted.Pcs()), std::set<std::string>{"fixture_spin"});
   }
-  phase = 2;
-  owner.join();
-  owner2.join();
   signal(SIGUSR1, SIG_DFL);
 }
 
@@ -455,21 +368,7 @@ namespace {
 
 TEST(RemoteTest, SectionsCompleteWhileTheRegistrationLockIsHeld) {
   RawDevice d(1 << 16);
-  std::atomic<bool> registered{false}, done{false};
-  std::thread owner([&] {
-    uint64_t buf[4] = {};
-    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
-    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-    ra->area_size = 4096;
-    ra->num_handles = 1;
-    buf[3] = Usb(0x7001);
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)),
-              0);
-    registered = true;
-    while (!done.load()) std::this_thread::yield();
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  });
-  while (!registered.load()) std::this_thread::yield();
+  RemoteOwner owner(d.fd(), {Usb(0x7001)});
   {
     std::lock_guard<std::mutex> hold(internal::RegistrationMutexForTesting());
     std::atomic<int> completed{0};
@@ -489,28 +388,12 @@ TEST(RemoteTest, SectionsCompleteWhileTheRegistrationLockIsHeld) {
     for (auto& t : workers) t.join();  // would hang if start/stop took the lock
     EXPECT_EQ(completed.load(), 300);
   }
-  done = true;
-  owner.join();
   EXPECT_EQ(d.Stats().sections_moved, 300u);
 }
 
 TEST(RemoteTest, OverflowOfPrivateAndSharedAreasIsCounted) {
   RawDevice d(512);  // 511 PCs in the shared area
-  std::atomic<bool> registered{false}, done{false};
-  std::thread owner([&] {
-    uint64_t buf[4] = {};
-    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
-    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-    ra->area_size = 64;  // 63 PCs per section
-    ra->num_handles = 1;
-    buf[3] = Usb(0x7101);
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)),
-              0);
-    registered = true;
-    while (!done.load()) std::this_thread::yield();
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  });
-  while (!registered.load()) std::this_thread::yield();
+  RemoteOwner owner(d.fd(), {Usb(0x7101)}, 0, /*area_words=*/64);  // 63 PCs per section
   // How many PCs one fixture_spin(100) produces.
   uint64_t per_call;
   {
@@ -527,8 +410,6 @@ TEST(RemoteTest, OverflowOfPrivateAndSharedAreasIsCounted) {
     fixture_spin(100);
     remcov_remote_stop();
   }
-  done = true;
-  owner.join();
   auto st = d.Stats();
   EXPECT_EQ(st.private_overflow_entries, 20 * (per_call - 63));
   EXPECT_EQ(d.Count(), 511u);

@@ -39,6 +39,32 @@ remcov_device_stats_t RawDevice::StatsFor(int fd) {
   return s;
 }
 
+RemoteOwner::RemoteOwner(int fd, std::vector<uint64_t> handles, uint64_t common,
+                         uint32_t area_words, uint32_t mode) {
+  thread_ = std::thread([this, fd, handles, common, area_words, mode] {
+    std::vector<uint64_t> buf(3 + handles.size());
+    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
+    ra->trace_mode = mode;
+    ra->area_size = area_words;
+    ra->num_handles = static_cast<uint32_t>(handles.size());
+    ra->common_handle = common;
+    for (size_t i = 0; i < handles.size(); i++) buf[3 + i] = handles[i];
+    int r = remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra));
+    EXPECT_EQ(r, 0) << "KCOV_REMOTE_ENABLE: " << strerror(errno);
+    phase_ = 1;
+    while (phase_.load() != 2) std::this_thread::yield();
+    if (r == 0) {
+      EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0) << strerror(errno);
+    }
+  });
+  while (phase_.load() != 1) std::this_thread::yield();
+}
+
+RemoteOwner::~RemoteOwner() {
+  phase_ = 2;
+  thread_.join();
+}
+
 std::string FixtureFunction(uint64_t pc) {
   Dl_info info;
   void* extra = nullptr;

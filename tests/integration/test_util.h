@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "remcov/remcov.h"
@@ -37,6 +38,22 @@ class RawDevice {
   int fd_ = -1;
   size_t words_ = 0;
   uint64_t* area_ = nullptr;
+};
+
+// A thread that owns a remote device: KCOV_REMOTE_ENABLE with the given
+// handles and common handle when constructed (returns once registered), and
+// KCOV_DISABLE on that thread when destroyed.
+class RemoteOwner {
+ public:
+  RemoteOwner(int fd, std::vector<uint64_t> handles, uint64_t common = 0,
+              uint32_t area_words = 4096, uint32_t mode = REMCOV_KCOV_TRACE_PC);
+  ~RemoteOwner();
+  RemoteOwner(const RemoteOwner&) = delete;
+  RemoteOwner& operator=(const RemoteOwner&) = delete;
+
+ private:
+  std::atomic<int> phase_{0};  // 0 starting, 1 registered, 2 release
+  std::thread thread_;
 };
 
 // Name of the fixture function containing pc, or "" if pc is not in one.

@@ -21,6 +21,7 @@ run_config() {  # name cmake-args... -- ctest-args...
   shift
   ct=("$@")
   local dir=build/ci-$name t0=$SECONDS
+  mkdir -p build
   echo "=== [$name] configure + build"
   cmake -S . -B "$dir" -G Ninja -DREMCOV_WERROR=ON "${cfg[@]}" > "$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; return 1; }

@@ -31,6 +31,13 @@ constinit RuntimeCounters g_counters;
 
 constinit Device g_devices[kMaxDevices];
 
+// Pulls the `remcov trace --in-process` start-up hook (trace_env.cc) out of the
+// static runtime archive into every program that uses the runtime: the
+// callbacks reference tls_state, defined here.
+extern "C" void remcov_rt_trace_env_hook(void);
+__attribute__((used)) static void (*const g_keep_trace_env_hook)(void) =
+    &remcov_rt_trace_env_hook;
+
 namespace {
 
 constinit std::mutex g_table_mu;  // guards slot allocation and the fd index

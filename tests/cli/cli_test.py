@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""CLI tests of `remcov` (one ctest per case, label cli).
+
+Usage: cli_test.py CASE REMCOV FIXTURE
+Each case pins the exit code and the relevant stdout/stderr. Exit 77 = skip.
+"""
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+
+
+def run(args):
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(cond, what, out=("", "")):
+    if not cond:
+        print("FAIL: " + what)
+        print("--- stdout ---\n" + out[0] + "--- stderr ---\n" + out[1])
+        sys.exit(1)
+
+
+def functions(fixture):
+    """[(start, end, name)] of the fixture's cli_* functions (non-PIE)."""
+    out = subprocess.run(["nm", "-S", "--defined-only", fixture],
+                         capture_output=True, text=True, check=True).stdout
+    funcs = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tT" and parts[3].startswith("cli_"):
+            start, size = int(parts[0], 16), int(parts[1], 16)
+            funcs.append((start, start + size, parts[3]))
+    return funcs
+
+
+def covered(fixture, pcs):
+    names = set()
+    for pc in pcs:
+        for start, end, name in functions.cache:
+            if start <= pc < end:
+                names.add(name)
+    return names
+
+
+def pcs_of(stdout):
+    return [int(l, 16) for l in stdout.split()]
+
+
+def case_help(remcov, fixture):
+    rc, out, err = run([remcov, "--help"])
+    expect(rc == 0 and out.startswith("Usage: remcov COMMAND") and err == "",
+           "remcov --help", (out, err))
+    rc, out, err = run([remcov, "trace", "--help"])
+    expect(rc == 0 and out.startswith("Usage: remcov trace [OPTIONS] -- COMMAND")
+           and "--in-process" in out and "120 usage" in out and err == "",
+           "remcov trace --help", (out, err))
+
+
+def case_usage(remcov, fixture):
+    cases = [
+        ([], "Usage: remcov COMMAND"),
+        (["bogus"], "unknown command 'bogus'"),
+        (["trace"], "missing COMMAND"),
+        (["trace", "--bogus", "--", "true"], "unknown option '--bogus'"),
+        (["trace", "--common-id", "5", "--", "true"], "need --remote"),
+        (["trace", "--size", "1", "--", "true"], "--size needs"),
+        (["trace", "--size"], "--size needs"),
+        (["trace", "--remote", "--in-process", "--", "true"], "cannot be combined"),
+        (["trace", "--usb-bus", "x", "--", "true"], "--usb-bus needs"),
+    ]
+    for args, msg in cases:
+        rc, out, err = run([remcov] + args)
+        expect(rc == 120 and out == "" and msg in err,
+               "usage error for %r (rc %d)" % (args, rc), (out, err))
+
+
+def case_kernel_no_kcov(remcov, fixture):
+    if os.path.exists("/sys/kernel/debug/kcov"):
+        print("SKIP: this kernel has /sys/kernel/debug/kcov")
+        return SKIP
+    rc, out, err = run([remcov, "trace", "--", "true"])
+    expect(rc == 121 and out == "", "kernel mode without kcov: rc %d" % rc, (out, err))
+    expect("/sys/kernel/debug/kcov" in err and
+           ("debugfs is not mounted" in err or "CONFIG_KCOV" in err or
+            "does not exist" in err), "explanation", (out, err))
+    rc, out, err = run([remcov, "trace", "--device", "/nonexistent/kcov", "--", "true"])
+    expect(rc == 121 and "/nonexistent does not exist" in err,
+           "missing device directory", (out, err))
+    with tempfile.TemporaryDirectory() as d:
+        rc, out, err = run([remcov, "trace", "--device", d + "/kcov", "--", "true"])
+        expect(rc == 121 and "CONFIG_KCOV" in err, "no kcov in directory", (out, err))
+
+
+def case_in_process_digits(remcov, fixture):
+    rc, out, err = run([remcov, "trace", "--in-process", "--", fixture, "123"])
+    expect(rc == 0, "rc %d" % rc, (out, err))
+    names = covered(fixture, pcs_of(out))
+    expect(names == {"cli_dispatch", "cli_digits"}, "covered %r" % names, (out, err))
+    expect(re.search(r"pc mode, \d+ entries, \d+ unique PCs, overflow no, 0 dropped", err),
+           "summary", (out, err))
+    rc2, out2, err2 = run([remcov, "trace", "--in-process", "--unique", "--", fixture, "123"])
+    pcs = pcs_of(out2)
+    expect(rc2 == 0 and len(pcs) == len(set(pcs)) and set(pcs) == set(pcs_of(out)),
+           "--unique", (out2, err2))
+
+
+def case_in_process_letters_exit_code(remcov, fixture):
+    rc, out, err = run([remcov, "trace", "--in-process", "-q", "--", fixture, "abc", "7"])
+    expect(rc == 7 and err == "", "exit code mirrored (rc %d)" % rc, (out, err))
+    names = covered(fixture, pcs_of(out))
+    expect(names == {"cli_dispatch", "cli_letters"}, "covered %r" % names, (out, err))
+
+
+def case_in_process_cmp(remcov, fixture):
+    rc, out, err = run([remcov, "trace", "--in-process", "--cmp", "--", fixture, "#"])
+    expect(rc == 0, "rc %d" % rc, (out, err))
+    expect(re.search(r"^cmp64 const 0x4b434f56 0x23 ip=0x[0-9a-f]{16}$", out, re.M),
+           "the 8-byte constant comparison in cli_compare", (out, err))
+    expect("cmp mode" in err, "summary", (out, err))
+
+
+def case_in_process_output_file(remcov, fixture):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "cov.bin")
+        rc, out, err = run([remcov, "trace", "--in-process", "--unique", "-o", path,
+                            "--", fixture, "42"])
+        expect(rc == 0 and out == "", "rc %d" % rc, (out, err))
+        data = open(path, "rb").read()
+        magic, version, hsize, mode, word, flags, reserved, n, raw, dropped, _sum = \
+            struct.unpack_from("<8sIIIIIIQQQQ", data)
+        expect(magic == b"RMCOVCOV" and version == 1 and hsize == 64 and mode == 0 and
+               word == 8 and flags == 0b1001 and reserved == 0 and dropped == 0,
+               "header %r" % (struct.unpack_from("<8sIIIIIIQQQQ", data),), (out, err))
+        expect(len(data) == 64 + 8 * n, "size", (out, err))
+        pcs = list(struct.unpack_from("<%dQ" % n, data, 64))
+        names = covered(fixture, pcs)
+        expect(names == {"cli_dispatch", "cli_digits"}, "covered %r" % names, (out, err))
+
+
+def case_in_process_not_found(remcov, fixture):
+    rc, out, err = run([remcov, "trace", "--in-process", "--", "/nonexistent/prog"])
+    expect(rc == 127 and "cannot execute '/nonexistent/prog'" in err,
+           "rc %d" % rc, (out, err))
+
+
+def case_in_process_uninstrumented(remcov, fixture):
+    rc, out, err = run([remcov, "trace", "--in-process", "--", "true"])
+    expect(rc == 121 and "handed back no coverage" in err, "rc %d" % rc, (out, err))
+
+
+def main():
+    case, remcov, fixture = sys.argv[1:4]
+    functions.cache = functions(fixture)
+    rc = globals()["case_" + case](remcov, fixture)
+    sys.exit(rc or 0)
+
+
+if __name__ == "__main__":
+    main()

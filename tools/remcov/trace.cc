@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: Apache-2.0
+// `remcov trace`: kernel mode (fork; the child enables KCOV on itself and
+// execs the command), remote mode (KCOV_REMOTE_ENABLE in the parent, inherited
+// common handle, settle polling) and in-process mode (the command is linked
+// with remcov's runtime and hands its coverage back through an inherited
+// memfd; src/runtime/trace_env.cc).
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <array>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "exit_codes.h"
+#include "remcov/collector.h"
+#include "remcov/coverage_file.h"
+#include "remcov/kcov.h"
+#include "remcov/sys.h"
+
+namespace remcov::tool {
+namespace {
+
+const char kTraceHelp[] =
+    "Usage: remcov trace [OPTIONS] -- COMMAND [ARGS...]\n"
+    "\n"
+    "Runs COMMAND and prints the coverage it produced: PCs, one per line in hex,\n"
+    "or comparison records with --cmp; a summary goes to stderr.\n"
+    "\n"
+    "Modes:\n"
+    "  (default)          kernel coverage of COMMAND's system calls (KCOV_ENABLE)\n"
+    "  --remote           remote coverage (KCOV_REMOTE_ENABLE) of kernel work done\n"
+    "                     on behalf of COMMAND: --common-id and/or --usb-bus\n"
+    "  --in-process       user-space coverage of COMMAND, which must be built with\n"
+    "                     -fsanitize-coverage=trace-pc[,trace-cmp] and linked with\n"
+    "                     remcov's runtime\n"
+    "\n"
+    "Options:\n"
+    "  --cmp              collect comparison records instead of PCs\n"
+    "  --common-id N      remote: COMMON handle instance N (default: remcov's pid)\n"
+    "  --usb-bus B        remote: also collect from USB bus B (repeatable)\n"
+    "  --timeout MS       remote: wait until coverage is quiet for MS ms after\n"
+    "                     COMMAND exits (default 500)\n"
+    "  --unique           print each PC (or record) once, in first-seen order\n"
+    "  --size WORDS       buffer size in 64-bit words (default 65536)\n"
+    "  --device PATH      kcov device (default /sys/kernel/debug/kcov)\n"
+    "  -o FILE            write a binary coverage file (docs/format.md) instead\n"
+    "                     of text\n"
+    "  -q, --quiet        no summary on stderr\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: COMMAND's (128+N if signal N ended it), or one of remcov's\n"
+    "own: 120 usage, 121 no kcov device, 122 permission denied, 123 not\n"
+    "supported by the kernel, 124 device or handle busy, 125 other failure,\n"
+    "126 COMMAND not executable, 127 COMMAND not found.\n";
+
+struct Options {
+  bool cmp = false;
+  bool remote = false;
+  bool in_process = false;
+  bool unique = false;
+  bool quiet = false;
+  bool have_common_id = false;
+  uint64_t common_id = 0;
+  std::vector<uint64_t> usb_buses;
+  uint64_t timeout_ms = 500;
+  uint64_t words = 65536;
+  std::string device = kDefaultKcovPath;
+  std::string output;
+  std::vector<char*> command;
+};
+
+int UsageError(const std::string& msg) {
+  fprintf(stderr, "remcov trace: %s\nTry 'remcov trace --help'.\n", msg.c_str());
+  return kExitUsage;
+}
+
+bool ParseNumber(const char* s, uint64_t max, uint64_t* out) {
+  if (s == nullptr || *s == '\0' || *s == '-') return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 0);
+  if (errno != 0 || *end != '\0' || v > max) return false;
+  *out = v;
+  return true;
+}
+
+// Returns -1 on success, else the exit code (help: 0).
+int Parse(int argc, char** argv, Options* o) {
+  int i = 1;
+  // The value of the option at argv[i], or nullptr when it is missing.
+  auto value = [&](const char* /*name*/) -> const char* {
+    return i + 1 < argc ? argv[++i] : nullptr;
+  };
+  for (; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--") {
+      i++;
+      break;
+    }
+    if (a.empty() || a[0] != '-') break;
+    if (a == "-h" || a == "--help") {
+      fputs(kTraceHelp, stdout);
+      return kExitOk;
+    } else if (a == "--cmp") {
+      o->cmp = true;
+    } else if (a == "--remote") {
+      o->remote = true;
+    } else if (a == "--in-process") {
+      o->in_process = true;
+    } else if (a == "--unique") {
+      o->unique = true;
+    } else if (a == "-q" || a == "--quiet") {
+      o->quiet = true;
+    } else if (a == "--common-id") {
+      if (!ParseNumber(value("--common-id"), REMCOV_KCOV_INSTANCE_MASK, &o->common_id))
+        return UsageError("--common-id needs a number up to 0xffffffff");
+      o->have_common_id = true;
+    } else if (a == "--usb-bus") {
+      uint64_t b;
+      if (!ParseNumber(value("--usb-bus"), REMCOV_KCOV_INSTANCE_MASK, &b))
+        return UsageError("--usb-bus needs a bus number");
+      o->usb_buses.push_back(b);
+    } else if (a == "--timeout") {
+      if (!ParseNumber(value("--timeout"), 3600000, &o->timeout_ms))
+        return UsageError("--timeout needs milliseconds (at most 3600000)");
+    } else if (a == "--size") {
+      if (!ParseNumber(value("--size"), 1ull << 28, &o->words) || o->words < 2)
+        return UsageError("--size needs a number of words from 2 to 268435456");
+    } else if (a == "--device") {
+      const char* v = value("--device");
+      if (v == nullptr) return UsageError("--device needs a path");
+      o->device = v;
+    } else if (a == "-o") {
+      const char* v = value("-o");
+      if (v == nullptr) return UsageError("-o needs a file name");
+      o->output = v;
+    } else {
+      return UsageError("unknown option '" + a + "'");
+    }
+  }
+  for (; i < argc; i++) o->command.push_back(argv[i]);
+  if (o->command.empty()) return UsageError("missing COMMAND");
+  o->command.push_back(nullptr);
+  if (o->remote && o->in_process)
+    return UsageError("--remote and --in-process cannot be combined");
+  if (!o->remote && (o->have_common_id || !o->usb_buses.empty()))
+    return UsageError("--common-id and --usb-bus need --remote");
+  return -1;
+}
+
+int Fail(const Status& s) {
+  fprintf(stderr, "remcov trace: %s\n", s.ToString().c_str());
+  return ExitCodeFor(s);
+}
+
+// Status of the command from waitpid: exit code, or 128+signal.
+int MirrorStatus(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return kExitFailure;
+}
+
+// What the child reports through the CLOEXEC pipe when it fails before exec.
+struct ChildError {
+  int stage;  // 0 enable, 1 exec
+  int err;
+};
+
+void WriteChildError(int fd, int stage, int err) {
+  ChildError e{stage, err};
+  ssize_t w = write(fd, &e, sizeof e);
+  (void)w;
+}
+
+// Forks and execs the command. pre_exec runs in the child (returns errno or 0).
+// On success *pid is the child's, and the parent's return is -1; otherwise an
+// exit code (the child's error explained).
+template <typename PreExec>
+int Spawn(const Options& o, const Backend* backend, PreExec pre_exec, pid_t* pid) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return Fail(Status::FromErrno(errno, "pipe2"));
+  fflush(nullptr);
+  *pid = fork();
+  if (*pid < 0) return Fail(Status::FromErrno(errno, "fork"));
+  if (*pid == 0) {
+    close(p[0]);
+    int err = pre_exec();
+    if (err != 0) {
+      WriteChildError(p[1], 0, err);
+      _exit(kExitFailure);
+    }
+    execvp(o.command[0], o.command.data());
+    WriteChildError(p[1], 1, errno);
+    _exit(errno == ENOENT ? kExitNotFound : kExitCannotExecute);
+  }
+  close(p[1]);
+  ChildError e{};
+  ssize_t n;
+  do {
+    n = read(p[0], &e, sizeof e);
+  } while (n < 0 && errno == EINTR);
+  close(p[0]);
+  if (n == static_cast<ssize_t>(sizeof e)) {
+    int ws = 0;
+    waitpid(*pid, &ws, 0);
+    if (e.stage == 1) {
+      fprintf(stderr, "remcov trace: cannot execute '%s': %s\n", o.command[0],
+              strerror(e.err));
+      return e.err == ENOENT ? kExitNotFound : kExitCannotExecute;
+    }
+    std::string why = backend != nullptr ? backend->Explain("KCOV_ENABLE", e.err)
+                                         : std::string("enabling coverage failed");
+    return Fail(Status::FromErrno(e.err, why));
+  }
+  return -1;
+}
+
+int WaitChild(pid_t pid) {
+  int ws = 0;
+  while (waitpid(pid, &ws, 0) < 0) {
+    if (errno != EINTR) return kExitFailure;
+  }
+  return MirrorStatus(ws);
+}
+
+void SleepMs(uint64_t ms) {
+  struct timespec ts = {static_cast<time_t>(ms / 1000),
+                        static_cast<long>((ms % 1000) * 1000000)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+// Text or binary output, and the summary. Returns an exit code or -1.
+int Emit(const Options& o, CoverageData& d) {
+  uint64_t entries = d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
+  PcSet unique_pcs;
+  for (uint64_t pc : d.pcs) unique_pcs.Insert(pc);
+  if (o.unique) {
+    d.flags |= kCoverageUnique;
+    if (d.mode == TraceMode::kPc) {
+      d.pcs = unique_pcs.values();
+    } else {
+      std::vector<CmpRecord> u;
+      std::set<std::array<uint64_t, 4>> seen;
+      for (const CmpRecord& r : d.cmps) {
+        if (seen.insert({r.type, r.arg1, r.arg2, r.ip}).second) u.push_back(r);
+      }
+      d.cmps = std::move(u);
+    }
+  }
+  if (!o.output.empty()) {
+    Status s = WriteCoverageFile(o.output, d);
+    if (!s.ok()) return Fail(s);
+  } else if (d.mode == TraceMode::kPc) {
+    for (uint64_t pc : d.pcs) printf("0x%016" PRIx64 "\n", pc);
+  } else {
+    for (const CmpRecord& r : d.cmps) {
+      printf("cmp%u%s 0x%" PRIx64 " 0x%" PRIx64 " ip=0x%016" PRIx64 "\n", r.size() * 8,
+             r.is_const() ? " const" : "", r.arg1, r.arg2, r.ip);
+    }
+  }
+  if (fflush(stdout) != 0) return Fail(Status::FromErrno(errno, "writing stdout"));
+  if (!o.quiet) {
+    fprintf(stderr, "remcov trace: %s mode, %" PRIu64 " entries", d.mode == TraceMode::kPc
+                                                                       ? "pc"
+                                                                       : "cmp",
+            entries);
+    if (d.mode == TraceMode::kPc) fprintf(stderr, ", %zu unique PCs", unique_pcs.size());
+    fprintf(stderr, ", overflow %s, %" PRIu64 " dropped\n",
+            (d.flags & kCoverageOverflow) ? "yes" : "no", d.dropped);
+  }
+  return -1;
+}
+
+// Copies a Collector's published coverage (acquire load, clamped) into d.
+void Collect(const Collector& c, TraceMode mode, CoverageData* d) {
+  d->mode = mode;
+  d->word_bytes = c.backend().WordBytes();
+  d->raw_count = c.RawCount();
+  uint64_t cap = c.Capacity(mode);
+  if (mode == TraceMode::kPc) {
+    auto v = c.Pcs();
+    d->pcs.assign(v.begin(), v.end());
+  } else {
+    for (const CmpRecord& r : c.Cmps())
+      if (r.valid()) d->cmps.push_back(r);
+  }
+  // The kernel stops storing at capacity without counting the rest.
+  if (d->raw_count >= cap) d->flags |= kCoverageOverflow;
+  if (d->raw_count > cap) d->dropped = d->raw_count - cap;
+}
+
+int TraceKernel(const Options& o) {
+  const TraceMode mode = o.cmp ? TraceMode::kCmp : TraceMode::kPc;
+  KernelBackend kernel(RealSys(), {.device_path = o.device, .user_word_bytes = 0});
+  auto c = Collector::Open(kernel, o.words);
+  if (!c.ok()) return Fail(c.status());
+  if (o.remote) {
+    RemoteOptions r;
+    r.mode = mode;
+    uint64_t id = o.have_common_id ? o.common_id : static_cast<uint64_t>(getpid());
+    r.common_handle = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, id);
+    for (uint64_t b : o.usb_buses)
+      r.handles.push_back(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, b));
+    // The child inherits the common handle at fork (kernel: kcov_task_init).
+    Status s = c->EnableRemote(r);
+    if (!s.ok()) return Fail(s);
+  }
+  Collector* col = &c.value();
+  pid_t pid;
+  int rc = Spawn(
+      o, &kernel,
+      [&]() -> int {
+        if (o.remote) return 0;
+        // KCOV_ENABLE binds the device to this (child) task; exec keeps it.
+        Status s = col->Enable(mode);
+        return s.ok() ? 0 : (s.error_number() != 0 ? s.error_number() : EINVAL);
+      },
+      &pid);
+  if (rc >= 0) return rc;
+  int exit_code = WaitChild(pid);
+  if (o.remote) {
+    // Remote sections may still be running: wait until the count is quiet
+    // for the timeout (syzkaller waits 500 ms for the same reason).
+    uint64_t last = c->RawCount();
+    uint64_t quiet = 0;
+    while (quiet < o.timeout_ms) {
+      uint64_t step = o.timeout_ms - quiet < 10 ? o.timeout_ms - quiet : 10;
+      SleepMs(step);
+      uint64_t now = c->RawCount();
+      quiet = now == last ? quiet + step : 0;
+      last = now;
+    }
+  }
+  Status v = c->Validate(mode);
+  if (!v.ok() && v.code() == StatusCode::kDataLoss && mode == TraceMode::kCmp)
+    fprintf(stderr, "remcov trace: warning: %s\n", v.ToString().c_str());
+  CoverageData d;
+  if (o.remote) d.flags |= kCoverageRemote;
+  Collect(*c, mode, &d);
+  if (o.remote) {
+    Status s = c->Disable();
+    if (!s.ok()) fprintf(stderr, "remcov trace: warning: %s\n", s.ToString().c_str());
+  }
+  rc = Emit(o, d);
+  return rc >= 0 ? rc : exit_code;
+}
+
+// Reads the record written by src/runtime/trace_env.cc.
+Status ReadHandOff(int fd, CoverageData* d) {
+  off_t size = lseek(fd, 0, SEEK_END);
+  if (size <= 0) {
+    return Status(StatusCode::kUnavailable,
+                  "the command handed back no coverage: is it built with "
+                  "-fsanitize-coverage=trace-pc[,trace-cmp] and linked with remcov's "
+                  "runtime (referencing remcov_rt_trace_env_hook), and did it end "
+                  "with exit() rather than _exit() or a signal?");
+  }
+  std::string buf(static_cast<size_t>(size), '\0');
+  size_t got = 0;
+  while (got < buf.size()) {
+    ssize_t r = pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Status::FromErrno(errno, "reading the coverage hand-off");
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  if (got < 48 || memcmp(buf.data(), "RCTRACE1", 8) != 0)
+    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off (bad header)");
+  uint64_t h[6];
+  memcpy(h, buf.data(), sizeof h);
+  const uint64_t per = h[1] == REMCOV_KCOV_TRACE_CMP ? 4 : 1;
+  const uint64_t n = h[5];
+  if (h[1] > 1 || n > (got - 48) / (per * 8))
+    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off (truncated)");
+  const uint64_t* w = reinterpret_cast<const uint64_t*>(buf.data() + 48);
+  d->mode = static_cast<TraceMode>(h[1]);
+  d->word_bytes = static_cast<uint32_t>(h[2]);
+  d->raw_count = h[3];
+  d->dropped = h[4];
+  d->flags |= kCoverageInProcess;
+  if (d->dropped != 0 || h[3] > n) d->flags |= kCoverageOverflow;
+  for (uint64_t i = 0; i < n; i++) {
+    if (per == 1) {
+      d->pcs.push_back(w[i]);
+    } else {
+      CmpRecord r{w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]};
+      if (!r.valid())
+        return Status(StatusCode::kDataLoss, "comparison record with type > 7");
+      d->cmps.push_back(r);
+    }
+  }
+  return Status::Ok();
+}
+
+int TraceInProcess(const Options& o) {
+  int fd = memfd_create("remcov-trace", 0);  // inherited by the command
+  if (fd < 0) return Fail(Status::FromErrno(errno, "memfd_create"));
+  pid_t pid;
+  int rc = Spawn(
+      o, nullptr,
+      [&]() -> int {
+        std::string fds = std::to_string(fd);
+        std::string words = std::to_string(o.words);
+        if (setenv("REMCOV_TRACE_FD", fds.c_str(), 1) != 0 ||
+            setenv("REMCOV_TRACE_MODE", o.cmp ? "cmp" : "pc", 1) != 0 ||
+            setenv("REMCOV_TRACE_WORDS", words.c_str(), 1) != 0)
+          return errno;
+        return 0;
+      },
+      &pid);
+  if (rc >= 0) {
+    close(fd);
+    return rc;
+  }
+  int exit_code = WaitChild(pid);
+  CoverageData d;
+  Status s = ReadHandOff(fd, &d);
+  close(fd);
+  if (!s.ok()) {
+    Fail(s);
+    return exit_code != 0 ? exit_code : ExitCodeFor(s);
+  }
+  rc = Emit(o, d);
+  return rc >= 0 ? rc : exit_code;
+}
+
+}  // namespace
+
+int TraceMain(int argc, char** argv) {
+  Options o;
+  int rc = Parse(argc, argv, &o);
+  if (rc >= 0) return rc;
+  return o.in_process ? TraceInProcess(o) : TraceKernel(o);
+}
+
+}  // namespace remcov::tool

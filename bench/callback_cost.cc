@@ -20,8 +20,10 @@ void __sanitizer_cov_trace_switch(uint64_t, void*);
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: %s <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N\n",
-            argv[0]);
+    fprintf(
+        stderr,
+        "usage: %s <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N\n",
+        argv[0]);
     return 2;
   }
   const char* which = argv[1];
@@ -34,7 +36,8 @@ int main(int argc, char** argv) {
   int fd = remcov_open();
   if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words) != 0) return 1;
   if (enabled &&
-      remcov_ioctl(fd, REMCOV_KCOV_ENABLE, cmp ? REMCOV_KCOV_TRACE_CMP : REMCOV_KCOV_TRACE_PC) != 0)
+      remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
+                   cmp ? REMCOV_KCOV_TRACE_CMP : REMCOV_KCOV_TRACE_PC) != 0)
     return 1;
   uint64_t cases[2 + 16] = {16, 32};
   for (int i = 0; i < 16; i++) cases[2 + i] = static_cast<uint64_t>(i) * 3;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The cost of an empty remote section (remcov_remote_start + remcov_remote_stop)
-// with an unregistered and with a registered handle, against a baseline that
-// does what a straightforward implementation (and the kernel, with its global
-// spinlock) does: a mutex-protected std::unordered_map lookup at start and a
-// mutex round trip at stop. bench/remote_cost.sh counts instructions with
-// callgrind: the difference between N and 0 iterations, divided by N.
+// The cost of an empty remote section (remcov_remote_start +
+// remcov_remote_stop) with an unregistered and with a registered handle,
+// against a baseline that does what a straightforward implementation (and the
+// kernel, with its global spinlock) does: a mutex-protected std::unordered_map
+// lookup at start and a mutex round trip at stop. bench/remote_cost.sh counts
+// instructions with callgrind: the difference between N and 0 iterations,
+// divided by N.
 //   remote_cost <unregistered|registered|baseline> N
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,24 +28,30 @@ __attribute__((noinline)) void BaselineStart(uint64_t h, int* dev) {
   auto it = g_map->find(h);
   *dev = it == g_map->end() ? -1 : it->second;
 }
-__attribute__((noinline)) void BaselineStop() { std::lock_guard<std::mutex> lock(g_mu); }
+__attribute__((noinline)) void BaselineStop() {
+  std::lock_guard<std::mutex> lock(g_mu);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: %s <unregistered|registered|baseline> N\n", argv[0]);
+    fprintf(stderr, "usage: %s <unregistered|registered|baseline> N\n",
+            argv[0]);
     return 2;
   }
   const char* mode = argv[1];
   long n = atol(argv[2]);
-  const uint64_t registered = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 1);
-  const uint64_t unregistered = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 2);
+  const uint64_t registered =
+      remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 1);
+  const uint64_t unregistered =
+      remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 2);
   // Register one handle (and 255 more, so the map is not trivially empty) from
   // an owner thread that stays alive until the end.
   std::atomic<int> phase{0};
   int fd = remcov_open();
-  if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, 1 << 16) != 0) return 1;
+  if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, 1 << 16) != 0)
+    return 1;
   std::thread owner([&] {
     static uint64_t buf[3 + 256];
     auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
@@ -53,8 +60,10 @@ int main(int argc, char** argv) {
     ra->num_handles = 256;
     buf[3] = registered;
     for (int i = 1; i < 256; i++)
-      buf[3 + i] = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 100 + i);
-    if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)) != 0)
+      buf[3 + i] =
+          remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 100 + i);
+    if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
+                     reinterpret_cast<unsigned long>(ra)) != 0)
       exit(1);
     phase = 1;
     while (phase.load() != 2) std::this_thread::yield();
@@ -62,7 +71,8 @@ int main(int argc, char** argv) {
   });
   while (phase.load() != 1) std::this_thread::yield();
   g_map = new std::unordered_map<uint64_t, int>();
-  for (int i = 0; i < 256; i++) (*g_map)[remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 100 + i)] = i;
+  for (int i = 0; i < 256; i++)
+    (*g_map)[remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 100 + i)] = i;
   (*g_map)[registered] = 7;
   int sink = 0;
   if (strcmp(mode, "baseline") == 0) {

@@ -31,6 +31,9 @@ run_config() {  # name cmake-args... -- ctest-args...
   summary+=("$name: ok in $((SECONDS - t0)) s")
 }
 
+echo "=== format"
+scripts/check-format.sh
+
 if ((quick)); then
   run_config gcc -DCMAKE_BUILD_TYPE=Debug -- -L 'unit|runtime'
 else

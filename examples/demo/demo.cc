@@ -21,13 +21,15 @@
 #include "remcov/collector.h"
 #include "remcov/remcov.h"
 #include "remcov/thread_pool.h"
+
 #include "service.h"
 
 namespace {
 
 std::string FunctionOf(uint64_t pc) {
   Dl_info info;
-  if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 || info.dli_sname == nullptr)
+  if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 ||
+      info.dli_sname == nullptr)
     return "?";
   return info.dli_sname;
 }
@@ -45,8 +47,11 @@ struct Result {
 
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 1;
-  const std::vector<std::string> requests = {"GET alpha", "PUT beta 42", "DEL gamma",
-                                             "PATCH x",   "PUT big " + std::string(40, 'v'),
+  const std::vector<std::string> requests = {"GET alpha",
+                                             "PUT beta 42",
+                                             "DEL gamma",
+                                             "PATCH x",
+                                             "PUT big " + std::string(40, 'v'),
                                              "GET zeta"};
   remcov::ThreadPool pool(3);
   std::atomic<bool> stop{false};
@@ -79,7 +84,10 @@ int main(int argc, char** argv) {
       }
       int status = 0;
       const std::string line = r.request;
-      pool.Submit([&status, line] { status = svc_handle(line.data(), line.size()); }).wait();
+      pool.Submit([&status, line] {
+            status = svc_handle(line.data(), line.size());
+          })
+          .wait();
       r.status = status;
       std::set<uint64_t> unique;
       for (uint64_t pc : col->Pcs()) {
@@ -99,19 +107,23 @@ int main(int argc, char** argv) {
   stop = true;
   housekeeping.join();
 
-  printf("remcov demo: %zu concurrent requests, 3 pool workers, 1 housekeeping thread\n\n",
-         results.size());
+  printf(
+      "remcov demo: %zu concurrent requests, 3 pool workers, 1 housekeeping "
+      "thread\n\n",
+      results.size());
   int failures = 0;
   for (const Result& r : results) {
     if (!r.error.empty()) {
-      printf("%-20s ERROR %s\n", r.request.substr(0, 20).c_str(), r.error.c_str());
+      printf("%-20s ERROR %s\n", r.request.substr(0, 20).c_str(),
+             r.error.c_str());
       failures++;
       continue;
     }
     printf("request %-16s -> %d   %3zu PCs (%zu unique)%s\n",
            r.request.substr(0, 16).c_str(), r.status, r.pcs, r.unique,
            r.overflow ? "  [overflow counted]" : "");
-    for (const auto& [fn, n] : r.functions) printf("    %-20s %3zu\n", fn.c_str(), n);
+    for (const auto& [fn, n] : r.functions)
+      printf("    %-20s %3zu\n", fn.c_str(), n);
     // Attribution check: never the housekeeping thread's code.
     if (r.functions.count("svc_housekeeping")) {
       printf("    !! housekeeping coverage leaked into this request\n");
@@ -121,10 +133,14 @@ int main(int argc, char** argv) {
   }
   remcov_runtime_stats_t rs{};
   remcov_runtime_stats(&rs);
-  printf("\nruntime: %llu sections dropped by DISABLE, %llu refused, %llu invalid handles\n",
-         static_cast<unsigned long long>(rs.sequence_dropped_sections),
-         static_cast<unsigned long long>(rs.refused_sections),
-         static_cast<unsigned long long>(rs.invalid_handles));
-  printf(failures ? "demo: FAILED\n" : "demo: every request saw only its own worker-thread coverage\n");
+  printf(
+      "\nruntime: %llu sections dropped by DISABLE, %llu refused, %llu invalid "
+      "handles\n",
+      static_cast<unsigned long long>(rs.sequence_dropped_sections),
+      static_cast<unsigned long long>(rs.refused_sections),
+      static_cast<unsigned long long>(rs.invalid_handles));
+  printf(failures
+             ? "demo: FAILED\n"
+             : "demo: every request saw only its own worker-thread coverage\n");
   return failures ? 1 : 0;
 }

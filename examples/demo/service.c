@@ -13,7 +13,9 @@ int svc_hash(const char* s, size_t n) {
   return (int)(h % 64);
 }
 
-int svc_get(const char* key, size_t n) { return svc_hash(key, n) % 7 == 0 ? 404 : 200; }
+int svc_get(const char* key, size_t n) {
+  return svc_hash(key, n) % 7 == 0 ? 404 : 200;
+}
 
 int svc_put(const char* key, size_t n, const char* value, size_t vn) {
   if (vn > 32) return 413;
@@ -37,7 +39,8 @@ int svc_handle(const char* line, size_t n) {
   if (verb == 3 && memcmp(line, "PUT", 3) == 0) {
     const char* sp2 = memchr(rest, ' ', rn);
     if (sp2 == NULL) return svc_bad_request(line, n);
-    return svc_put(rest, (size_t)(sp2 - rest), sp2 + 1, rn - (size_t)(sp2 - rest) - 1);
+    return svc_put(rest, (size_t)(sp2 - rest), sp2 + 1,
+                   rn - (size_t)(sp2 - rest) - 1);
   }
   if (verb == 3 && memcmp(line, "DEL", 3) == 0) return svc_del(rest, rn);
   return svc_bad_request(line, n);

@@ -34,14 +34,16 @@ class REMCOV_EXPORT Backend {
   virtual ~Backend();
   virtual int Open() = 0;
   virtual int Ioctl(int fd, unsigned long cmd, unsigned long arg) = 0;
-  virtual void* Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) = 0;
+  virtual void* Mmap(void* addr, size_t len, int prot, int flags, int fd,
+                     off_t off) = 0;
   virtual int Munmap(void* addr, size_t len) = 0;
   virtual int Close(int fd) = 0;
   // The device's word size in bytes (8 for the runtime; the kernel's).
   virtual unsigned WordBytes() const = 0;
   // KCOV_INIT_TRACE encoded for that word size.
   unsigned long InitTraceCmd() const {
-    return WordBytes() == 4 ? REMCOV_KCOV_INIT_TRACE32 : REMCOV_KCOV_INIT_TRACE64;
+    return WordBytes() == 4 ? REMCOV_KCOV_INIT_TRACE32
+                            : REMCOV_KCOV_INIT_TRACE64;
   }
   virtual std::string Name() const = 0;
   // Explains an errno from `call` for a person (e.g. what to do about EACCES).
@@ -51,7 +53,10 @@ class REMCOV_EXPORT Backend {
 // The in-process runtime (remcov_open/ioctl/mmap/close). Never null.
 REMCOV_EXPORT Backend& RuntimeBackend();
 
-enum class TraceMode { kPc = REMCOV_KCOV_TRACE_PC, kCmp = REMCOV_KCOV_TRACE_CMP };
+enum class TraceMode {
+  kPc = REMCOV_KCOV_TRACE_PC,
+  kCmp = REMCOV_KCOV_TRACE_CMP
+};
 
 // One comparison record, the kernel's four 64-bit words.
 struct CmpRecord {

@@ -25,7 +25,8 @@
 
 namespace remcov {
 
-inline constexpr char kCoverageFileMagic[8] = {'R', 'M', 'C', 'O', 'V', 'C', 'O', 'V'};
+inline constexpr char kCoverageFileMagic[8] = {'R', 'M', 'C', 'O',
+                                               'V', 'C', 'O', 'V'};
 inline constexpr uint32_t kCoverageFileVersion = 1;
 inline constexpr uint32_t kCoverageFileHeaderBytes = 64;
 
@@ -38,19 +39,20 @@ enum CoverageFlags : uint32_t {
 
 struct CoverageData {
   TraceMode mode = TraceMode::kPc;
-  uint32_t word_bytes = 8;     // the collecting kernel's (or runtime's) word size
-  uint32_t flags = 0;          // CoverageFlags
-  uint64_t raw_count = 0;      // word 0 as read (may exceed the entries)
-  uint64_t dropped = 0;        // entries known to be lost (overflow)
-  std::vector<uint64_t> pcs;   // mode == kPc
-  std::vector<CmpRecord> cmps; // mode == kCmp
+  uint32_t word_bytes = 8;  // the collecting kernel's (or runtime's) word size
+  uint32_t flags = 0;       // CoverageFlags
+  uint64_t raw_count = 0;   // word 0 as read (may exceed the entries)
+  uint64_t dropped = 0;     // entries known to be lost (overflow)
+  std::vector<uint64_t> pcs;    // mode == kPc
+  std::vector<CmpRecord> cmps;  // mode == kCmp
 };
 
 // The file's bytes.
 REMCOV_EXPORT std::string SerializeCoverage(const CoverageData& data);
 // Parses and validates bytes produced by SerializeCoverage.
 REMCOV_EXPORT StatusOr<CoverageData> ParseCoverage(std::string_view bytes);
-REMCOV_EXPORT Status WriteCoverageFile(const std::string& path, const CoverageData& data);
+REMCOV_EXPORT Status WriteCoverageFile(const std::string& path,
+                                       const CoverageData& data);
 REMCOV_EXPORT StatusOr<CoverageData> ReadCoverageFile(const std::string& path);
 
 }  // namespace remcov

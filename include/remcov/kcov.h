@@ -41,7 +41,8 @@ class REMCOV_EXPORT KernelBackend final : public Backend {
   explicit KernelBackend(Sys& sys, KernelBackendOptions options = {});
   int Open() override;
   int Ioctl(int fd, unsigned long cmd, unsigned long arg) override;
-  void* Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) override;
+  void* Mmap(void* addr, size_t len, int prot, int flags, int fd,
+             off_t off) override;
   int Munmap(void* addr, size_t len) override;
   int Close(int fd) override;
   // The kernel's word size: 8, or 4 for a 32-bit kernel.
@@ -63,7 +64,8 @@ class REMCOV_EXPORT KernelBackend final : public Backend {
 
 // Word size of the running kernel from /proc/kallsyms (16 hex digits: 8; 8
 // digits: 4). Falls back to user_word_bytes when the file is unreadable.
-REMCOV_EXPORT unsigned DetectKernelWordBytes(Sys& sys, unsigned user_word_bytes);
+REMCOV_EXPORT unsigned DetectKernelWordBytes(Sys& sys,
+                                             unsigned user_word_bytes);
 
 // Probes KCOV_RESET_TRACE on fd: true when the ioctl exists (any result but
 // ENOTTY), false when the kernel answers ENOTTY.

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The Linux KCOV user ABI (include/uapi/linux/kcov.h, 6.1 and upstream), mirrored
- * under REMCOV_-prefixed names so that code can use it without the kernel's
- * header, and so the in-process runtime and the kernel client share one set of
- * numbers. tests/unit/base/kcov_abi_test.cc pins every value and offset both to
- * the numbers in the reference and to <linux/kcov.h>.
+ * The Linux KCOV user ABI (include/uapi/linux/kcov.h, 6.1 and upstream),
+ * mirrored under REMCOV_-prefixed names so that code can use it without the
+ * kernel's header, and so the in-process runtime and the kernel client share
+ * one set of numbers. tests/unit/base/kcov_abi_test.cc pins every value and
+ * offset both to the numbers in the reference and to <linux/kcov.h>.
  *
  * Encodings are the asm-generic _IOC ones (x86, arm64, riscv). This header is C
  * and C++.
@@ -18,27 +18,32 @@
 #define REMCOV_IOC_NONE 0u
 #define REMCOV_IOC_WRITE 1u
 #define REMCOV_IOC_READ 2u
-#define REMCOV_IOC(dir, type, nr, size)                                 \
-  ((unsigned long)(((unsigned long)(dir) << 30) |                       \
-                   ((unsigned long)(size) << 16) |                      \
+#define REMCOV_IOC(dir, type, nr, size)            \
+  ((unsigned long)(((unsigned long)(dir) << 30) |  \
+                   ((unsigned long)(size) << 16) | \
                    ((unsigned long)(type) << 8) | (unsigned long)(nr)))
 
 /* The kernel compares cmd with its own KCOV_INIT_TRACE, whose size field is the
  * kernel's word size: a 32-bit program on a 64-bit kernel must send the 64-bit
  * form. */
-#define REMCOV_KCOV_INIT_TRACE64 REMCOV_IOC(REMCOV_IOC_READ, 'c', 1, 8) /* 0x80086301 */
-#define REMCOV_KCOV_INIT_TRACE32 REMCOV_IOC(REMCOV_IOC_READ, 'c', 1, 4) /* 0x80046301 */
+/* 0x80086301 */
+#define REMCOV_KCOV_INIT_TRACE64 REMCOV_IOC(REMCOV_IOC_READ, 'c', 1, 8)
+/* 0x80046301 */
+#define REMCOV_KCOV_INIT_TRACE32 REMCOV_IOC(REMCOV_IOC_READ, 'c', 1, 4)
 #define REMCOV_KCOV_INIT_TRACE \
   REMCOV_IOC(REMCOV_IOC_READ, 'c', 1, sizeof(unsigned long))
-#define REMCOV_KCOV_ENABLE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 100, 0)  /* 0x6364 */
-#define REMCOV_KCOV_DISABLE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 101, 0) /* 0x6365 */
-#define REMCOV_KCOV_REMOTE_ENABLE \
-  REMCOV_IOC(REMCOV_IOC_WRITE, 'c', 102, 24) /* 0x40186366 */
+/* 0x6364 */
+#define REMCOV_KCOV_ENABLE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 100, 0)
+/* 0x6365 */
+#define REMCOV_KCOV_DISABLE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 101, 0)
+/* 0x40186366: sizeof(struct kcov_remote_arg) is 24 */
+#define REMCOV_KCOV_REMOTE_ENABLE REMCOV_IOC(REMCOV_IOC_WRITE, 'c', 102, 24)
 /* Proposed upstream, not merged (reference section 7); the kernel client probes
  * for it and treats ENOTTY as "absent". */
 #define REMCOV_KCOV_UNIQUE_ENABLE \
   REMCOV_IOC(REMCOV_IOC_WRITE, 'c', 103, sizeof(unsigned long))
-#define REMCOV_KCOV_RESET_TRACE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 104, 0) /* 0x6368 */
+/* 0x6368 */
+#define REMCOV_KCOV_RESET_TRACE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 104, 0)
 
 #define REMCOV_KCOV_TRACE_PC 0u
 #define REMCOV_KCOV_TRACE_CMP 1u
@@ -69,8 +74,10 @@ struct remcov_kcov_remote_arg {
 };
 
 /* kcov_remote_handle(): 0 when subsys or inst has bits outside its mask. */
-static inline uint64_t remcov_kcov_remote_handle(uint64_t subsys, uint64_t inst) {
-  if ((subsys & ~REMCOV_KCOV_SUBSYSTEM_MASK) || (inst & ~REMCOV_KCOV_INSTANCE_MASK))
+static inline uint64_t remcov_kcov_remote_handle(uint64_t subsys,
+                                                 uint64_t inst) {
+  if ((subsys & ~REMCOV_KCOV_SUBSYSTEM_MASK) ||
+      (inst & ~REMCOV_KCOV_INSTANCE_MASK))
     return 0;
   return subsys | inst;
 }

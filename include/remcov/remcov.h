@@ -3,8 +3,8 @@
  * remcov's C API: the in-process KCOV runtime.
  *
  * A program built with -fsanitize-coverage=trace-pc,trace-cmp and linked with
- * remcov's runtime gets exactly what Linux KCOV gives a kernel task, through the
- * same ABI: code written against /sys/kernel/debug/kcov ports by replacing
+ * remcov's runtime gets exactly what Linux KCOV gives a kernel task, through
+ * the same ABI: code written against /sys/kernel/debug/kcov ports by replacing
  * open, ioctl, mmap and close with remcov_open, remcov_ioctl, remcov_mmap and
  * remcov_close. The numbers come from remcov/kcov_abi.h (or <linux/kcov.h>).
  *
@@ -39,8 +39,8 @@ REMCOV_C_API int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg);
 
 /* Maps the device's area. Validates as the kernel does: EINVAL before
  * INIT_TRACE, for len != size * sizeof(unsigned long), or off != 0. */
-REMCOV_C_API void* remcov_mmap(void* addr, size_t len, int prot, int flags, int fd,
-                               off_t off);
+REMCOV_C_API void* remcov_mmap(void* addr, size_t len, int prot, int flags,
+                               int fd, off_t off);
 
 /* Closes the descriptor and drops its reference to the device. Collection by a
  * thread that enabled it goes on until that thread disables or exits, as in the
@@ -60,32 +60,34 @@ REMCOV_C_API uint64_t remcov_common_handle(void);
 
 /* Per-device counters: nothing recorded is lost silently. */
 typedef struct remcov_device_stats_t {
-  uint64_t overflow_entries;  /* entries that did not fit the shared area */
-  uint64_t garbage_counts;    /* moves refused: word 0 held a count beyond capacity */
-  uint64_t garbage_entries;   /* entries of those refused moves */
-  uint64_t sections_moved;    /* remote sections appended to this device */
-  uint64_t private_overflow_entries; /* entries that did not fit a private area */
-  uint64_t move_retries;      /* moves redone after a concurrent reset */
-  uint64_t sections_deferred; /* moves deferred from a signal handler */
+  uint64_t overflow_entries; /* entries that did not fit the shared area */
+  uint64_t
+      garbage_counts; /* moves refused: word 0 held a count beyond capacity */
+  uint64_t garbage_entries; /* entries of those refused moves */
+  uint64_t sections_moved;  /* remote sections appended to this device */
+  uint64_t
+      private_overflow_entries; /* entries that did not fit a private area */
+  uint64_t move_retries;        /* moves redone after a concurrent reset */
+  uint64_t sections_deferred;   /* moves deferred from a signal handler */
 } remcov_device_stats_t;
 
 /* Process-wide counters of the remote machinery. */
 typedef struct remcov_runtime_stats_t {
-  uint64_t invalid_handles;        /* remcov_remote_start with an invalid handle */
-  uint64_t refused_sections;       /* nested, or in a tracing/owner thread */
+  uint64_t invalid_handles;  /* remcov_remote_start with an invalid handle */
+  uint64_t refused_sections; /* nested, or in a tracing/owner thread */
   uint64_t sequence_dropped_sections; /* straddled DISABLE */
   uint64_t sequence_dropped_entries;
-  uint64_t irq_pool_exhausted;     /* signal-handler sections without an area */
-  uint64_t area_alloc_failures;    /* task sections without an area (ENOMEM) */
-  uint64_t signal_sections;        /* sections run inside signal handlers */
-  uint64_t inherited_handles;      /* threads that inherited a common handle */
+  uint64_t irq_pool_exhausted;  /* signal-handler sections without an area */
+  uint64_t area_alloc_failures; /* task sections without an area (ENOMEM) */
+  uint64_t signal_sections;     /* sections run inside signal handlers */
+  uint64_t inherited_handles;   /* threads that inherited a common handle */
 } remcov_runtime_stats_t;
 
 /* Error codes of the non-syscall functions (values are stable). */
 #define REMCOV_OK 0
-#define REMCOV_E_INVALID (-1)   /* bad argument */
-#define REMCOV_E_NOTFOUND (-2)  /* not a remcov device */
-#define REMCOV_E_BUSY (-3)      /* too late to change (e.g. pool allocated) */
+#define REMCOV_E_INVALID (-1)  /* bad argument */
+#define REMCOV_E_NOTFOUND (-2) /* not a remcov device */
+#define REMCOV_E_BUSY (-3)     /* too late to change (e.g. pool allocated) */
 #define REMCOV_E_NOMEM (-4)
 
 /* Fills *out for the device behind fd. REQUIRES: out != NULL. */

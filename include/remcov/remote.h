@@ -37,7 +37,8 @@ inline uint64_t CommonHandle() { return remcov_common_handle(); }
 //   pool.Submit(remcov::BindToCollector([=] { Handle(request); }));
 template <class F>
 auto BindToCollector(F&& f) {
-  return [handle = remcov_common_handle(), fn = std::forward<F>(f)](auto&&... args) mutable {
+  return [handle = remcov_common_handle(),
+          fn = std::forward<F>(f)](auto&&... args) mutable {
     RemoteScope scope(handle);
     return fn(std::forward<decltype(args)>(args)...);
   };

@@ -18,15 +18,15 @@ enum class StatusCode : int {
   kOk = 0,
   kInvalidArgument = 1,
   kNotFound = 2,
-  kUnavailable = 3,         // e.g. no kcov device on this system
+  kUnavailable = 3,  // e.g. no kcov device on this system
   kPermissionDenied = 4,
   kFailedPrecondition = 5,  // wrong lifecycle state
   kResourceExhausted = 6,   // buffer overflow, pool exhausted
   kIoError = 7,             // a system call failed; see errno()
   kDataLoss = 8,            // corrupt data
   kInternal = 9,
-  kAlreadyExists = 10,      // e.g. a remote handle registered elsewhere
-  kUnimplemented = 11,      // e.g. kernel without comparison support
+  kAlreadyExists = 10,  // e.g. a remote handle registered elsewhere
+  kUnimplemented = 11,  // e.g. kernel without comparison support
 };
 
 REMCOV_EXPORT std::string_view StatusCodeName(StatusCode code);
@@ -77,9 +77,9 @@ class [[nodiscard]] StatusOr {
 
 }  // namespace remcov
 
-#define REMCOV_RETURN_IF_ERROR(expr)        \
-  do {                                      \
-    ::remcov::Status _remcov_st = (expr);   \
+#define REMCOV_RETURN_IF_ERROR(expr)         \
+  do {                                       \
+    ::remcov::Status _remcov_st = (expr);    \
     if (!_remcov_st.ok()) return _remcov_st; \
   } while (0)
 

@@ -27,14 +27,16 @@ class REMCOV_EXPORT Sys {
   virtual int Open(const char* path, int flags) = 0;
   virtual int Close(int fd) = 0;
   virtual int Ioctl(int fd, unsigned long cmd, unsigned long arg) = 0;
-  virtual void* Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) = 0;
+  virtual void* Mmap(void* addr, size_t len, int prot, int flags, int fd,
+                     off_t off) = 0;
   virtual int Munmap(void* addr, size_t len) = 0;
   // access(2).
   virtual int Access(const char* path, int mode) = 0;
   // statfs(2), reduced to the file-system magic (f_type) in *type.
   virtual int StatfsType(const char* path, long* type) = 0;
   // Reads at most max_bytes of a (proc) file into *out. 0 or -1 with errno.
-  virtual int ReadFile(const char* path, size_t max_bytes, std::string* out) = 0;
+  virtual int ReadFile(const char* path, size_t max_bytes,
+                       std::string* out) = 0;
 };
 
 // The real system calls. Never null.

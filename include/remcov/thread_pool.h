@@ -23,7 +23,8 @@ namespace remcov {
 class ThreadPool {
  public:
   explicit ThreadPool(unsigned threads) {
-    for (unsigned i = 0; i < threads; i++) workers_.emplace_back([this] { Run(); });
+    for (unsigned i = 0; i < threads; i++)
+      workers_.emplace_back([this] { Run(); });
   }
   ~ThreadPool() {
     {
@@ -40,7 +41,8 @@ class ThreadPool {
   // future becomes ready after the task's remote section has ended, so its
   // coverage is in the collector's area by then.
   std::future<void> Submit(std::function<void()> fn) {
-    auto task = std::make_shared<std::packaged_task<void()>>(BindToCollector(std::move(fn)));
+    auto task = std::make_shared<std::packaged_task<void()>>(
+        BindToCollector(std::move(fn)));
     std::future<void> done = task->get_future();
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -9,7 +9,8 @@
 
 namespace remcov::internal {
 
-// Writes msg to stderr with raw write(2) calls, then abort(). Async-signal-safe.
+// Writes msg to stderr with raw write(2) calls, then abort().
+// Async-signal-safe.
 [[noreturn]] void RawCheckFailed(const char* msg);
 
 // Saves errno on construction and restores it on destruction: every runtime
@@ -30,12 +31,12 @@ class ErrnoSaver {
 
 #define REMCOV_INTERNAL_STR2(x) #x
 #define REMCOV_INTERNAL_STR(x) REMCOV_INTERNAL_STR2(x)
-#define REMCOV_RAW_CHECK(cond)                                              \
-  do {                                                                      \
-    if (__builtin_expect(!(cond), 0))                                       \
-      ::remcov::internal::RawCheckFailed(                                   \
-          "remcov: CHECK failed: " #cond " at " __FILE__                    \
-          ":" REMCOV_INTERNAL_STR(__LINE__) "\n");                          \
+#define REMCOV_RAW_CHECK(cond)                           \
+  do {                                                   \
+    if (__builtin_expect(!(cond), 0))                    \
+      ::remcov::internal::RawCheckFailed(                \
+          "remcov: CHECK failed: " #cond " at " __FILE__ \
+          ":" REMCOV_INTERNAL_STR(__LINE__) "\n");       \
   } while (0)
 
 #endif  // REMCOV_BASE_RAW_CHECK_H_

@@ -11,18 +11,30 @@ namespace remcov {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kUnavailable: return "Unavailable";
-    case StatusCode::kPermissionDenied: return "PermissionDenied";
-    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
-    case StatusCode::kResourceExhausted: return "ResourceExhausted";
-    case StatusCode::kIoError: return "IoError";
-    case StatusCode::kDataLoss: return "DataLoss";
-    case StatusCode::kInternal: return "Internal";
-    case StatusCode::kAlreadyExists: return "AlreadyExists";
-    case StatusCode::kUnimplemented: return "Unimplemented";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
+    case StatusCode::kPermissionDenied:
+      return "PermissionDenied";
+    case StatusCode::kFailedPrecondition:
+      return "FailedPrecondition";
+    case StatusCode::kResourceExhausted:
+      return "ResourceExhausted";
+    case StatusCode::kIoError:
+      return "IoError";
+    case StatusCode::kDataLoss:
+      return "DataLoss";
+    case StatusCode::kInternal:
+      return "Internal";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kUnimplemented:
+      return "Unimplemented";
   }
   return "Unknown";
 }
@@ -30,16 +42,31 @@ std::string_view StatusCodeName(StatusCode code) {
 Status Status::FromErrno(int err, std::string_view context) {
   StatusCode code = StatusCode::kIoError;
   switch (err) {
-    case EINVAL: code = StatusCode::kInvalidArgument; break;
-    case ENOENT: code = StatusCode::kNotFound; break;
+    case EINVAL:
+      code = StatusCode::kInvalidArgument;
+      break;
+    case ENOENT:
+      code = StatusCode::kNotFound;
+      break;
     case EACCES:
-    case EPERM: code = StatusCode::kPermissionDenied; break;
-    case EBUSY: code = StatusCode::kFailedPrecondition; break;
-    case EEXIST: code = StatusCode::kAlreadyExists; break;
-    case ENOMEM: code = StatusCode::kResourceExhausted; break;
+    case EPERM:
+      code = StatusCode::kPermissionDenied;
+      break;
+    case EBUSY:
+      code = StatusCode::kFailedPrecondition;
+      break;
+    case EEXIST:
+      code = StatusCode::kAlreadyExists;
+      break;
+    case ENOMEM:
+      code = StatusCode::kResourceExhausted;
+      break;
     case ENOTTY:
-    case REMCOV_ENOTSUPP: code = StatusCode::kUnimplemented; break;
-    default: break;
+    case REMCOV_ENOTSUPP:
+      code = StatusCode::kUnimplemented;
+      break;
+    default:
+      break;
   }
   return Status(code, std::string(context), err);
 }

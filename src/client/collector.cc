@@ -57,22 +57,24 @@ StatusOr<Collector> Collector::Open(Backend& backend, size_t words) {
   // Guard pages around the mapping (syzkaller #4532): a stray access next to
   // the area faults instead of corrupting a neighbour.
   size_t res_bytes = bytes + 2 * page;
-  void* res = mmap(nullptr, res_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* res =
+      mmap(nullptr, res_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (res == MAP_FAILED) {
     int err = errno;
     backend.Close(fd);
     return Status::FromErrno(err, "reserving the coverage mapping");
   }
   void* want = static_cast<char*>(res) + page;
-  void* p = backend.Mmap(want, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-                         fd, 0);
+  void* p = backend.Mmap(want, bytes, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_FIXED, fd, 0);
   if (p == MAP_FAILED) {
     int err = errno;
     munmap(res, res_bytes);
     backend.Close(fd);
     return CallError(backend, "mmap", err);
   }
-  return Collector(&backend, fd, words, res, res_bytes, static_cast<uint64_t*>(p));
+  return Collector(&backend, fd, words, res, res_bytes,
+                   static_cast<uint64_t*>(p));
 }
 
 Collector::Collector(Collector&& other) noexcept { *this = std::move(other); }
@@ -96,8 +98,9 @@ Collector::~Collector() { Release(); }
 
 void Collector::Release() {
   if (backend_ == nullptr) return;
-  if (enabled_) (void)Disable();  // EINVAL off the enabling thread: then the
-                                  // device lives until that thread exits.
+  if (enabled_)
+    (void)Disable();  // EINVAL off the enabling thread: then the
+                      // device lives until that thread exits.
   if (reservation_ != nullptr) munmap(reservation_, reservation_bytes_);
   if (fd_ >= 0) backend_->Close(fd_);
   backend_ = nullptr;
@@ -107,7 +110,8 @@ void Collector::Release() {
 }
 
 Status Collector::Enable(TraceMode mode) {
-  if (backend_->Ioctl(fd_, REMCOV_KCOV_ENABLE, static_cast<unsigned long>(mode)) != 0)
+  if (backend_->Ioctl(fd_, REMCOV_KCOV_ENABLE,
+                      static_cast<unsigned long>(mode)) != 0)
     return CallError(*backend_, "KCOV_ENABLE", errno);
   enabled_ = true;
   mode_ = mode;
@@ -118,12 +122,14 @@ Status Collector::Enable(TraceMode mode) {
 Status Collector::EnableRemote(const RemoteOptions& o) {
   if (o.handles.size() > REMCOV_KCOV_REMOTE_MAX_HANDLES) {
     return Status(StatusCode::kInvalidArgument,
-                  "at most 256 remote handles (KCOV_REMOTE_MAX_HANDLES)", EINVAL);
+                  "at most 256 remote handles (KCOV_REMOTE_MAX_HANDLES)",
+                  EINVAL);
   }
   std::vector<uint64_t> buf(3 + o.handles.size());
   auto* arg = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
   arg->trace_mode = static_cast<uint32_t>(o.mode);
-  arg->area_size = o.area_words != 0 ? o.area_words : static_cast<uint32_t>(words_);
+  arg->area_size =
+      o.area_words != 0 ? o.area_words : static_cast<uint32_t>(words_);
   arg->num_handles = static_cast<uint32_t>(o.handles.size());
   arg->common_handle = o.common_handle;
   for (size_t i = 0; i < o.handles.size(); i++) buf[3 + i] = o.handles[i];
@@ -162,7 +168,8 @@ std::span<const CmpRecord> Collector::Cmps() const {
   uint64_t n = RawCount();
   uint64_t cap = Capacity(TraceMode::kCmp);
   if (n > cap) n = cap;
-  return {reinterpret_cast<const CmpRecord*>(area_ + 1), static_cast<size_t>(n)};
+  return {reinterpret_cast<const CmpRecord*>(area_ + 1),
+          static_cast<size_t>(n)};
 }
 
 Status Collector::Validate(TraceMode mode) const {
@@ -178,7 +185,8 @@ Status Collector::Validate(TraceMode mode) const {
       if (!recs[i].valid()) {
         return Status(StatusCode::kDataLoss,
                       "comparison record " + std::to_string(i) + " has type " +
-                          std::to_string(recs[i].type) + " (> 7): corrupted area");
+                          std::to_string(recs[i].type) +
+                          " (> 7): corrupted area");
       }
     }
   }
@@ -192,14 +200,16 @@ void Collector::Reset() {
 uint64_t Collector::DrainPcs(std::vector<uint64_t>* out) {
   return Area::Drain(area_[0], area_, Capacity(TraceMode::kPc),
                      [out](uint64_t* slots, uint64_t first, uint64_t end) {
-                       out->insert(out->end(), slots + 1 + first, slots + 1 + end);
+                       out->insert(out->end(), slots + 1 + first,
+                                   slots + 1 + end);
                      });
 }
 
 uint64_t Collector::DrainCmps(std::vector<CmpRecord>* out) {
   return Area::Drain(area_[0], area_, Capacity(TraceMode::kCmp),
                      [out](uint64_t* slots, uint64_t first, uint64_t end) {
-                       auto* recs = reinterpret_cast<const CmpRecord*>(slots + 1);
+                       auto* recs =
+                           reinterpret_cast<const CmpRecord*>(slots + 1);
                        out->insert(out->end(), recs + first, recs + end);
                      });
 }

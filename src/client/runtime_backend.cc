@@ -15,7 +15,8 @@ class RuntimeBackendImpl final : public Backend {
   int Ioctl(int fd, unsigned long cmd, unsigned long arg) override {
     return remcov_ioctl(fd, cmd, arg);
   }
-  void* Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) override {
+  void* Mmap(void* addr, size_t len, int prot, int flags, int fd,
+             off_t off) override {
     return remcov_mmap(addr, len, prot, flags, fd, off);
   }
   int Munmap(void* addr, size_t len) override { return munmap(addr, len); }

@@ -11,10 +11,12 @@ namespace remcov {
 namespace {
 
 void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; i++) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  for (int i = 0; i < 4; i++)
+    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; i++) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  for (int i = 0; i < 8; i++)
+    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 uint64_t GetU64(std::string_view b, size_t off) {
   uint64_t v = 0;
@@ -86,7 +88,8 @@ StatusOr<CoverageData> ParseCoverage(std::string_view b) {
                       " is not supported (this remcov reads version " +
                       std::to_string(kCoverageFileVersion) + ")");
   }
-  if (GetU32(b, 12) != kCoverageFileHeaderBytes) return Corrupt("bad header size");
+  if (GetU32(b, 12) != kCoverageFileHeaderBytes)
+    return Corrupt("bad header size");
   CoverageData d;
   uint32_t mode = GetU32(b, 16);
   if (mode > 1) return Corrupt("unknown mode " + std::to_string(mode));
@@ -103,7 +106,8 @@ StatusOr<CoverageData> ParseCoverage(std::string_view b) {
   const uint64_t entry_bytes = d.mode == TraceMode::kPc ? 8 : 32;
   const uint64_t payload_bytes = b.size() - kCoverageFileHeaderBytes;
   if (n > payload_bytes / entry_bytes || n * entry_bytes != payload_bytes) {
-    return Corrupt("header says " + std::to_string(n) + " entries but the payload has " +
+    return Corrupt("header says " + std::to_string(n) +
+                   " entries but the payload has " +
                    std::to_string(payload_bytes) + " bytes (truncated?)");
   }
   std::string_view payload = b.substr(kCoverageFileHeaderBytes);

@@ -24,7 +24,8 @@ unsigned DetectKernelWordBytes(Sys& sys, unsigned user_word_bytes) {
   if (sys.ReadFile("/proc/kallsyms", 256, &text) != 0 || text.empty())
     return user_word_bytes;
   size_t digits = 0;
-  while (digits < text.size() && isxdigit(static_cast<unsigned char>(text[digits])))
+  while (digits < text.size() &&
+         isxdigit(static_cast<unsigned char>(text[digits])))
     digits++;
   if (digits == 16) return 8;
   if (digits == 8) return 4;
@@ -42,7 +43,9 @@ KernelBackend::KernelBackend(Sys& sys, KernelBackendOptions options)
   word_bytes_ = DetectKernelWordBytes(sys, options_.user_word_bytes);
 }
 
-int KernelBackend::Open() { return sys_->Open(options_.device_path.c_str(), O_RDWR); }
+int KernelBackend::Open() {
+  return sys_->Open(options_.device_path.c_str(), O_RDWR);
+}
 int KernelBackend::Ioctl(int fd, unsigned long cmd, unsigned long arg) {
   return sys_->Ioctl(fd, cmd, arg);
 }
@@ -50,10 +53,14 @@ void* KernelBackend::Mmap(void* addr, size_t len, int prot, int flags, int fd,
                           off_t off) {
   return sys_->Mmap(addr, len, prot, flags, fd, off);
 }
-int KernelBackend::Munmap(void* addr, size_t len) { return sys_->Munmap(addr, len); }
+int KernelBackend::Munmap(void* addr, size_t len) {
+  return sys_->Munmap(addr, len);
+}
 int KernelBackend::Close(int fd) { return sys_->Close(fd); }
 
-std::string KernelBackend::Name() const { return "kcov " + options_.device_path; }
+std::string KernelBackend::Name() const {
+  return "kcov " + options_.device_path;
+}
 
 std::string KernelBackend::Explain(const char* call, int err) const {
   std::string out = Backend::Explain(call, err);
@@ -64,7 +71,8 @@ std::string KernelBackend::Explain(const char* call, int err) const {
   if (is_open && err == ENOENT) {
     long type = 0;
     if (sys_->StatfsType(dir.c_str(), &type) != 0) {
-      out += "; " + dir + " does not exist: is debugfs available on this kernel?";
+      out +=
+          "; " + dir + " does not exist: is debugfs available on this kernel?";
     } else if (type != kDebugfsMagic && path == kDefaultKcovPath) {
       out += "; debugfs is not mounted at " + dir +
              ": mount it with `mount -t debugfs none " + dir + "` (as root)";
@@ -78,17 +86,21 @@ std::string KernelBackend::Explain(const char* call, int err) const {
            " needs root, or read-write access to debugfs (it is mode 0600; "
            "debugfs itself is often 0700)";
   } else if (err == EEXIST && strcmp(call, "KCOV_REMOTE_ENABLE") == 0) {
-    out += "; a remote handle is already registered by another kcov device: "
-           "another process uses the same common id or USB bus, or a handle "
-           "was leaked by an old kernel bug (syzkaller #4626); pick another "
-           "--common-id (e.g. the process id)";
+    out +=
+        "; a remote handle is already registered by another kcov device: "
+        "another process uses the same common id or USB bus, or a handle "
+        "was leaked by an old kernel bug (syzkaller #4626); pick another "
+        "--common-id (e.g. the process id)";
   } else if (err == REMCOV_ENOTSUPP) {
-    out += "; the kernel lacks CONFIG_KCOV_ENABLE_COMPARISONS (trace without --cmp)";
+    out +=
+        "; the kernel lacks CONFIG_KCOV_ENABLE_COMPARISONS (trace without "
+        "--cmp)";
   } else if (err == EBUSY && strcmp(call, "KCOV_ENABLE") == 0) {
     out += "; this thread already has another kcov device enabled";
   } else if (err == ENOTTY) {
-    out += "; the kernel does not know this kcov ioctl (wrong word-size "
-           "encoding, or an older kernel)";
+    out +=
+        "; the kernel does not know this kcov ioctl (wrong word-size "
+        "encoding, or an older kernel)";
   }
   return out;
 }

@@ -28,11 +28,14 @@ class RealSysImpl final : public Sys {
   int Ioctl(int fd, unsigned long cmd, unsigned long arg) override {
     return ::ioctl(fd, cmd, arg);
   }
-  void* Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) override {
+  void* Mmap(void* addr, size_t len, int prot, int flags, int fd,
+             off_t off) override {
     return ::mmap(addr, len, prot, flags, fd, off);
   }
   int Munmap(void* addr, size_t len) override { return ::munmap(addr, len); }
-  int Access(const char* path, int mode) override { return ::access(path, mode); }
+  int Access(const char* path, int mode) override {
+    return ::access(path, mode);
+  }
   int StatfsType(const char* path, long* type) override {
     struct statfs st;
     if (::statfs(path, &st) != 0) return -1;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "remcov/kcov_abi.h"
+
 #include "runtime/publish.h"
 #include "runtime/thread_state.h"
 
@@ -27,8 +28,8 @@
 #else
 #define REMCOV_INTERNAL_NO_COVERAGE __attribute__((no_sanitize_coverage))
 #endif
-#define REMCOV_INTERNAL_CALLBACK                                   \
-  extern "C" __attribute__((visibility("default"), used))          \
+#define REMCOV_INTERNAL_CALLBACK                          \
+  extern "C" __attribute__((visibility("default"), used)) \
   REMCOV_INTERNAL_NO_COVERAGE
 #define REMCOV_INTERNAL_ALWAYS_INLINE inline __attribute__((always_inline))
 #define REMCOV_INTERNAL_RET_IP \
@@ -70,14 +71,16 @@ using remcov::internal::WriteCmp;
 
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc(void) {
   remcov::internal::ThreadState& t = tls_state;
-  if (t.mode != remcov::internal::kModeTracePc) return;  // see ThreadState::mode
+  if (t.mode != remcov::internal::kModeTracePc)
+    return;  // see ThreadState::mode
   const uint64_t pc = REMCOV_INTERNAL_RET_IP;
   uint64_t* area = t.area;
   if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
     remcov::internal::CountOverflow(t, 1);
 }
 
-REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp1(uint8_t arg1, uint8_t arg2) {
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp1(uint8_t arg1,
+                                                         uint8_t arg2) {
   WriteCmp(REMCOV_KCOV_CMP_SIZE(0), arg1, arg2, REMCOV_INTERNAL_RET_IP);
 }
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp2(uint16_t arg1,
@@ -125,11 +128,20 @@ __attribute__((noinline)) REMCOV_INTERNAL_NO_COVERAGE void TraceSwitchEnabled(
     ThreadState& t, uint64_t val, const uint64_t* cases, uint64_t ip) {
   uint64_t type;
   switch (cases[1]) {
-    case 8: type = REMCOV_KCOV_CMP_SIZE(0); break;
-    case 16: type = REMCOV_KCOV_CMP_SIZE(1); break;
-    case 32: type = REMCOV_KCOV_CMP_SIZE(2); break;
-    case 64: type = REMCOV_KCOV_CMP_SIZE(3); break;
-    default: return;  // the kernel ignores other widths
+    case 8:
+      type = REMCOV_KCOV_CMP_SIZE(0);
+      break;
+    case 16:
+      type = REMCOV_KCOV_CMP_SIZE(1);
+      break;
+    case 32:
+      type = REMCOV_KCOV_CMP_SIZE(2);
+      break;
+    case 64:
+      type = REMCOV_KCOV_CMP_SIZE(3);
+      break;
+    default:
+      return;  // the kernel ignores other widths
   }
   type |= REMCOV_KCOV_CMP_CONST;
   const uint64_t n = cases[0];
@@ -153,8 +165,8 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
                                                            void* cases) {
   remcov::internal::ThreadState& t = tls_state;
   if (t.mode != remcov::internal::kModeTraceCmp) return;
-  remcov::internal::TraceSwitchEnabled(t, val, static_cast<const uint64_t*>(cases),
-                                       REMCOV_INTERNAL_RET_IP);
+  remcov::internal::TraceSwitchEnabled(
+      t, val, static_cast<const uint64_t*>(cases), REMCOV_INTERNAL_RET_IP);
 }
 
 // g++ also instruments floating-point comparisons. The kernel has no encoding

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The device side of the runtime: remcov_open/ioctl/mmap/close with the kernel's
-// state machine, check order and errno values (kernel/kcov.c: kcov_open,
-// kcov_ioctl, kcov_ioctl_locked, kcov_mmap, kcov_close, kcov_task_exit).
-// Deliberate differences from the kernel are listed in docs/kcov.md.
+// The device side of the runtime: remcov_open/ioctl/mmap/close with the
+// kernel's state machine, check order and errno values (kernel/kcov.c:
+// kcov_open, kcov_ioctl, kcov_ioctl_locked, kcov_mmap, kcov_close,
+// kcov_task_exit). Deliberate differences from the kernel are listed in
+// docs/kcov.md.
 //
 // Not a hot path: may allocate and lock. Not async-signal-safe.
+#include "runtime/device.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,9 +22,9 @@
 
 #include <unordered_map>
 
-#include "base/raw_check.h"
 #include "remcov/remcov.h"
-#include "runtime/device.h"
+
+#include "base/raw_check.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {
@@ -70,7 +73,8 @@ void AtForkChild();
 void InitOnce() {
   LinkInterposers();
   REMCOV_RAW_CHECK(pthread_key_create(&g_exit_key, ThreadExit) == 0);
-  REMCOV_RAW_CHECK(pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild) == 0);
+  REMCOV_RAW_CHECK(pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild) ==
+                   0);
 }
 
 void FreeDeviceLocked(Device* d) {
@@ -197,7 +201,8 @@ int CopyFromUser(void* dst, unsigned long src, size_t n) {
       err = EFAULT;
       break;
     }
-    ssize_t rd = read(p[0], static_cast<char*>(dst) + off, static_cast<size_t>(w));
+    ssize_t rd =
+        read(p[0], static_cast<char*>(dst) + off, static_cast<size_t>(w));
     if (rd != w) err = EFAULT;
     off += static_cast<size_t>(w);
   }
@@ -214,7 +219,8 @@ int InitTraceLocked(Device* d, unsigned long size) {
   size_t bytes = size * sizeof(unsigned long);
   size_t map_bytes = RoundUpToPage(bytes);
   if (ftruncate(d->fd, static_cast<off_t>(map_bytes)) != 0) return ENOMEM;
-  void* p = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+  void* p =
+      mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
   if (p == MAP_FAILED) {
     (void)ftruncate(d->fd, 0);
     return ENOMEM;
@@ -249,13 +255,15 @@ void FaultInArea(Device* d) {
 int EnableLocked(Device* d, unsigned long arg) {
   ThreadState& t = tls_state;
   if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
-  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr) return EBUSY;
+  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr)
+    return EBUSY;
   uint32_t mode;
   if (int err = TraceModeFromArg(arg, &mode)) return err;
   EnsureThreadExitHook(t);
   FaultInArea(d);
   d->mode = mode;
-  StartTracing(t, mode, d->area, CapacityFor(mode, d->size), &d->overflow_entries);
+  StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
+               &d->overflow_entries);
   t.device = d;
   d->owner = &t;
   d->refs++;
@@ -274,7 +282,8 @@ int DisableIoctlLocked(Device* d, unsigned long arg) {
 int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
   ThreadState& t = tls_state;
   if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
-  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr) return EBUSY;
+  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr)
+    return EBUSY;
   uint32_t mode;
   if (int err = TraceModeFromArg(ra->trace_mode, &mode)) return err;
   // area_size > LONG_MAX / sizeof(long) cannot happen for a u32 on 64-bit.
@@ -302,13 +311,16 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
 int RemoteEnable(int fd, unsigned long arg) {
   // Unlocked prologue, as kcov_ioctl: read num_handles, bound it, copy all.
   uint32_t num_handles;
-  if (CopyFromUser(&num_handles, arg + offsetof(remcov_kcov_remote_arg, num_handles),
+  if (CopyFromUser(&num_handles,
+                   arg + offsetof(remcov_kcov_remote_arg, num_handles),
                    sizeof num_handles) != 0)
     return EFAULT;
   if (num_handles > REMCOV_KCOV_REMOTE_MAX_HANDLES) return EINVAL;
-  size_t bytes = sizeof(remcov_kcov_remote_arg) + num_handles * sizeof(uint64_t);
-  alignas(8) unsigned char buf[sizeof(remcov_kcov_remote_arg) +
-                               REMCOV_KCOV_REMOTE_MAX_HANDLES * sizeof(uint64_t)];
+  size_t bytes =
+      sizeof(remcov_kcov_remote_arg) + num_handles * sizeof(uint64_t);
+  alignas(
+      8) unsigned char buf[sizeof(remcov_kcov_remote_arg) +
+                           REMCOV_KCOV_REMOTE_MAX_HANDLES * sizeof(uint64_t)];
   if (CopyFromUser(buf, arg, bytes) != 0) return EFAULT;
   auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
   // The kernel re-checks num_handles against its first read (TOCTOU); our
@@ -351,7 +363,8 @@ extern "C" {
 
 REMCOV_EXPORT int remcov_open(void) {
   pthread_once(&g_once, InitOnce);
-  int fd = static_cast<int>(syscall(SYS_memfd_create, "remcov-kcov", MFD_CLOEXEC));
+  int fd =
+      static_cast<int>(syscall(SYS_memfd_create, "remcov-kcov", MFD_CLOEXEC));
   if (fd < 0) return -1;
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -388,10 +401,18 @@ REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
     Device* d = LookupLocked(fd, ENOTTY, &lock);
     if (d == nullptr) return -1;
     switch (cmd) {
-      case REMCOV_KCOV_INIT_TRACE: err = InitTraceLocked(d, arg); break;
-      case REMCOV_KCOV_ENABLE: err = EnableLocked(d, arg); break;
-      case REMCOV_KCOV_DISABLE: err = DisableIoctlLocked(d, arg); break;
-      default: err = ENOTTY; break;
+      case REMCOV_KCOV_INIT_TRACE:
+        err = InitTraceLocked(d, arg);
+        break;
+      case REMCOV_KCOV_ENABLE:
+        err = EnableLocked(d, arg);
+        break;
+      case REMCOV_KCOV_DISABLE:
+        err = DisableIoctlLocked(d, arg);
+        break;
+      default:
+        err = ENOTTY;
+        break;
     }
   }
   if (err != 0) {
@@ -401,8 +422,8 @@ REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
   return 0;
 }
 
-REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags, int fd,
-                                off_t off) {
+REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
+                                int fd, off_t off) {
   std::unique_lock<std::mutex> lock;
   Device* d = LookupLocked(fd, ENODEV, &lock);
   if (d == nullptr) return MAP_FAILED;
@@ -465,12 +486,18 @@ REMCOV_EXPORT int remcov_runtime_stats(remcov_runtime_stats_t* out) {
 
 REMCOV_EXPORT const char* remcov_strerror(int code) {
   switch (code) {
-    case REMCOV_OK: return "success";
-    case REMCOV_E_INVALID: return "invalid argument";
-    case REMCOV_E_NOTFOUND: return "not a remcov device";
-    case REMCOV_E_BUSY: return "too late: already in use";
-    case REMCOV_E_NOMEM: return "out of memory";
-    default: return "unknown remcov error";
+    case REMCOV_OK:
+      return "success";
+    case REMCOV_E_INVALID:
+      return "invalid argument";
+    case REMCOV_E_NOTFOUND:
+      return "not a remcov device";
+    case REMCOV_E_BUSY:
+      return "too late: already in use";
+    case REMCOV_E_NOMEM:
+      return "out of memory";
+    default:
+      return "unknown remcov error";
   }
 }
 

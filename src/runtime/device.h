@@ -40,8 +40,8 @@ class MoveLock {
  public:
   bool TryLock(const ThreadState* self) {
     const ThreadState* expected = nullptr;
-    return owner_.compare_exchange_strong(expected, self, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+    return owner_.compare_exchange_strong(
+        expected, self, std::memory_order_acquire, std::memory_order_relaxed);
   }
   void Lock(const ThreadState* self);
   // Pairs with the acquire in TryLock/Lock.
@@ -58,11 +58,11 @@ struct Device {
   // ---- guarded by mu (the ioctl side) ----
   std::mutex mu;
   bool in_use = false;
-  int fd = -1;            // the user's descriptor; -1 after remcov_close
-  ino_t ino = 0;          // identity of the memfd, checked on every call
+  int fd = -1;    // the user's descriptor; -1 after remcov_close
+  ino_t ino = 0;  // identity of the memfd, checked on every call
   uint32_t mode = kDevDisabled;
   bool remote = false;
-  uint64_t size = 0;       // words
+  uint64_t size = 0;         // words
   uint64_t* area = nullptr;  // the runtime's own mapping of the memfd
   size_t map_bytes = 0;
   ThreadState* owner = nullptr;  // enabled (local) or owning (remote) thread
@@ -71,7 +71,7 @@ struct Device {
 
   // ---- move side ----
   MoveLock move_lock;
-  std::atomic<uint32_t> sequence{1};  // only increases, across slot reuse
+  std::atomic<uint32_t> sequence{1};   // only increases, across slot reuse
   std::atomic<bool> accepting{false};  // remote and enabled: moves allowed
   std::atomic<RemoteArea*> pending{nullptr};  // moves deferred by handlers
   // Private area size for task sections, readable without mu by
@@ -92,7 +92,9 @@ struct Device {
 // The table (never freed). Index = slot.
 extern Device g_devices[kMaxDevices];
 inline Device* DeviceAt(uint32_t slot) { return &g_devices[slot]; }
-inline uint32_t DeviceSlot(const Device* d) { return static_cast<uint32_t>(d - g_devices); }
+inline uint32_t DeviceSlot(const Device* d) {
+  return static_cast<uint32_t>(d - g_devices);
+}
 
 // Process-wide remote counters (remcov_runtime_stats).
 struct RuntimeCounters {
@@ -110,10 +112,12 @@ extern constinit RuntimeCounters g_counters;
 // Remote machinery used by the ioctl side (remote.cc).
 // Registers handles for d (EINVAL/EEXIST/ENOMEM); on failure nothing stays
 // registered for d. REQUIRES: d->mu held.
-int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n, uint64_t common);
+int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
+                   uint64_t common);
 // Removes every handle of d. REQUIRES: d->mu held.
 void UnregisterRemote(Device* d);
-// Lets or stops moves into d: bumps the sequence when stopping. REQUIRES: d->mu.
+// Lets or stops moves into d: bumps the sequence when stopping. REQUIRES:
+// d->mu.
 void SetAccepting(Device* d, bool on);
 // Preallocates the signal-handler area pool (first REMOTE_ENABLE); 0 or errno.
 int EnsureIrqPool();

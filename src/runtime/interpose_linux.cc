@@ -26,13 +26,15 @@
 
 #include <atomic>
 
-#include "base/raw_check.h"
 #include "remcov/export.h"
+
+#include "base/raw_check.h"
 #include "runtime/device.h"
 #include "runtime/thread_state.h"
 
 extern "C" {
-// The sanitizers' interceptors (LLVM <= 16 and gcc 12 naming); null without one.
+// The sanitizers' interceptors (LLVM <= 16 and gcc 12 naming); null without
+// one.
 int __interceptor_sigaction(int, const struct sigaction*, struct sigaction*)
     __attribute__((weak));
 int __interceptor_pthread_create(pthread_t*, const pthread_attr_t*,
@@ -43,8 +45,8 @@ namespace remcov::internal {
 namespace {
 
 using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
-using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*),
-                                void*);
+using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*,
+                                void* (*)(void*), void*);
 
 SigactionFn RealSigaction() {
   static SigactionFn fn = [] {
@@ -58,8 +60,10 @@ SigactionFn RealSigaction() {
 
 PthreadCreateFn RealPthreadCreate() {
   static PthreadCreateFn fn = [] {
-    if (&__interceptor_pthread_create != nullptr) return &__interceptor_pthread_create;
-    auto f = reinterpret_cast<PthreadCreateFn>(dlsym(RTLD_NEXT, "pthread_create"));
+    if (&__interceptor_pthread_create != nullptr)
+      return &__interceptor_pthread_create;
+    auto f =
+        reinterpret_cast<PthreadCreateFn>(dlsym(RTLD_NEXT, "pthread_create"));
     REMCOV_RAW_CHECK(f != nullptr);
     return f;
   }();
@@ -93,25 +97,29 @@ void Trampoline(int sig, siginfo_t* info, void* uc) {
 }
 
 bool IsRealHandler(void* fn) {
-  return fn != reinterpret_cast<void*>(SIG_DFL) && fn != reinterpret_cast<void*>(SIG_IGN) &&
-         fn != nullptr;
+  return fn != reinterpret_cast<void*>(SIG_DFL) &&
+         fn != reinterpret_cast<void*>(SIG_IGN) && fn != nullptr;
 }
 
 // Rewrites an old action that shows our trampoline into the user's handler.
-void RestoreUserView(int sig, struct sigaction* old, void* prev_fn, int prev_flags) {
+void RestoreUserView(int sig, struct sigaction* old, void* prev_fn,
+                     int prev_flags) {
   if (old == nullptr) return;
-  if (reinterpret_cast<void*>(old->sa_sigaction) != reinterpret_cast<void*>(&Trampoline))
+  if (reinterpret_cast<void*>(old->sa_sigaction) !=
+      reinterpret_cast<void*>(&Trampoline))
     return;
   old->sa_flags = prev_flags;
   if (prev_flags & SA_SIGINFO) {
-    old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(prev_fn);
+    old->sa_sigaction =
+        reinterpret_cast<void (*)(int, siginfo_t*, void*)>(prev_fn);
   } else {
     old->sa_handler = reinterpret_cast<void (*)(int)>(prev_fn);
   }
   (void)sig;
 }
 
-int WrappedSigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+int WrappedSigaction(int sig, const struct sigaction* act,
+                     struct sigaction* old) {
   if (sig <= 0 || sig >= NSIG) return RealSigaction()(sig, act, old);
   void* prev_fn = g_handlers[sig].fn.load(std::memory_order_relaxed);
   int prev_flags = g_handlers[sig].flags.load(std::memory_order_relaxed);
@@ -120,15 +128,17 @@ int WrappedSigaction(int sig, const struct sigaction* act, struct sigaction* old
     if (r == 0) RestoreUserView(sig, old, prev_fn, prev_flags);
     return r;
   }
-  void* fn = (act->sa_flags & SA_SIGINFO) ? reinterpret_cast<void*>(act->sa_sigaction)
-                                           : reinterpret_cast<void*>(act->sa_handler);
+  void* fn = (act->sa_flags & SA_SIGINFO)
+                 ? reinterpret_cast<void*>(act->sa_sigaction)
+                 : reinterpret_cast<void*>(act->sa_handler);
   if (!IsRealHandler(fn)) {
     int r = RealSigaction()(sig, act, old);
     if (r == 0) RestoreUserView(sig, old, prev_fn, prev_flags);
     return r;
   }
   g_handlers[sig].flags.store(act->sa_flags, std::memory_order_relaxed);
-  g_handlers[sig].fn.store(fn, std::memory_order_release);  // pairs with Trampoline
+  g_handlers[sig].fn.store(fn,
+                           std::memory_order_release);  // pairs with Trampoline
   struct sigaction wrapped = *act;
   wrapped.sa_sigaction = &Trampoline;
   wrapped.sa_flags = act->sa_flags | SA_SIGINFO;
@@ -168,7 +178,8 @@ using remcov::internal::ThreadStart;
 
 extern "C" {
 
-REMCOV_EXPORT int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+REMCOV_EXPORT int sigaction(int sig, const struct sigaction* act,
+                            struct sigaction* old) {
   return remcov::internal::WrappedSigaction(sig, act, old);
 }
 
@@ -187,7 +198,8 @@ REMCOV_EXPORT sighandler_t signal(int sig, sighandler_t handler) {
 REMCOV_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                                  void* (*fn)(void*), void* arg) {
   const uint64_t handle = remcov::internal::tls_state.common_handle;
-  if (handle == 0) return remcov::internal::RealPthreadCreate()(thread, attr, fn, arg);
+  if (handle == 0)
+    return remcov::internal::RealPthreadCreate()(thread, attr, fn, arg);
   auto* start = new ThreadStart{fn, arg, handle};
   int r = remcov::internal::RealPthreadCreate()(
       thread, attr, &remcov::internal::ThreadTrampoline, start);

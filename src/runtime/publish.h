@@ -55,7 +55,8 @@ struct StdPublishPolicy {
   static constexpr std::memory_order kReaderLoad = std::memory_order_acquire;
   // Reset: release pairs with kMoveLoad / kMoveRetryLoad.
   static constexpr std::memory_order kReaderReset = std::memory_order_acq_rel;
-  static constexpr std::memory_order kReaderResetFail = std::memory_order_acquire;
+  static constexpr std::memory_order kReaderResetFail =
+      std::memory_order_acquire;
   static constexpr bool kReaderUsesCas = true;
 
   static Word Load(Count& c, std::memory_order mo) {
@@ -70,8 +71,8 @@ struct StdPublishPolicy {
   }
   static bool Cas(Count& c, Word& expected, Word desired, std::memory_order ok,
                   std::memory_order fail) {
-    return std::atomic_ref<Count>(c).compare_exchange_strong(expected, desired, ok,
-                                                             fail);
+    return std::atomic_ref<Count>(c).compare_exchange_strong(expected, desired,
+                                                             ok, fail);
   }
   static void StoreSlot(Slots s, size_t i, Word v) { s[i] = v; }
   static Word LoadSlot(Slots s, size_t i) { return s[i]; }
@@ -106,7 +107,8 @@ class SharedArea {
     if (n >= capacity) return false;
     for (size_t i = 0; i < entry_words; i++)
       P::StoreSlot(slots, 1 + n * entry_words + i, entry[i]);
-    P::Store(count, n + 1, P::kAppendPublish);  // pairs with the reader's acquire
+    P::Store(count, n + 1,
+             P::kAppendPublish);  // pairs with the reader's acquire
     return true;
   }
 
@@ -116,8 +118,9 @@ class SharedArea {
   // offset of `slots`, so it is computed once). Returns the number
   // of entries stored; the rest did not fit.
   template <class Fill>
-  static inline uint64_t AppendLocal(Count& count, Slots slots, uint64_t capacity,
-                                     size_t entry_words, uint64_t n, Fill&& fill) {
+  static inline uint64_t AppendLocal(Count& count, Slots slots,
+                                     uint64_t capacity, size_t entry_words,
+                                     uint64_t n, Fill&& fill) {
     Word pos = P::LoadRelaxed(count);  // relaxed: we are the only writer
     if (pos >= capacity) return 0;
     uint64_t room = capacity - pos;
@@ -129,11 +132,13 @@ class SharedArea {
   }
 
   // Moves n entries from src into the shared area. REQUIRES: the caller is the
-  // only mover of this area (the device's move lock). A concurrent Drain is fine.
+  // only mover of this area (the device's move lock). A concurrent Drain is
+  // fine.
   static MoveResult Move(Count& count, Slots slots, uint64_t capacity,
                          size_t entry_words, const Word* src, uint64_t n) {
     MoveResult r;
-    Word pos = P::Load(count, P::kMoveLoad);  // pairs with Drain's release reset
+    Word pos =
+        P::Load(count, P::kMoveLoad);  // pairs with Drain's release reset
     for (;;) {
       if (pos > capacity) {
         // A garbage count (the user wrote word 0): never write outside the
@@ -147,7 +152,8 @@ class SharedArea {
       uint64_t moved = n < room ? n : room;
       P::CopyIn(slots, 1 + pos * entry_words, src, moved * entry_words);
       if constexpr (!P::kMoveUsesCas) {
-        P::Store(count, pos + moved, P::kMovePublish);  // pairs with reader acquire
+        P::Store(count, pos + moved,
+                 P::kMovePublish);  // pairs with reader acquire
         r.moved = moved;
         r.dropped = n - moved;
         return r;
@@ -169,8 +175,9 @@ class SharedArea {
 
   // Reader: consumes every published entry and resets the count to 0 without
   // losing entries that a concurrent Move publishes. consume(slots, first, end)
-  // receives entry indexes [first, end). Returns the number of entries consumed.
-  // `garbage` is set when the count exceeded capacity (clamped, never trusted).
+  // receives entry indexes [first, end). Returns the number of entries
+  // consumed. `garbage` is set when the count exceeded capacity (clamped, never
+  // trusted).
   template <class Consume>
   static uint64_t Drain(Count& count, Slots slots, uint64_t capacity,
                         Consume&& consume, bool* garbage = nullptr) {

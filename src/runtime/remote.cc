@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // KCOV Remote in the runtime: the handle map, remote sections, private area
 // pools and the move into the collector's shared area (kernel/kcov.c:
-// kcov_remote_start, kcov_remote_stop, kcov_move_area, kcov_remote_area_get/put).
+// kcov_remote_start, kcov_remote_stop, kcov_move_area,
+// kcov_remote_area_get/put).
 //
 // The lookup path of remcov_remote_start/stop takes no mutex, rwlock or shared
 // mutex (the kernel takes a global spinlock): the handle map is an
@@ -20,8 +21,9 @@
 
 #include <mutex>
 
-#include "base/raw_check.h"
 #include "remcov/remcov.h"
+
+#include "base/raw_check.h"
 #include "runtime/device.h"
 #include "runtime/publish.h"
 #include "runtime/thread_state.h"
@@ -48,7 +50,8 @@ using Area = SharedArea<StdPublishPolicy>;
 // ---- handle validation (kernel: kcov_check_handle) ----
 bool CheckHandle(uint64_t handle, bool common_valid, bool uncommon_valid,
                  bool zero_valid) {
-  if (handle & ~(REMCOV_KCOV_SUBSYSTEM_MASK | REMCOV_KCOV_INSTANCE_MASK)) return false;
+  if (handle & ~(REMCOV_KCOV_SUBSYSTEM_MASK | REMCOV_KCOV_INSTANCE_MASK))
+    return false;
   switch (handle & REMCOV_KCOV_SUBSYSTEM_MASK) {
     case REMCOV_KCOV_SUBSYSTEM_COMMON:
       return (handle & REMCOV_KCOV_INSTANCE_MASK) ? common_valid : zero_valid;
@@ -73,16 +76,20 @@ struct MapSlot {
   std::atomic<uint64_t> value{0};
 };
 constinit MapSlot g_map[kMapSlots];
-constinit std::mutex g_reg_mu;  // orders writers; readers never take it
+constinit std::mutex g_reg_mu;      // orders writers; readers never take it
 constinit uint32_t g_map_live = 0;  // guarded by g_reg_mu
 
 uint64_t PackValue(uint32_t slot, uint32_t seq, uint32_t mode) {
   return static_cast<uint64_t>(seq) | static_cast<uint64_t>(slot) << 32 |
          static_cast<uint64_t>(mode == kModeTraceCmp) << 48;
 }
-uint32_t ValueSlot(uint64_t v) { return static_cast<uint32_t>(v >> 32) & 0xffff; }
+uint32_t ValueSlot(uint64_t v) {
+  return static_cast<uint32_t>(v >> 32) & 0xffff;
+}
 uint32_t ValueSeq(uint64_t v) { return static_cast<uint32_t>(v); }
-uint32_t ValueMode(uint64_t v) { return (v >> 48) & 1 ? kModeTraceCmp : kModeTracePc; }
+uint32_t ValueMode(uint64_t v) {
+  return (v >> 48) & 1 ? kModeTraceCmp : kModeTracePc;
+}
 
 uint32_t HashHandle(uint64_t h) {
   h ^= h >> 33;
@@ -96,7 +103,8 @@ uint32_t HashHandle(uint64_t h) {
 // returned while its key was present.
 bool MapLookup(uint64_t handle, uint64_t* value) {
   uint32_t i = HashHandle(handle);
-  for (uint32_t probes = 0; probes < kMapSlots; probes++, i = (i + 1) & (kMapSlots - 1)) {
+  for (uint32_t probes = 0; probes < kMapSlots;
+       probes++, i = (i + 1) & (kMapSlots - 1)) {
     // Acquire pairs with the release store of the key in MapInsertLocked.
     uint64_t k = g_map[i].key.load(std::memory_order_acquire);
     if (k == 0) return false;
@@ -113,7 +121,8 @@ bool MapLookup(uint64_t handle, uint64_t* value) {
 int MapInsertLocked(uint64_t handle, uint64_t value) {
   uint32_t i = HashHandle(handle);
   int64_t free_slot = -1;
-  for (uint32_t probes = 0; probes < kMapSlots; probes++, i = (i + 1) & (kMapSlots - 1)) {
+  for (uint32_t probes = 0; probes < kMapSlots;
+       probes++, i = (i + 1) & (kMapSlots - 1)) {
     uint64_t k = g_map[i].key.load(std::memory_order_relaxed);
     if (k == handle) return EEXIST;
     if (k == kTomb && free_slot < 0) free_slot = i;
@@ -135,7 +144,8 @@ void MapRemoveSlotLocked(uint32_t slot) {
   for (uint32_t i = 0; i < kMapSlots; i++) {
     uint64_t k = g_map[i].key.load(std::memory_order_relaxed);
     if (k == 0 || k == kTomb) continue;
-    if (ValueSlot(g_map[i].value.load(std::memory_order_relaxed)) != slot) continue;
+    if (ValueSlot(g_map[i].value.load(std::memory_order_relaxed)) != slot)
+      continue;
     g_map[i].key.store(kTomb, std::memory_order_release);
     g_map_live--;
   }
@@ -146,7 +156,8 @@ RemoteArea* AllocateArea(uint32_t words, bool irq) {
   ErrnoSaver errno_saver;  // remote sections leave errno untouched
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_t header = (sizeof(RemoteArea) + page - 1) / page * page;
-  size_t bytes = header + (static_cast<size_t>(words) * 8 + page - 1) / page * page;
+  size_t bytes =
+      header + (static_cast<size_t>(words) * 8 + page - 1) / page * page;
   // MAP_POPULATE: areas are pre-faulted, so sections never fault in them.
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -202,7 +213,7 @@ constinit std::atomic<uint32_t> g_irq_count{0};  // set once, then read-only
 constinit uint32_t g_irq_cfg_areas = 4;
 constinit uint32_t g_irq_cfg_words = 0x10000;
 constinit std::mutex g_irq_mu;
-constinit bool g_irq_done = false;  // guarded by g_irq_mu
+constinit bool g_irq_done = false;        // guarded by g_irq_mu
 constinit bool g_irq_configured = false;  // set by remcov_config_irq_pool
 
 RemoteArea* IrqAreaGet() {
@@ -210,8 +221,8 @@ RemoteArea* IrqAreaGet() {
   for (uint32_t i = 0; i < n; i++) {
     RemoteArea* a = g_irq_areas[i];
     uint32_t expected = 0;
-    if (a->in_use.compare_exchange_strong(expected, 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed))
+    if (a->in_use.compare_exchange_strong(
+            expected, 1, std::memory_order_acquire, std::memory_order_relaxed))
       return a;
   }
   return nullptr;
@@ -236,23 +247,27 @@ void MoveOneLocked(Device* d, RemoteArea* a) {
   if (!d->accepting.load(std::memory_order_relaxed) ||
       d->sequence.load(std::memory_order_relaxed) != a->sequence) {
     // Straddled DISABLE (or the device is gone): dropped, counted.
-    g_counters.sequence_dropped_sections.fetch_add(1, std::memory_order_relaxed);
+    g_counters.sequence_dropped_sections.fetch_add(1,
+                                                   std::memory_order_relaxed);
     g_counters.sequence_dropped_entries.fetch_add(n + private_over,
                                                   std::memory_order_relaxed);
     return;
   }
   size_t entry_words = a->mode == kModeTraceCmp ? 4 : 1;
   uint64_t cap = CapacityFor(a->mode, d->size);
-  MoveResult r = Area::Move(d->area[0], d->area, cap, entry_words, a->data + 1, n);
+  MoveResult r =
+      Area::Move(d->area[0], d->area, cap, entry_words, a->data + 1, n);
   if (r.garbage) {
     d->garbage_counts.fetch_add(1, std::memory_order_relaxed);
     d->garbage_entries.fetch_add(n, std::memory_order_relaxed);
   } else if (r.dropped) {
     d->overflow_entries.fetch_add(r.dropped, std::memory_order_relaxed);
   }
-  if (private_over) d->private_overflow_entries.fetch_add(private_over,
-                                                          std::memory_order_relaxed);
-  if (r.retries) d->move_retries.fetch_add(r.retries, std::memory_order_relaxed);
+  if (private_over)
+    d->private_overflow_entries.fetch_add(private_over,
+                                          std::memory_order_relaxed);
+  if (r.retries)
+    d->move_retries.fetch_add(r.retries, std::memory_order_relaxed);
   d->sections_moved.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -329,10 +344,12 @@ int EnsureIrqPool() {
   return 0;
 }
 
-int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n, uint64_t common) {
+int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
+                   uint64_t common) {
   std::lock_guard<std::mutex> lock(g_reg_mu);
   uint32_t slot = DeviceSlot(d);
-  uint64_t value = PackValue(slot, d->sequence.load(std::memory_order_relaxed), d->mode);
+  uint64_t value =
+      PackValue(slot, d->sequence.load(std::memory_order_relaxed), d->mode);
   int err = 0;
   for (uint32_t i = 0; i < n && err == 0; i++) {
     if (!CheckHandle(handles[i], false, true, false)) {
@@ -342,8 +359,9 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n, uint64_t comm
     }
   }
   if (err == 0 && common != 0) {
-    err = CheckHandle(common, true, false, false) ? MapInsertLocked(common, value)
-                                                  : EINVAL;
+    err = CheckHandle(common, true, false, false)
+              ? MapInsertLocked(common, value)
+              : EINVAL;
   }
   if (err != 0) MapRemoveSlotLocked(slot);
   return err;
@@ -403,8 +421,7 @@ REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
   ThreadState& t = tls_state;
   const bool in_irq = t.irq_depth > 0;
   if (in_irq ? t.softirq_active != 0
-             : (LoadModeRelaxed(t) != kModeDisabled ||
-                t.remote != nullptr)) {
+             : (LoadModeRelaxed(t) != kModeDisabled || t.remote != nullptr)) {
     // Task sections do not nest and are refused in tracing or owner threads;
     // one signal-handler section per thread at a time (the kernel WARNs).
     g_counters.refused_sections.fetch_add(1, std::memory_order_relaxed);
@@ -461,7 +478,8 @@ REMCOV_EXPORT void remcov_remote_stop(void) {
     StopTracing(t, kModeInIrq);
     // Restore the interrupted context (kernel: kcov_remote_softirq_stop).
     t.remote = t.saved.remote;
-    StartTracing(t, t.saved.mode, t.saved.area, t.saved.capacity, t.saved.overflow);
+    StartTracing(t, t.saved.mode, t.saved.area, t.saved.capacity,
+                 t.saved.overflow);
     t.saved = TraceContext{};
     t.softirq_active = 0;
     DeferMove(d, t, a);

@@ -28,7 +28,8 @@ namespace remcov::internal {
 inline constexpr uint32_t kModeDisabled = 0;
 inline constexpr uint32_t kModeTracePc = 2;
 inline constexpr uint32_t kModeTraceCmp = 3;
-inline constexpr uint32_t kModeRemote = 4;  // owns a remote device; never traces
+inline constexpr uint32_t kModeRemote =
+    4;  // owns a remote device; never traces
 // Set while a signal handler runs outside a remote section (the kernel's
 // "not in task context"): the mode then never equals a trace mode.
 inline constexpr uint32_t kModeInIrq = 1u << 30;
@@ -39,11 +40,12 @@ struct RemoteArea;
 // The part of the state a signal-handler section saves and restores
 // (kernel: kcov_saved_*).
 struct TraceContext {
-  uint32_t mode = kModeDisabled;   // copy of ThreadState::mode (raw, with flags)
-  uint64_t* area = nullptr;        // word 0 = count
-  uint64_t capacity = 0;           // in entries
-  std::atomic<uint64_t>* overflow = nullptr;  // where dropped entries are counted
-  RemoteArea* remote = nullptr;    // the active section's private area, if any
+  uint32_t mode = kModeDisabled;  // copy of ThreadState::mode (raw, with flags)
+  uint64_t* area = nullptr;       // word 0 = count
+  uint64_t capacity = 0;          // in entries
+  std::atomic<uint64_t>* overflow =
+      nullptr;                   // where dropped entries are counted
+  RemoteArea* remote = nullptr;  // the active section's private area, if any
 };
 
 struct ThreadState {

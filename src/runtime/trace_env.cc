@@ -55,7 +55,8 @@ bool WriteAll(int fd, const void* p, size_t n, off_t off) {
 
 void Flush() {
   if (g_area == nullptr || getpid() != g_pid) return;
-  (void)remcov_ioctl(g_dev_fd, REMCOV_KCOV_DISABLE, 0);  // EINVAL off the main thread
+  (void)remcov_ioctl(g_dev_fd, REMCOV_KCOV_DISABLE,
+                     0);  // EINVAL off the main thread
   // Pairs with the runtime's release publication of the count.
   uint64_t count = __atomic_load_n(&g_area[0], __ATOMIC_ACQUIRE);
   const uint64_t per = g_mode == REMCOV_KCOV_TRACE_CMP ? 4 : 1;
@@ -98,8 +99,9 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
     uint64_t w = ParseU64(words_s, &wok);
     if (wok && w >= 2) words = w;
   }
-  uint64_t mode = mode_s != nullptr && strcmp(mode_s, "cmp") == 0 ? REMCOV_KCOV_TRACE_CMP
-                                                                   : REMCOV_KCOV_TRACE_PC;
+  uint64_t mode = mode_s != nullptr && strcmp(mode_s, "cmp") == 0
+                      ? REMCOV_KCOV_TRACE_CMP
+                      : REMCOV_KCOV_TRACE_PC;
   // Only this process: programs it executes start untraced.
   unsetenv("REMCOV_TRACE_FD");
   unsetenv("REMCOV_TRACE_MODE");
@@ -108,16 +110,19 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
   (void)fcntl(g_out_fd, F_SETFD, FD_CLOEXEC);
   int dev = remcov_open();
   if (dev < 0) return;
-  if (remcov_ioctl(dev, REMCOV_KCOV_INIT_TRACE, static_cast<unsigned long>(words)) != 0) {
+  if (remcov_ioctl(dev, REMCOV_KCOV_INIT_TRACE,
+                   static_cast<unsigned long>(words)) != 0) {
     remcov_close(dev);
     return;
   }
-  void* p = remcov_mmap(nullptr, words * 8, PROT_READ | PROT_WRITE, MAP_SHARED, dev, 0);
+  void* p = remcov_mmap(nullptr, words * 8, PROT_READ | PROT_WRITE, MAP_SHARED,
+                        dev, 0);
   if (p == MAP_FAILED) {
     remcov_close(dev);
     return;
   }
-  if (remcov_ioctl(dev, REMCOV_KCOV_ENABLE, static_cast<unsigned long>(mode)) != 0) {
+  if (remcov_ioctl(dev, REMCOV_KCOV_ENABLE, static_cast<unsigned long>(mode)) !=
+      0) {
     munmap(p, words * 8);
     remcov_close(dev);
     return;

@@ -9,12 +9,13 @@
 
 #include "remcov/remcov.h"
 
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      fprintf(stderr, "FAILED: %s (errno %d: %s)\n", #cond, errno, strerror(errno)); \
-      return 1;                                                       \
-    }                                                                 \
+#define CHECK(cond)                                                \
+  do {                                                             \
+    if (!(cond)) {                                                 \
+      fprintf(stderr, "FAILED: %s (errno %d: %s)\n", #cond, errno, \
+              strerror(errno));                                    \
+      return 1;                                                    \
+    }                                                              \
   } while (0)
 
 int main(void) {
@@ -22,8 +23,9 @@ int main(void) {
   int fd = remcov_open();
   CHECK(fd >= 0);
   CHECK(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words) == 0);
-  unsigned long* cover = (unsigned long*)remcov_mmap(
-      NULL, words * sizeof(unsigned long), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  unsigned long* cover =
+      (unsigned long*)remcov_mmap(NULL, words * sizeof(unsigned long),
+                                  PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   CHECK(cover != MAP_FAILED);
   CHECK(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) == 0);
   __atomic_store_n(&cover[0], 0, __ATOMIC_RELAXED);

@@ -10,14 +10,16 @@
 
 #include <gtest/gtest.h>
 
-#include "fixture.h"
 #include "remcov/remcov.h"
+
+#include "fixture.h"
 #include "test_util.h"
 
 namespace remcov::testing {
 namespace {
 
-const uint64_t kHandle = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 0x8001);
+const uint64_t kHandle =
+    remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 0x8001);
 std::atomic<int> g_in_section{0};
 std::atomic<bool> g_release{false};
 std::atomic<int> g_done{0};
@@ -73,7 +75,8 @@ TEST(IrqPoolTest, ConfiguredSizeIsHonouredAndExhaustionCounted) {
   EXPECT_EQ(after.irq_pool_exhausted, before.irq_pool_exhausted + 1);
   EXPECT_EQ(after.signal_sections, before.signal_sections + 1);
   EXPECT_EQ(d.Stats().sections_moved, 1u);
-  EXPECT_EQ(FixtureFunctions(d.Pcs()), std::set<std::string>{"fixture_in_handler"});
+  EXPECT_EQ(FixtureFunctions(d.Pcs()),
+            std::set<std::string>{"fixture_in_handler"});
   signal(SIGUSR1, SIG_DFL);
   signal(SIGUSR2, SIG_DFL);
 }

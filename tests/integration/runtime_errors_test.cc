@@ -16,8 +16,9 @@
 
 #include <gtest/gtest.h>
 
-#include "fixture.h"
 #include "remcov/remcov.h"
+
+#include "fixture.h"
 #include "test_util.h"
 
 namespace remcov::testing {
@@ -42,8 +43,8 @@ int Ioctl(int fd, unsigned long cmd, unsigned long arg, int* err) {
 
 struct RemoteArgBuf {
   std::vector<uint64_t> words;
-  explicit RemoteArgBuf(uint32_t mode, uint32_t area, std::vector<uint64_t> handles,
-                        uint64_t common = 0)
+  explicit RemoteArgBuf(uint32_t mode, uint32_t area,
+                        std::vector<uint64_t> handles, uint64_t common = 0)
       : words(3 + handles.size()) {
     auto* a = reinterpret_cast<remcov_kcov_remote_arg*>(words.data());
     a->trace_mode = mode;
@@ -55,7 +56,9 @@ struct RemoteArgBuf {
   unsigned long arg() { return reinterpret_cast<unsigned long>(words.data()); }
 };
 
-uint64_t Usb(uint64_t bus) { return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, bus); }
+uint64_t Usb(uint64_t bus) {
+  return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, bus);
+}
 uint64_t Common(uint64_t id) {
   return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, id);
 }
@@ -71,7 +74,8 @@ TEST(ErrorTableTest, OpenReturnsRealDescriptor) {
 TEST(ErrorTableTest, OpenEnomemWhenDeviceTableExhausted) {
   struct rlimit rl;
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
-  if (rl.rlim_max < 4200) GTEST_SKIP() << "needs RLIMIT_NOFILE hard limit >= 4200";
+  if (rl.rlim_max < 4200)
+    GTEST_SKIP() << "needs RLIMIT_NOFILE hard limit >= 4200";
   struct rlimit raised = {4200, rl.rlim_max};
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &raised), 0);
   std::vector<int> fds;
@@ -97,7 +101,8 @@ TEST(ErrorTableTest, InitTraceSizeBelowTwoIsEinval) {
 
 TEST(ErrorTableTest, InitTraceSizeAboveIntMaxOverWordIsEinval) {
   int fd = remcov_open();
-  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, INT_MAX / sizeof(unsigned long) + 1, EINVAL);
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE,
+                   INT_MAX / sizeof(unsigned long) + 1, EINVAL);
   EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, ~0ul, EINVAL);
   remcov_close(fd);
 }
@@ -117,7 +122,8 @@ TEST(ErrorTableTest, InitTraceAllocationFailureIsEnomem) {
   pid_t pid = fork();  // lower the limit in a child only
   if (pid == 0) {
     if (setrlimit(RLIMIT_AS, &low) != 0) _exit(2);
-    int r = remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, INT_MAX / sizeof(unsigned long));
+    int r = remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE,
+                         INT_MAX / sizeof(unsigned long));
     _exit(r == -1 && errno == ENOMEM ? 0 : 1);
   }
   int status;
@@ -136,8 +142,9 @@ TEST(ErrorTableTest, InitTraceTwiceIsEbusy) {
 TEST(ErrorTableTest, MmapBeforeInitTraceIsEinval) {
   int fd = remcov_open();
   errno = 0;
-  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
-            MAP_FAILED);
+  EXPECT_EQ(
+      remcov_mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+      MAP_FAILED);
   EXPECT_EQ(errno, EINVAL);
   remcov_close(fd);
 }
@@ -145,7 +152,8 @@ TEST(ErrorTableTest, MmapBeforeInitTraceIsEinval) {
 TEST(ErrorTableTest, MmapNonZeroOffsetIsEinval) {
   RawDevice d(kWords);
   errno = 0;
-  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, d.fd(), 4096), MAP_FAILED);
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, d.fd(), 4096),
+            MAP_FAILED);
   EXPECT_EQ(errno, EINVAL);
 }
 
@@ -153,11 +161,13 @@ TEST(ErrorTableTest, MmapWrongLengthIsEinval) {
   RawDevice d(kWords);
   for (size_t len : {kBytes / 2, kBytes + 4096, size_t{4096}}) {
     errno = 0;
-    EXPECT_EQ(remcov_mmap(nullptr, len, PROT_READ, MAP_SHARED, d.fd(), 0), MAP_FAILED);
+    EXPECT_EQ(remcov_mmap(nullptr, len, PROT_READ, MAP_SHARED, d.fd(), 0),
+              MAP_FAILED);
     EXPECT_EQ(errno, EINVAL) << len;
   }
   // The VMA is page-rounded: a length that rounds up to size*word is accepted.
-  void* p = remcov_mmap(nullptr, kBytes - 100, PROT_READ, MAP_SHARED, d.fd(), 0);
+  void* p =
+      remcov_mmap(nullptr, kBytes - 100, PROT_READ, MAP_SHARED, d.fd(), 0);
   EXPECT_NE(p, MAP_FAILED);
   if (p != MAP_FAILED) munmap(p, kBytes);
 }
@@ -167,7 +177,8 @@ TEST(ErrorTableTest, MmapUnalignedSizeNeverMaps) {
   int e;
   ASSERT_EQ(Ioctl(fd, REMCOV_KCOV_INIT_TRACE, 100, &e), 0);  // 800 bytes
   errno = 0;
-  EXPECT_EQ(remcov_mmap(nullptr, 800, PROT_READ, MAP_SHARED, fd, 0), MAP_FAILED);
+  EXPECT_EQ(remcov_mmap(nullptr, 800, PROT_READ, MAP_SHARED, fd, 0),
+            MAP_FAILED);
   EXPECT_EQ(errno, EINVAL);
   remcov_close(fd);
 }
@@ -176,8 +187,8 @@ TEST(ErrorTableTest, MmapFailurePassesTheMappingError) {
   RawDevice d(kWords);
   // MAP_FIXED_NOREPLACE over an existing mapping: the kernel's "that error".
   errno = 0;
-  EXPECT_EQ(remcov_mmap(d.area(), kBytes, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
-                        d.fd(), 0),
+  EXPECT_EQ(remcov_mmap(d.area(), kBytes, PROT_READ,
+                        MAP_SHARED | MAP_FIXED_NOREPLACE, d.fd(), 0),
             MAP_FAILED);
   EXPECT_EQ(errno, EEXIST);
 }
@@ -195,12 +206,14 @@ TEST(ErrorTableTest, MmapOnNonDeviceIsEnodevAndClosedFdIsEbadf) {
   int pipefd[2];
   ASSERT_EQ(pipe(pipefd), 0);
   errno = 0;
-  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0), MAP_FAILED);
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0),
+            MAP_FAILED);
   EXPECT_EQ(errno, ENODEV);
   close(pipefd[0]);
   close(pipefd[1]);
   errno = 0;
-  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0), MAP_FAILED);
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0),
+            MAP_FAILED);
   EXPECT_EQ(errno, EBADF);
 }
 
@@ -233,7 +246,8 @@ TEST(ErrorTableTest, EnableRemoteEnabledFdIsEinval) {
   RawDevice d(kWords);
   RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(101)});
   int e;
-  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0) << strerror(e);
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0)
+      << strerror(e);
   EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, EINVAL);
   EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
 }
@@ -270,7 +284,8 @@ TEST(ErrorTableTest, EnableBadModeIsEinvalAfterBusyCheck) {
 TEST(ErrorTableTest, EnableCmpWithoutComparisonSupportIsEnotsupp) {
   RawDevice d(kWords);
   setenv("REMCOV_NO_COMPARISONS", "1", 1);
-  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_CMP, REMCOV_ENOTSUPP);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_CMP,
+                   REMCOV_ENOTSUPP);
   unsetenv("REMCOV_NO_COMPARISONS");
   int e;
   EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_CMP, &e), 0);
@@ -290,7 +305,9 @@ TEST(ErrorTableTest, DisableFromAnotherThreadIsEinval) {
   RawDevice d(kWords);
   int e;
   ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
-  std::thread([&] { EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_DISABLE, 0, EINVAL); }).join();
+  std::thread([&] {
+    EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_DISABLE, 0, EINVAL);
+  }).join();
   EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
 }
 
@@ -330,8 +347,8 @@ TEST(ErrorTableTest, RemoteEnableHandlesRunningIntoUnmappedMemoryIsEfault) {
   ra->area_size = kWords;
   ra->num_handles = 4;
   ra->common_handle = 0;
-  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra),
-                   EFAULT);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                   reinterpret_cast<unsigned long>(ra), EFAULT);
   munmap(two, page);
 }
 
@@ -368,16 +385,17 @@ TEST(ErrorTableTest, RemoteEnableBadTraceModeIsEinvalOrEnotsupp) {
   EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, bad.arg(), EINVAL);
   setenv("REMCOV_NO_COMPARISONS", "1", 1);
   RemoteArgBuf cmp(REMCOV_KCOV_TRACE_CMP, kWords, {Usb(107)});
-  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, cmp.arg(), REMCOV_ENOTSUPP);
+  EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, cmp.arg(),
+                   REMCOV_ENOTSUPP);
   unsetenv("REMCOV_NO_COMPARISONS");
 }
 
 TEST(ErrorTableTest, RemoteEnableInvalidHandleIsEinvalWithRollback) {
   RawDevice d(kWords);
-  const uint64_t invalid[] = {Common(5),                  // COMMON in handles[]
-                              0,                          // zero
-                              Usb(1) | (1ull << 40),      // reserved bits
-                              (2ull << 56) | 1};          // unknown subsystem
+  const uint64_t invalid[] = {Common(5),              // COMMON in handles[]
+                              0,                      // zero
+                              Usb(1) | (1ull << 40),  // reserved bits
+                              (2ull << 56) | 1};      // unknown subsystem
   int e;
   for (uint64_t h : invalid) {
     // Usb(108) is registered first and must be rolled back.
@@ -388,7 +406,8 @@ TEST(ErrorTableTest, RemoteEnableInvalidHandleIsEinvalWithRollback) {
   RawDevice other(kWords);
   std::thread([&] {
     RemoteArgBuf ok(REMCOV_KCOV_TRACE_PC, kWords, {Usb(108)});
-    EXPECT_EQ(Ioctl(other.fd(), REMCOV_KCOV_REMOTE_ENABLE, ok.arg(), &e), 0) << strerror(e);
+    EXPECT_EQ(Ioctl(other.fd(), REMCOV_KCOV_REMOTE_ENABLE, ok.arg(), &e), 0)
+        << strerror(e);
     EXPECT_EQ(Ioctl(other.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
   }).join();
   RemoteArgBuf again(REMCOV_KCOV_TRACE_PC, kWords, {Usb(108)});
@@ -424,34 +443,40 @@ TEST(ErrorTableTest, RemoteEnableHandleTableFullIsEnomem) {
   // (8192 slots, 6144 live handles) is full. 24 owner threads x 256 handles.
   constexpr int kOwners = 24;
   std::vector<std::unique_ptr<RawDevice>> devs;
-  for (int i = 0; i < kOwners + 1; i++) devs.push_back(std::make_unique<RawDevice>(1024));
+  for (int i = 0; i < kOwners + 1; i++)
+    devs.push_back(std::make_unique<RawDevice>(1024));
   std::atomic<int> registered{0};
   std::atomic<bool> release{false};
   std::vector<std::thread> owners;
   for (int i = 0; i < kOwners; i++) {
     owners.emplace_back([&, i] {
       std::vector<uint64_t> hs;
-      for (uint64_t j = 0; j < 256; j++) hs.push_back(Usb(0x100000 + i * 256 + j));
+      for (uint64_t j = 0; j < 256; j++)
+        hs.push_back(Usb(0x100000 + i * 256 + j));
       RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, 1024, hs);
       int e;
-      if (Ioctl(devs[i]->fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e) == 0) registered++;
+      if (Ioctl(devs[i]->fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e) == 0)
+        registered++;
       while (!release.load()) std::this_thread::yield();
       Ioctl(devs[i]->fd(), REMCOV_KCOV_DISABLE, 0, &e);
     });
   }
   while (registered.load() < kOwners) std::this_thread::yield();
   RemoteArgBuf last(REMCOV_KCOV_TRACE_PC, 1024, {Usb(0x200000)});
-  EXPECT_IOCTL_ERR(devs[kOwners]->fd(), REMCOV_KCOV_REMOTE_ENABLE, last.arg(), ENOMEM);
+  EXPECT_IOCTL_ERR(devs[kOwners]->fd(), REMCOV_KCOV_REMOTE_ENABLE, last.arg(),
+                   ENOMEM);
   release = true;
   for (auto& t : owners) t.join();
   int e;
-  EXPECT_EQ(Ioctl(devs[kOwners]->fd(), REMCOV_KCOV_REMOTE_ENABLE, last.arg(), &e), 0);
+  EXPECT_EQ(
+      Ioctl(devs[kOwners]->fd(), REMCOV_KCOV_REMOTE_ENABLE, last.arg(), &e), 0);
   EXPECT_EQ(Ioctl(devs[kOwners]->fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
 }
 
 TEST(ErrorTableTest, RemoteEnableInvalidCommonHandleIsEinval) {
   RawDevice d(kWords);
-  for (uint64_t common : {Usb(5), uint64_t{Common(1) | (1ull << 33)}, uint64_t{(3ull << 56) | 9}}) {
+  for (uint64_t common : {Usb(5), uint64_t{Common(1) | (1ull << 33)},
+                          uint64_t{(3ull << 56) | 9}}) {
     RemoteArgBuf ra(REMCOV_KCOV_TRACE_PC, kWords, {Usb(112)}, common);
     EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), EINVAL);
   }
@@ -536,7 +561,8 @@ TEST(StateMachineTest, ThreadExitDisablesAndTheFdCanBeEnabledAgain) {
   std::thread([&] {
     ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0);
   }).join();
-  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0) << strerror(e);
+  ASSERT_EQ(Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC, &e), 0)
+      << strerror(e);
   EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
 }
 
@@ -548,7 +574,8 @@ TEST(StateMachineTest, ThreadExitOfRemoteOwnerUnregistersHandles) {
     ASSERT_EQ(Ioctl(a.fd(), REMCOV_KCOV_REMOTE_ENABLE, ra.arg(), &e), 0);
   }).join();
   RemoteArgBuf rb(REMCOV_KCOV_TRACE_PC, kWords, {Usb(113)});
-  EXPECT_EQ(Ioctl(b.fd(), REMCOV_KCOV_REMOTE_ENABLE, rb.arg(), &e), 0) << strerror(e);
+  EXPECT_EQ(Ioctl(b.fd(), REMCOV_KCOV_REMOTE_ENABLE, rb.arg(), &e), 0)
+      << strerror(e);
   EXPECT_EQ(Ioctl(b.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
 }
 
@@ -563,10 +590,13 @@ TEST(StateMachineTest, ForkGivesTheChildACleanState) {
     uint64_t before = d.area()[0];
     fixture_parse("123", 3);
     if (d.area()[0] != before) _exit(1);
-    if (remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0) != -1 || errno != EINVAL) _exit(2);
+    if (remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0) != -1 || errno != EINVAL)
+      _exit(2);
     int fd = remcov_open();
-    if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) != 0) _exit(3);
-    if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0) _exit(4);
+    if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) != 0)
+      _exit(3);
+    if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+      _exit(4);
     _exit(0);
   }
   int status;

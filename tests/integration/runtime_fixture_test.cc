@@ -14,9 +14,10 @@
 
 #include <gtest/gtest.h>
 
-#include "fixture.h"
 #include "remcov/collector.h"
 #include "remcov/remcov.h"
+
+#include "fixture.h"
 #include "test_util.h"
 
 namespace remcov::testing {
@@ -86,8 +87,8 @@ TEST(FixtureCoverageTest, PcModeRecordsNoComparisonsAndCmpModeNoPcs) {
   }
 }
 
-std::multiset<Rec> CompareRecords(uint8_t a, uint16_t b, uint32_t c, uint64_t dd,
-                                  uint64_t e) {
+std::multiset<Rec> CompareRecords(uint8_t a, uint16_t b, uint32_t c,
+                                  uint64_t dd, uint64_t e) {
   RawDevice d(8192);
   EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_CMP), 0);
   d.Reset();
@@ -101,14 +102,15 @@ constexpr uint64_t S(int log2) { return REMCOV_KCOV_CMP_SIZE(log2); }
 
 // The switch emits one record per case, constant first, then the value.
 std::multiset<Rec> SwitchRecords(uint64_t e) {
-  return {{kConst | S(3), 1, e}, {kConst | S(3), 100, e}, {kConst | S(3), 1000, e}};
+  return {
+      {kConst | S(3), 1, e}, {kConst | S(3), 100, e}, {kConst | S(3), 1000, e}};
 }
 
 // What each compiler emits for fixture_compare at -O0 (pinned from objdump:
 // clang compares the promoted 8- and 16-bit operands as 32-bit values; g++
 // keeps their width; both put the constant first).
-std::multiset<Rec> ExpectedCompare(uint8_t a, uint16_t b, uint32_t c, uint64_t d,
-                                   uint64_t e) {
+std::multiset<Rec> ExpectedCompare(uint8_t a, uint16_t b, uint32_t c,
+                                   uint64_t d, uint64_t e) {
   std::multiset<Rec> want = SwitchRecords(e);
 #if defined(REMCOV_FIXTURE_CLANG)
   want.insert({kConst | S(2), 7, a});
@@ -167,14 +169,16 @@ TEST(CapacityTest, OverflowIsExactlyTheEntriesThatDidNotFit) {
   // Count how many PCs one call produces with a big area, then replay it into
   // an area of known capacity: stored + overflow must equal that number.
   RawDevice big(1 << 16);
-  ASSERT_EQ(remcov_ioctl(big.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  ASSERT_EQ(remcov_ioctl(big.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
+            0);
   big.Reset();
   fixture_spin(300);
   ASSERT_EQ(remcov_ioctl(big.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   uint64_t total = big.Count();
   ASSERT_GT(total, 511u);
   RawDevice small(512);
-  ASSERT_EQ(remcov_ioctl(small.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  ASSERT_EQ(remcov_ioctl(small.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
+            0);
   small.Reset();
   fixture_spin(300);
   ASSERT_EQ(remcov_ioctl(small.fd(), REMCOV_KCOV_DISABLE, 0), 0);
@@ -193,18 +197,21 @@ TEST(ConsistentPrefixTest, ConcurrentReaderNeverSeesAnUnfilledSlot) {
       uint64_t n = d.Count();
       if (n > d.words() - 1) n = d.words() - 1;
       for (uint64_t i = (n > 64 ? n - 64 : 0); i < n; i++) {
-        if (std::atomic_ref<uint64_t>(d.area()[1 + i]).load(std::memory_order_relaxed) == 0)
+        if (std::atomic_ref<uint64_t>(d.area()[1 + i])
+                .load(std::memory_order_relaxed) == 0)
           bad++;
       }
       checks++;
     }
   });
-  while (checks.load() == 0) std::this_thread::yield();  // the reader is running
+  while (checks.load() == 0)
+    std::this_thread::yield();  // the reader is running
   ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
   d.Reset();
   // Keep appending until the reader has checked many times (a loaded machine
   // may schedule it late), bounded by the area filling up.
-  for (int i = 0; (i < 200 || checks.load() < 1000) && d.Count() < d.words() - 1; i++)
+  for (int i = 0;
+       (i < 200 || checks.load() < 1000) && d.Count() < d.words() - 1; i++)
     fixture_spin(10);
   ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   done = true;
@@ -225,7 +232,8 @@ TEST(CollectorTest, CppApiCollectsAndValidates) {
   EXPECT_TRUE(c->Validate(TraceMode::kPc).ok());
   // A corrupted count is reported, never trusted.
   c->Pcs();
-  std::atomic_ref<uint64_t>(const_cast<uint64_t&>(*(c->Pcs().data() - 1))).store(1ull << 40);
+  std::atomic_ref<uint64_t>(const_cast<uint64_t&>(*(c->Pcs().data() - 1)))
+      .store(1ull << 40);
   EXPECT_EQ(c->Validate(TraceMode::kPc).code(), StatusCode::kDataLoss);
   EXPECT_EQ(c->Pcs().size(), c->Capacity(TraceMode::kPc));
 }

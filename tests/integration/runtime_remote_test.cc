@@ -10,26 +10,29 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <future>
 #include <map>
 #include <mutex>
-#include <cstdio>
 #include <thread>
 
 #include <gtest/gtest.h>
 
-#include "fixture.h"
 #include "remcov/collector.h"
 #include "remcov/remcov.h"
 #include "remcov/thread_pool.h"
+
+#include "fixture.h"
 #include "runtime/device.h"
 #include "test_util.h"
 
 namespace remcov::testing {
 namespace {
 
-uint64_t Usb(uint64_t bus) { return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, bus); }
+uint64_t Usb(uint64_t bus) {
+  return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, bus);
+}
 uint64_t Common(uint64_t id) {
   return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, id);
 }
@@ -52,7 +55,8 @@ TEST(RemoteTest, TwoCollectorsShareAPoolAndGetOnlyTheirOwnWork) {
     ra->trace_mode = REMCOV_KCOV_TRACE_PC;
     ra->area_size = 1 << 14;
     ra->common_handle = common;
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)),
+    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                           reinterpret_cast<unsigned long>(ra)),
               0)
         << strerror(errno);
     ASSERT_EQ(remcov_common_handle(), common);
@@ -63,19 +67,23 @@ TEST(RemoteTest, TwoCollectorsShareAPoolAndGetOnlyTheirOwnWork) {
     while (!finish.load()) std::this_thread::yield();
     ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   };
-  std::thread ta(owner, std::ref(a), Common(0x1001), [] { fixture_digits("12", 2); });
-  std::thread tb(owner, std::ref(b), Common(0x1002), [] { fixture_letters("ab", 2); });
+  std::thread ta(owner, std::ref(a), Common(0x1001),
+                 [] { fixture_digits("12", 2); });
+  std::thread tb(owner, std::ref(b), Common(0x1002),
+                 [] { fixture_letters("ab", 2); });
   while (ready.load() < 2) std::this_thread::yield();
   finish = true;
   ta.join();
   tb.join();
   EXPECT_EQ(FixtureFunctions(a.Pcs()), std::set<std::string>{"fixture_digits"});
-  EXPECT_EQ(FixtureFunctions(b.Pcs()), std::set<std::string>{"fixture_letters"});
+  EXPECT_EQ(FixtureFunctions(b.Pcs()),
+            std::set<std::string>{"fixture_letters"});
   EXPECT_EQ(a.Stats().sections_moved, 50u);
   EXPECT_EQ(b.Stats().sections_moved, 50u);
 }
 
-TEST(RemoteTest, UnregisteredAndInvalidHandlesCollectNothingAndInvalidIsCounted) {
+TEST(RemoteTest,
+     UnregisteredAndInvalidHandlesCollectNothingAndInvalidIsCounted) {
   auto before = RuntimeStats();
   remcov_remote_start(Usb(0xdead));  // valid, not registered
   fixture_parse("1", 1);
@@ -150,7 +158,8 @@ TEST(RemoteTest, TaskSectionsDoNotNestAndAreRefusedInTracingThreads) {
   fixture_digits("1", 1);
   remcov_remote_stop();
   EXPECT_EQ(RuntimeStats().refused_sections, s1.refused_sections + 1);
-  ASSERT_EQ(remcov_ioctl(local.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  ASSERT_EQ(remcov_ioctl(local.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
+            0);
   remcov_remote_start(Usb(0x3001));  // tracing thread: refused
   remcov_remote_stop();
   ASSERT_EQ(remcov_ioctl(local.fd(), REMCOV_KCOV_DISABLE, 0), 0);
@@ -170,13 +179,15 @@ TEST(RemoteTest, DisableDuringInFlightSectionDropsItCounted) {
   buf[3] = Usb(0x4001);
   std::atomic<int> phase{0};
   std::thread owner([&] {
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)),
+    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                           reinterpret_cast<unsigned long>(ra)),
               0);
     phase = 1;
     while (phase.load() != 2) std::this_thread::yield();
     ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
     // Re-enable: the old section must not land in the new epoch either.
-    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)),
+    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                           reinterpret_cast<unsigned long>(ra)),
               0);
     phase = 3;
     while (phase.load() != 4) std::this_thread::yield();
@@ -192,7 +203,8 @@ TEST(RemoteTest, DisableDuringInFlightSectionDropsItCounted) {
   phase = 4;
   owner.join();
   auto after = RuntimeStats();
-  EXPECT_EQ(after.sequence_dropped_sections, before.sequence_dropped_sections + 1);
+  EXPECT_EQ(after.sequence_dropped_sections,
+            before.sequence_dropped_sections + 1);
   EXPECT_GT(after.sequence_dropped_entries, before.sequence_dropped_entries);
   EXPECT_EQ(d.Count(), 0u);
 }
@@ -220,10 +232,12 @@ constexpr int kIrqDeliveries = 300;
 constexpr int kIrqDeliveries = 2000;
 #endif
 
-void RunInterruptedWork(RawDevice* local, bool in_task_section, uint64_t task_handle,
-                        std::atomic<bool>* stop, uint64_t* calls) {
+void RunInterruptedWork(RawDevice* local, bool in_task_section,
+                        uint64_t task_handle, std::atomic<bool>* stop,
+                        uint64_t* calls) {
   if (local) {
-    ASSERT_EQ(remcov_ioctl(local->fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+    ASSERT_EQ(
+        remcov_ioctl(local->fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
     local->Reset();
   }
   while (!stop->load()) {
@@ -248,7 +262,8 @@ TEST(RemoteSignalTest, HandlerSectionsInterruptLocalTracingAndTaskSections) {
   g_irq_handle = Usb(0x5001);
   const uint64_t per_spin = [] {
     RawDevice d(1 << 14);
-    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
+              0);
     d.Reset();
     fixture_spin(20);
     EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
@@ -256,7 +271,8 @@ TEST(RemoteSignalTest, HandlerSectionsInterruptLocalTracingAndTaskSections) {
   }();
   const uint64_t per_handler = [] {
     RawDevice d(1 << 14);
-    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
+              0);
     d.Reset();
     fixture_in_handler(9);
     EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
@@ -269,11 +285,12 @@ TEST(RemoteSignalTest, HandlerSectionsInterruptLocalTracingAndTaskSections) {
     task_dev.Reset();
     std::atomic<bool> stop{false};
     uint64_t calls = 0;
-    std::thread worker(RunInterruptedWork, in_task ? nullptr : &local, in_task, Usb(0x5002),
-                       &stop, &calls);
+    std::thread worker(RunInterruptedWork, in_task ? nullptr : &local, in_task,
+                       Usb(0x5002), &stop, &calls);
     pthread_t w = worker.native_handle();
     // Standard signals coalesce while pending: send until enough handler runs.
-    for (long i = 0; g_irq_runs.load() < kIrqDeliveries && i < 50L * kIrqDeliveries; i++) {
+    for (long i = 0;
+         g_irq_runs.load() < kIrqDeliveries && i < 50L * kIrqDeliveries; i++) {
       pthread_kill(w, SIGUSR1);
       if (i % 4 == 0) std::this_thread::yield();
     }
@@ -285,16 +302,20 @@ TEST(RemoteSignalTest, HandlerSectionsInterruptLocalTracingAndTaskSections) {
     // Each handler section landed whole in the irq device (or is counted).
     remcov_runtime_stats_t rs = RuntimeStats();
     const uint64_t exhausted = rs.irq_pool_exhausted - exhausted_before;
-    EXPECT_EQ(irq_dev.Count() + irq_stats.overflow_entries, (runs - exhausted) * per_handler)
+    EXPECT_EQ(irq_dev.Count() + irq_stats.overflow_entries,
+              (runs - exhausted) * per_handler)
         << "in_task=" << in_task;
-    EXPECT_EQ(FixtureFunctions(irq_dev.Pcs()), std::set<std::string>{"fixture_in_handler"});
+    EXPECT_EQ(FixtureFunctions(irq_dev.Pcs()),
+              std::set<std::string>{"fixture_in_handler"});
     // The interrupted coverage is intact: exactly per_spin PCs per call, and
     // no handler PCs.
     RawDevice& interrupted = in_task ? task_dev : local;
-    EXPECT_EQ(interrupted.Count() + interrupted.Stats().overflow_entries, per_spin * calls)
+    EXPECT_EQ(interrupted.Count() + interrupted.Stats().overflow_entries,
+              per_spin * calls)
         << "in_task=" << in_task;
     EXPECT_GT(interrupted.Count(), 0u);
-    EXPECT_EQ(FixtureFunctions(interrupted.Pcs()), std::set<std::string>{"fixture_spin"});
+    EXPECT_EQ(FixtureFunctions(interrupted.Pcs()),
+              std::set<std::string>{"fixture_spin"});
   }
   signal(SIGUSR1, SIG_DFL);
 }
@@ -349,8 +370,10 @@ TEST(RemoteStressTest, EveryEntryArrivesExactlyOnceUnderConcurrentDrains) {
     for (uint64_t s = 0; s < kPerWorker; s++) {
       auto it = seen.find({w + 1000, s});
       int n = it == seen.end() ? 0 : it->second;
-      if (n == 0 && lost++ < 10) report += " lost(" + std::to_string(w) + "," + std::to_string(s) + ")";
-      if (n > 1 && dup++ < 10) report += " dup(" + std::to_string(w) + "," + std::to_string(s) + ")";
+      if (n == 0 && lost++ < 10)
+        report += " lost(" + std::to_string(w) + "," + std::to_string(s) + ")";
+      if (n > 1 && dup++ < 10)
+        report += " dup(" + std::to_string(w) + "," + std::to_string(s) + ")";
     }
   }
   EXPECT_EQ(dup, 0u) << report;
@@ -376,10 +399,10 @@ TEST(RemoteTest, SectionsCompleteWhileTheRegistrationLockIsHeld) {
     for (int w = 0; w < 3; w++) {
       workers.emplace_back([&] {
         for (int i = 0; i < 100; i++) {
-          remcov_remote_start(Usb(0x7001));   // registered
+          remcov_remote_start(Usb(0x7001));  // registered
           fixture_digits("7", 1);
           remcov_remote_stop();
-          remcov_remote_start(Usb(0x7002));   // not registered
+          remcov_remote_start(Usb(0x7002));  // not registered
           remcov_remote_stop();
           completed++;
         }
@@ -393,12 +416,14 @@ TEST(RemoteTest, SectionsCompleteWhileTheRegistrationLockIsHeld) {
 
 TEST(RemoteTest, OverflowOfPrivateAndSharedAreasIsCounted) {
   RawDevice d(512);  // 511 PCs in the shared area
-  RemoteOwner owner(d.fd(), {Usb(0x7101)}, 0, /*area_words=*/64);  // 63 PCs per section
+  RemoteOwner owner(d.fd(), {Usb(0x7101)}, 0,
+                    /*area_words=*/64);  // 63 PCs per section
   // How many PCs one fixture_spin(100) produces.
   uint64_t per_call;
   {
     RawDevice probe(1 << 14);
-    ASSERT_EQ(remcov_ioctl(probe.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+    ASSERT_EQ(
+        remcov_ioctl(probe.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
     probe.Reset();
     fixture_spin(100);
     ASSERT_EQ(remcov_ioctl(probe.fd(), REMCOV_KCOV_DISABLE, 0), 0);
@@ -459,7 +484,8 @@ void SameDeviceHandler(int) {
   g_same_runs.fetch_add(1, std::memory_order_relaxed);
 }
 
-TEST(RemoteSignalTest, HandlerSectionIntoTheDeviceBeingMovedIntoIsDeferredNotLost) {
+TEST(RemoteSignalTest,
+     HandlerSectionIntoTheDeviceBeingMovedIntoIsDeferredNotLost) {
   struct sigaction sa = {};
   sa.sa_handler = SameDeviceHandler;
   sigemptyset(&sa.sa_mask);
@@ -492,7 +518,8 @@ TEST(RemoteSignalTest, HandlerSectionIntoTheDeviceBeingMovedIntoIsDeferredNotLos
     }
   });
   pthread_t w = worker.native_handle();
-  for (long i = 0; g_same_runs.load() < kIrqDeliveries && i < 50L * kIrqDeliveries; i++) {
+  for (long i = 0;
+       g_same_runs.load() < kIrqDeliveries && i < 50L * kIrqDeliveries; i++) {
     pthread_kill(w, SIGUSR2);
     if (i % 4 == 0) std::this_thread::yield();
   }
@@ -522,10 +549,12 @@ TEST(RemoteSignalTest, HandlerSectionIntoTheDeviceBeingMovedIntoIsDeferredNotLos
   EXPECT_EQ(spin_pcs + handler_pcs + st.overflow_entries + st.garbage_entries,
             calls * per_spin + (runs - exhausted) * per_handler);
   RecordProperty("sections_deferred", static_cast<int>(st.sections_deferred));
-  std::printf("handler sections: %llu, deferred moves: %llu, skipped (pool empty): %llu\n",
-              static_cast<unsigned long long>(runs),
-              static_cast<unsigned long long>(st.sections_deferred),
-              static_cast<unsigned long long>(exhausted));
+  std::printf(
+      "handler sections: %llu, deferred moves: %llu, skipped (pool empty): "
+      "%llu\n",
+      static_cast<unsigned long long>(runs),
+      static_cast<unsigned long long>(st.sections_deferred),
+      static_cast<unsigned long long>(exhausted));
 }
 
 }  // namespace

@@ -13,8 +13,9 @@
 
 #include <gtest/gtest.h>
 
-#include "fixture.h"
 #include "remcov/remcov.h"
+
+#include "fixture.h"
 #include "test_util.h"
 
 namespace remcov::testing {
@@ -63,7 +64,8 @@ TEST(SignalTest, HandlerCodeOutsideSectionsIsNotRecordedAndNothingIsLost) {
   // Standard signals coalesce while pending: send until kDeliveries handler
   // runs happened (bounded), while this thread keeps tracing.
   std::thread sender([&] {
-    for (long i = 0; g_handled.load() < kDeliveries && i < 50L * kDeliveries; i++) {
+    for (long i = 0; g_handled.load() < kDeliveries && i < 50L * kDeliveries;
+         i++) {
       pthread_kill(self, SIGUSR1);
       if (i % 4 == 0) std::this_thread::yield();
     }
@@ -93,7 +95,8 @@ TEST(SignalTest, HandlerCodeOutsideSectionsIsNotRecordedAndNothingIsLost) {
 
 TEST(SignalTest, SignalFunctionIsWrappedToo) {
   ASSERT_NE(signal(SIGUSR2, Handler), SIG_ERR);
-  EXPECT_EQ(signal(SIGUSR2, SIG_DFL), &Handler);  // the user's handler comes back
+  EXPECT_EQ(signal(SIGUSR2, SIG_DFL),
+            &Handler);  // the user's handler comes back
   ASSERT_NE(signal(SIGUSR2, Handler), SIG_ERR);
   RawDevice d(1 << 14);
   ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
@@ -111,7 +114,8 @@ TEST(SignalTest, CallbacksPreserveErrno) {
   fixture_compare(1, 2, 3, 4, 100);
   fixture_parse("12", 2);
   EXPECT_EQ(errno, 4321);
-  remcov_remote_start(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 999));
+  remcov_remote_start(
+      remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 999));
   remcov_remote_stop();
   EXPECT_EQ(errno, 4321);
   ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);

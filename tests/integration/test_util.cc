@@ -15,15 +15,17 @@ namespace remcov::testing {
 RawDevice::RawDevice(size_t words) : words_(words) {
   fd_ = remcov_open();
   EXPECT_GE(fd_, 0) << strerror(errno);
-  EXPECT_EQ(remcov_ioctl(fd_, REMCOV_KCOV_INIT_TRACE, words), 0) << strerror(errno);
-  void* p = remcov_mmap(nullptr, words * sizeof(unsigned long), PROT_READ | PROT_WRITE,
-                        MAP_SHARED, fd_, 0);
+  EXPECT_EQ(remcov_ioctl(fd_, REMCOV_KCOV_INIT_TRACE, words), 0)
+      << strerror(errno);
+  void* p = remcov_mmap(nullptr, words * sizeof(unsigned long),
+                        PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
   EXPECT_NE(p, MAP_FAILED) << strerror(errno);
   area_ = static_cast<uint64_t*>(p);
 }
 
 RawDevice::~RawDevice() {
-  if (area_ != nullptr && area_ != MAP_FAILED) munmap(area_, words_ * sizeof(unsigned long));
+  if (area_ != nullptr && area_ != MAP_FAILED)
+    munmap(area_, words_ * sizeof(unsigned long));
   if (fd_ >= 0) remcov_close(fd_);
 }
 
@@ -49,7 +51,8 @@ RemoteOwner::RemoteOwner(int fd, std::vector<uint64_t> handles, uint64_t common,
     ra->num_handles = static_cast<uint32_t>(handles.size());
     ra->common_handle = common;
     for (size_t i = 0; i < handles.size(); i++) buf[3 + i] = handles[i];
-    int r = remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra));
+    int r = remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
+                         reinterpret_cast<unsigned long>(ra));
     EXPECT_EQ(r, 0) << "KCOV_REMOTE_ENABLE: " << strerror(errno);
     phase_ = 1;
     while (phase_.load() != 2) std::this_thread::yield();
@@ -68,11 +71,10 @@ RemoteOwner::~RemoteOwner() {
 std::string FixtureFunction(uint64_t pc) {
   Dl_info info;
   void* extra = nullptr;
-  int found = dladdr1(reinterpret_cast<void*>(pc), &info, &extra, RTLD_DL_SYMENT);
+  int found =
+      dladdr1(reinterpret_cast<void*>(pc), &info, &extra, RTLD_DL_SYMENT);
   const auto* sym = static_cast<const ElfW(Sym)*>(extra);
-  if (found == 0 ||
-      info.dli_sname == nullptr || sym == nullptr)
-    return "";
+  if (found == 0 || info.dli_sname == nullptr || sym == nullptr) return "";
   uint64_t start = reinterpret_cast<uint64_t>(info.dli_saddr);
   if (pc < start || pc >= start + sym->st_size) return "";
   if (strncmp(info.dli_sname, "fixture_", 8) != 0) return "";
@@ -90,7 +92,8 @@ std::set<std::string> FixtureFunctions(const std::vector<uint64_t>& pcs) {
 
 std::multiset<Rec> RecordsIn(const uint64_t* area, const std::string& fn) {
   std::multiset<Rec> out;
-  uint64_t n = std::atomic_ref<uint64_t>(const_cast<uint64_t&>(area[0])).load(std::memory_order_acquire);
+  uint64_t n = std::atomic_ref<uint64_t>(const_cast<uint64_t&>(area[0]))
+                   .load(std::memory_order_acquire);
   for (uint64_t i = 0; i < n; i++) {
     const uint64_t* r = area + 1 + 4 * i;
     if (FixtureFunction(r[3]) == fn) out.insert(Rec{r[0], r[1], r[2]});

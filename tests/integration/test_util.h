@@ -29,7 +29,9 @@ class RawDevice {
   uint64_t Count() const {
     return std::atomic_ref<uint64_t>(area_[0]).load(std::memory_order_acquire);
   }
-  void Reset() { std::atomic_ref<uint64_t>(area_[0]).store(0, std::memory_order_relaxed); }
+  void Reset() {
+    std::atomic_ref<uint64_t>(area_[0]).store(0, std::memory_order_relaxed);
+  }
   std::vector<uint64_t> Pcs() const;
   remcov_device_stats_t Stats() const { return StatsFor(fd_); }
   static remcov_device_stats_t StatsFor(int fd);

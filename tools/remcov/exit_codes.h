@@ -10,25 +10,34 @@
 namespace remcov::tool {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitUsage = 120;        // bad command line
-inline constexpr int kExitNoDevice = 121;     // no kcov: debugfs not mounted, no CONFIG_KCOV
+inline constexpr int kExitUsage = 120;  // bad command line
+inline constexpr int kExitNoDevice =
+    121;  // no kcov: debugfs not mounted, no CONFIG_KCOV
 inline constexpr int kExitPermission = 122;   // EACCES/EPERM on the device
 inline constexpr int kExitUnsupported = 123;  // 524 (no comparisons), ENOTTY
-inline constexpr int kExitBusy = 124;         // EBUSY / EEXIST (handle held elsewhere)
-inline constexpr int kExitFailure = 125;      // any other remcov failure (I/O, corrupt data)
-inline constexpr int kExitCannotExecute = 126;  // command found but not executable
-inline constexpr int kExitNotFound = 127;       // command not found
+inline constexpr int kExitBusy = 124;  // EBUSY / EEXIST (handle held elsewhere)
+inline constexpr int kExitFailure =
+    125;  // any other remcov failure (I/O, corrupt data)
+inline constexpr int kExitCannotExecute =
+    126;                                   // command found but not executable
+inline constexpr int kExitNotFound = 127;  // command not found
 
 inline int ExitCodeFor(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kOk:
+      return kExitOk;
     case StatusCode::kNotFound:
-    case StatusCode::kUnavailable: return kExitNoDevice;
-    case StatusCode::kPermissionDenied: return kExitPermission;
-    case StatusCode::kUnimplemented: return kExitUnsupported;
+    case StatusCode::kUnavailable:
+      return kExitNoDevice;
+    case StatusCode::kPermissionDenied:
+      return kExitPermission;
+    case StatusCode::kUnimplemented:
+      return kExitUnsupported;
     case StatusCode::kFailedPrecondition:
-    case StatusCode::kAlreadyExists: return kExitBusy;
-    default: return kExitFailure;
+    case StatusCode::kAlreadyExists:
+      return kExitBusy;
+    default:
+      return kExitFailure;
   }
 }
 

@@ -29,11 +29,13 @@ int main(int argc, char** argv) {
     return remcov::tool::kExitUsage;
   }
   const char* cmd = argv[1];
-  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+      strcmp(cmd, "help") == 0) {
     fputs(kUsage, stdout);
     return remcov::tool::kExitOk;
   }
-  if (strcmp(cmd, "trace") == 0) return remcov::tool::TraceMain(argc - 1, argv + 1);
+  if (strcmp(cmd, "trace") == 0)
+    return remcov::tool::TraceMain(argc - 1, argv + 1);
   fprintf(stderr, "remcov: unknown command '%s'\n\n%s", cmd, kUsage);
   return remcov::tool::kExitUsage;
 }

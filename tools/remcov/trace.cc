@@ -22,11 +22,12 @@
 #include <string>
 #include <vector>
 
-#include "exit_codes.h"
 #include "remcov/collector.h"
 #include "remcov/coverage_file.h"
 #include "remcov/kcov.h"
 #include "remcov/sys.h"
+
+#include "exit_codes.h"
 
 namespace remcov::tool {
 namespace {
@@ -34,27 +35,35 @@ namespace {
 const char kTraceHelp[] =
     "Usage: remcov trace [OPTIONS] -- COMMAND [ARGS...]\n"
     "\n"
-    "Runs COMMAND and prints the coverage it produced: PCs, one per line in hex,\n"
+    "Runs COMMAND and prints the coverage it produced: PCs, one per line in "
+    "hex,\n"
     "or comparison records with --cmp; a summary goes to stderr.\n"
     "\n"
     "Modes:\n"
-    "  (default)          kernel coverage of COMMAND's system calls (KCOV_ENABLE)\n"
-    "  --remote           remote coverage (KCOV_REMOTE_ENABLE) of kernel work done\n"
+    "  (default)          kernel coverage of COMMAND's system calls "
+    "(KCOV_ENABLE)\n"
+    "  --remote           remote coverage (KCOV_REMOTE_ENABLE) of kernel work "
+    "done\n"
     "                     on behalf of COMMAND: --common-id and/or --usb-bus\n"
-    "  --in-process       user-space coverage of COMMAND, which must be built with\n"
-    "                     -fsanitize-coverage=trace-pc[,trace-cmp] and linked with\n"
+    "  --in-process       user-space coverage of COMMAND, which must be built "
+    "with\n"
+    "                     -fsanitize-coverage=trace-pc[,trace-cmp] and linked "
+    "with\n"
     "                     remcov's runtime\n"
     "\n"
     "Options:\n"
     "  --cmp              collect comparison records instead of PCs\n"
-    "  --common-id N      remote: COMMON handle instance N (default: remcov's pid)\n"
+    "  --common-id N      remote: COMMON handle instance N (default: remcov's "
+    "pid)\n"
     "  --usb-bus B        remote: also collect from USB bus B (repeatable)\n"
-    "  --timeout MS       remote: wait until coverage is quiet for MS ms after\n"
+    "  --timeout MS       remote: wait until coverage is quiet for MS ms "
+    "after\n"
     "                     COMMAND exits (default 500)\n"
     "  --unique           print each PC (or record) once, in first-seen order\n"
     "  --size WORDS       buffer size in 64-bit words (default 65536)\n"
     "  --device PATH      kcov device (default /sys/kernel/debug/kcov)\n"
-    "  -o FILE            write a binary coverage file (docs/format.md) instead\n"
+    "  -o FILE            write a binary coverage file (docs/format.md) "
+    "instead\n"
     "                     of text\n"
     "  -q, --quiet        no summary on stderr\n"
     "  -h, --help         show this help\n"
@@ -81,7 +90,8 @@ struct Options {
 };
 
 int UsageError(const std::string& msg) {
-  fprintf(stderr, "remcov trace: %s\nTry 'remcov trace --help'.\n", msg.c_str());
+  fprintf(stderr, "remcov trace: %s\nTry 'remcov trace --help'.\n",
+          msg.c_str());
   return kExitUsage;
 }
 
@@ -123,7 +133,8 @@ int Parse(int argc, char** argv, Options* o) {
     } else if (a == "-q" || a == "--quiet") {
       o->quiet = true;
     } else if (a == "--common-id") {
-      if (!ParseNumber(value("--common-id"), REMCOV_KCOV_INSTANCE_MASK, &o->common_id))
+      if (!ParseNumber(value("--common-id"), REMCOV_KCOV_INSTANCE_MASK,
+                       &o->common_id))
         return UsageError("--common-id needs a number up to 0xffffffff");
       o->have_common_id = true;
     } else if (a == "--usb-bus") {
@@ -187,7 +198,8 @@ void WriteChildError(int fd, int stage, int err) {
 // On success *pid is the child's, and the parent's return is -1; otherwise an
 // exit code (the child's error explained).
 template <typename PreExec>
-int Spawn(const Options& o, const Backend* backend, PreExec pre_exec, pid_t* pid) {
+int Spawn(const Options& o, const Backend* backend, PreExec pre_exec,
+          pid_t* pid) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return Fail(Status::FromErrno(errno, "pipe2"));
   fflush(nullptr);
@@ -219,8 +231,9 @@ int Spawn(const Options& o, const Backend* backend, PreExec pre_exec, pid_t* pid
               strerror(e.err));
       return e.err == ENOENT ? kExitNotFound : kExitCannotExecute;
     }
-    std::string why = backend != nullptr ? backend->Explain("KCOV_ENABLE", e.err)
-                                         : std::string("enabling coverage failed");
+    std::string why = backend != nullptr
+                          ? backend->Explain("KCOV_ENABLE", e.err)
+                          : std::string("enabling coverage failed");
     return Fail(Status::FromErrno(e.err, why));
   }
   return -1;
@@ -266,17 +279,17 @@ int Emit(const Options& o, CoverageData& d) {
     for (uint64_t pc : d.pcs) printf("0x%016" PRIx64 "\n", pc);
   } else {
     for (const CmpRecord& r : d.cmps) {
-      printf("cmp%u%s 0x%" PRIx64 " 0x%" PRIx64 " ip=0x%016" PRIx64 "\n", r.size() * 8,
-             r.is_const() ? " const" : "", r.arg1, r.arg2, r.ip);
+      printf("cmp%u%s 0x%" PRIx64 " 0x%" PRIx64 " ip=0x%016" PRIx64 "\n",
+             r.size() * 8, r.is_const() ? " const" : "", r.arg1, r.arg2, r.ip);
     }
   }
-  if (fflush(stdout) != 0) return Fail(Status::FromErrno(errno, "writing stdout"));
+  if (fflush(stdout) != 0)
+    return Fail(Status::FromErrno(errno, "writing stdout"));
   if (!o.quiet) {
-    fprintf(stderr, "remcov trace: %s mode, %" PRIu64 " entries", d.mode == TraceMode::kPc
-                                                                       ? "pc"
-                                                                       : "cmp",
-            entries);
-    if (d.mode == TraceMode::kPc) fprintf(stderr, ", %zu unique PCs", unique_pcs.size());
+    fprintf(stderr, "remcov trace: %s mode, %" PRIu64 " entries",
+            d.mode == TraceMode::kPc ? "pc" : "cmp", entries);
+    if (d.mode == TraceMode::kPc)
+      fprintf(stderr, ", %zu unique PCs", unique_pcs.size());
     fprintf(stderr, ", overflow %s, %" PRIu64 " dropped\n",
             (d.flags & kCoverageOverflow) ? "yes" : "no", d.dropped);
   }
@@ -303,16 +316,20 @@ void Collect(const Collector& c, TraceMode mode, CoverageData* d) {
 
 int TraceKernel(const Options& o) {
   const TraceMode mode = o.cmp ? TraceMode::kCmp : TraceMode::kPc;
-  KernelBackend kernel(RealSys(), {.device_path = o.device, .user_word_bytes = 0});
+  KernelBackend kernel(RealSys(),
+                       {.device_path = o.device, .user_word_bytes = 0});
   auto c = Collector::Open(kernel, o.words);
   if (!c.ok()) return Fail(c.status());
   if (o.remote) {
     RemoteOptions r;
     r.mode = mode;
-    uint64_t id = o.have_common_id ? o.common_id : static_cast<uint64_t>(getpid());
-    r.common_handle = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, id);
+    uint64_t id =
+        o.have_common_id ? o.common_id : static_cast<uint64_t>(getpid());
+    r.common_handle =
+        remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, id);
     for (uint64_t b : o.usb_buses)
-      r.handles.push_back(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, b));
+      r.handles.push_back(
+          remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, b));
     // The child inherits the common handle at fork (kernel: kcov_task_init).
     Status s = c->EnableRemote(r);
     if (!s.ok()) return Fail(s);
@@ -351,7 +368,8 @@ int TraceKernel(const Options& o) {
   Collect(*c, mode, &d);
   if (o.remote) {
     Status s = c->Disable();
-    if (!s.ok()) fprintf(stderr, "remcov trace: warning: %s\n", s.ToString().c_str());
+    if (!s.ok())
+      fprintf(stderr, "remcov trace: warning: %s\n", s.ToString().c_str());
   }
   rc = Emit(o, d);
   return rc >= 0 ? rc : exit_code;
@@ -361,29 +379,33 @@ int TraceKernel(const Options& o) {
 Status ReadHandOff(int fd, CoverageData* d) {
   off_t size = lseek(fd, 0, SEEK_END);
   if (size <= 0) {
-    return Status(StatusCode::kUnavailable,
-                  "the command handed back no coverage: is it built with "
-                  "-fsanitize-coverage=trace-pc[,trace-cmp] and linked with remcov's "
-                  "runtime (referencing remcov_rt_trace_env_hook), and did it end "
-                  "with exit() rather than _exit() or a signal?");
+    return Status(
+        StatusCode::kUnavailable,
+        "the command handed back no coverage: is it built with "
+        "-fsanitize-coverage=trace-pc[,trace-cmp] and linked with remcov's "
+        "runtime (referencing remcov_rt_trace_env_hook), and did it end "
+        "with exit() rather than _exit() or a signal?");
   }
   std::string buf(static_cast<size_t>(size), '\0');
   size_t got = 0;
   while (got < buf.size()) {
-    ssize_t r = pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
+    ssize_t r =
+        pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return Status::FromErrno(errno, "reading the coverage hand-off");
     if (r == 0) break;
     got += static_cast<size_t>(r);
   }
   if (got < 48 || memcmp(buf.data(), "RCTRACE1", 8) != 0)
-    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off (bad header)");
+    return Status(StatusCode::kDataLoss,
+                  "corrupt coverage hand-off (bad header)");
   uint64_t h[6];
   memcpy(h, buf.data(), sizeof h);
   const uint64_t per = h[1] == REMCOV_KCOV_TRACE_CMP ? 4 : 1;
   const uint64_t n = h[5];
   if (h[1] > 1 || n > (got - 48) / (per * 8))
-    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off (truncated)");
+    return Status(StatusCode::kDataLoss,
+                  "corrupt coverage hand-off (truncated)");
   const uint64_t* w = reinterpret_cast<const uint64_t*>(buf.data() + 48);
   d->mode = static_cast<TraceMode>(h[1]);
   d->word_bytes = static_cast<uint32_t>(h[2]);

@@ -15,6 +15,7 @@ int main() {
   if (!c->Enable(remcov::TraceMode::kPc).ok()) return 2;
   consumer_target(42);
   if (!c->Disable().ok()) return 3;
-  std::printf("consumer: %zu pcs (remcov %s)\n", c->Pcs().size(), REMCOV_VERSION_STRING);
+  std::printf("consumer: %zu pcs (remcov %s)\n", c->Pcs().size(),
+              REMCOV_VERSION_STRING);
   return c->Pcs().empty() ? 4 : 0;
 }

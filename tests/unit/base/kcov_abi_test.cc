@@ -23,10 +23,12 @@ TEST(KcovAbiTest, IoctlNumbersMatchTheReference) {
 }
 
 TEST(KcovAbiTest, IoctlNumbersMatchLinuxHeader) {
-  EXPECT_EQ(REMCOV_KCOV_INIT_TRACE, static_cast<unsigned long>(KCOV_INIT_TRACE));
+  EXPECT_EQ(REMCOV_KCOV_INIT_TRACE,
+            static_cast<unsigned long>(KCOV_INIT_TRACE));
   EXPECT_EQ(REMCOV_KCOV_ENABLE, static_cast<unsigned long>(KCOV_ENABLE));
   EXPECT_EQ(REMCOV_KCOV_DISABLE, static_cast<unsigned long>(KCOV_DISABLE));
-  EXPECT_EQ(REMCOV_KCOV_REMOTE_ENABLE, static_cast<unsigned long>(KCOV_REMOTE_ENABLE));
+  EXPECT_EQ(REMCOV_KCOV_REMOTE_ENABLE,
+            static_cast<unsigned long>(KCOV_REMOTE_ENABLE));
 }
 
 TEST(KcovAbiTest, ModesAndComparisonTypes) {
@@ -54,16 +56,20 @@ TEST(KcovAbiTest, HandleMasksAndHelper) {
   EXPECT_EQ(REMCOV_KCOV_SUBSYSTEM_USB, KCOV_SUBSYSTEM_USB);
   EXPECT_EQ(REMCOV_KCOV_SUBSYSTEM_MASK, KCOV_SUBSYSTEM_MASK);
   EXPECT_EQ(REMCOV_KCOV_INSTANCE_MASK, KCOV_INSTANCE_MASK);
-  EXPECT_EQ(REMCOV_KCOV_REMOTE_MAX_HANDLES, static_cast<unsigned>(KCOV_REMOTE_MAX_HANDLES));
+  EXPECT_EQ(REMCOV_KCOV_REMOTE_MAX_HANDLES,
+            static_cast<unsigned>(KCOV_REMOTE_MAX_HANDLES));
   const uint64_t cases[][2] = {{REMCOV_KCOV_SUBSYSTEM_USB, 3},
                                {REMCOV_KCOV_SUBSYSTEM_COMMON, 0xffffffff},
                                {REMCOV_KCOV_SUBSYSTEM_USB, 0x100000000ull},
                                {0x1ull, 1},
                                {0x0200000000000000ull, 7}};
   for (auto& c : cases)
-    EXPECT_EQ(remcov_kcov_remote_handle(c[0], c[1]), kcov_remote_handle(c[0], c[1]));
-  EXPECT_EQ(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 3), 0x0100000000000003ull);
-  EXPECT_EQ(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 0x100000000ull), 0u);
+    EXPECT_EQ(remcov_kcov_remote_handle(c[0], c[1]),
+              kcov_remote_handle(c[0], c[1]));
+  EXPECT_EQ(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 3),
+            0x0100000000000003ull);
+  EXPECT_EQ(
+      remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 0x100000000ull), 0u);
 }
 
 TEST(KcovAbiTest, RemoteArgLayoutIncludingPadding) {
@@ -77,7 +83,8 @@ TEST(KcovAbiTest, RemoteArgLayoutIncludingPadding) {
   EXPECT_EQ(offsetof(remcov_kcov_remote_arg, handles), 24u);
   EXPECT_EQ(offsetof(remcov_kcov_remote_arg, common_handle),
             offsetof(struct kcov_remote_arg, common_handle));
-  EXPECT_EQ(offsetof(remcov_kcov_remote_arg, handles), offsetof(struct kcov_remote_arg, handles));
+  EXPECT_EQ(offsetof(remcov_kcov_remote_arg, handles),
+            offsetof(struct kcov_remote_arg, handles));
   EXPECT_EQ(alignof(remcov_kcov_remote_arg), 8u);
 }
 

@@ -64,9 +64,12 @@ TEST(CoverageFileTest, CorruptFilesAreRejected) {
     size_t offset;
     char value;
     const char* says;
-  } cases[] = {{0, 'X', "bad magic"},          {12, 1, "header size"},
-               {16, 5, "unknown mode"},        {20, 3, "word size"},
-               {28, 1, "reserved"},            {32, 9, "entries"},
+  } cases[] = {{0, 'X', "bad magic"},
+               {12, 1, "header size"},
+               {16, 5, "unknown mode"},
+               {20, 3, "word size"},
+               {28, 1, "reserved"},
+               {32, 9, "entries"},
                {64, 0x55, "checksum mismatch"}};
   for (const Case& c : cases) {
     std::string b = good;

@@ -6,11 +6,12 @@
 #define REMCOV_TESTS_UNIT_KCOV_COLLECTOR_BEHAVIOUR_H_
 
 #include <errno.h>
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "remcov/collector.h"
 #include "remcov/kcov_abi.h"
@@ -113,7 +114,8 @@ TYPED_TEST_P(CollectorBehaviourTest, DisableFromAnotherThreadIsInvalid) {
 TYPED_TEST_P(CollectorBehaviourTest, RemoteHandleHeldElsewhereIsAlreadyExists) {
   Collector a = this->MustOpen();
   RemoteOptions o;
-  o.common_handle = remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, 0x5eed);
+  o.common_handle =
+      remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, 0x5eed);
   ASSERT_TRUE(a.EnableRemote(o).ok());
   Status s;
   std::thread([&] {
@@ -130,7 +132,8 @@ TYPED_TEST_P(CollectorBehaviourTest, TooManyRemoteHandlesIsInvalid) {
   Collector c = this->MustOpen();
   RemoteOptions o;
   for (uint64_t i = 0; i < 257; i++)
-    o.handles.push_back(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, i + 1));
+    o.handles.push_back(
+        remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, i + 1));
   Status s = c.EnableRemote(o);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.error_number(), EINVAL);
@@ -149,7 +152,10 @@ TYPED_TEST_P(CollectorBehaviourTest, CountBeyondCapacityIsClampedAndReported) {
 TYPED_TEST_P(CollectorBehaviourTest, ComparisonTypeAboveSevenIsReported) {
   Collector c = this->MustOpen();
   uint64_t* a = WritableArea(c);
-  a[1] = 9; a[2] = 1; a[3] = 2; a[4] = 0x1234;
+  a[1] = 9;
+  a[2] = 1;
+  a[3] = 2;
+  a[4] = 0x1234;
   a[0] = 1;
   Status s = c.Validate(TraceMode::kCmp);
   EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
@@ -165,7 +171,9 @@ TYPED_TEST_P(CollectorBehaviourTest, ComparisonTypeAboveSevenIsReported) {
 TYPED_TEST_P(CollectorBehaviourTest, DrainTakesEveryPublishedPcAndResets) {
   Collector c = this->MustOpen();
   uint64_t* a = WritableArea(c);
-  a[1] = 0x10; a[2] = 0x20; a[3] = 0x30;
+  a[1] = 0x10;
+  a[2] = 0x20;
+  a[3] = 0x30;
   a[0] = 3;
   std::vector<uint64_t> out;
   EXPECT_EQ(c.DrainPcs(&out), 3u);
@@ -173,17 +181,15 @@ TYPED_TEST_P(CollectorBehaviourTest, DrainTakesEveryPublishedPcAndResets) {
   EXPECT_EQ(c.RawCount(), 0u);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(CollectorBehaviourTest, OpenRoundsSizeUpToWholePages,
-                            EnableThenDisableOnTheSameThread, EnableResetsTheCount,
-                            ComparisonModeEnables, SecondDeviceOnTheSameThreadIsBusy,
-                            EnablingAnEnabledDeviceIsInvalid, UnknownTraceModeIsInvalid,
-                            DisableWithoutEnableIsInvalid,
-                            DisableFromAnotherThreadIsInvalid,
-                            RemoteHandleHeldElsewhereIsAlreadyExists,
-                            TooManyRemoteHandlesIsInvalid,
-                            CountBeyondCapacityIsClampedAndReported,
-                            ComparisonTypeAboveSevenIsReported,
-                            DrainTakesEveryPublishedPcAndResets);
+REGISTER_TYPED_TEST_SUITE_P(
+    CollectorBehaviourTest, OpenRoundsSizeUpToWholePages,
+    EnableThenDisableOnTheSameThread, EnableResetsTheCount,
+    ComparisonModeEnables, SecondDeviceOnTheSameThreadIsBusy,
+    EnablingAnEnabledDeviceIsInvalid, UnknownTraceModeIsInvalid,
+    DisableWithoutEnableIsInvalid, DisableFromAnotherThreadIsInvalid,
+    RemoteHandleHeldElsewhereIsAlreadyExists, TooManyRemoteHandlesIsInvalid,
+    CountBeyondCapacityIsClampedAndReported, ComparisonTypeAboveSevenIsReported,
+    DrainTakesEveryPublishedPcAndResets);
 
 }  // namespace remcov::testing
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The shared Collector behaviour suite over KernelBackend + FakeSys.
+#include "remcov/kcov.h"
+
 #include "collector_behaviour.h"
 #include "fake_sys.h"
-#include "remcov/kcov.h"
 
 namespace remcov::testing {
 namespace {

@@ -44,7 +44,8 @@ int FakeSys::Open(const char* path, int /*flags*/) {
   std::lock_guard<std::mutex> l(mu_);
   int err;
   if (Injected(Call::kOpen, &err)) return Fail(err);
-  if (device_path != path || !debugfs_mounted || !debug_dir_exists) return Fail(ENOENT);
+  if (device_path != path || !debugfs_mounted || !debug_dir_exists)
+    return Fail(ENOENT);
   Dev d;
   d.memfd = memfd_create("fake-kcov", MFD_CLOEXEC);
   if (d.memfd < 0) return -1;
@@ -95,8 +96,10 @@ int FakeSys::Ioctl(int fd, unsigned long cmd, unsigned long arg) {
     if (Injected(Call::kEnable, &err)) return Fail(err);
     if (d.mode != Mode::kInit) return Fail(EINVAL);
     if (d.owner != 0 || thread_kcov_.count(tid)) return Fail(EBUSY);
-    if (arg != REMCOV_KCOV_TRACE_PC && arg != REMCOV_KCOV_TRACE_CMP) return Fail(EINVAL);
-    if (arg == REMCOV_KCOV_TRACE_CMP && !comparisons) return Fail(REMCOV_ENOTSUPP);
+    if (arg != REMCOV_KCOV_TRACE_PC && arg != REMCOV_KCOV_TRACE_CMP)
+      return Fail(EINVAL);
+    if (arg == REMCOV_KCOV_TRACE_CMP && !comparisons)
+      return Fail(REMCOV_ENOTSUPP);
     d.mode = Mode::kEnabled;
     d.owner = tid;
     thread_kcov_[tid] = fd;
@@ -105,7 +108,8 @@ int FakeSys::Ioctl(int fd, unsigned long cmd, unsigned long arg) {
   if (cmd == REMCOV_KCOV_DISABLE) {
     if (Injected(Call::kDisable, &err)) return Fail(err);
     auto t = thread_kcov_.find(tid);
-    if (arg != 0 || t == thread_kcov_.end() || t->second != fd) return Fail(EINVAL);
+    if (arg != 0 || t == thread_kcov_.end() || t->second != fd)
+      return Fail(EINVAL);
     thread_kcov_.erase(t);
     for (uint64_t h : d.handles) remote_handles_.erase(h);
     d.handles.clear();
@@ -119,7 +123,8 @@ int FakeSys::Ioctl(int fd, unsigned long cmd, unsigned long arg) {
     if (a->num_handles > REMCOV_KCOV_REMOTE_MAX_HANDLES) return Fail(EINVAL);
     if (d.mode != Mode::kInit) return Fail(EINVAL);
     if (d.owner != 0 || thread_kcov_.count(tid)) return Fail(EBUSY);
-    if (a->trace_mode != REMCOV_KCOV_TRACE_PC && a->trace_mode != REMCOV_KCOV_TRACE_CMP)
+    if (a->trace_mode != REMCOV_KCOV_TRACE_PC &&
+        a->trace_mode != REMCOV_KCOV_TRACE_CMP)
       return Fail(EINVAL);
     if (a->trace_mode == REMCOV_KCOV_TRACE_CMP && !comparisons)
       return Fail(REMCOV_ENOTSUPP);
@@ -141,7 +146,8 @@ int FakeSys::Ioctl(int fd, unsigned long cmd, unsigned long arg) {
   return Fail(ENOTTY);
 }
 
-void* FakeSys::Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
+void* FakeSys::Mmap(void* addr, size_t len, int prot, int flags, int fd,
+                    off_t off) {
   std::lock_guard<std::mutex> l(mu_);
   int err;
   if (Injected(Call::kMmap, &err)) {
@@ -161,7 +167,8 @@ void* FakeSys::Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t o
   }
   void* p = mmap(addr, len, prot, flags, d.memfd, 0);
   if (p != MAP_FAILED && d.view == nullptr) {
-    void* v = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, d.memfd, 0);
+    void* v =
+        mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, d.memfd, 0);
     if (v != MAP_FAILED) d.view = static_cast<uint64_t*>(v);
   }
   return p;
@@ -180,7 +187,8 @@ int FakeSys::StatfsType(const char* /*path*/, long* type) {
 }
 
 int FakeSys::ReadFile(const char* path, size_t max_bytes, std::string* out) {
-  if (std::strcmp(path, "/proc/kallsyms") != 0 || !kallsyms_readable) return Fail(EACCES);
+  if (std::strcmp(path, "/proc/kallsyms") != 0 || !kallsyms_readable)
+    return Fail(EACCES);
   *out = kernel64 ? "ffffffff81000000 T _stext\n" : "c1000000 T _stext\n";
   if (out->size() > max_bytes) out->resize(max_bytes);
   return 0;

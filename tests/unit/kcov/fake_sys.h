@@ -28,17 +28,25 @@ namespace remcov::testing {
 class FakeSys final : public Sys {
  public:
   // Which call an injected errno applies to.
-  enum class Call { kOpen, kInit, kMmap, kEnable, kDisable, kRemoteEnable, kClose };
+  enum class Call {
+    kOpen,
+    kInit,
+    kMmap,
+    kEnable,
+    kDisable,
+    kRemoteEnable,
+    kClose
+  };
 
   FakeSys();
   ~FakeSys() override;
 
   // Emulated kernel.
-  bool kernel64 = true;             // kallsyms shows 16 or 8 hex digits
+  bool kernel64 = true;  // kallsyms shows 16 or 8 hex digits
   bool kallsyms_readable = true;
-  bool comparisons = true;          // else KCOV_TRACE_CMP -> 524
-  bool reset_trace = false;         // KCOV_RESET_TRACE exists
-  bool debugfs_mounted = true;      // statfs of the device's directory
+  bool comparisons = true;      // else KCOV_TRACE_CMP -> 524
+  bool reset_trace = false;     // KCOV_RESET_TRACE exists
+  bool debugfs_mounted = true;  // statfs of the device's directory
   bool debug_dir_exists = true;
   std::string device_path = "/sys/kernel/debug/kcov";
 
@@ -62,7 +70,8 @@ class FakeSys final : public Sys {
   int Open(const char* path, int flags) override;
   int Close(int fd) override;
   int Ioctl(int fd, unsigned long cmd, unsigned long arg) override;
-  void* Mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) override;
+  void* Mmap(void* addr, size_t len, int prot, int flags, int fd,
+             off_t off) override;
   int Munmap(void* addr, size_t len) override;
   int Access(const char* path, int mode) override;
   int StatfsType(const char* path, long* type) override;
@@ -86,8 +95,8 @@ class FakeSys final : public Sys {
 
   std::mutex mu_;
   std::map<Call, int> inject_;
-  std::map<int, Dev> devs_;          // fake fd -> device
-  std::map<pid_t, int> thread_kcov_; // current->kcov
+  std::map<int, Dev> devs_;           // fake fd -> device
+  std::map<pid_t, int> thread_kcov_;  // current->kcov
   std::set<uint64_t> remote_handles_;
   std::vector<unsigned long> commands_;
 };

@@ -3,14 +3,16 @@
 // explanation; 32/64-bit INIT_TRACE encodings; the KCOV_RESET_TRACE probe;
 // reading a buffer the fake kernel wrote.
 #include <errno.h>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
-#include "fake_sys.h"
+#include <gtest/gtest.h>
+
 #include "remcov/collector.h"
 #include "remcov/kcov.h"
+
+#include "fake_sys.h"
 
 namespace remcov::testing {
 namespace {
@@ -46,7 +48,8 @@ TEST(KernelBackendTest, OpenWithDebugfsButNoDeviceNamesConfigKcov) {
   auto c = Collector::Open(k, 1024);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(Contains(c.status().message(), "CONFIG_KCOV")) << c.status().ToString();
+  EXPECT_TRUE(Contains(c.status().message(), "CONFIG_KCOV"))
+      << c.status().ToString();
 }
 
 TEST(KernelBackendTest, OpenWithoutDebugDirectorySaysSo) {
@@ -55,7 +58,8 @@ TEST(KernelBackendTest, OpenWithoutDebugDirectorySaysSo) {
   KernelBackend k(sys);
   auto c = Collector::Open(k, 1024);
   ASSERT_FALSE(c.ok());
-  EXPECT_TRUE(Contains(c.status().message(), "does not exist")) << c.status().ToString();
+  EXPECT_TRUE(Contains(c.status().message(), "does not exist"))
+      << c.status().ToString();
 }
 
 TEST(KernelBackendTest, PermissionErrorsAskForRoot) {
@@ -67,7 +71,8 @@ TEST(KernelBackendTest, PermissionErrorsAskForRoot) {
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.status().code(), StatusCode::kPermissionDenied);
     EXPECT_EQ(c.status().error_number(), err);
-    EXPECT_TRUE(Contains(c.status().message(), "root")) << c.status().ToString();
+    EXPECT_TRUE(Contains(c.status().message(), "root"))
+        << c.status().ToString();
   }
 }
 
@@ -175,7 +180,8 @@ TEST(KernelBackendTest, SixtyFourBitProgramSendsTheSixtyFourBitInitTrace) {
   EXPECT_TRUE(Sent(sys, 0x80086301ul));
 }
 
-TEST(KernelBackendTest, ThirtyTwoBitProgramOnSixtyFourBitKernelSendsSixtyFourBitForm) {
+TEST(KernelBackendTest,
+     ThirtyTwoBitProgramOnSixtyFourBitKernelSendsSixtyFourBitForm) {
   FakeSys sys;
   sys.kernel64 = true;
   KernelBackend k(sys, {.device_path = kDefaultKcovPath, .user_word_bytes = 4});

@@ -3,8 +3,9 @@
 // kcov device is absent or access is denied (as on CI machines); otherwise
 // traces a system call and reads the kernel's PCs through the Collector.
 #include <errno.h>
-#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "remcov/collector.h"
 #include "remcov/kcov.h"

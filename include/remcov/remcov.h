@@ -47,6 +47,14 @@ REMCOV_C_API void* remcov_mmap(void* addr, size_t len, int prot, int flags,
  * kernel. A plain close(2) leaks the device until the process exits. */
 REMCOV_C_API int remcov_close(int fd);
 
+/* Makes an open file (typically a memfd inherited from another process) a new
+ * device, in the state remcov_open leaves one in; returns fd itself. Its first
+ * size * sizeof(long) bytes become the shared area at KCOV_INIT_TRACE (the file
+ * is grown if shorter, never shrunk), so another process that maps the same
+ * file reads the coverage live. `remcov trace --in-process` uses it. EINVAL if
+ * fd is not a regular file, EBADF if it is not open. */
+REMCOV_C_API int remcov_rt_adopt_area(int fd);
+
 /* Remote sections (KCOV Remote): coverage of the code between start and stop
  * goes to the device that registered `handle`, attributed to its collector.
  * Invalid handles are counted and ignored; unregistered ones cost a lookup.

@@ -218,11 +218,17 @@ int InitTraceLocked(Device* d, unsigned long size) {
   if (d->mode != kDevDisabled) return EBUSY;
   size_t bytes = size * sizeof(unsigned long);
   size_t map_bytes = RoundUpToPage(bytes);
-  if (ftruncate(d->fd, static_cast<off_t>(map_bytes)) != 0) return ENOMEM;
+  // An adopted file (remcov_rt_adopt_area) may already be large enough, with
+  // more after the area: it is only ever grown, never shrunk.
+  struct stat st;
+  if (fstat(d->fd, &st) != 0) return ENOMEM;
+  const bool grow = static_cast<size_t>(st.st_size) < map_bytes;
+  if (grow && ftruncate(d->fd, static_cast<off_t>(map_bytes)) != 0)
+    return ENOMEM;
   void* p =
       mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
   if (p == MAP_FAILED) {
-    (void)ftruncate(d->fd, 0);
+    if (grow) (void)ftruncate(d->fd, st.st_size);
     return ENOMEM;
   }
   d->area = static_cast<uint64_t*>(p);
@@ -357,20 +363,16 @@ void EnsureThreadExitHook(ThreadState& t) {
 
 }  // namespace remcov::internal
 
-using namespace remcov::internal;  // NOLINT: the C shim below
+namespace remcov::internal {
+namespace {
 
-extern "C" {
-
-REMCOV_EXPORT int remcov_open(void) {
+// Binds an open file to a free device slot (DISABLED). -1 with errno.
+int RegisterDevice(int fd) {
   pthread_once(&g_once, InitOnce);
-  int fd =
-      static_cast<int>(syscall(SYS_memfd_create, "remcov-kcov", MFD_CLOEXEC));
-  if (fd < 0) return -1;
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    errno = err;
+  if (fstat(fd, &st) != 0) return -1;
+  if (!S_ISREG(st.st_mode)) {
+    errno = EINVAL;
     return -1;
   }
   std::lock_guard<std::mutex> table(g_table_mu);
@@ -387,10 +389,31 @@ REMCOV_EXPORT int remcov_open(void) {
     FdIndex()[fd] = i;
     return fd;
   }
-  close(fd);
   errno = ENOMEM;  // the kernel's kzalloc failure
   return -1;
 }
+
+}  // namespace
+}  // namespace remcov::internal
+
+using namespace remcov::internal;  // NOLINT: the C shim below
+
+extern "C" {
+
+REMCOV_EXPORT int remcov_open(void) {
+  int fd =
+      static_cast<int>(syscall(SYS_memfd_create, "remcov-kcov", MFD_CLOEXEC));
+  if (fd < 0) return -1;
+  if (RegisterDevice(fd) < 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return fd;
+}
+
+REMCOV_EXPORT int remcov_rt_adopt_area(int fd) { return RegisterDevice(fd); }
 
 REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
   int err;

@@ -152,7 +152,17 @@ def case_in_process_not_found(remcov, fixture):
 
 def case_in_process_uninstrumented(remcov, fixture):
     rc, out, err = run([remcov, "trace", "--in-process", "--", "true"])
-    expect(rc == 121 and "handed back no coverage" in err, "rc %d" % rc, (out, err))
+    expect(rc == 121 and "never attached to remcov's runtime" in err, "rc %d" % rc, (out, err))
+
+
+def case_in_process_killed_by_signal(remcov, fixture):
+    # The area is shared live: coverage published before a fatal signal is
+    # kept; the exit code mirrors the signal; the unknown overflow is said.
+    rc, out, err = run([remcov, "trace", "--in-process", "--", fixture, "77", "abort"])
+    expect(rc == 128 + 6, "rc %d" % rc, (out, err))
+    names = covered(fixture, pcs_of(out))
+    expect(names == {"cli_dispatch", "cli_digits"}, "covered %r" % names, (out, err))
+    expect("ended without exit()" in err, "warning", (out, err))
 
 
 def main():

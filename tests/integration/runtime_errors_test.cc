@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -604,6 +606,54 @@ TEST(StateMachineTest, ForkGivesTheChildACleanState) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
+}  // namespace
+}  // namespace remcov::testing
+
+namespace remcov::testing {
+namespace {
+
+TEST(AdoptAreaTest, AnAdoptedFileIsADeviceWhoseAreaOthersMapLive) {
+  const size_t words = 1024, bytes = words * sizeof(unsigned long);
+  int fd = static_cast<int>(syscall(SYS_memfd_create, "adopt-test", 0));
+  ASSERT_GE(fd, 0);
+  long page = sysconf(_SC_PAGESIZE);
+  ASSERT_EQ(ftruncate(fd, static_cast<off_t>(bytes + page)), 0);  // + trailer
+  // Another "process" view: a plain mapping of the file.
+  auto* view = static_cast<uint64_t*>(
+      mmap(nullptr, bytes + page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  ASSERT_NE(view, MAP_FAILED);
+  view[words] = 0xfeed;  // first word after the area: must survive
+  ASSERT_EQ(remcov_rt_adopt_area(fd), fd);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words), 0);
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  EXPECT_EQ(static_cast<size_t>(st.st_size), bytes + page);  // never shrunk
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  fixture_parse("5", 1);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  uint64_t n =
+      std::atomic_ref<uint64_t>(view[0]).load(std::memory_order_acquire);
+  ASSERT_GT(n, 0u);
+  std::vector<uint64_t> pcs(view + 1, view + 1 + n);
+  EXPECT_TRUE(FixtureFunctions(pcs).count("fixture_digits"));
+  EXPECT_EQ(view[words], 0xfeedu);
+  munmap(view, bytes + page);
+  EXPECT_EQ(remcov_close(fd), 0);
+}
+
+TEST(AdoptAreaTest, OnlyOpenRegularFilesCanBeAdopted) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  errno = 0;
+  EXPECT_EQ(remcov_rt_adopt_area(p[0]), -1);
+  EXPECT_EQ(errno, EINVAL);
+  close(p[0]);
+  close(p[1]);
+  errno = 0;
+  EXPECT_EQ(remcov_rt_adopt_area(p[0]), -1);
+  EXPECT_EQ(errno, EBADF);
 }
 
 }  // namespace

@@ -375,44 +375,53 @@ int TraceKernel(const Options& o) {
   return rc >= 0 ? rc : exit_code;
 }
 
-// Reads the record written by src/runtime/trace_env.cc.
-Status ReadHandOff(int fd, CoverageData* d) {
-  off_t size = lseek(fd, 0, SEEK_END);
-  if (size <= 0) {
+// The in-process hand-off file (src/runtime/trace_env.cc): the shared area,
+// then a one-page trailer.
+struct HandOff {
+  uint64_t words = 0;
+  size_t area_bytes = 0;
+  size_t page = 0;
+  uint64_t* map = nullptr;  // area, then trailer
+  size_t map_bytes = 0;
+};
+
+// Reads the coverage the command published into the shared area (acquire load
+// of the count, clamped to capacity, records validated) and the trailer.
+Status ReadHandOff(const HandOff& h, CoverageData* d) {
+  const uint64_t* trailer = h.map + h.area_bytes / 8;
+  if (memcmp(trailer, "RCTRACE2", 8) != 0) {
     return Status(
         StatusCode::kUnavailable,
-        "the command handed back no coverage: is it built with "
+        "the command never attached to remcov's runtime: is it built with "
         "-fsanitize-coverage=trace-pc[,trace-cmp] and linked with remcov's "
-        "runtime (referencing remcov_rt_trace_env_hook), and did it end "
-        "with exit() rather than _exit() or a signal?");
+        "runtime?");
   }
-  std::string buf(static_cast<size_t>(size), '\0');
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t r =
-        pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Status::FromErrno(errno, "reading the coverage hand-off");
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  if (got < 48 || memcmp(buf.data(), "RCTRACE1", 8) != 0)
-    return Status(StatusCode::kDataLoss,
-                  "corrupt coverage hand-off (bad header)");
-  uint64_t h[6];
-  memcpy(h, buf.data(), sizeof h);
-  const uint64_t per = h[1] == REMCOV_KCOV_TRACE_CMP ? 4 : 1;
-  const uint64_t n = h[5];
-  if (h[1] > 1 || n > (got - 48) / (per * 8))
-    return Status(StatusCode::kDataLoss,
-                  "corrupt coverage hand-off (truncated)");
-  const uint64_t* w = reinterpret_cast<const uint64_t*>(buf.data() + 48);
-  d->mode = static_cast<TraceMode>(h[1]);
-  d->word_bytes = static_cast<uint32_t>(h[2]);
-  d->raw_count = h[3];
-  d->dropped = h[4];
+  // Pairs with the release stores of the state in trace_env.cc.
+  const uint64_t state = __atomic_load_n(&trailer[1], __ATOMIC_ACQUIRE);
+  const uint64_t mode = trailer[3];
+  if (mode > 1 || trailer[4] != h.words)
+    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off trailer");
+  const uint64_t per = mode == REMCOV_KCOV_TRACE_CMP ? 4 : 1;
+  const uint64_t cap = (h.words - 1) / per;
+  // Pairs with the runtime's release publication of the count.
+  const uint64_t count = __atomic_load_n(&h.map[0], __ATOMIC_ACQUIRE);
+  const uint64_t n = count < cap ? count : cap;
+  d->mode = static_cast<TraceMode>(mode);
+  d->word_bytes = 8;
+  d->raw_count = count;
   d->flags |= kCoverageInProcess;
-  if (d->dropped != 0 || h[3] > n) d->flags |= kCoverageOverflow;
+  if (state == 2) {
+    d->dropped = trailer[5];
+    if (d->dropped != 0) d->flags |= kCoverageOverflow;
+  } else {
+    fprintf(stderr,
+            "remcov trace: warning: the command ended without exit(): its "
+            "coverage up to the end is here, but the number of entries that "
+            "did not fit is unknown\n");
+    if (count >= cap) d->flags |= kCoverageOverflow;
+  }
+  if (count > cap) d->flags |= kCoverageOverflow;  // corrupt or full: clamped
+  const uint64_t* w = h.map + 1;
   for (uint64_t i = 0; i < n; i++) {
     if (per == 1) {
       d->pcs.push_back(w[i]);
@@ -427,14 +436,31 @@ Status ReadHandOff(int fd, CoverageData* d) {
 }
 
 int TraceInProcess(const Options& o) {
+  HandOff h;
+  h.page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  h.area_bytes = (o.words * 8 + h.page - 1) / h.page * h.page;
+  h.words = h.area_bytes / 8;  // whole pages, as a kernel area
+  h.map_bytes = h.area_bytes + h.page;
   int fd = memfd_create("remcov-trace", 0);  // inherited by the command
   if (fd < 0) return Fail(Status::FromErrno(errno, "memfd_create"));
+  if (ftruncate(fd, static_cast<off_t>(h.map_bytes)) != 0) {
+    int err = errno;
+    close(fd);
+    return Fail(Status::FromErrno(err, "sizing the coverage hand-off"));
+  }
+  void* p = mmap(nullptr, h.map_bytes, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    int err = errno;
+    close(fd);
+    return Fail(Status::FromErrno(err, "mapping the coverage hand-off"));
+  }
+  h.map = static_cast<uint64_t*>(p);
   pid_t pid;
   int rc = Spawn(
       o, nullptr,
       [&]() -> int {
         std::string fds = std::to_string(fd);
-        std::string words = std::to_string(o.words);
+        std::string words = std::to_string(h.words);
         if (setenv("REMCOV_TRACE_FD", fds.c_str(), 1) != 0 ||
             setenv("REMCOV_TRACE_MODE", o.cmp ? "cmp" : "pc", 1) != 0 ||
             setenv("REMCOV_TRACE_WORDS", words.c_str(), 1) != 0)
@@ -442,14 +468,15 @@ int TraceInProcess(const Options& o) {
         return 0;
       },
       &pid);
+  close(fd);  // the mapping keeps the pages
   if (rc >= 0) {
-    close(fd);
+    munmap(p, h.map_bytes);
     return rc;
   }
   int exit_code = WaitChild(pid);
   CoverageData d;
-  Status s = ReadHandOff(fd, &d);
-  close(fd);
+  Status s = ReadHandOff(h, &d);
+  munmap(p, h.map_bytes);
   if (!s.ok()) {
     Fail(s);
     return exit_code != 0 ? exit_code : ExitCodeFor(s);

@@ -25,11 +25,14 @@ set(REMCOV_SANITIZE "" CACHE STRING
 # Applies REMCOV_SANITIZE to one of remcov's targets (never to consumers).
 function(remcov_sanitize target)
   if(REMCOV_SANITIZE)
+    # -fno-sanitize=vptr: the libraries are built without RTTI, so UBSan's
+    # vptr check (which needs typeinfo) cannot link against them.
     target_compile_options(${target} PRIVATE -fsanitize=${REMCOV_SANITIZE}
-      -fno-omit-frame-pointer -fno-sanitize-recover=all)
+      -fno-omit-frame-pointer -fno-sanitize-recover=all -fno-sanitize=vptr)
     get_target_property(_type ${target} TYPE)
     if(NOT _type STREQUAL "OBJECT_LIBRARY" AND NOT _type STREQUAL "STATIC_LIBRARY")
-      target_link_options(${target} PRIVATE -fsanitize=${REMCOV_SANITIZE})
+      target_link_options(${target} PRIVATE -fsanitize=${REMCOV_SANITIZE}
+        -fno-sanitize=vptr)
     endif()
   endif()
 endfunction()

@@ -31,42 +31,72 @@ namespace remcov_catalogue {
 
 const char* StatusName(Status s) {
   switch (s) {
-    case Status::kPass: return "PASS";
-    case Status::kFail: return "FAIL";
-    case Status::kSkip: return "SKIP";
+    case Status::kPass:
+      return "PASS";
+    case Status::kFail:
+      return "FAIL";
+    case Status::kSkip:
+      return "SKIP";
   }
   return "?";
 }
 
 std::string ErrnoName(int err) {
   switch (err) {
-    case 0: return "0";
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EINTR: return "EINTR";
-    case ENXIO: return "ENXIO";
-    case E2BIG: return "E2BIG";
-    case EBADF: return "EBADF";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EFAULT: return "EFAULT";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case ENODEV: return "ENODEV";
-    case EINVAL: return "EINVAL";
-    case ENFILE: return "ENFILE";
-    case EMFILE: return "EMFILE";
-    case ENOTTY: return "ENOTTY";
-    case ENOSPC: return "ENOSPC";
-    case ERANGE: return "ERANGE";
-    case ENOSYS: return "ENOSYS";
-    case ENOBUFS: return "ENOBUFS";
-    case EOVERFLOW: return "EOVERFLOW";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case REMCOV_ENOTSUPP: return "ENOTSUPP";
-    default: return "E" + std::to_string(err);
+    case 0:
+      return "0";
+    case EPERM:
+      return "EPERM";
+    case ENOENT:
+      return "ENOENT";
+    case EINTR:
+      return "EINTR";
+    case ENXIO:
+      return "ENXIO";
+    case E2BIG:
+      return "E2BIG";
+    case EBADF:
+      return "EBADF";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOMEM:
+      return "ENOMEM";
+    case EACCES:
+      return "EACCES";
+    case EFAULT:
+      return "EFAULT";
+    case EBUSY:
+      return "EBUSY";
+    case EEXIST:
+      return "EEXIST";
+    case ENODEV:
+      return "ENODEV";
+    case EINVAL:
+      return "EINVAL";
+    case ENFILE:
+      return "ENFILE";
+    case EMFILE:
+      return "EMFILE";
+    case ENOTTY:
+      return "ENOTTY";
+    case ENOSPC:
+      return "ENOSPC";
+    case ERANGE:
+      return "ERANGE";
+    case ENOSYS:
+      return "ENOSYS";
+    case ENOBUFS:
+      return "ENOBUFS";
+    case EOVERFLOW:
+      return "EOVERFLOW";
+    case EOPNOTSUPP:
+      return "EOPNOTSUPP";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    case REMCOV_ENOTSUPP:
+      return "ENOTSUPP";
+    default:
+      return "E" + std::to_string(err);
   }
 }
 
@@ -83,8 +113,8 @@ constexpr unsigned long kInit = REMCOV_KCOV_INIT_TRACE;
 constexpr unsigned long kEnable = REMCOV_KCOV_ENABLE;
 constexpr unsigned long kDisable = REMCOV_KCOV_DISABLE;
 constexpr unsigned long kRemote = REMCOV_KCOV_REMOTE_ENABLE;
-constexpr size_t kWords = 1024;         // 2 pages: the default buffer
-constexpr size_t kBigWords = 64 * 1024; // 512 KiB: remote and CMP cases
+constexpr size_t kWords = 1024;          // 2 pages: the default buffer
+constexpr size_t kBigWords = 64 * 1024;  // 512 KiB: remote and CMP cases
 
 // An expected result: success (ret >= 0) or failure with this errno.
 struct Expect {
@@ -151,9 +181,13 @@ struct Fact {
 
 class Case {
  public:
-  Case(const KcovBackend& b, const CatalogueHooks& h, std::string name, int index,
-       LineSink sink, void* sink_ctx)
-      : b_(b), h_(h), name_(std::move(name)), index_(index), sink_(sink),
+  Case(const KcovBackend& b, const CatalogueHooks& h, std::string name,
+       int index, LineSink sink, void* sink_ctx)
+      : b_(b),
+        h_(h),
+        name_(std::move(name)),
+        index_(index),
+        sink_(sink),
         sink_ctx_(sink_ctx) {}
 
   const KcovBackend& b() const { return b_; }
@@ -171,9 +205,12 @@ class Case {
     return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, Inst(k));
   }
   uint64_t Common(unsigned k) const {
-    return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, Inst(k) | 0x8);
+    return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON,
+                                     Inst(k) | 0x8);
   }
-  std::string UsbSpec(unsigned k) const { return "usb:" + std::to_string(Inst(k)); }
+  std::string UsbSpec(unsigned k) const {
+    return "usb:" + std::to_string(Inst(k));
+  }
 
   void Fail(const std::string& what) {
     std::lock_guard<std::mutex> l(mu_);
@@ -185,13 +222,15 @@ class Case {
 
   void Record(const std::string& step, long ret, int err, Expect want,
               const std::vector<Fact>& facts = {}) {
-    std::string line = "STEP " + name_ + "/" + step + " ret=" + std::to_string(ret) +
+    std::string line = "STEP " + name_ + "/" + step +
+                       " ret=" + std::to_string(ret) +
                        " errno=" + ErrnoName(ret < 0 ? err : 0);
-    for (const Fact& f : facts) line += " " + f.name + "=" + (f.value ? "1" : "0");
+    for (const Fact& f : facts)
+      line += " " + f.name + "=" + (f.value ? "1" : "0");
     Emit(line);
     if (want.ok && ret < 0) {
-      Fail(step + ": want success, got ret=" + std::to_string(ret) + " errno=" +
-           ErrnoName(err));
+      Fail(step + ": want success, got ret=" + std::to_string(ret) +
+           " errno=" + ErrnoName(err));
     } else if (!want.ok && (ret != -1 || err != want.err)) {
       Fail(step + ": want errno=" + ErrnoName(want.err) + ", got ret=" +
            std::to_string(ret) + " errno=" + ErrnoName(ret < 0 ? err : 0));
@@ -215,8 +254,8 @@ class Case {
     Record(step, fd >= 0 ? 0 : -1, e, want);
     return fd;
   }
-  long Ioctl(const std::string& step, int fd, unsigned long cmd, unsigned long arg,
-             Expect want) {
+  long Ioctl(const std::string& step, int fd, unsigned long cmd,
+             unsigned long arg, Expect want) {
     errno = 0;
     long r = b_.ioctl(fd, cmd, arg);
     int e = errno;
@@ -250,27 +289,30 @@ class Case {
 
   std::vector<uint64_t> RemoteArg(unsigned long mode, uint32_t area_size,
                                   const std::vector<uint64_t>& handles,
-                                  uint64_t common, uint32_t num_handles = UINT32_MAX) {
+                                  uint64_t common,
+                                  uint32_t num_handles = UINT32_MAX) {
     std::vector<uint64_t> buf(3 + handles.size());
     auto* arg = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
     arg->trace_mode = static_cast<uint32_t>(mode);
     arg->area_size = area_size;
-    arg->num_handles =
-        num_handles == UINT32_MAX ? static_cast<uint32_t>(handles.size()) : num_handles;
+    arg->num_handles = num_handles == UINT32_MAX
+                           ? static_cast<uint32_t>(handles.size())
+                           : num_handles;
     arg->pad = 0;
     arg->common_handle = common;
     for (size_t i = 0; i < handles.size(); i++) buf[3 + i] = handles[i];
     return buf;
   }
   long Remote(const std::string& step, int fd, unsigned long mode,
-              const std::vector<uint64_t>& handles, uint64_t common, Expect want,
-              uint32_t area_size = kBigWords) {
+              const std::vector<uint64_t>& handles, uint64_t common,
+              Expect want, uint32_t area_size = kBigWords) {
     auto arg = RemoteArg(mode, area_size, handles, common);
-    return Ioctl(step, fd, kRemote, reinterpret_cast<unsigned long>(arg.data()), want);
+    return Ioctl(step, fd, kRemote, reinterpret_cast<unsigned long>(arg.data()),
+                 want);
   }
 
-  int Trigger(const std::string& step, const char* context, const std::string& handle,
-              Expect want = kOk) {
+  int Trigger(const std::string& step, const char* context,
+              const std::string& handle, Expect want = kOk) {
     errno = 0;
     int r = h_.remote_trigger(context, handle.c_str());
     int e = errno;
@@ -307,7 +349,9 @@ class Case {
 };
 
 // ---- buffer readers ----
-Word LoadCount(const Word* area) { return __atomic_load_n(&area[0], __ATOMIC_ACQUIRE); }
+Word LoadCount(const Word* area) {
+  return __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
+}
 void ResetCount(Word* area) { __atomic_store_n(&area[0], 0, __ATOMIC_RELAXED); }
 
 struct PcFacts {
@@ -419,7 +463,8 @@ void CaseEnableBadMode(Case& c) {
   int fd = c.Setup("", kWords, &area);
   c.Ioctl("enable_mode2", fd, kEnable, 2, Err(EINVAL));
   c.Ioctl("enable_mode_ulong_max", fd, kEnable, ~0ul, Err(EINVAL));
-  c.Ioctl("enable_pc_after_bad", fd, kEnable, kPc, kOk);  // the fd stayed in INIT
+  c.Ioctl("enable_pc_after_bad", fd, kEnable, kPc,
+          kOk);  // the fd stayed in INIT
   c.Ioctl("disable", fd, kDisable, 0, kOk);
   c.Close("close", fd);
   c.UnmapAll();
@@ -535,7 +580,8 @@ void CaseReenableFromOtherThread(Case& c) {
     c.Ioctl("b_disable", fd, kDisable, 0, kOk);
   });
   a.Run([&] {
-    c.Ioctl("a_enable_again", fd, kEnable, kCmp, kOk);  // another mode: also fine
+    c.Ioctl("a_enable_again", fd, kEnable, kCmp,
+            kOk);  // another mode: also fine
     c.Ioctl("a_disable_again", fd, kDisable, 0, kOk);
   });
   c.Close("close", fd);
@@ -610,10 +656,11 @@ void CaseCmpMode(Case& c) {
     ResetCount(area);
     Exercise(c, 2);
     CmpFacts f = ReadCmps(reinterpret_cast<uint64_t*>(area), kBigWords);
-    c.Observe("collect", {{"records_positive", f.records > 0, true},
-                          {"records_le_cap", f.records <= (kBigWords - 1) / 4, true},
-                          {"types_le_7", f.types_valid, true},
-                          {"ips_nonzero", f.ips_nonzero, true}});
+    c.Observe("collect",
+              {{"records_positive", f.records > 0, true},
+               {"records_le_cap", f.records <= (kBigWords - 1) / 4, true},
+               {"types_le_7", f.types_valid, true},
+               {"ips_nonzero", f.ips_nonzero, true}});
   }
   c.Ioctl("disable", fd, kDisable, 0, kOk);
   c.Close("close", fd);
@@ -629,8 +676,9 @@ void CaseCmpCapacity(Case& c) {
     ResetCount(area);
     Exercise(c, 200);
     CmpFacts f = ReadCmps(reinterpret_cast<uint64_t*>(area), kSmall);
-    c.Observe("saturate", {{"records_eq_127", f.records == (kSmall - 1) / 4, true},
-                           {"types_le_7", f.types_valid, true}});
+    c.Observe("saturate",
+              {{"records_eq_127", f.records == (kSmall - 1) / 4, true},
+               {"types_le_7", f.types_valid, true}});
   }
   c.Ioctl("disable", fd, kDisable, 0, kOk);
   c.Close("close", fd);
@@ -639,10 +687,12 @@ void CaseCmpCapacity(Case& c) {
 
 void CaseUnknownIoctl(Case& c) {
   int fd = c.Open("open");
-  c.Ioctl("io_c_99", fd, REMCOV_IOC(REMCOV_IOC_NONE, 'c', 99, 0), 0, Err(ENOTTY));
+  c.Ioctl("io_c_99", fd, REMCOV_IOC(REMCOV_IOC_NONE, 'c', 99, 0), 0,
+          Err(ENOTTY));
   c.Ioctl("cmd_0", fd, 0, 0, Err(ENOTTY));
   // A 64-bit kernel only knows the 64-bit encoding of INIT_TRACE (§2.2).
-  c.Ioctl("init_trace32_encoding", fd, REMCOV_KCOV_INIT_TRACE32, kWords, Err(ENOTTY));
+  c.Ioctl("init_trace32_encoding", fd, REMCOV_KCOV_INIT_TRACE32, kWords,
+          Err(ENOTTY));
   c.Ioctl("init", fd, kInit, kWords, kOk);
   c.Ioctl("io_c_99_after_init", fd, REMCOV_IOC(REMCOV_IOC_NONE, 'c', 99, 0), 0,
           Err(ENOTTY));
@@ -671,7 +721,8 @@ void CaseRemoteValidUsb(Case& c) {
     // The owner is in KCOV_MODE_REMOTE: it does not trace its own syscalls.
     ResetCount(area);
     Exercise(c, 4);
-    c.Observe("owner_does_not_trace", {{"count_zero", LoadCount(area) == 0, true}});
+    c.Observe("owner_does_not_trace",
+              {{"count_zero", LoadCount(area) == 0, true}});
   }
   c.Ioctl("disable", fd, kDisable, 0, kOk);
   c.Close("close", fd);
@@ -699,13 +750,14 @@ void CaseRemoteNumHandles(Case& c) {
   int fd = c.Setup("", kWords, &area);
   std::vector<uint64_t> h257;
   for (unsigned i = 0; i < 257; i++)
-    h257.push_back(remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB,
-                                             (c.Inst(0) & 0xffff0000u) + 0x8000u + i));
+    h257.push_back(remcov_kcov_remote_handle(
+        REMCOV_KCOV_SUBSYSTEM_USB, (c.Inst(0) & 0xffff0000u) + 0x8000u + i));
   c.Remote("num_handles_257", fd, kPc, h257, 0, Err(EINVAL));
   std::vector<uint64_t> h256(h257.begin(), h257.begin() + 256);
   c.Remote("num_handles_256", fd, kPc, h256, 0, kOk);
   c.Ioctl("disable", fd, kDisable, 0, kOk);
-  c.Remote("num_handles_0", fd, kPc, {}, 0, kOk);  // nothing to collect, but valid
+  c.Remote("num_handles_0", fd, kPc, {}, 0,
+           kOk);  // nothing to collect, but valid
   c.Ioctl("disable_again", fd, kDisable, 0, kOk);
   c.Close("close", fd);
   c.UnmapAll();
@@ -732,7 +784,8 @@ void CaseRemoteHandleOwnedByOtherFd(Case& c) {
   b.Run([&] {
     fd2 = c.Setup("b_", kWords, &a2);
     c.Remote("b_same_handle", fd2, kPc, {c.Usb(0)}, 0, Err(EEXIST));
-    c.Remote("b_other_and_same", fd2, kPc, {c.Usb(1), c.Usb(0)}, 0, Err(EEXIST));
+    c.Remote("b_other_and_same", fd2, kPc, {c.Usb(1), c.Usb(0)}, 0,
+             Err(EEXIST));
     c.Remote("b_no_handles", fd2, kPc, {}, 0, kOk);  // no conflict
     c.Ioctl("b_disable", fd2, kDisable, 0, kOk);
   });
@@ -750,9 +803,12 @@ void CaseRemoteBadCommon(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kWords, &area);
   c.Remote("common_is_usb", fd, kPc, {}, c.Usb(0), Err(EINVAL));
-  c.Remote("common_reserved_bits", fd, kPc, {}, c.Common(0) | (1ull << 33), Err(EINVAL));
-  c.Remote("common_unknown_subsystem", fd, kPc, {}, (0x02ull << 56) | 5, Err(EINVAL));
-  c.Remote("common_bad_with_good_usb", fd, kPc, {c.Usb(1)}, c.Usb(2), Err(EINVAL));
+  c.Remote("common_reserved_bits", fd, kPc, {}, c.Common(0) | (1ull << 33),
+           Err(EINVAL));
+  c.Remote("common_unknown_subsystem", fd, kPc, {}, (0x02ull << 56) | 5,
+           Err(EINVAL));
+  c.Remote("common_bad_with_good_usb", fd, kPc, {c.Usb(1)}, c.Usb(2),
+           Err(EINVAL));
   c.Remote("common_valid", fd, kPc, {c.Usb(1)}, c.Common(0), kOk);
   c.Ioctl("disable", fd, kDisable, 0, kOk);
   c.Close("close", fd);
@@ -820,7 +876,8 @@ void CaseRemoteBeforeInitAndBadMode(Case& c) {
 
 // Owner registers a USB handle; the section runs in `context`; its PCs, from
 // the module's target for that context, arrive in the owner's buffer.
-void RemoteUsbSection(Case& c, const char* context, char target, unsigned long mode) {
+void RemoteUsbSection(Case& c, const char* context, char target,
+                      unsigned long mode) {
   Word* area = nullptr;
   int fd = c.Setup("", kBigWords, &area);
   c.Remote("remote_enable", fd, mode, {c.Usb(0)}, 0, kOk);
@@ -852,13 +909,15 @@ void CaseRemoteKthreadUsb(Case& c) { RemoteUsbSection(c, "kthread", 'a', kPc); }
 void CaseRemoteWorkUsb(Case& c) { RemoteUsbSection(c, "work", 'b', kPc); }
 void CaseRemoteSoftirqUsb(Case& c) { RemoteUsbSection(c, "softirq", 'c', kPc); }
 void CaseRemoteTimerUsb(Case& c) { RemoteUsbSection(c, "timer", 'e', kPc); }
-void CaseRemoteKthreadCmp(Case& c) { RemoteUsbSection(c, "kthread", 'a', kCmp); }
+void CaseRemoteKthreadCmp(Case& c) {
+  RemoteUsbSection(c, "kthread", 'a', kCmp);
+}
 
 // The seed patch's scenario: a reader polls the count (acquire) while remote
 // sections are merged; every entry below the count must already be written.
 // The buffer starts zeroed and the count is never reset, so a stale entry reads
-// as 0. (On x86 the kernel's ordering is TSO either way; on a weakly ordered CPU
-// this is where a missing smp_wmb() would show.)
+// as 0. (On x86 the kernel's ordering is TSO either way; on a weakly ordered
+// CPU this is where a missing smp_wmb() would show.)
 void CaseRemoteConcurrentReader(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kBigWords, &area);
@@ -939,20 +998,23 @@ void CaseRemoteBufferLimits(Case& c) {
     }
     // One more section once full: nothing moves.
     if (c.h().remote_trigger("work", spec.c_str()) != 0) failures++;
-    c.Observe("saturate", {{"triggers_ok", failures == 0, true},
-                           {"count_monotonic", monotonic, true},
-                           {"count_eq_size_minus_1", LoadCount(area) == kSmall - 1, true}});
+    c.Observe("saturate",
+              {{"triggers_ok", failures == 0, true},
+               {"count_monotonic", monotonic, true},
+               {"count_eq_size_minus_1", LoadCount(area) == kSmall - 1, true}});
     // A garbage count (above the capacity) drops whole sections.
     __atomic_store_n(&area[0], static_cast<Word>(kSmall * 4), __ATOMIC_RELAXED);
     __atomic_store_n(&area[1], static_cast<Word>(0), __ATOMIC_RELAXED);
     c.Trigger("trigger_with_garbage_count", "work", spec);
-    c.Observe("garbage_count", {{"count_unchanged", LoadCount(area) == kSmall * 4, true},
-                                {"entry1_untouched", area[1] == 0, true}});
+    c.Observe("garbage_count",
+              {{"count_unchanged", LoadCount(area) == kSmall * 4, true},
+               {"entry1_untouched", area[1] == 0, true}});
     // A count of 0 again: sections are appended from the start.
     ResetCount(area);
     c.Trigger("trigger_after_reset", "work", spec);
-    c.Observe("after_reset", {{"count_positive", LoadCount(area) > 0, true},
-                              {"target_b_hit", ReadPcs(c, area, kSmall).hits[1] > 0, true}});
+    c.Observe("after_reset",
+              {{"count_positive", LoadCount(area) > 0, true},
+               {"target_b_hit", ReadPcs(c, area, kSmall).hits[1] > 0, true}});
   }
   c.Ioctl("disable", fd, kDisable, 0, kOk);
   c.Close("close", fd);
@@ -971,13 +1033,15 @@ void CaseRemoteSectionSpanningDisable(Case& c) {
     c.Trigger("control_hold", "hold", spec);
     c.Trigger("control_release", "release", spec);
     c.Observe("control", {{"count_positive", LoadCount(area) > 0, true},
-                          {"target_b_hit", ReadPcs(c, area, kBigWords).hits[1] > 0, true}});
+                          {"target_b_hit",
+                           ReadPcs(c, area, kBigWords).hits[1] > 0, true}});
     ResetCount(area);
     c.Trigger("hold", "hold", spec);
     c.Ioctl("disable_during_section", fd, kDisable, 0, kOk);
     c.Remote("reenable_during_section", fd, kPc, {c.Usb(0)}, 0, kOk);
     c.Trigger("release", "release", spec);
-    c.Observe("spanning_reenable", {{"count_zero", LoadCount(area) == 0, true}});
+    c.Observe("spanning_reenable",
+              {{"count_zero", LoadCount(area) == 0, true}});
     c.Trigger("hold2", "hold", spec);
     c.Ioctl("disable_during_section2", fd, kDisable, 0, kOk);
     c.Trigger("release2", "release", spec);
@@ -998,7 +1062,8 @@ void CaseRemoteUsbFromOtherThread(Case& c) {
   if (area) {
     ResetCount(area);
     Worker other;  // USB handles are global: any task may trigger the section
-    other.Run([&] { c.Trigger("other_thread_trigger_work", "work", c.UsbSpec(0)); });
+    other.Run(
+        [&] { c.Trigger("other_thread_trigger_work", "work", c.UsbSpec(0)); });
     PcFacts f = ReadPcs(c, area, kBigWords);
     c.Observe("collect", {{"count_positive", f.count > 0, true},
                           {"target_b_hit", f.hits[1] > 0, true}});
@@ -1014,7 +1079,8 @@ void CaseRemoteUsbFromOtherThread(Case& c) {
 void CaseRemoteCommonKthread(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kBigWords, &area);
-  c.Observe("common_handle_before", {{"is_zero", c.h().common_handle() == 0, true}});
+  c.Observe("common_handle_before",
+            {{"is_zero", c.h().common_handle() == 0, true}});
   c.Remote("remote_enable_common", fd, kPc, {}, c.Common(0), kOk);
   c.Observe("common_handle_set",
             {{"matches", c.h().common_handle() == c.Common(0), true}});
@@ -1024,9 +1090,10 @@ void CaseRemoteCommonKthread(Case& c) {
       c.Trigger(std::string("trigger_") + ctx, ctx, "common");
       PcFacts f = ReadPcs(c, area, kBigWords);
       char t = ctx[0] == 'k' ? 'a' : 'b';
-      c.Observe(std::string("collect_") + ctx,
-                {{"count_positive", f.count > 0, true},
-                 {std::string("target_") + t + "_hit", f.hits[t - 'a'] > 0, true}});
+      c.Observe(
+          std::string("collect_") + ctx,
+          {{"count_positive", f.count > 0, true},
+           {std::string("target_") + t + "_hit", f.hits[t - 'a'] > 0, true}});
     }
   }
   c.Ioctl("disable", fd, kDisable, 0, kOk);
@@ -1059,12 +1126,14 @@ void CaseRemoteCommonInheritedByChild(Case& c) {
   PcFacts f = ReadPcs(c, area, kBigWords);
   c.Observe("collect", {{"count_positive", f.count > 0, true},
                         {"target_b_hit", f.hits[1] > 0, true}});
-  // The case thread existed before REMOTE_ENABLE and is not a child of the owner.
+  // The case thread existed before REMOTE_ENABLE and is not a child of the
+  // owner.
   ResetCount(area);
   c.Observe("unrelated_thread_common_handle",
             {{"is_zero", c.h().common_handle() == 0, true}});
   c.Trigger("unrelated_trigger_work", "work", "common");
-  c.Observe("unrelated_no_coverage", {{"count_zero", LoadCount(area) == 0, true}});
+  c.Observe("unrelated_no_coverage",
+            {{"count_zero", LoadCount(area) == 0, true}});
   owner.Run([&] { c.Ioctl("disable", fd, kDisable, 0, kOk); });
   c.Close("close", fd);
   c.UnmapAll();
@@ -1084,7 +1153,8 @@ void CaseRemoteCommonInheritedByFork(Case& c) {
   if (!area) return c.Fail("setup failed");
   ResetCount(area);
   int status = -1;
-  const uint64_t want = c.Common(0);  // Inst() uses getpid(): compute before fork
+  const uint64_t want =
+      c.Common(0);  // Inst() uses getpid(): compute before fork
   owner.Run([&] {
     pid_t pid = fork();
     if (pid == 0) {
@@ -1098,9 +1168,10 @@ void CaseRemoteCommonInheritedByFork(Case& c) {
   bool exited = WIFEXITED(status);
   int code = exited ? WEXITSTATUS(status) : 0;
   PcFacts f = ReadPcs(c, area, kBigWords);
-  c.Observe("child_process", {{"exited", exited, true},
-                              {"child_common_handle_matches", (code & 1) != 0, true},
-                              {"child_trigger_ok", (code & 2) != 0, true}});
+  c.Observe("child_process",
+            {{"exited", exited, true},
+             {"child_common_handle_matches", (code & 1) != 0, true},
+             {"child_trigger_ok", (code & 2) != 0, true}});
   c.Observe("collect", {{"count_positive", f.count > 0, true},
                         {"target_b_hit", f.hits[1] > 0, true}});
   owner.Run([&] { c.Ioctl("disable", fd, kDisable, 0, kOk); });
@@ -1179,8 +1250,10 @@ const Entry kCases[] = {
     {"remote_concurrent_reader", CaseRemoteConcurrentReader, kNeedRemote},
     {"remote_area_size_limits", CaseRemoteAreaSizeLimits, kNeedRemote},
     {"remote_buffer_limits", CaseRemoteBufferLimits, kNeedRemote},
-    {"remote_section_spanning_disable", CaseRemoteSectionSpanningDisable, kNeedRemote},
-    {"remote_common_kthread_work", CaseRemoteCommonKthread, kNeedRemote | kNeedCommon},
+    {"remote_section_spanning_disable", CaseRemoteSectionSpanningDisable,
+     kNeedRemote},
+    {"remote_common_kthread_work", CaseRemoteCommonKthread,
+     kNeedRemote | kNeedCommon},
     {"remote_common_inherited_by_child", CaseRemoteCommonInheritedByChild,
      kNeedRemote | kNeedCommon},
     {"remote_common_inherited_by_fork", CaseRemoteCommonInheritedByFork,
@@ -1219,7 +1292,8 @@ std::vector<CaseResult> RunCatalogue(const KcovBackend& backend,
       r.status = Status::kSkip;
       r.detail = "backend has no " + missing + " hook";
     } else {
-      auto c = std::make_shared<Case>(backend, hooks, e.name, index, sink, sink_ctx);
+      auto c =
+          std::make_shared<Case>(backend, hooks, e.name, index, sink, sink_ctx);
       auto done = std::make_shared<std::promise<void>>();
       std::future<void> fut = done->get_future();
       std::thread th([c, done, fn = e.fn] {
@@ -1234,7 +1308,8 @@ std::vector<CaseResult> RunCatalogue(const KcovBackend& backend,
           std::future_status::ready) {
         th.detach();  // cannot be reclaimed; stop the run here
         r.status = Status::kFail;
-        r.detail = "timeout after " + std::to_string(hooks.case_timeout_s) + "s";
+        r.detail =
+            "timeout after " + std::to_string(hooks.case_timeout_s) + "s";
         c->Emit("CASE " + r.name + " FAIL " + r.detail);
         results.push_back(r);
         return results;
@@ -1243,7 +1318,8 @@ std::vector<CaseResult> RunCatalogue(const KcovBackend& backend,
       r.status = c->failed() ? Status::kFail : Status::kPass;
       r.detail = c->failed() ? c->detail() : "ok";
     }
-    sink("CASE " + r.name + " " + StatusName(r.status) + " " + r.detail, sink_ctx);
+    sink("CASE " + r.name + " " + StatusName(r.status) + " " + r.detail,
+         sink_ctx);
     results.push_back(r);
   }
   return results;

@@ -32,9 +32,9 @@
 
 namespace remcov_catalogue {
 
-// The device under test. The kernel backend wraps open("/sys/kernel/debug/kcov"),
-// ioctl(2), mmap(2) and close(2); the runtime backend plugs in remcov_open,
-// remcov_ioctl, remcov_mmap and remcov_close.
+// The device under test. The kernel backend wraps
+// open("/sys/kernel/debug/kcov"), ioctl(2), mmap(2) and close(2); the runtime
+// backend plugs in remcov_open, remcov_ioctl, remcov_mmap and remcov_close.
 struct KcovBackend {
   int (*open)();
   int (*ioctl)(int fd, unsigned long cmd, unsigned long arg);
@@ -51,7 +51,8 @@ struct CatalogueHooks {
   // Runs code that the backend covers in the *calling thread*: at least
   // `rounds` × a few dozen PCs, and some comparisons. Kernel: system calls.
   void (*exercise)(unsigned rounds) = nullptr;
-  // Runs a remote section and returns only after it ended (0, or -1 with errno).
+  // Runs a remote section and returns only after it ended (0, or -1 with
+  // errno).
   //   context: "kthread", "work", "softirq", "timer": run a whole section;
   //            "direct": run target d in the calling thread, no section;
   //            "hold": start a section (target b) that stays open, return;
@@ -91,7 +92,8 @@ std::vector<std::string> CaseNames();
 // there (the hung thread cannot be reclaimed).
 std::vector<CaseResult> RunCatalogue(const KcovBackend& backend,
                                      const CatalogueHooks& hooks, LineSink sink,
-                                     void* sink_ctx, const char* filter = nullptr);
+                                     void* sink_ctx,
+                                     const char* filter = nullptr);
 
 // "EINVAL", "EBUSY", ..., "ENOTSUPP" for 524, "0" for 0, else the number.
 std::string ErrnoName(int err);

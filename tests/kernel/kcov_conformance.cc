@@ -41,7 +41,8 @@ int KernelOpen() { return ::open(g_device, O_RDWR | O_CLOEXEC); }
 int KernelIoctl(int fd, unsigned long cmd, unsigned long arg) {
   return static_cast<int>(::syscall(SYS_ioctl, fd, cmd, arg));
 }
-void* KernelMmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
+void* KernelMmap(void* addr, size_t len, int prot, int flags, int fd,
+                 off_t off) {
   return ::mmap(addr, len, prot, flags, fd, off);
 }
 int KernelClose(int fd) { return ::close(fd); }
@@ -67,7 +68,8 @@ std::string ReadFile(const std::string& path) {
   if (fd < 0) return out;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0)
+    out.append(buf, static_cast<size_t>(n));
   ::close(fd);
   return out;
 }
@@ -78,7 +80,8 @@ struct Target {
 };
 std::vector<Target> g_targets;
 
-// Reads the module's target table; sizes of 0 are completed from /proc/kallsyms.
+// Reads the module's target table; sizes of 0 are completed from
+// /proc/kallsyms.
 bool LoadTargets() {
   std::string txt = ReadFile(std::string(kModDir) + "/targets");
   if (txt.empty()) return false;
@@ -91,7 +94,8 @@ bool LoadTargets() {
     pos = eol + 1;
     char name[128];
     unsigned long long addr = 0, size = 0;
-    if (sscanf(line.c_str(), "%127s %llx %llx", name, &addr, &size) != 3) continue;
+    if (sscanf(line.c_str(), "%127s %llx %llx", name, &addr, &size) != 3)
+      continue;
     std::string n(name);
     const std::string prefix = "remcov_kmod_target_";
     if (n.rfind(prefix, 0) != 0 || n.size() != prefix.size() + 1) continue;
@@ -123,7 +127,8 @@ bool KernelPcInTarget(uint64_t pc, char target) {
 }
 
 int KernelRemoteTrigger(const char* context, const char* handle) {
-  int fd = ::open((std::string(kModDir) + "/ctl").c_str(), O_WRONLY | O_CLOEXEC);
+  int fd =
+      ::open((std::string(kModDir) + "/ctl").c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   std::string cmd = std::string(context) + " " + handle;
   ssize_t n = ::write(fd, cmd.data(), cmd.size());
@@ -161,17 +166,21 @@ int main(int argc, char** argv) {
     } else if (a == "--require-module") {
       require_module = true;
     } else if (a == "--list") {
-      for (const auto& n : remcov_catalogue::CaseNames()) printf("%s\n", n.c_str());
+      for (const auto& n : remcov_catalogue::CaseNames())
+        printf("%s\n", n.c_str());
       return 0;
     } else {
-      fprintf(stderr, "usage: %s [--filter S] [--device P] [--require-module] [--list]\n",
-              argv[0]);
+      fprintf(
+          stderr,
+          "usage: %s [--filter S] [--device P] [--require-module] [--list]\n",
+          argv[0]);
       return 2;
     }
   }
   setvbuf(stdout, nullptr, _IOLBF, 0);
 
-  remcov_catalogue::KcovBackend backend{KernelOpen, KernelIoctl, KernelMmap, KernelClose};
+  remcov_catalogue::KcovBackend backend{KernelOpen, KernelIoctl, KernelMmap,
+                                        KernelClose};
   remcov_catalogue::CatalogueHooks hooks;
   hooks.backend_name = "linux-kernel";
   hooks.exercise = KernelExercise;
@@ -180,23 +189,27 @@ int main(int argc, char** argv) {
   int failures = 0;
 
   if (::access(g_device, R_OK | W_OK) != 0) {
-    printf("REMCOV-RESULT kcov/device FAIL %s: %s\n", g_device, strerror(errno));
+    printf("REMCOV-RESULT kcov/device FAIL %s: %s\n", g_device,
+           strerror(errno));
     return 1;
   }
   if (LoadTargets()) {
     hooks.remote_trigger = KernelRemoteTrigger;
     hooks.pc_in_target = KernelPcInTarget;
     hooks.common_handle = KernelCommonHandle;
-    printf("REMCOV-RESULT kcov/module_targets PASS %zu targets\n", g_targets.size());
+    printf("REMCOV-RESULT kcov/module_targets PASS %zu targets\n",
+           g_targets.size());
   } else if (require_module) {
-    printf("REMCOV-RESULT kcov/module_targets FAIL %s/targets unreadable\n", kModDir);
+    printf("REMCOV-RESULT kcov/module_targets FAIL %s/targets unreadable\n",
+           kModDir);
     failures++;
   } else {
     printf("REMCOV-RESULT kcov/module_targets SKIP remcov_kmod not loaded\n");
   }
 
   printf("BACKEND %s\n", hooks.backend_name);
-  auto results = remcov_catalogue::RunCatalogue(backend, hooks, PrintLine, nullptr, filter);
+  auto results = remcov_catalogue::RunCatalogue(backend, hooks, PrintLine,
+                                                nullptr, filter);
   for (const auto& r : results) {
     printf("REMCOV-RESULT kcov/%s %s %s\n", r.name.c_str(),
            remcov_catalogue::StatusName(r.status), r.detail.c_str());

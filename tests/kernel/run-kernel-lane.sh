@@ -6,15 +6,16 @@
 #   3. kernel/vm/check-log.sh parses the serial log into pass/fail
 #
 #   run-kernel-lane.sh --source DIR --binary KCOV_CONFORMANCE --workdir DIR
-#                      [--no-seed-patch]
+#                      [--remcov REMCOV_STATIC] [--no-seed-patch]
 # Exit: 0 pass; 1 fail; 77 skip (QEMU, kernel source or busybox missing, and
 # CI is not "true"; with CI=true a missing prerequisite is a failure).
 set -uo pipefail
-src="" bin="" workdir="" build_args=()
+src="" bin="" workdir="" remcov="" build_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --source) src="$2"; shift ;;
     --binary) bin="$2"; shift ;;
+    --remcov) remcov="$2"; shift ;;
     --workdir) workdir="$2"; shift ;;
     --no-seed-patch) build_args+=(--no-seed-patch) ;;
     *) echo "run-kernel-lane.sh: unknown argument $1" >&2; exit 2 ;;
@@ -52,12 +53,23 @@ t_build=$((SECONDS - t0))
 log="$workdir/serial.log"
 "$src/kernel/run-vm.sh" --env "$env_file" --log "$log" \
   --test "$bin::--require-module" \
+  ${remcov:+--file "$remcov::/bin/remcov" --test "$src/tests/kernel/trace_cli_vm.sh"} \
   --require boot/kcov_device --require boot/smp --require boot/module_load \
-  --require kcov/remote_kthread_usb --require kcov_conformance
+  --require kcov/remote_kthread_usb --require kcov_conformance \
+  ${remcov:+--require trace/local_ls --require trace/remote_common --require trace/remote_usb}
 rc=$?
 t_total=$((SECONDS - t0))
 echo "kernel lane: build ${t_build}s, total ${t_total}s, serial log $log"
 grep -E '^(REMCOV-RESULT|SUMMARY)' <(tr -d '\r' < "$log") | sed 's/^/  /'
+# The kernel is the reference: its transcript must be the recorded one, which
+# the runtime is held to by conformance.runtime_vs_kernel.
+golden="$src/tests/kernel/testdata/kernel-6.1.192.transcript"
+if [ $rc -eq 0 ] && ! python3 "$src/tests/kernel/compare_transcripts.py" "$golden" "$log"; then
+  echo "kernel lane: FAIL: the kernel's transcript differs from $golden"
+  echo "  (if the kernel or the catalogue changed on purpose, refresh it:"
+  echo "   grep -E '^(STEP|CASE) ' <(tr -d '\\r' < $log) > $golden)"
+  exit 1
+fi
 case $rc in
   0) echo "kernel lane: PASS"; exit 0 ;;
   77) skip_or_fail "run-vm.sh reports missing prerequisites" ;;

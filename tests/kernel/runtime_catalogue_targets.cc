@@ -16,12 +16,14 @@ volatile unsigned long sink;
     sink = r;                                                                \
     return r;                                                                \
   }
+// clang-format off
 T(host_target_a, 3)
 T(host_target_b, 5)
-T(host_target_c, 7) T(host_target_d, 11) T(host_target_e, 13) extern "C"
-    __attribute__((noinline)) void host_target_end() {
-  sink = 0;
-}
+T(host_target_c, 7)
+T(host_target_d, 11)
+T(host_target_e, 13)
+// clang-format on
+extern "C" __attribute__((noinline)) void host_target_end() { sink = 0; }
 extern "C" void host_exercise(unsigned rounds) {
   for (unsigned i = 0; i < rounds * 20; i++) {
     host_target_d(i);

@@ -63,26 +63,22 @@ if [ ! -d "$K" ]; then
   exit $fails
 fi
 
-# 4. Remote, common handle: the command (a child of remcov, which inherits the
-# common handle) asks the module to run target_a on a kernel thread.
-$R trace --remote --common-id 4242 --timeout 300 -- \
-  /bin/sh -c "echo 'kthread common' > $K/ctl" > /tmp/r1.pcs 2> /tmp/r1.err
-rc=$?
-a=$(count_in /tmp/r1.pcs remcov_kmod_target_a)
-if [ $rc -eq 0 ] && [ "$a" -gt 0 ]; then
-  result remote_common PASS "$a PCs of target_a from a kthread"
-else
-  result remote_common FAIL "rc=$rc target_a=$a $(head -c 300 /tmp/r1.err | tr '\n' ' ')"
-fi
-
-# 5. Remote, USB handle: a work item runs target_b with usb:7.
-$R trace --remote --usb-bus 7 --timeout 300 -- \
-  /bin/sh -c "echo 'work usb:7' > $K/ctl" > /tmp/r2.pcs 2> /tmp/r2.err
-rc=$?
-b=$(count_in /tmp/r2.pcs remcov_kmod_target_b)
-if [ $rc -eq 0 ] && [ "$b" -gt 0 ]; then
-  result remote_usb PASS "$b PCs of target_b from a work item"
-else
-  result remote_usb FAIL "rc=$rc target_b=$b $(head -c 300 /tmp/r2.err | tr '\n' ' ')"
-fi
+# Remote: `remcov trace --remote OPTS -- sh -c "echo CTL > ctl"`; the module
+# runs a target in a remote section and the trace must hold PCs inside it.
+remote_case() {  # name target "remcov options" "module command" what
+  $R trace --remote $3 --timeout 300 -- /bin/sh -c "echo '$4' > $K/ctl" \
+    > /tmp/$1.pcs 2> /tmp/$1.err
+  rc=$?
+  hits=$(count_in /tmp/$1.pcs "$2")
+  if [ $rc -eq 0 ] && [ "$hits" -gt 0 ]; then
+    result "$1" PASS "$hits PCs of $2 from $5"
+  else
+    result "$1" FAIL "rc=$rc $2=$hits $(head -c 300 /tmp/$1.err | tr '\n' ' ')"
+  fi
+}
+# 4. Common handle: the command, a child of remcov, inherits it; the module
+# reads it in the write and runs target_a on a kernel thread.
+remote_case remote_common remcov_kmod_target_a "--common-id 4242" "kthread common" "a kthread"
+# 5. USB handle: a work item runs target_b with usb:7.
+remote_case remote_usb remcov_kmod_target_b "--usb-bus 7" "work usb:7" "a work item"
 exit $fails

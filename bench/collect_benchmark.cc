@@ -13,6 +13,7 @@
 #include <benchmark/benchmark.h>
 
 #include "remcov/collector.h"
+
 #include "runtime/publish.h"
 
 namespace {
@@ -35,7 +36,8 @@ void BM_DedupPcSet(benchmark::State& state) {
     for (uint64_t pc : pcs) set.Insert(pc);
     benchmark::DoNotOptimize(set.size());
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(pcs.size()));
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(pcs.size()));
 }
 BENCHMARK(BM_DedupPcSet)->Unit(benchmark::kMillisecond);
 
@@ -47,7 +49,8 @@ void BM_DedupSortUnique(benchmark::State& state) {
     v.erase(std::unique(v.begin(), v.end()), v.end());
     benchmark::DoNotOptimize(v.size());
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(pcs.size()));
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(pcs.size()));
 }
 BENCHMARK(BM_DedupSortUnique)->Unit(benchmark::kMillisecond);
 
@@ -58,11 +61,13 @@ void BM_Move(benchmark::State& state) {
   std::vector<uint64_t> area(kMoveWords + 1), src(kMoveWords, 7);
   for (auto _ : state) {
     area[0] = 0;
-    auto r = Area::Move(area[0], area.data(), kMoveWords, 1, src.data(), kMoveWords);
+    auto r =
+        Area::Move(area[0], area.data(), kMoveWords, 1, src.data(), kMoveWords);
     benchmark::DoNotOptimize(r.moved);
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kMoveWords * 8));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<int64_t>(kMoveWords * 8));
 }
 BENCHMARK(BM_Move);
 
@@ -73,7 +78,8 @@ void BM_Memcpy(benchmark::State& state) {
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kMoveWords * 8));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<int64_t>(kMoveWords * 8));
 }
 BENCHMARK(BM_Memcpy);
 

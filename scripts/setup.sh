@@ -7,7 +7,7 @@ packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
           googletest libgtest-dev libbenchmark-dev binutils python3
           spin relacy-dev valgrind)
 kernel_packages=(qemu-system-x86 linux-source-6.1 busybox-static bc flex bison
-                 libelf-dev libssl-dev cpio xz-utils kmod)
+                 libelf-dev libssl-dev cpio xz-utils kmod patch file)
 if [[ "${1:-}" == "--kernel" ]]; then packages+=("${kernel_packages[@]}"); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -46,7 +46,8 @@ class REMCOV_EXPORT Backend {
                             : REMCOV_KCOV_INIT_TRACE64;
   }
   virtual std::string Name() const = 0;
-  // Explains an errno from `call` for a person (e.g. what to do about EACCES).
+  // Explains an errno from `call` for a person (e.g. what to do about EACCES);
+  // the errno text itself comes from the Status it goes into (FromErrno).
   virtual std::string Explain(const char* call, int err) const;
 };
 

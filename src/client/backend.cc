@@ -1,9 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // Backends: the in-process runtime's, and the shared error explanations.
-#include <errno.h>
-#include <string.h>
-#include <sys/mman.h>
-
 #include "remcov/collector.h"
 #include "remcov/kcov_abi.h"
 
@@ -11,17 +7,15 @@ namespace remcov {
 
 Backend::~Backend() = default;
 
+// The errno text itself is not repeated here: every explanation becomes the
+// message of a Status::FromErrno, whose ToString() appends "(errno N: ...)".
 std::string Backend::Explain(const char* call, int err) const {
   std::string out = Name();
   out += ": ";
   out += call;
-  out += " failed: ";
-  if (err == REMCOV_ENOTSUPP) {
-    out += "ENOTSUPP (524): comparison collection is not supported here";
-  } else {
-    char buf[128];
-    out += strerror_r(err, buf, sizeof buf);
-  }
+  out += " failed";
+  if (err == REMCOV_ENOTSUPP)
+    out += ": comparison collection is not supported here";
   return out;
 }
 

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// Source-level views of machine addresses, for reports (docs/symbolize.md):
+//  - Symbolizer: an address of one ELF module to its source frames, inlined
+//    frames first, the same answer `addr2line -f -i -e MODULE` gives
+//    (elfutils' libdw underneath, batched and cached).
+//  - ListInstrumentedSites: every call site of a coverage callback in a
+//    module (found by disassembly), so a report knows what could have been
+//    covered as well as what was.
+//
+// Addresses are module addresses: the ELF's own virtual addresses (for a
+// PIE or shared library, runtime PC minus the load bias recorded in the
+// coverage file's load map; for vmlinux, the KASLR-canonical PC as KCOV
+// records it).
+//
+// Recorded PCs are return addresses (the instruction after the callback's
+// call). Symbolize(pc) looks up pc - 1 (inside the call instruction), as
+// syzkaller and the kernel's own tools do; InstrumentedSite::pc is the return
+// address too, so recorded PCs and sites compare equal.
+//
+// Thread safety: a Symbolizer is not thread-safe (it caches); use one per
+// thread. ListInstrumentedSites is a pure function of the file.
+#ifndef REMCOV_SYMBOLIZE_H_
+#define REMCOV_SYMBOLIZE_H_
+
+#include <stdint.h>
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "remcov/export.h"
+#include "remcov/status.h"
+
+namespace remcov {
+
+// One source frame. Unknown parts are "??" (function, file) and 0 (line), as
+// addr2line prints them.
+struct SourceFrame {
+  std::string function;  // demangled when `demangle` was asked for
+  std::string file;      // as the DWARF line table names it (comp dir joined)
+  uint32_t line = 0;
+  uint32_t column = 0;   // 0 when the line table has none
+  bool operator==(const SourceFrame&) const = default;
+};
+
+// Frames for one address: innermost (inlined) first, the outermost (the
+// function the address is in) last. Never empty: an address without debug
+// info gives one frame {"??", "??", 0, 0}.
+using SourceFrames = std::vector<SourceFrame>;
+
+struct SymbolizerOptions {
+  bool demangle = true;   // like addr2line -C
+  bool inlines = true;    // like addr2line -i
+};
+
+// Called with (done, total) while a batch runs; may be empty.
+using ProgressFn = std::function<void(size_t done, size_t total)>;
+
+class REMCOV_EXPORT Symbolizer {
+ public:
+  virtual ~Symbolizer() = default;
+  // Opens an ELF module with DWARF (separate debug files found through
+  // .gnu_debuglink / build-id are used when present).
+  static StatusOr<std::unique_ptr<Symbolizer>> Open(
+      const std::string& elf_path, SymbolizerOptions options = {});
+
+  // The frames for the return address `pc` (looks up pc - 1).
+  virtual StatusOr<SourceFrames> SymbolizeReturnAddress(uint64_t pc) = 0;
+  // The frames for exactly `address` (what addr2line ADDRESS prints).
+  virtual StatusOr<SourceFrames> SymbolizeAddress(uint64_t address) = 0;
+  // Batch form of SymbolizeReturnAddress; out[i] belongs to pcs[i].
+  virtual Status SymbolizeReturnAddresses(std::span<const uint64_t> pcs,
+                                          std::vector<SourceFrames>* out,
+                                          const ProgressFn& progress = {}) = 0;
+};
+
+enum class SiteKind : uint8_t {
+  kPc,        // __sanitizer_cov_trace_pc
+  kCmp,       // __sanitizer_cov_trace_{const_,}cmp{1,2,4,8}, _switch
+  kPcGuard,   // __sanitizer_cov_trace_pc_guard
+};
+
+struct InstrumentedSite {
+  uint64_t pc;  // return address of the call (what the callback records)
+  SiteKind kind;
+  bool operator==(const InstrumentedSite&) const = default;
+};
+
+// Every direct call (or call through the PLT / GOT) to a coverage callback
+// in the module's executable sections, sorted by pc, no duplicates.
+REMCOV_EXPORT StatusOr<std::vector<InstrumentedSite>> ListInstrumentedSites(
+    const std::string& elf_path);
+
+}  // namespace remcov
+
+#endif  // REMCOV_SYMBOLIZE_H_

@@ -58,6 +58,22 @@ else
   result cmp FAIL "rc=$rc lines=$n $(head -c 300 /tmp/cmp.err | tr '\n' ' ')"
 fi
 
+# 3b. A coverage file for the host's kernel report (tests/kernel/
+# kernel_report.sh): the unique PCs of `busybox ls /`, written with -o and
+# printed base64 between markers (the file carries its own checksum, so a
+# damaged copy is rejected on the host, not misreported).
+$R trace --unique -q --size 1048576 -o /tmp/ls.cov -- /bin/busybox ls / \
+  > /dev/null 2> /tmp/file.err
+rc=$?
+if [ $rc -eq 0 ] && [ -s /tmp/ls.cov ]; then
+  echo "REMCOV-FILE-BEGIN ls.cov $(wc -c < /tmp/ls.cov)"
+  base64 /tmp/ls.cov
+  echo "REMCOV-FILE-END ls.cov"
+  result file_ls PASS "$(wc -c < /tmp/ls.cov) bytes"
+else
+  result file_ls FAIL "rc=$rc $(head -c 300 /tmp/file.err | tr '\n' ' ')"
+fi
+
 if [ ! -d "$K" ]; then
   result remote_common SKIP "remcov_kmod not loaded"
   exit $fails

@@ -1,135 +1,203 @@
 // SPDX-License-Identifier: Apache-2.0
-// remcov's demo: concurrent requests to an instrumented service whose handlers
-// run on a shared worker pool while a housekeeping thread produces unrelated
-// coverage. Each request's client thread owns its own collector (a common
-// handle, as KCOV Remote gives a syscall's background work); the pool runs each
-// task in a remote section with the submitter's handle, so every request sees
-// exactly the coverage of its own work, across threads.
+// remcov's demo: concurrent requests to the example service
+// (examples/service), whose handlers run on a 3-thread worker pool while a
+// housekeeping thread runs instrumented code of its own. Each request's
+// client thread owns a collector with its own common handle (as KCOV Remote
+// gives a system call's background work); the pool runs each task in a
+// remote section with the submitter's handle. Every request therefore sees
+// exactly the coverage of its own work, which ran on other threads, and none
+// of the housekeeping thread's.
+//
+//   remcov_demo [--rounds N] [--cov-dir DIR]
+//
+// --cov-dir writes each request's coverage as a remcov coverage file
+// (docs/format.md), for `remcov report` and `remcov diff` (scripts/demo.sh).
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "remcov/collector.h"
+#include "remcov/coverage_file.h"
 #include "remcov/remcov.h"
-#include "remcov/thread_pool.h"
 
-#include "service.h"
+#include "server.h"
 
 namespace {
 
+using remcov_service::Server;
+
+// The name of the function holding `pc`, demangled, without the build's
+// namespace prefix ("svc_trace::").
 std::string FunctionOf(uint64_t pc) {
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 ||
       info.dli_sname == nullptr)
     return "?";
-  return info.dli_sname;
+  int status = 0;
+  char* d = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
+  std::string name = status == 0 && d != nullptr ? d : info.dli_sname;
+  free(d);
+  if (name.rfind("svc_trace::", 0) == 0) name.erase(0, 11);
+  size_t paren = name.find('(');
+  if (paren != std::string::npos) name.erase(paren);
+  return name;
+}
+
+struct Request {
+  const char* label;  // file name stem for --cov-dir
+  std::string line;
+};
+
+std::vector<Request> Requests() {
+  std::string frame = "POST /frame ";
+  const uint8_t magic[] = {'R', 'C', 'O', 'V', 0x40, 0x00};  // length 64 > 3
+  frame.append(reinterpret_cast<const char*>(magic), sizeof magic);
+  frame += "abc";
+  return {
+      {"health", "GET /health"},
+      {"echo", "POST /echo hello"},
+      {"sum", "POST /sum 1,2,3"},
+      {"sum-magic", "POST /sum 1234605616436508551,1"},
+      {"frame-bad-length", frame},
+      {"files", "GET /files/readme"},
+      {"files-traversal", "GET /files/../etc/passwd"},
+      {"method", "DELETE /health"},
+  };
+}
+
+std::string Printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 struct Result {
-  std::string request;
-  int status = 0;
-  size_t pcs = 0, unique = 0;
-  std::map<std::string, size_t> functions;
-  uint64_t overflow = 0;
   std::string error;
+  int status = 0;
+  std::vector<uint64_t> pcs;
+  std::map<std::string, size_t> functions;  // function -> PCs in it
+  uint64_t dropped = 0;
 };
+
+void RunRequest(Server& server, const Request& req, uint32_t instance,
+                Result* r) {
+  auto col = remcov::Collector::Open(remcov::RuntimeBackend(), 1 << 14);
+  if (!col.ok()) {
+    r->error = col.status().ToString();
+    return;
+  }
+  remcov::RemoteOptions opt;
+  // A common handle unique among concurrent collectors (kcov.rst suggests
+  // the pid; several collectors in one process need one each).
+  opt.common_handle =
+      remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, instance);
+  if (auto s = col->EnableRemote(opt); !s.ok()) {
+    r->error = s.ToString();
+    return;
+  }
+  r->status = server.Handle(req.line);  // runs on a pool worker
+  auto pcs = col->Pcs();
+  r->pcs.assign(pcs.begin(), pcs.end());
+  remcov_device_stats_t st{};
+  remcov_device_stats(col->fd(), &st);
+  r->dropped = st.overflow_entries + st.private_overflow_entries;
+  (void)col->Disable();
+  for (uint64_t pc : r->pcs) r->functions[FunctionOf(pc)]++;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = argc > 1 ? atoi(argv[1]) : 1;
-  const std::vector<std::string> requests = {"GET alpha",
-                                             "PUT beta 42",
-                                             "DEL gamma",
-                                             "PATCH x",
-                                             "PUT big " + std::string(40, 'v'),
-                                             "GET zeta"};
-  remcov::ThreadPool pool(3);
-  std::atomic<bool> stop{false};
-  std::thread housekeeping([&] {  // instrumented background noise, no handle
-    for (unsigned tick = 0; !stop.load(); tick++) {
-      svc_housekeeping(tick);
-      usleep(100);
+  int rounds = 1;
+  std::string cov_dir;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+      rounds = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--cov-dir") == 0 && i + 1 < argc) {
+      cov_dir = argv[++i];
+    } else {
+      fprintf(stderr, "usage: remcov_demo [--rounds N] [--cov-dir DIR]\n");
+      return 2;
     }
-  });
-  std::mutex mu;
-  std::vector<Result> results(requests.size() * rounds);
-  std::vector<std::thread> clients;
-  for (size_t i = 0; i < results.size(); i++) {
-    clients.emplace_back([&, i] {
-      Result& r = results[i];
-      r.request = requests[i % requests.size()];
-      auto col = remcov::Collector::Open(remcov::RuntimeBackend(), 1 << 14);
-      if (!col.ok()) {
-        r.error = col.status().ToString();
-        return;
-      }
-      remcov::RemoteOptions opt;
-      // Per-collector common handle: unique per client (kcov.rst: use the pid
-      // or another id unique among concurrent collectors).
-      opt.common_handle =
-          remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, 0x1000 + i);
-      if (auto s = col->EnableRemote(opt); !s.ok()) {
-        r.error = s.ToString();
-        return;
-      }
-      int status = 0;
-      const std::string line = r.request;
-      pool.Submit([&status, line] {
-            status = svc_handle(line.data(), line.size());
-          })
-          .wait();
-      r.status = status;
-      std::set<uint64_t> unique;
-      for (uint64_t pc : col->Pcs()) {
-        unique.insert(pc);
-        r.functions[FunctionOf(pc)]++;
-      }
-      r.pcs = col->Pcs().size();
-      r.unique = unique.size();
-      remcov_device_stats_t st{};
-      remcov_device_stats(col->fd(), &st);
-      r.overflow = st.overflow_entries + st.private_overflow_entries;
-      (void)col->Disable();
-      std::lock_guard<std::mutex> lock(mu);
-    });
   }
+  if (rounds < 1) rounds = 1;
+  const std::vector<Request> requests = Requests();
+  const unsigned kWorkers = 3;
+  Server server(*svc_trace_api(), kWorkers);  // before any handle exists
+
+  const size_t n = requests.size() * static_cast<size_t>(rounds);
+  std::vector<Result> results(n);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < n; i++)
+    clients.emplace_back([&, i] {
+      RunRequest(server, requests[i % requests.size()],
+                 0x1000 + static_cast<uint32_t>(i), &results[i]);
+    });
   for (auto& t : clients) t.join();
-  stop = true;
-  housekeeping.join();
+  const uint64_t ticks = server.ticks();
 
   printf(
-      "remcov demo: %zu concurrent requests, 3 pool workers, 1 housekeeping "
-      "thread\n\n",
-      results.size());
+      "remcov demo: %zu concurrent requests, each with its own collector; "
+      "handlers run on %u pool workers\nwhile a housekeeping thread ran %llu "
+      "rounds of instrumented code.\n\n",
+      n, kWorkers, static_cast<unsigned long long>(ticks));
   int failures = 0;
-  for (const Result& r : results) {
+  for (size_t i = 0; i < n; i++) {
+    const Request& req = requests[i % requests.size()];
+    const Result& r = results[i];
+    std::string shown = Printable(req.line);
+    if (shown.size() > 34) shown = shown.substr(0, 31) + "...";
     if (!r.error.empty()) {
-      printf("%-20s ERROR %s\n", r.request.substr(0, 20).c_str(),
-             r.error.c_str());
+      printf("%-36s ERROR %s\n", shown.c_str(), r.error.c_str());
       failures++;
       continue;
     }
-    printf("request %-16s -> %d   %3zu PCs (%zu unique)%s\n",
-           r.request.substr(0, 16).c_str(), r.status, r.pcs, r.unique,
-           r.overflow ? "  [overflow counted]" : "");
-    for (const auto& [fn, n] : r.functions)
-      printf("    %-20s %3zu\n", fn.c_str(), n);
-    // Attribution check: never the housekeeping thread's code.
-    if (r.functions.count("svc_housekeeping")) {
-      printf("    !! housekeeping coverage leaked into this request\n");
-      failures++;
+    std::set<uint64_t> unique(r.pcs.begin(), r.pcs.end());
+    const char* note =
+        r.status >= remcov_service::kBugBase ? "  <- planted bug" : "";
+    printf("%-36s -> %d  %3zu PCs, %3zu unique%s%s\n", shown.c_str(), r.status,
+           r.pcs.size(), unique.size(), r.dropped ? "  [overflow counted]" : "",
+           note);
+    std::string fns;
+    for (const auto& [fn, count] : r.functions) {
+      if (!fns.empty()) fns += ", ";
+      fns += fn + " " + std::to_string(count);
+      // Attribution check: never the housekeeping thread's code.
+      if (fn.rfind("Housekeeping", 0) == 0) {
+        printf("    !! housekeeping coverage leaked into this request\n");
+        failures++;
+      }
     }
-    if (r.pcs == 0) failures++;
+    printf("    %s\n", fns.c_str());
+    if (r.pcs.empty()) failures++;
+    if (!cov_dir.empty() && i < requests.size()) {
+      remcov::CoverageData data;
+      data.flags = remcov::kCoverageRemote | remcov::kCoverageInProcess;
+      data.raw_count = r.pcs.size();
+      data.dropped = r.dropped;
+      data.pcs = r.pcs;
+      std::string path = cov_dir + "/" + req.label + ".cov";
+      if (auto s = remcov::WriteCoverageFile(path, data); !s.ok()) {
+        printf("    cannot write %s: %s\n", path.c_str(), s.ToString().c_str());
+        failures++;
+      }
+    }
   }
   remcov_runtime_stats_t rs{};
   remcov_runtime_stats(&rs);
@@ -139,6 +207,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(rs.sequence_dropped_sections),
       static_cast<unsigned long long>(rs.refused_sections),
       static_cast<unsigned long long>(rs.invalid_handles));
+  if (!cov_dir.empty())
+    printf("coverage files: %s/<request>.cov\n", cov_dir.c_str());
   printf(failures
              ? "demo: FAILED\n"
              : "demo: every request saw only its own worker-thread coverage\n");

@@ -8,18 +8,24 @@
 # which the first planted bug was hit. Prints a Markdown table.
 # -reload=0: libFuzzer otherwise re-reads its corpus directory once a second
 # and runs units it finds there, which shifts run numbers by wall-clock time.
-#   tools/fuzz/runs_to_bug.sh [-b BUILD_DIR] [-r BUDGET] [-s "SEEDS"] [-w WORKDIR]
-# Defaults: build/clang, 200000 runs, seeds 1..20, a temporary directory.
+#   tools/fuzz/runs_to_bug.sh [-b BUILD_DIR] [-r BUDGET] [-s "SEEDS"] [-g BUG]
+#                             [-w WORKDIR]
+# Defaults: build/clang, 200000 runs, seeds 1..20, stop at any planted bug,
+# a temporary directory. -g BUG (1..3) stops only at that bug
+# (REMCOV_FUZZ_BUG, examples/service/fuzz/fuzz_common.h). The environment is
+# passed on: REMCOV_FUZZ_CMP_HINTS=0 turns off the adaptor's comparison hints.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=build/clang budget=200000 seeds=$(seq -s ' ' 1 20) work=""
-while getopts "b:r:s:w:" opt; do
+bug=""
+while getopts "b:r:s:g:w:" opt; do
   case $opt in
     b) build=$OPTARG ;;
     r) budget=$OPTARG ;;
     s) seeds=$OPTARG ;;
+    g) bug=$OPTARG ;;
     w) work=$OPTARG ;;
-    *) echo "usage: $0 [-b BUILD_DIR] [-r BUDGET] [-s SEEDS] [-w WORKDIR]" >&2
+    *) echo "usage: $0 [-b BUILD_DIR] [-r BUDGET] [-s SEEDS] [-g BUG] [-w WORKDIR]" >&2
        exit 2 ;;
   esac
 done
@@ -37,7 +43,7 @@ run() {
   local f=$1 seed=$2 dir=$work/$1-$2
   rm -rf "$dir" && mkdir -p "$dir/corpus"
   cp examples/service/fuzz/seeds/* "$dir/corpus/"
-  "$build/examples/service/fuzz/$f" -seed="$seed" -runs="$budget" -reload=0 \
+  REMCOV_FUZZ_BUG=${bug:-0} "$build/examples/service/fuzz/$f" -seed="$seed" -runs="$budget" -reload=0 \
     -artifact_prefix="$dir/" "$dir/corpus" > "$dir/log" 2>&1 || true
   local hit corpus
   hit=$(sed -n 's/^remcov-fuzz: planted bug \([0-9]*\) hit at run \([0-9]*\)$/\2 \1/p' \
@@ -61,7 +67,7 @@ for seed in $seeds; do
   done
 done
 
-echo "Budget: $budget runs per seed (-reload=0); seed corpus: examples/service/fuzz/seeds ($(ls examples/service/fuzz/seeds | wc -l) files), no dictionary."
+echo "Bug: ${bug:-any}. Budget: $budget runs per seed (-reload=0); seed corpus: examples/service/fuzz/seeds ($(ls examples/service/fuzz/seeds | wc -l) files), no dictionary."
 echo
 echo "| seed | ${labels[0]}: runs to bug (bug) | corpus | ${labels[1]}: runs to bug (bug) | corpus |"
 echo "|---:|---:|---:|---:|---:|"

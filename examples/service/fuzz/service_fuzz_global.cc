@@ -31,7 +31,8 @@ Fixture& GetFixture() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fixture& f = GetFixture();
   const remcov_service::ServiceApi& api = f.server->api();
-  const uint64_t before = remcov_service_fuzz::TotalBugHits(api);
+  const remcov_service_fuzz::BugHits before =
+      remcov_service_fuzz::ReadBugHits(api);
   (void)f.server->Handle(
       std::string_view(reinterpret_cast<const char*>(data), size));
   remcov_service_fuzz::ReportPlantedBugs(api, before, ++f.runs);

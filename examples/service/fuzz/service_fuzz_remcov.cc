@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <string_view>
 
@@ -31,7 +32,12 @@ Fixture& GetFixture() {
     // The server first: its threads must not inherit the adaptor's handle.
     auto* server = new remcov_service::Server(*svc_trace_api(),
                                               remcov_service_fuzz::kWorkers);
-    auto adaptor = remcov::LibFuzzerAdaptor::Create();
+    // REMCOV_FUZZ_CMP_HINTS=0 turns the comparison hints off (to measure
+    // what they contribute; docs/fuzzing.md).
+    remcov::LibFuzzerOptions options;
+    const char* hints = getenv("REMCOV_FUZZ_CMP_HINTS");
+    options.cmp_hints = hints == nullptr || strcmp(hints, "0") != 0;
+    auto adaptor = remcov::LibFuzzerAdaptor::Create(options);
     if (!adaptor.ok()) {
       fprintf(stderr, "remcov-fuzz: %s\n", adaptor.status().ToString().c_str());
       abort();
@@ -46,7 +52,8 @@ Fixture& GetFixture() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fixture& f = GetFixture();
   const remcov_service::ServiceApi& api = f.server->api();
-  const uint64_t before = remcov_service_fuzz::TotalBugHits(api);
+  const remcov_service_fuzz::BugHits before =
+      remcov_service_fuzz::ReadBugHits(api);
   const std::string_view request(reinterpret_cast<const char*>(data), size);
   remcov::Status s =
       f.adaptor->RunOne([&f, request] { (void)f.server->Handle(request); });

@@ -13,6 +13,8 @@
 //    `__libfuzzer_extra_counters` section, which libFuzzer scans after each
 //    input; each execution of the PC adds one (saturating at 255), so
 //    libFuzzer's hit-count buckets see loop iterations too;
+//  - with LibFuzzerOptions::value_profile, each comparison record also sets
+//    counters for how close its operands are (libFuzzer's value profile);
 //  - every comparison record is replayed into libFuzzer's
 //    __sanitizer_cov_trace_cmpN / __sanitizer_cov_trace_const_cmpN, which feed
 //    its tables of recent compares (the CMP mutations learn magic values).
@@ -63,6 +65,13 @@ struct LibFuzzerOptions {
   // replay its comparisons into libFuzzer. Doubles the cost of an input; the
   // service must handle an input the same way twice.
   bool cmp_hints = true;
+  // Also turn each comparison record into counters, as libFuzzer's
+  // -use_value_profile=1 does for its own compares: one slot per (compare
+  // site, Hamming distance of the operands) and one per (site, bit length of
+  // their difference), so an input that gets closer to a magic value is new
+  // coverage. Needs cmp_hints. Grows the corpus, like libFuzzer's value
+  // profile.
+  bool value_profile = false;
 };
 
 struct LibFuzzerStats {
@@ -109,6 +118,9 @@ class REMCOV_EXPORT LibFuzzerAdaptor {
   static std::span<uint8_t> Counters();
   // The slot a PC is counted in.
   static size_t SlotOf(uint64_t pc);
+  // The two slots value_profile sets for a comparison record.
+  static size_t HammingSlotOf(const CmpRecord& r);
+  static size_t DistanceSlotOf(const CmpRecord& r);
 
  private:
   LibFuzzerAdaptor(const LibFuzzerOptions& options, Collector pc,

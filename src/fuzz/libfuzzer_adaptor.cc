@@ -91,6 +91,23 @@ size_t LibFuzzerAdaptor::SlotOf(uint64_t pc) {
   return static_cast<size_t>((pc * 0x9E3779B97F4A7C15ull) >> (64 - kSlotBits));
 }
 
+// libFuzzer's value profile (TracePC::HandleCmp): per compare site, the
+// Hamming distance of the operands (0..64) and the bit length of their
+// difference (0..65), each its own slot.
+size_t LibFuzzerAdaptor::HammingSlotOf(const CmpRecord& r) {
+  const uint64_t d =
+      static_cast<uint64_t>(__builtin_popcountll(r.arg1 ^ r.arg2));
+  return SlotOf(r.ip * 256 + d);
+}
+
+size_t LibFuzzerAdaptor::DistanceSlotOf(const CmpRecord& r) {
+  const uint64_t d =
+      r.arg1 == r.arg2
+          ? 0
+          : static_cast<uint64_t>(__builtin_clzll(r.arg1 - r.arg2)) + 1;
+  return SlotOf(r.ip * 256 + 128 + d);
+}
+
 LibFuzzerAdaptor::LibFuzzerAdaptor(const LibFuzzerOptions& options,
                                    Collector pc, uint64_t pc_handle)
     : options_(options), pc_(std::move(pc)), pc_handle_(pc_handle) {}
@@ -213,7 +230,14 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
   }
   REMCOV_RETURN_IF_ERROR(helper_status);
   stats_.last_cmps = cmps_.size();
-  for (const CmpRecord& r : cmps_) Replay(r);
+  for (const CmpRecord& r : cmps_) {
+    Replay(r);
+    if (!options_.value_profile) continue;
+    for (size_t slot : {HammingSlotOf(r), DistanceSlotOf(r)}) {
+      uint8_t& c = g_counters[slot];
+      if (c != 255) c++;
+    }
+  }
   return Status();
 }
 

@@ -229,6 +229,45 @@ TEST(LibFuzzerAdaptorTest, WithoutHintsNothingIsReplayed) {
   EXPECT_NE(std::count(got.begin(), got.end(), 0), std::ssize(got));
 }
 
+TEST(LibFuzzerAdaptorTest, ValueProfileCountsHowCloseCompareOperandsAre) {
+  TheServer();
+  remcov::LibFuzzerOptions options;
+  options.value_profile = true;
+  auto a = LibFuzzerAdaptor::Create(options);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  // Each record sets its two slots; nothing else but the PCs does.
+  auto counted = [&] {
+    std::map<size_t, unsigned> want;
+    for (uint64_t pc : (*a)->last_pcs()) want[LibFuzzerAdaptor::SlotOf(pc)]++;
+    for (const remcov::CmpRecord& r : (*a)->last_cmps()) {
+      want[LibFuzzerAdaptor::HammingSlotOf(r)]++;
+      want[LibFuzzerAdaptor::DistanceSlotOf(r)]++;
+    }
+    return want;
+  };
+  auto frame_magic_slot = [&] {
+    for (const remcov::CmpRecord& r : (*a)->last_cmps())
+      if (r.size() == 4 && r.arg1 == remcov_service::kFrameMagic)
+        return LibFuzzerAdaptor::HammingSlotOf(r);
+    return static_cast<size_t>(-1);
+  };
+  ASSERT_TRUE((*a)->RunOne(Submit(FrameRequest("ABCD", 3))).ok());
+  std::vector<uint8_t> got = Snapshot();
+  for (const auto& [slot, n] : counted())
+    EXPECT_EQ(got[slot], std::min(n, 255u)) << "slot " << slot;
+  EXPECT_EQ(static_cast<size_t>(std::count_if(
+                got.begin(), got.end(), [](uint8_t c) { return c != 0; })),
+            counted().size());
+  const size_t far = frame_magic_slot();
+  ASSERT_NE(far, static_cast<size_t>(-1)) << "no record of the magic compare";
+  // One byte closer to 'RCOV' ('A' -> 'R'): a different Hamming slot, so
+  // libFuzzer sees new coverage although no new PC ran.
+  ASSERT_TRUE((*a)->RunOne(Submit(FrameRequest("RBCD", 3))).ok());
+  const size_t nearer = frame_magic_slot();
+  EXPECT_NE(nearer, far);
+  EXPECT_NE(LibFuzzerAdaptor::Counters()[nearer], 0);
+}
+
 TEST(LibFuzzerAdaptorTest, PlantedBugCoverageReachesTheCounters) {
   TheServer();
   auto a = LibFuzzerAdaptor::Create();

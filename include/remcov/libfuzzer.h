@@ -9,7 +9,8 @@
 // handle. RunOne(run) resets the collectors, calls run() (the harness's
 // "submit the input to the service and wait for its work") on each, and
 // turns what was attributed to the input into libFuzzer feedback:
-//  - every recorded PC is hashed to one of kLibFuzzerCounterSlots bytes in the
+//  - every recorded PC is hashed (by module and offset, so the same on every
+//    run) to one of kLibFuzzerCounterSlots bytes in the
 //    `__libfuzzer_extra_counters` section, which libFuzzer scans after each
 //    input; each execution of the PC adds one (saturating at 255), so
 //    libFuzzer's hit-count buckets see loop iterations too;
@@ -116,7 +117,8 @@ class REMCOV_EXPORT LibFuzzerAdaptor {
 
   // The extra-counters array (in the __libfuzzer_extra_counters section).
   static std::span<uint8_t> Counters();
-  // The slot a PC is counted in.
+  // The slot a PC is counted in: a hash of its module and offset (not of
+  // its address, which ASLR changes from run to run).
   static size_t SlotOf(uint64_t pc);
   // The two slots value_profile sets for a comparison record.
   static size_t HammingSlotOf(const CmpRecord& r);

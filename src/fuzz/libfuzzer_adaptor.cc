@@ -287,9 +287,12 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
   for (const CmpRecord& r : cmps_) {
     Replay(r);
     if (!options_.value_profile) continue;
+    // Presence, not a count: libFuzzer's value profile is a bitmap. Counting
+    // made every loop over a compare (a byte-by-byte string match) a source
+    // of new hit-count buckets and grew the corpus with them.
     for (size_t slot : {HammingSlotOf(r), DistanceSlotOf(r)}) {
       uint8_t& c = g_counters[slot];
-      if (c != 255) c++;
+      if (c == 0) c = 1;
     }
   }
   return Status();

@@ -42,7 +42,7 @@ else
   # clang also runs the stability lane: its global-counter baseline needs
   # clang's inline-8bit-counters.
   run_config clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_C_COMPILER=clang-14 -DREMCOV_HEAVY_TESTS=OFF -- -L 'unit|runtime|stability'
+    -DCMAKE_C_COMPILER=clang-14 -DREMCOV_HEAVY_TESTS=OFF -- -L 'unit|runtime|stability|fuzz'
   run_config asan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=address,undefined \
     -DREMCOV_INSTALL=OFF "${light[@]}" -- -L 'unit|runtime'
   run_config tsan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=thread -DREMCOV_INSTALL=OFF \

@@ -174,3 +174,28 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
 // g++-instrumented code links.
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmpf(float, float) {}
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmpd(double, double) {}
+
+// The same callbacks under a second name, __remcov_cov_* for
+// __sanitizer_cov_*: aliases (the same code, so the same hot-path guarantees),
+// not wrappers, so that __builtin_return_address(0) still yields the
+// instrumented caller. They let coverage-instrumented objects whose callback
+// references were renamed (objcopy --redefine-syms) link next to another
+// runtime that owns the __sanitizer_cov_* names, such as libFuzzer's
+// (docs/fuzzing.md, cmake/RemcovLibFuzzer.cmake).
+#define REMCOV_INTERNAL_ALIAS(name, params) \
+  extern "C" __attribute__((                \
+      visibility("default"),                \
+      alias("__sanitizer_cov_" #name))) void __remcov_cov_##name params
+REMCOV_INTERNAL_ALIAS(trace_pc, (void));
+REMCOV_INTERNAL_ALIAS(trace_cmp1, (uint8_t, uint8_t));
+REMCOV_INTERNAL_ALIAS(trace_cmp2, (uint16_t, uint16_t));
+REMCOV_INTERNAL_ALIAS(trace_cmp4, (uint32_t, uint32_t));
+REMCOV_INTERNAL_ALIAS(trace_cmp8, (uint64_t, uint64_t));
+REMCOV_INTERNAL_ALIAS(trace_const_cmp1, (uint8_t, uint8_t));
+REMCOV_INTERNAL_ALIAS(trace_const_cmp2, (uint16_t, uint16_t));
+REMCOV_INTERNAL_ALIAS(trace_const_cmp4, (uint32_t, uint32_t));
+REMCOV_INTERNAL_ALIAS(trace_const_cmp8, (uint64_t, uint64_t));
+REMCOV_INTERNAL_ALIAS(trace_switch, (uint64_t, void*));
+REMCOV_INTERNAL_ALIAS(trace_cmpf, (float, float));
+REMCOV_INTERNAL_ALIAS(trace_cmpd, (double, double));
+#undef REMCOV_INTERNAL_ALIAS

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+// The libFuzzer adaptor (include/remcov/libfuzzer.h): remote collectors per
+// fuzzer process, folded into libFuzzer's extra counters and compare hooks.
+#include <link.h>
+#include <string.h>
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include "remcov/libfuzzer.h"
+#include "remcov/remcov.h"
+
+// libFuzzer's compare hooks (its runtime defines them; the copy of remcov's
+// runtime linked into fuzz targets keeps its own under __remcov_cov_* only).
+extern "C" {
+void __sanitizer_cov_trace_cmp1(uint8_t, uint8_t);
+void __sanitizer_cov_trace_cmp2(uint16_t, uint16_t);
+void __sanitizer_cov_trace_cmp4(uint32_t, uint32_t);
+void __sanitizer_cov_trace_cmp8(uint64_t, uint64_t);
+void __sanitizer_cov_trace_const_cmp1(uint8_t, uint8_t);
+void __sanitizer_cov_trace_const_cmp2(uint16_t, uint16_t);
+void __sanitizer_cov_trace_const_cmp4(uint32_t, uint32_t);
+void __sanitizer_cov_trace_const_cmp8(uint64_t, uint64_t);
+}
+
+namespace remcov {
+
+namespace {
+
+// libFuzzer 14 finds the array through the linker-defined
+// __start_/__stop___libfuzzer_extra_counters (weak references in its
+// runtime), so the section name must be exactly this and the array must be
+// kept even though nothing here reads it by name after folding.
+__attribute__((section("__libfuzzer_extra_counters"), used))
+uint8_t g_counters[kLibFuzzerCounterSlots];
+
+constexpr unsigned kSlotBits = 16;
+static_assert(kLibFuzzerCounterSlots == size_t{1} << kSlotBits);
+
+// Distinct common handles for every adaptor in the process (the runtime is
+// per process, so uniqueness within it is what KCOV_REMOTE_ENABLE needs).
+// 0x4c46 is "LF"; the low half counts.
+std::atomic<uint32_t> g_next_handle{0};
+uint64_t NextCommonHandle() {
+  uint32_t n = g_next_handle.fetch_add(1, std::memory_order_relaxed);
+  return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON,
+                                   0x4c460000u | (n & 0xffffu));
+}
+
+// One record into libFuzzer's hooks. Constant operands first, as in KCOV
+// records and in libFuzzer's own instrumentation.
+void Replay(const CmpRecord& r) {
+  const bool c = r.is_const();
+  switch (r.size()) {
+    case 1:
+      c ? __sanitizer_cov_trace_const_cmp1(static_cast<uint8_t>(r.arg1),
+                                           static_cast<uint8_t>(r.arg2))
+        : __sanitizer_cov_trace_cmp1(static_cast<uint8_t>(r.arg1),
+                                     static_cast<uint8_t>(r.arg2));
+      break;
+    case 2:
+      c ? __sanitizer_cov_trace_const_cmp2(static_cast<uint16_t>(r.arg1),
+                                           static_cast<uint16_t>(r.arg2))
+        : __sanitizer_cov_trace_cmp2(static_cast<uint16_t>(r.arg1),
+                                     static_cast<uint16_t>(r.arg2));
+      break;
+    case 4:
+      c ? __sanitizer_cov_trace_const_cmp4(static_cast<uint32_t>(r.arg1),
+                                           static_cast<uint32_t>(r.arg2))
+        : __sanitizer_cov_trace_cmp4(static_cast<uint32_t>(r.arg1),
+                                     static_cast<uint32_t>(r.arg2));
+      break;
+    default:
+      c ? __sanitizer_cov_trace_const_cmp8(r.arg1, r.arg2)
+        : __sanitizer_cov_trace_cmp8(r.arg1, r.arg2);
+      break;
+  }
+}
+
+// Executable segments of the modules loaded when first needed, sorted by
+// address. A PC is hashed by its module and its offset in it, not by its
+// address: with ASLR the addresses change from process to process, and so
+// would the slot collisions and libFuzzer's feature numbers, which made
+// runs with the same -seed diverge (seed 1 hit its bug at runs 70627, 61062
+// and 64814 in three processes; at 44130 every time with ASLR off).
+struct Segment {
+  uint64_t start, end, base, module;
+};
+
+int AddSegments(struct dl_phdr_info* info, size_t, void* arg) {
+  auto* out = static_cast<std::vector<Segment>*>(arg);
+  const uint64_t module = out->empty() ? 0 : out->back().module + 1;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
+    const uint64_t start = info->dlpi_addr + ph.p_vaddr;
+    out->push_back({start, start + ph.p_memsz, info->dlpi_addr, module});
+  }
+  return 0;
+}
+
+const std::vector<Segment>& Segments() {
+  static const std::vector<Segment>* segments = [] {
+    auto* v = new std::vector<Segment>();
+    dl_iterate_phdr(AddSegments, v);
+    std::sort(v->begin(), v->end(), [](const Segment& a, const Segment& b) {
+      return a.start < b.start;
+    });
+    return v;
+  }();
+  return *segments;
+}
+
+// (module number << 48) + offset; the address itself for PCs outside the
+// modules known at the first call (code loaded later by dlopen).
+uint64_t StablePc(uint64_t pc) {
+  const std::vector<Segment>& segs = Segments();
+  auto it = std::upper_bound(
+      segs.begin(), segs.end(), pc,
+      [](uint64_t v, const Segment& s) { return v < s.start; });
+  if (it == segs.begin()) return pc;
+  --it;
+  if (pc >= it->end) return pc;
+  return (it->module << 48) + (pc - it->base);
+}
+
+bool Overflowed(const Collector& c, TraceMode mode) {
+  return c.RawCount() > c.Capacity(mode);
+}
+
+}  // namespace
+
+std::span<uint8_t> LibFuzzerAdaptor::Counters() {
+  return {g_counters, kLibFuzzerCounterSlots};
+}
+
+namespace {
+// Fibonacci hashing: PCs of one function differ in their low bits only.
+size_t Hash(uint64_t key) {
+  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - kSlotBits));
+}
+}  // namespace
+
+size_t LibFuzzerAdaptor::SlotOf(uint64_t pc) { return Hash(StablePc(pc)); }
+
+// libFuzzer's value profile (TracePC::HandleCmp): per compare site, the
+// Hamming distance of the operands (0..64) and the bit length of their
+// difference (0..65), each its own slot.
+size_t LibFuzzerAdaptor::HammingSlotOf(const CmpRecord& r) {
+  const uint64_t d =
+      static_cast<uint64_t>(__builtin_popcountll(r.arg1 ^ r.arg2));
+  return Hash(StablePc(r.ip) * 256 + d);
+}
+
+size_t LibFuzzerAdaptor::DistanceSlotOf(const CmpRecord& r) {
+  const uint64_t d =
+      r.arg1 == r.arg2
+          ? 0
+          : static_cast<uint64_t>(__builtin_clzll(r.arg1 - r.arg2)) + 1;
+  return Hash(StablePc(r.ip) * 256 + 128 + d);
+}
+
+LibFuzzerAdaptor::LibFuzzerAdaptor(const LibFuzzerOptions& options,
+                                   Collector pc, uint64_t pc_handle)
+    : options_(options), pc_(std::move(pc)), pc_handle_(pc_handle) {}
+
+StatusOr<std::unique_ptr<LibFuzzerAdaptor>> LibFuzzerAdaptor::Create(
+    const LibFuzzerOptions& options) {
+  (void)Segments();  // once, before any input
+  auto pc = Collector::Open(RuntimeBackend(), options.pc_words);
+  if (!pc.ok()) return pc.status();
+  std::unique_ptr<LibFuzzerAdaptor> a(
+      new LibFuzzerAdaptor(options, std::move(pc).value(), NextCommonHandle()));
+  // The helper first: a thread inherits its creator's common handle, and the
+  // helper needs its own.
+  if (options.cmp_hints) REMCOV_RETURN_IF_ERROR(a->StartHelper());
+  RemoteOptions ro;
+  ro.mode = TraceMode::kPc;
+  ro.common_handle = a->pc_handle_;
+  REMCOV_RETURN_IF_ERROR(a->pc_.EnableRemote(ro));
+  return a;
+}
+
+Status LibFuzzerAdaptor::StartHelper() {
+  cmp_handle_ = NextCommonHandle();
+  helper_ = std::thread([this] { HelperMain(); });
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return helper_ready_; });
+  return helper_status_;
+}
+
+void LibFuzzerAdaptor::HelperMain() {
+  Status status;
+  StatusOr<Collector> col =
+      Collector::Open(RuntimeBackend(), options_.cmp_words);
+  if (!col.ok()) {
+    status = col.status();
+  } else {
+    RemoteOptions ro;
+    ro.mode = TraceMode::kCmp;
+    ro.common_handle = cmp_handle_;
+    status = col->EnableRemote(ro);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    helper_ready_ = true;
+    helper_status_ = status;
+    if (!status.ok()) stop_ = true;
+  }
+  cv_.notify_all();
+  if (!status.ok()) return;
+  for (;;) {
+    const std::function<void()>* job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || job_ != nullptr; });
+      if (stop_) break;
+      job = job_;
+    }
+    col->Reset();
+    (*job)();
+    // Overflow is counted, not an error; otherwise the (user-writable)
+    // area must hold valid records.
+    const bool overflow = Overflowed(*col, TraceMode::kCmp);
+    Status s = overflow ? Status() : col->Validate(TraceMode::kCmp);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // The mutex orders these copies before the owner's reads.
+      cmps_.assign(col->Cmps().begin(), col->Cmps().end());
+      helper_status_ = s;
+      stats_.overflow_runs += overflow;
+      job_ = nullptr;
+      job_done_ = true;
+    }
+    cv_.notify_all();
+  }
+  (void)col->Disable();
+}
+
+LibFuzzerAdaptor::~LibFuzzerAdaptor() {
+  if (helper_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    helper_.join();
+  }
+  if (pc_.enabled()) (void)pc_.Disable();
+}
+
+Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
+  stats_.runs++;
+  // libFuzzer clears the array before each input as well; clearing here
+  // keeps the adaptor correct on its own (and in tests without libFuzzer).
+  memset(g_counters, 0, sizeof g_counters);
+
+  pc_.Reset();
+  run();
+  const bool pc_overflow = Overflowed(pc_, TraceMode::kPc);
+  if (!pc_overflow) REMCOV_RETURN_IF_ERROR(pc_.Validate(TraceMode::kPc));
+  stats_.overflow_runs += pc_overflow;
+  std::span<const uint64_t> pcs = pc_.Pcs();  // clamped to capacity
+  stats_.last_pcs = pcs.size();
+  for (uint64_t pc : pcs) {
+    uint8_t& c = g_counters[SlotOf(pc)];
+    if (c != 255) c++;
+  }
+
+  if (!options_.cmp_hints) {
+    cmps_.clear();
+    stats_.last_cmps = 0;
+    return Status();
+  }
+  Status helper_status;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    job_ = &run;
+    job_done_ = false;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return job_done_; });
+    helper_status = helper_status_;
+  }
+  REMCOV_RETURN_IF_ERROR(helper_status);
+  stats_.last_cmps = cmps_.size();
+  for (const CmpRecord& r : cmps_) {
+    Replay(r);
+    if (!options_.value_profile) continue;
+    // Presence, not a count: libFuzzer's value profile is a bitmap. Counting
+    // made every loop over a compare (a byte-by-byte string match) a source
+    // of new hit-count buckets and grew the corpus with them.
+    for (size_t slot : {HammingSlotOf(r), DistanceSlotOf(r)}) {
+      uint8_t& c = g_counters[slot];
+      if (c == 0) c = 1;
+    }
+  }
+  return Status();
+}
+
+std::span<const uint64_t> LibFuzzerAdaptor::last_pcs() const {
+  return pc_.Pcs();
+}
+
+std::span<const CmpRecord> LibFuzzerAdaptor::last_cmps() const { return cmps_; }
+
+}  // namespace remcov

@@ -2,7 +2,8 @@
 // Calls each coverage callback N times with the device enabled or disabled, so
 // that callgrind can count the callback's own instructions per call
 // (bench/callback_cost.sh divides the callback's self cost by N).
-//   callback_cost <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N
+//   callback_cost <pc|cmp1|cmp2|cmp4|cmp8|const_cmp1|const_cmp2|const_cmp4|
+//                  const_cmp8|switch16> <enabled|disabled> N
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,22 @@
 extern "C" {
 void __sanitizer_cov_trace_pc(void);
 void __sanitizer_cov_trace_cmp1(uint8_t, uint8_t);
+void __sanitizer_cov_trace_cmp2(uint16_t, uint16_t);
+void __sanitizer_cov_trace_cmp4(uint32_t, uint32_t);
 void __sanitizer_cov_trace_cmp8(uint64_t, uint64_t);
+void __sanitizer_cov_trace_const_cmp1(uint8_t, uint8_t);
+void __sanitizer_cov_trace_const_cmp2(uint16_t, uint16_t);
 void __sanitizer_cov_trace_const_cmp4(uint32_t, uint32_t);
+void __sanitizer_cov_trace_const_cmp8(uint64_t, uint64_t);
 void __sanitizer_cov_trace_switch(uint64_t, void*);
 }
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    fprintf(
-        stderr,
-        "usage: %s <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N\n",
-        argv[0]);
+    fprintf(stderr,
+            "usage: %s <pc|cmp1|cmp2|cmp4|cmp8|const_cmp1|const_cmp2|"
+            "const_cmp4|const_cmp8|switch16> <enabled|disabled> N\n",
+            argv[0]);
     return 2;
   }
   const char* which = argv[1];
@@ -41,17 +47,58 @@ int main(int argc, char** argv) {
     return 1;
   uint64_t cases[2 + 16] = {16, 32};
   for (int i = 0; i < 16; i++) cases[2 + i] = static_cast<uint64_t>(i) * 3;
+  // The callback is chosen once, outside the loop, so that the loop's own
+  // instructions stay out of the callback's self cost either way.
+  enum {
+    kPc,
+    kCmp1,
+    kCmp2,
+    kCmp4,
+    kCmp8,
+    kConst1,
+    kConst2,
+    kConst4,
+    kConst8,
+    kSwitch
+  } cb = kSwitch;
+  static const char* const kNames[] = {
+      "pc",         "cmp1",       "cmp2",       "cmp4",      "cmp8",
+      "const_cmp1", "const_cmp2", "const_cmp4", "const_cmp8"};
+  for (int k = 0; k < 9; k++)
+    if (strcmp(which, kNames[k]) == 0) cb = static_cast<decltype(cb)>(k);
   for (long i = 0; i < n; i++) {
-    if (strcmp(which, "pc") == 0) {
-      __sanitizer_cov_trace_pc();
-    } else if (strcmp(which, "cmp1") == 0) {
-      __sanitizer_cov_trace_cmp1(static_cast<uint8_t>(i), 3);
-    } else if (strcmp(which, "cmp8") == 0) {
-      __sanitizer_cov_trace_cmp8(static_cast<uint64_t>(i), 3);
-    } else if (strcmp(which, "const_cmp4") == 0) {
-      __sanitizer_cov_trace_const_cmp4(7, static_cast<uint32_t>(i));
-    } else {
-      __sanitizer_cov_trace_switch(static_cast<uint64_t>(i), cases);
+    const auto u = static_cast<uint64_t>(i);
+    switch (cb) {
+      case kPc:
+        __sanitizer_cov_trace_pc();
+        break;
+      case kCmp1:
+        __sanitizer_cov_trace_cmp1(static_cast<uint8_t>(u), 3);
+        break;
+      case kCmp2:
+        __sanitizer_cov_trace_cmp2(static_cast<uint16_t>(u), 3);
+        break;
+      case kCmp4:
+        __sanitizer_cov_trace_cmp4(static_cast<uint32_t>(u), 3);
+        break;
+      case kCmp8:
+        __sanitizer_cov_trace_cmp8(u, 3);
+        break;
+      case kConst1:
+        __sanitizer_cov_trace_const_cmp1(7, static_cast<uint8_t>(u));
+        break;
+      case kConst2:
+        __sanitizer_cov_trace_const_cmp2(7, static_cast<uint16_t>(u));
+        break;
+      case kConst4:
+        __sanitizer_cov_trace_const_cmp4(7, static_cast<uint32_t>(u));
+        break;
+      case kConst8:
+        __sanitizer_cov_trace_const_cmp8(7, u);
+        break;
+      case kSwitch:
+        __sanitizer_cov_trace_switch(u, cases);
+        break;
     }
   }
   if (enabled) remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);

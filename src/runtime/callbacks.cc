@@ -52,14 +52,8 @@ REMCOV_INTERNAL_ALWAYS_INLINE void WriteCmp(uint64_t type, uint64_t arg1,
   ThreadState& t = tls_state;
   if (t.mode != kModeTraceCmp) return;  // plain load: see ThreadState::mode
   uint64_t* area = t.area;
-  // AppendLocal stores the four words straight into the slot (no temporary).
-  if (!Area::AppendLocal(area[0], area, t.capacity, 4, 1,
-                         [&](uint64_t* rec, uint64_t) {
-                           rec[0] = type;
-                           rec[1] = arg1;
-                           rec[2] = arg2;
-                           rec[3] = ip;
-                         }))
+  // One shift addresses the record (AppendRecord4; docs/performance.md).
+  if (!Area::AppendRecord4(area[0], area, t.capacity, type, arg1, arg2, ip))
     CountOverflow(t, 1);
 }
 

@@ -73,8 +73,17 @@ struct ThreadState {
   uint32_t softirq_depth = 0;
   TraceContext saved;  // the interrupted context (kernel: kcov_saved_*)
 
-  // Task-context private area cached for reuse by this thread.
+  // The thread's task-context private area. It stays attached to the thread
+  // across sections (it is this thread's for life; returned to the pool at
+  // thread exit or when a section needs another size), bound to the
+  // registration of `cached_handle`: remcov_remote_start with that handle
+  // takes it without a lookup while the device's sequence is unchanged
+  // (docs/design.md, "Remote sections: the fast path"). Signal handlers never
+  // touch either field. INVARIANT: cached_area == nullptr, or its (device,
+  // sequence, mode) are those registered for cached_handle (0 until the first
+  // task section that found its handle).
   RemoteArea* cached_area = nullptr;
+  uint64_t cached_handle = 0;
   // pthread key registered (thread-exit hook installed).
   bool exit_hook = false;
 };

@@ -4,7 +4,7 @@
 # registered handle, half of the sections empty and half recording one PC:
 # the median of R runs of N sections per thread. Reported, not a target: it
 # depends on the machine and its load (printed with the numbers).
-# Usage: bench/remote_throughput.sh BUILD_DIR [N] [R]
+# Usage: bench/remote_throughput.sh BUILD_DIR [N] [R]   (docs/performance.md used N=3000000)
 set -euo pipefail
 bin=$1/bench/remote_cost
 n=${2:-1000000}

@@ -72,7 +72,8 @@ TEST_F(UniqueTest, ErrorsFollowTheProposalsCheckOrder) {
 #ifdef REMCOV_GUARD_FIXTURE
 size_t Popcount(const uint64_t* w, size_t n) {
   size_t c = 0;
-  for (size_t i = 0; i < n; i++) c += static_cast<size_t>(__builtin_popcountll(w[i]));
+  for (size_t i = 0; i < n; i++)
+    c += static_cast<size_t>(__builtin_popcountll(w[i]));
   return c;
 }
 
@@ -125,25 +126,25 @@ TEST_F(UniqueTest, UniqueModeAvoidsTheOverflowOfALoop) {
   constexpr size_t kSmall = 512, kBitmapWords = 4;
   constexpr uint64_t kIters = 10000;
   RawDevice pc_dev(kSmall), uniq_dev(kSmall);
-  ASSERT_EQ(IoctlErr(pc_dev.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
-            0);
+  ASSERT_EQ(IoctlErr(pc_dev.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
   guard_loop(kIters);
   ASSERT_EQ(IoctlErr(pc_dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  ASSERT_EQ(
-      IoctlErr(uniq_dev.fd(), REMCOV_KCOV_UNIQUE_ENABLE, kBitmapWords), 0);
+  ASSERT_EQ(IoctlErr(uniq_dev.fd(), REMCOV_KCOV_UNIQUE_ENABLE, kBitmapWords),
+            0);
   guard_loop(kIters);
   ASSERT_EQ(IoctlErr(uniq_dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   const uint64_t pc_kept = pc_dev.area()[0];
   const uint64_t pc_over = pc_dev.Stats().overflow_entries;
   const uint64_t u_kept = uniq_dev.area()[kBitmapWords];
   const uint64_t u_over = uniq_dev.Stats().overflow_entries;
-  printf("[measure] guard_loop(%llu), %zu-word area: PC mode kept %llu, "
-         "overflowed %llu; unique mode kept %llu, overflowed %llu\n",
-         static_cast<unsigned long long>(kIters), kSmall,
-         static_cast<unsigned long long>(pc_kept),
-         static_cast<unsigned long long>(pc_over),
-         static_cast<unsigned long long>(u_kept),
-         static_cast<unsigned long long>(u_over));
+  printf(
+      "[measure] guard_loop(%llu), %zu-word area: PC mode kept %llu, "
+      "overflowed %llu; unique mode kept %llu, overflowed %llu\n",
+      static_cast<unsigned long long>(kIters), kSmall,
+      static_cast<unsigned long long>(pc_kept),
+      static_cast<unsigned long long>(pc_over),
+      static_cast<unsigned long long>(u_kept),
+      static_cast<unsigned long long>(u_over));
   EXPECT_EQ(pc_kept, kSmall - 1);
   EXPECT_GT(pc_over, kIters);
   EXPECT_EQ(u_over, 0u);

@@ -2,7 +2,13 @@
 // Calls each coverage callback N times with the device enabled or disabled, so
 // that callgrind can count the callback's own instructions per call
 // (bench/callback_cost.sh divides the callback's self cost by N).
-//   callback_cost <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N
+//   callback_cost <pc|cmp1|cmp2|cmp4|cmp8|const_cmp1|const_cmp2|const_cmp4|
+//                  const_cmp8|switch16|pc_guard|pc_guard_unique>
+//                 <enabled|disabled> N
+// pc_guard calls __sanitizer_cov_trace_pc_guard in PC mode (every call
+// appends); pc_guard_unique in unique mode (KCOV_UNIQUE_ENABLE, enabled here
+// through REMCOV_UNIQUE_ENABLE=1) on one call site, so every call but the
+// first finds its bitmap bit set: the steady-state cost of a repeated site.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,45 +19,105 @@
 extern "C" {
 void __sanitizer_cov_trace_pc(void);
 void __sanitizer_cov_trace_cmp1(uint8_t, uint8_t);
+void __sanitizer_cov_trace_cmp2(uint16_t, uint16_t);
+void __sanitizer_cov_trace_cmp4(uint32_t, uint32_t);
 void __sanitizer_cov_trace_cmp8(uint64_t, uint64_t);
+void __sanitizer_cov_trace_const_cmp1(uint8_t, uint8_t);
+void __sanitizer_cov_trace_const_cmp2(uint16_t, uint16_t);
 void __sanitizer_cov_trace_const_cmp4(uint32_t, uint32_t);
+void __sanitizer_cov_trace_const_cmp8(uint64_t, uint64_t);
 void __sanitizer_cov_trace_switch(uint64_t, void*);
+void __sanitizer_cov_trace_pc_guard(uint32_t*);
 }
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    fprintf(
-        stderr,
-        "usage: %s <pc|cmp1|cmp8|const_cmp4|switch16> <enabled|disabled> N\n",
-        argv[0]);
+    fprintf(stderr,
+            "usage: %s <pc|cmp1|cmp2|cmp4|cmp8|const_cmp1|const_cmp2|"
+            "const_cmp4|const_cmp8|switch16|pc_guard|pc_guard_unique> "
+            "<enabled|disabled> N\n",
+            argv[0]);
     return 2;
   }
   const char* which = argv[1];
   bool enabled = strcmp(argv[2], "enabled") == 0;
   long n = atol(argv[3]);
-  bool cmp = strcmp(which, "pc") != 0;
+  const bool guard = strncmp(which, "pc_guard", 8) == 0;
+  const bool unique = strcmp(which, "pc_guard_unique") == 0;
+  bool cmp = strcmp(which, "pc") != 0 && !guard;
   // Large enough that nothing overflows: every call takes the append path.
   unsigned long words = cmp ? 4 * static_cast<unsigned long>(n) * 17 + 8
                             : static_cast<unsigned long>(n) + 8;
   int fd = remcov_open();
   if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words) != 0) return 1;
-  if (enabled &&
-      remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
-                   cmp ? REMCOV_KCOV_TRACE_CMP : REMCOV_KCOV_TRACE_PC) != 0)
+  if (unique) setenv("REMCOV_UNIQUE_ENABLE", "1", 1);
+  if (enabled && unique) {
+    if (remcov_ioctl(fd, REMCOV_KCOV_UNIQUE_ENABLE, 4) != 0) return 1;
+  } else if (enabled && remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
+                                     cmp ? REMCOV_KCOV_TRACE_CMP
+                                         : REMCOV_KCOV_TRACE_PC) != 0) {
     return 1;
+  }
+  static uint32_t guard_word = 0;
   uint64_t cases[2 + 16] = {16, 32};
   for (int i = 0; i < 16; i++) cases[2 + i] = static_cast<uint64_t>(i) * 3;
+  // The callback is chosen once, outside the loop, so that the loop's own
+  // instructions stay out of the callback's self cost either way.
+  enum {
+    kPc,
+    kCmp1,
+    kCmp2,
+    kCmp4,
+    kCmp8,
+    kConst1,
+    kConst2,
+    kConst4,
+    kConst8,
+    kGuard,
+    kSwitch
+  } cb = kSwitch;
+  static const char* const kNames[] = {
+      "pc",         "cmp1",       "cmp2",       "cmp4",      "cmp8",
+      "const_cmp1", "const_cmp2", "const_cmp4", "const_cmp8"};
+  for (int k = 0; k < 9; k++)
+    if (strcmp(which, kNames[k]) == 0) cb = static_cast<decltype(cb)>(k);
+  if (guard) cb = kGuard;
   for (long i = 0; i < n; i++) {
-    if (strcmp(which, "pc") == 0) {
-      __sanitizer_cov_trace_pc();
-    } else if (strcmp(which, "cmp1") == 0) {
-      __sanitizer_cov_trace_cmp1(static_cast<uint8_t>(i), 3);
-    } else if (strcmp(which, "cmp8") == 0) {
-      __sanitizer_cov_trace_cmp8(static_cast<uint64_t>(i), 3);
-    } else if (strcmp(which, "const_cmp4") == 0) {
-      __sanitizer_cov_trace_const_cmp4(7, static_cast<uint32_t>(i));
-    } else {
-      __sanitizer_cov_trace_switch(static_cast<uint64_t>(i), cases);
+    const auto u = static_cast<uint64_t>(i);
+    switch (cb) {
+      case kPc:
+        __sanitizer_cov_trace_pc();
+        break;
+      case kCmp1:
+        __sanitizer_cov_trace_cmp1(static_cast<uint8_t>(u), 3);
+        break;
+      case kCmp2:
+        __sanitizer_cov_trace_cmp2(static_cast<uint16_t>(u), 3);
+        break;
+      case kCmp4:
+        __sanitizer_cov_trace_cmp4(static_cast<uint32_t>(u), 3);
+        break;
+      case kCmp8:
+        __sanitizer_cov_trace_cmp8(u, 3);
+        break;
+      case kConst1:
+        __sanitizer_cov_trace_const_cmp1(7, static_cast<uint8_t>(u));
+        break;
+      case kConst2:
+        __sanitizer_cov_trace_const_cmp2(7, static_cast<uint16_t>(u));
+        break;
+      case kConst4:
+        __sanitizer_cov_trace_const_cmp4(7, static_cast<uint32_t>(u));
+        break;
+      case kConst8:
+        __sanitizer_cov_trace_const_cmp8(7, u);
+        break;
+      case kGuard:
+        __sanitizer_cov_trace_pc_guard(&guard_word);
+        break;
+      case kSwitch:
+        __sanitizer_cov_trace_switch(u, cases);
+        break;
     }
   }
   if (enabled) remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);

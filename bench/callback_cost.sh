@@ -3,15 +3,19 @@
 # Instructions per call of each coverage callback (the callback's own, call site
 # excluded), counted by callgrind: repeatable on noisy shared machines.
 # Usage: bench/callback_cost.sh BUILD_DIR [callback_cost|callback_cost_shared]
+# CALLBACKS="pc cmp1 ..." restricts the rows (default: every callback).
 set -euo pipefail
 bin=$1/bench/${2:-callback_cost}   # callback_cost_shared for the shared runtime
 n=200000
 printf '| callback | enabled (instr/call) | disabled (instr/call) |\n|---|---|---|\n'
-for cb in pc cmp1 cmp8 const_cmp4 switch16; do
+for cb in ${CALLBACKS:-pc cmp1 cmp2 cmp4 cmp8 const_cmp1 const_cmp2 const_cmp4 const_cmp8 switch16 pc_guard pc_guard_unique}; do
   sym=__sanitizer_cov_trace_$cb
   [[ $cb == switch16 ]] && sym=__sanitizer_cov_trace_switch
+  [[ $cb == pc_guard* ]] && sym=__sanitizer_cov_trace_pc_guard
   row="| $sym "
   [[ $cb == switch16 ]] && row="| $sym (16 cases) "
+  [[ $cb == pc_guard ]] && row="| $sym (PC mode) "
+  [[ $cb == pc_guard_unique ]] && row="| $sym (unique mode, bit already set) "
   for mode in enabled disabled; do
     out=$(mktemp)
     valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$cb" "$mode" "$n" \

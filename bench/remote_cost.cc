@@ -5,18 +5,27 @@
 // kernel, with its global spinlock) does: a mutex-protected std::unordered_map
 // lookup at start and a mutex round trip at stop. bench/remote_cost.sh counts
 // instructions with callgrind: the difference between N and 0 iterations,
-// divided by N.
-//   remote_cost <unregistered|registered|baseline> N
+// divided by N. `registered_pc` records one PC in each section (the
+// __sanitizer_cov_trace_pc call included), so it takes the move path.
+// `throughput` runs T threads of N registered sections each (half of them
+// empty, half recording one PC) and prints sections per second (wall clock;
+// bench/remote_throughput.sh takes medians).
+//   remote_cost <unregistered|registered|registered_pc|baseline> N
+//   remote_cost throughput N T
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "remcov/remcov.h"
+
+extern "C" void __sanitizer_cov_trace_pc(void);
 
 namespace {
 
@@ -35,9 +44,11 @@ __attribute__((noinline)) void BaselineStop() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s <unregistered|registered|baseline> N\n",
-            argv[0]);
+  if (argc != 3 && !(argc == 4 && strcmp(argv[1], "throughput") == 0)) {
+    fprintf(stderr,
+            "usage: %s <unregistered|registered|registered_pc|baseline> N\n"
+            "       %s throughput N THREADS\n",
+            argv[0], argv[0]);
     return 2;
   }
   const char* mode = argv[1];
@@ -50,8 +61,11 @@ int main(int argc, char** argv) {
   // an owner thread that stays alive until the end.
   std::atomic<int> phase{0};
   int fd = remcov_open();
-  if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, 1 << 16) != 0)
-    return 1;
+  // Room for every PC recorded, so that every non-empty section moves.
+  const long threads_arg = argc == 4 ? atol(argv[3]) : 1;
+  const unsigned long words =
+      static_cast<unsigned long>(n * threads_arg) + (1ul << 16);
+  if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words) != 0) return 1;
   std::thread owner([&] {
     static uint64_t buf[3 + 256];
     auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
@@ -80,6 +94,33 @@ int main(int argc, char** argv) {
       BaselineStart(i & 1 ? registered : unregistered, &sink);
       BaselineStop();
     }
+  } else if (strcmp(mode, "registered_pc") == 0) {
+    for (long i = 0; i < n; i++) {
+      remcov_remote_start(registered);
+      __sanitizer_cov_trace_pc();
+      remcov_remote_stop();
+    }
+  } else if (strcmp(mode, "throughput") == 0) {
+    const int threads = atoi(argv[3]);
+    std::atomic<int> go{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < threads; w++) {
+      workers.emplace_back([&] {
+        while (go.load() == 0) std::this_thread::yield();
+        for (long i = 0; i < n; i++) {
+          remcov_remote_start(registered);
+          if (i & 1) __sanitizer_cov_trace_pc();
+          remcov_remote_stop();
+        }
+      });
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    go = 1;
+    for (auto& w : workers) w.join();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
+    printf("%.0f\n", static_cast<double>(n) * threads / s);
   } else {
     uint64_t h = strcmp(mode, "registered") == 0 ? registered : unregistered;
     for (long i = 0; i < n; i++) {

@@ -12,13 +12,15 @@ total() {
   rm -f "$out"
 }
 declare -A per
-for mode in unregistered registered baseline; do
+for mode in unregistered registered registered_pc baseline; do
   a=$(total "$mode" 0); b=$(total "$mode" "$n")
   per[$mode]=$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}')
 done
-printf '| empty section (start+stop) | instructions | baseline / this |\n|---|---|---|\n'
-for mode in unregistered registered; do
-  printf '| %s handle | %s | %.1fx |\n' "$mode" "${per[$mode]}" \
+printf '| section (start+stop) | instructions | baseline / this |\n|---|---|---|\n'
+for mode in unregistered registered registered_pc; do
+  label="$mode handle"
+  [[ $mode == registered_pc ]] && label="registered handle, one PC recorded (callback included)"
+  printf '| %s | %s | %.1fx |\n' "$label" "${per[$mode]}" \
     "$(awk -v x="${per[baseline]}" -v y="${per[$mode]}" 'BEGIN {print x / y}')"
 done
 printf '| baseline: mutex + std::unordered_map | %s | 1.0x |\n' "${per[baseline]}"

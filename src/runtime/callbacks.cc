@@ -52,14 +52,8 @@ REMCOV_INTERNAL_ALWAYS_INLINE void WriteCmp(uint64_t type, uint64_t arg1,
   ThreadState& t = tls_state;
   if (t.mode != kModeTraceCmp) return;  // plain load: see ThreadState::mode
   uint64_t* area = t.area;
-  // AppendLocal stores the four words straight into the slot (no temporary).
-  if (!Area::AppendLocal(area[0], area, t.capacity, 4, 1,
-                         [&](uint64_t* rec, uint64_t) {
-                           rec[0] = type;
-                           rec[1] = arg1;
-                           rec[2] = arg2;
-                           rec[3] = ip;
-                         }))
+  // One shift addresses the record (AppendRecord4; docs/performance.md).
+  if (!Area::AppendRecord4(area[0], area, t.capacity, type, arg1, arg2, ip))
     CountOverflow(t, 1);
 }
 
@@ -174,6 +168,73 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_switch(uint64_t val,
 // g++-instrumented code links.
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmpf(float, float) {}
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmpd(double, double) {}
+
+// trace-pc-guard (clang only; g++ 12 has no such instrumentation): the
+// callbacks of the unmerged KCOV_UNIQUE_ENABLE series. Each call site's u32
+// guard is 0 until its first hit in unique mode, which draws the next index
+// from a global counter (stored + 1, so 0 stays "unassigned"). In unique mode
+// a site whose bitmap bit is already set records nothing; otherwise the bit is
+// set and the PC appended to the trace part, published like trace_pc's. In
+// PC mode the callback records like trace_pc. Sites beyond the bitmap record
+// every hit, as in the proposal.
+namespace remcov::internal {
+namespace {
+
+constinit std::atomic<uint32_t> g_guard_count{0};
+
+// Cold: once per call site. Relaxed: the guard value is an index, nothing is
+// published through it; a lost race keeps our drawn index for the next site.
+__attribute__((noinline, cold)) REMCOV_INTERNAL_NO_COVERAGE uint32_t
+AssignGuard(ThreadState& t, uint32_t* guard) {
+  uint32_t idx = t.spare_guard_index;
+  if (idx == 0) idx = g_guard_count.fetch_add(1, std::memory_order_relaxed) + 1;
+  uint32_t expected = 0;
+  if (std::atomic_ref<uint32_t>(*guard).compare_exchange_strong(
+          expected, idx, std::memory_order_relaxed,
+          std::memory_order_relaxed)) {
+    t.spare_guard_index = 0;
+    return idx;
+  }
+  t.spare_guard_index = idx;
+  return expected;
+}
+
+}  // namespace
+}  // namespace remcov::internal
+
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard_init(uint32_t*,
+                                                                  uint32_t*) {
+  // Guards start at 0 and are numbered lazily, on first hit (the proposal).
+}
+
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
+  remcov::internal::ThreadState& t = tls_state;
+  const uint32_t mode = t.mode;  // plain load: see ThreadState::mode
+  if (mode == remcov::internal::kModeUniquePc) {
+    // Relaxed: other threads only ever store the same final value.
+    uint32_t g =
+        std::atomic_ref<uint32_t>(*guard).load(std::memory_order_relaxed);
+    if (g == 0) g = remcov::internal::AssignGuard(t, guard);
+    const uint64_t bit = g - 1;
+    if (bit < t.bitmap_bits) {
+      // Only this thread writes the bitmap; a reader may read it
+      // concurrently, hence atomic_ref (relaxed; the bit is set before the
+      // release publish of the count below, so an acquire reader of the
+      // count sees the bits of every PC it sees).
+      std::atomic_ref<uint64_t> word(t.bitmap[bit >> 6]);
+      const uint64_t mask = 1ull << (bit & 63);
+      const uint64_t v = word.load(std::memory_order_relaxed);
+      if (v & mask) return;
+      word.store(v | mask, std::memory_order_relaxed);
+    }
+  } else if (mode != remcov::internal::kModeTracePc) {
+    return;
+  }
+  const uint64_t pc = REMCOV_INTERNAL_RET_IP;
+  uint64_t* area = t.area;
+  if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
+    remcov::internal::CountOverflow(t, 1);
+}
 
 // The same callbacks under a second name, __remcov_cov_* for
 // __sanitizer_cov_*: aliases (the same code, so the same hot-path guarantees),

@@ -65,6 +65,14 @@ bool ComparisonsDisabled() {
   return v != nullptr && v[0] == '1';
 }
 
+bool UniqueSupported() {
+  // Emulates a kernel with the unmerged KCOV_UNIQUE_ENABLE series applied
+  // (CONFIG_KCOV_UNIQUE). Off by default: released kernels answer ENOTTY,
+  // and so does the runtime (docs/kcov.md).
+  const char* v = getenv("REMCOV_UNIQUE_ENABLE");
+  return v != nullptr && v[0] == '1';
+}
+
 void ThreadExit(void* arg);
 void AtForkPrepare() { g_table_mu.lock(); }
 void AtForkParent() { g_table_mu.unlock(); }
@@ -107,6 +115,8 @@ void PutLocked(Device* d) {
 // kernel: kcov_disable = kcov_task_reset(t) + kcov_remote_reset + kcov_reset.
 void DisableLocked(Device* d, ThreadState& t) {
   StopTracing(t);
+  t.bitmap = nullptr;
+  t.bitmap_bits = 0;
   t.device = nullptr;
   t.common_handle = 0;  // kcov_task_reset clears kcov_handle
   if (d->remote) {
@@ -143,6 +153,8 @@ void AtForkChild() {
   t.overflow = nullptr;
   t.remote = nullptr;
   t.device = nullptr;
+  t.bitmap = nullptr;
+  t.bitmap_bits = 0;
   t.irq_depth = 0;
   t.softirq_active = 0;
   t.saved = TraceContext{};
@@ -270,6 +282,27 @@ int EnableLocked(Device* d, unsigned long arg) {
   d->mode = mode;
   StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
                &d->overflow_entries);
+  t.device = d;
+  d->owner = &t;
+  d->refs++;
+  return 0;
+}
+
+// The proposal's check order (v4): mode and area, then busy, then the size.
+int UniqueEnableLocked(Device* d, unsigned long bitmap_words) {
+  ThreadState& t = tls_state;
+  if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
+  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr)
+    return EBUSY;
+  if (bitmap_words == 0 || bitmap_words >= d->size - 1) return EINVAL;
+  EnsureThreadExitHook(t);
+  FaultInArea(d);
+  d->mode = kModeUniquePc;
+  t.bitmap = d->area;
+  t.bitmap_bits = bitmap_words * 64;
+  // The trace part: its count word is word bitmap_words of the area.
+  StartTracing(t, kModeUniquePc, d->area + bitmap_words,
+               d->size - bitmap_words - 1, &d->overflow_entries);
   t.device = d;
   d->owner = &t;
   d->refs++;
@@ -432,6 +465,9 @@ REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
         break;
       case REMCOV_KCOV_DISABLE:
         err = DisableIoctlLocked(d, arg);
+        break;
+      case REMCOV_KCOV_UNIQUE_ENABLE:
+        err = UniqueSupported() ? UniqueEnableLocked(d, arg) : ENOTTY;
         break;
       default:
         err = ENOTTY;

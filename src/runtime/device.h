@@ -36,16 +36,25 @@ inline constexpr uint32_t kMaxDevices = 4096;
 
 // A spinlock that knows its owner, so a signal handler on the owning thread
 // never spins on it (it defers instead). try_lock only from signal handlers.
+//
+// seq_cst (not just acquire/release): the lock word is one half of the
+// store-buffer pattern with Device::pending (remote.cc, UnlockAndDrain and
+// DeferMove). The holder stores "free", then loads the list; a handler pushes,
+// then tries the lock. With a release unlock the holder's load may be
+// satisfied before its store is visible (x86 reorders a store with a later
+// load), both sides then miss each other and the pushed area waits for the
+// next mover. On x86 the seq_cst unlock is an `xchg` instead of a `mov` (the
+// same instruction count); the CAS is `lock cmpxchg` either way.
 class MoveLock {
  public:
   bool TryLock(const ThreadState* self) {
     const ThreadState* expected = nullptr;
     return owner_.compare_exchange_strong(
-        expected, self, std::memory_order_acquire, std::memory_order_relaxed);
+        expected, self, std::memory_order_seq_cst, std::memory_order_relaxed);
   }
   void Lock(const ThreadState* self);
-  // Pairs with the acquire in TryLock/Lock.
-  void Unlock() { owner_.store(nullptr, std::memory_order_release); }
+  // Release half pairs with the acquire half of TryLock/Lock.
+  void Unlock() { owner_.store(nullptr, std::memory_order_seq_cst); }
   bool HeldBy(const ThreadState* self) const {
     return owner_.load(std::memory_order_relaxed) == self;
   }

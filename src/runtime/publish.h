@@ -112,6 +112,36 @@ class SharedArea {
     return true;
   }
 
+  // Local append of one 4-word entry (a comparison record) by the area's only
+  // writer, with AppendOne's protocol. Returns false (nothing stored) when the
+  // area is full or the count is beyond capacity.
+  //
+  // Written for x86-64 code generation (docs/performance.md): each word is
+  // stored through its own base+index+displacement operand, the index being
+  // the byte offset pos * 32, so the address costs one shift and the new count
+  // one `lea`. g++ 12 needs the exact spelling below: with a shared entry
+  // pointer it adds base and offset in an extra instruction, and without the
+  // empty asm it copies pos and adds 1 (`mov` + `add`); a loop or an array
+  // argument makes it go through the stack. The asm emits nothing and does
+  // not order memory accesses. Production policy only (Slots is a pointer).
+  static inline bool AppendRecord4(Count& count, Slots slots, uint64_t capacity,
+                                   Word w0, Word w1, Word w2, Word w3) {
+    static_assert(sizeof(Word) == 8);
+    Word pos = P::LoadRelaxed(count);  // relaxed: we are the only writer
+    if (pos >= capacity) return false;
+    Word next = pos + 1;
+    const Word off = pos << 5;  // entry pos is at word 1 + 4*pos
+    asm("" : "+r"(next));
+    char* const s = reinterpret_cast<char*>(slots);
+    *reinterpret_cast<Word*>(s + off + 8) = w0;
+    *reinterpret_cast<Word*>(s + off + 16) = w1;
+    *reinterpret_cast<Word*>(s + off + 24) = w2;
+    *reinterpret_cast<Word*>(s + off + 32) = w3;
+    P::Store(count, next,
+             P::kAppendPublish);  // pairs with the reader's acquire
+    return true;
+  }
+
   // Local append of up to n entries by the area's only writer, with one
   // capacity check and one publication for the whole batch (the switch
   // callback). fill(entry, i) stores entry i at `entry` (its first word; an

@@ -35,10 +35,13 @@ struct RemoteArea {
   uint32_t words = 0;          // capacity of data[], in words
   bool irq = false;            // belongs to the signal-handler pool
   std::atomic<uint32_t> in_use{0};  // signal-handler pool slot flag
-  // Snapshot taken at section start (kernel: t->kcov_sequence etc.).
-  uint32_t slot = 0;
+  // The registration the area is bound to, snapshot from the handle map at
+  // section start (kernel: t->kcov, t->kcov_sequence, t->kcov_mode). A task
+  // area keeps its binding between sections (ThreadState::cached_area).
+  Device* device = nullptr;
   uint32_t sequence = 0;
   uint32_t mode = 0;
+  uint64_t capacity = 0;  // in entries of `mode`: CapacityFor(mode, words)
   std::atomic<uint64_t> overflow{0};  // entries that did not fit this area
   uint64_t* data = nullptr;           // word 0 = count
 };
@@ -173,18 +176,15 @@ RemoteArea* AllocateArea(uint32_t words, bool irq) {
 constinit std::mutex g_pool_mu;
 constinit RemoteArea* g_pool = nullptr;  // guarded by g_pool_mu
 
-RemoteArea* TaskAreaGet(ThreadState& t, uint32_t words) {
-  RemoteArea* a = t.cached_area;
-  if (a != nullptr && a->words == words) {
-    t.cached_area = nullptr;
-    return a;
-  }
+// An area of exactly `words` words from the pool, or a new one; nullptr when
+// allocation fails. Task context only (mutex, mmap).
+RemoteArea* TaskAreaGet(uint32_t words) {
   {
     ErrnoSaver errno_saver;
     std::lock_guard<std::mutex> lock(g_pool_mu);
     for (RemoteArea** p = &g_pool; *p != nullptr; p = &(*p)->next) {
       if ((*p)->words == words) {
-        a = *p;
+        RemoteArea* a = *p;
         *p = a->next;
         a->next = nullptr;
         return a;
@@ -194,12 +194,7 @@ RemoteArea* TaskAreaGet(ThreadState& t, uint32_t words) {
   return AllocateArea(words, false);
 }
 
-void TaskAreaPut(ThreadState* t, RemoteArea* a) {
-  if (t != nullptr && t->cached_area == nullptr) {
-    EnsureThreadExitHook(*t);  // returns the cached area at thread exit
-    t->cached_area = a;
-    return;
-  }
+void TaskAreaPut(RemoteArea* a) {
   ErrnoSaver errno_saver;
   std::lock_guard<std::mutex> lock(g_pool_mu);
   a->next = g_pool;
@@ -228,17 +223,15 @@ RemoteArea* IrqAreaGet() {
   return nullptr;
 }
 
-void AreaRelease(ThreadState* t, RemoteArea* a) {
-  if (a->irq) {
-    a->in_use.store(0, std::memory_order_release);  // pairs with IrqAreaGet
-  } else {
-    TaskAreaPut(t, a);
-  }
+// Only signal-handler areas are ever released after a section: a task area
+// stays attached to its thread (ThreadState::cached_area).
+void IrqAreaRelease(RemoteArea* a) {
+  a->in_use.store(0, std::memory_order_release);  // pairs with IrqAreaGet
 }
 
 // ---- the move ----
-// REQUIRES: d->move_lock held. Moves one finished section (kernel:
-// kcov_move_area under kcov->lock, after the sequence check).
+// REQUIRES: d->move_lock held, d == a->device. Moves one finished section
+// (kernel: kcov_move_area under kcov->lock, after the sequence check).
 void MoveOneLocked(Device* d, RemoteArea* a) {
   // The area's count was written by the thread that ran the section: ours, or
   // (for a deferred area) a handler whose push pairs with our pop.
@@ -272,7 +265,7 @@ void MoveOneLocked(Device* d, RemoteArea* a) {
 }
 
 // REQUIRES: d->move_lock held. Moves every deferred area.
-void DrainPendingLocked(Device* d, ThreadState* t) {
+void DrainPendingLocked(Device* d) {
   // seq_cst: pairs with the push in DeferMove (store-buffer pattern with the
   // lock word: either the pusher sees the lock free or we see its area).
   RemoteArea* list = d->pending.exchange(nullptr, std::memory_order_seq_cst);
@@ -288,7 +281,7 @@ void DrainPendingLocked(Device* d, ThreadState* t) {
     RemoteArea* next = rev->next;
     rev->next = nullptr;
     MoveOneLocked(d, rev);
-    AreaRelease(rev->irq ? nullptr : t, rev);
+    IrqAreaRelease(rev);  // only handler sections are deferred
     rev = next;
   }
 }
@@ -296,8 +289,11 @@ void DrainPendingLocked(Device* d, ThreadState* t) {
 // Releases the move lock and moves what was deferred meanwhile.
 void UnlockAndDrain(Device* d, ThreadState* t) {
   for (;;) {
-    DrainPendingLocked(d, t);
-    d->move_lock.Unlock();
+    // Relaxed: only spares the exchange when nothing is pending; a push this
+    // load misses is found by the seq_cst load after the unlock.
+    if (d->pending.load(std::memory_order_relaxed) != nullptr)
+      DrainPendingLocked(d);
+    d->move_lock.Unlock();  // seq_cst: see MoveLock
     if (d->pending.load(std::memory_order_seq_cst) == nullptr) return;
     if (!d->move_lock.TryLock(t)) return;  // the holder drains it
   }
@@ -315,6 +311,102 @@ void DeferMove(Device* d, ThreadState& t, RemoteArea* a) {
   } else {
     d->sections_deferred.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+// Binds an area to the registration found in the map.
+void BindArea(RemoteArea* a, uint64_t value) {
+  a->device = DeviceAt(ValueSlot(value));
+  a->sequence = ValueSeq(value);
+  a->mode = ValueMode(value);
+  a->capacity = CapacityFor(a->mode, a->words);
+}
+
+// Everything remcov_remote_start's fast path does not handle: invalid and
+// refused sections, map lookups, signal-handler sections, area (re)binding.
+__attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
+                                               uint64_t handle) {
+  if (!CheckHandle(handle, true, true, true)) {
+    g_counters.invalid_handles.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const bool in_irq = t.irq_depth > 0;
+  if (in_irq ? t.softirq_active != 0
+             : (LoadModeRelaxed(t) != kModeDisabled || t.remote != nullptr)) {
+    // Task sections do not nest and are refused in tracing or owner threads;
+    // one signal-handler section per thread at a time (the kernel WARNs).
+    g_counters.refused_sections.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  uint64_t value;
+  if (!MapLookup(handle, &value)) return;  // nobody collects: the common case
+  RemoteArea* a;
+  if (in_irq) {
+    a = IrqAreaGet();
+    if (a == nullptr) {
+      g_counters.irq_pool_exhausted.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  } else {
+    const uint32_t words = DeviceAt(ValueSlot(value))
+                               ->section_words.load(std::memory_order_relaxed);
+    a = t.cached_area;
+    if (a == nullptr || a->words != words) {
+      // Another size: swap the thread's area. A failed allocation keeps the
+      // old area and its binding.
+      RemoteArea* fresh = words == 0 ? nullptr : TaskAreaGet(words);
+      if (fresh == nullptr) {
+        g_counters.area_alloc_failures.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      EnsureThreadExitHook(t);  // returns the area at thread exit
+      t.cached_handle = 0;      // keeps the invariant while the area changes
+      t.cached_area = fresh;
+      if (a != nullptr) TaskAreaPut(a);
+      a = fresh;
+    }
+  }
+  BindArea(a, value);
+  if (!in_irq) t.cached_handle = handle;
+  a->overflow.store(0, std::memory_order_relaxed);
+  a->data[0] = 0;
+  if (in_irq) {
+    // Park the interrupted context (kernel: kcov_remote_softirq_start).
+    t.saved.mode = LoadModeRelaxed(t);
+    t.saved.area = t.area;
+    t.saved.capacity = t.capacity;
+    t.saved.overflow = t.overflow;
+    t.saved.remote = t.remote;
+    t.softirq_active = 1;
+    t.softirq_depth = t.irq_depth;
+    g_counters.signal_sections.fetch_add(1, std::memory_order_relaxed);
+  }
+  t.remote = a;
+  StartTracing(t, a->mode, a->data, a->capacity, &a->overflow);
+}
+
+// remcov_remote_stop in a signal handler: ends the handler's own section, if
+// it has one at this depth, and defers or does its move.
+__attribute__((noinline)) void RemoteStopInHandler(ThreadState& t) {
+  if (!t.softirq_active || t.softirq_depth != t.irq_depth) return;
+  RemoteArea* a = t.remote;
+  if (a == nullptr) return;
+  StopTracing(t, kModeInIrq);
+  // Restore the interrupted context (kernel: kcov_remote_softirq_stop).
+  t.remote = t.saved.remote;
+  StartTracing(t, t.saved.mode, t.saved.area, t.saved.capacity,
+               t.saved.overflow);
+  t.saved = TraceContext{};
+  t.softirq_active = 0;
+  DeferMove(a->device, t, a);
+}
+
+// A task section that recorded something: the move under the device's move
+// lock. The area stays attached to the thread.
+__attribute__((noinline)) void RemoteStopMove(ThreadState& t, RemoteArea* a) {
+  Device* d = a->device;
+  if (!d->move_lock.TryLock(&t)) d->move_lock.Lock(&t);  // Lock spins
+  MoveOneLocked(d, a);
+  UnlockAndDrain(d, &t);
 }
 
 }  // namespace
@@ -397,8 +489,12 @@ void ResetRemoteAfterFork() {
 
 void ReleaseThreadAreas(ThreadState& t) {
   RemoteArea* a = t.cached_area;
+  // A section still open at thread exit keeps its area (never reused): a
+  // later remcov_remote_stop from another thread-exit hook may still move it.
+  if (a == nullptr || a == t.remote) return;
   t.cached_area = nullptr;
-  if (a != nullptr) TaskAreaPut(nullptr, a);
+  t.cached_handle = 0;
+  TaskAreaPut(a);
 }
 
 void EndSignalSection(ThreadState& t) {
@@ -413,84 +509,57 @@ extern "C" {
 
 // errno: the fast paths make no calls that set it; the slow paths that do
 // (area allocation, lock back-off) save and restore it themselves.
+//
+// Fast paths (docs/design.md, "Remote sections: the fast path"): a task
+// section with the handle of the thread's previous task section reuses the
+// thread's area and its binding after one relaxed check of the device's
+// sequence, and a section that recorded nothing ends without the move lock.
+// Everything else is in the out-of-line slow paths below, so the fast paths
+// need no callee-saved registers.
 REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
-  if (!CheckHandle(handle, true, true, true)) {
-    g_counters.invalid_handles.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
   ThreadState& t = tls_state;
-  const bool in_irq = t.irq_depth > 0;
-  if (in_irq ? t.softirq_active != 0
-             : (LoadModeRelaxed(t) != kModeDisabled || t.remote != nullptr)) {
-    // Task sections do not nest and are refused in tracing or owner threads;
-    // one signal-handler section per thread at a time (the kernel WARNs).
-    g_counters.refused_sections.fetch_add(1, std::memory_order_relaxed);
+  RemoteArea* a = t.cached_area;
+  // Mode 0 means task context (a signal handler has kModeInIrq or its
+  // section's trace mode), not tracing, not owning a device and no section
+  // open (a section's mode is a trace mode). cached_handle was found in the
+  // map (so it is valid) and `a` is bound to its registration; the relaxed
+  // sequence check only avoids starting sections that the check under the
+  // move lock at stop would drop: any DISABLE, re-enable or unregistration of
+  // the handle bumps the sequence.
+  if (LoadModeRelaxed(t) == kModeDisabled && handle == t.cached_handle &&
+      a != nullptr &&
+      a->device->sequence.load(std::memory_order_relaxed) == a->sequence) {
+    a->overflow.store(0, std::memory_order_relaxed);
+    a->data[0] = 0;
+    t.remote = a;
+    StartTracing(t, a->mode, a->data, a->capacity, &a->overflow);
     return;
   }
-  uint64_t value;
-  if (!MapLookup(handle, &value)) return;  // nobody collects: the common case
-  const uint32_t slot = ValueSlot(value);
-  const uint32_t mode = ValueMode(value);
-  Device* d = DeviceAt(slot);
-  RemoteArea* a;
-  if (in_irq) {
-    a = IrqAreaGet();
-    if (a == nullptr) {
-      g_counters.irq_pool_exhausted.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-  } else {
-    uint32_t words = d->section_words.load(std::memory_order_relaxed);
-    a = words == 0 ? nullptr : TaskAreaGet(t, words);
-    if (a == nullptr) {
-      g_counters.area_alloc_failures.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-  }
-  a->slot = slot;
-  a->sequence = ValueSeq(value);
-  a->mode = mode;
-  a->overflow.store(0, std::memory_order_relaxed);
-  a->data[0] = 0;
-  if (in_irq) {
-    // Park the interrupted context (kernel: kcov_remote_softirq_start).
-    t.saved.mode = LoadModeRelaxed(t);
-    t.saved.area = t.area;
-    t.saved.capacity = t.capacity;
-    t.saved.overflow = t.overflow;
-    t.saved.remote = t.remote;
-    t.softirq_active = 1;
-    t.softirq_depth = t.irq_depth;
-    g_counters.signal_sections.fetch_add(1, std::memory_order_relaxed);
-  }
-  t.remote = a;
-  StartTracing(t, mode, a->data, CapacityFor(mode, a->words), &a->overflow);
+  RemoteStartSlow(t, handle);
 }
 
 REMCOV_EXPORT void remcov_remote_stop(void) {
   ThreadState& t = tls_state;
-  const bool in_irq = t.irq_depth > 0;
-  if (in_irq && (!t.softirq_active || t.softirq_depth != t.irq_depth)) return;
+  if (t.irq_depth > 0) return RemoteStopInHandler(t);
   RemoteArea* a = t.remote;
   if (a == nullptr) return;  // start found no handle
-  Device* d = DeviceAt(a->slot);
-  if (in_irq) {
-    StopTracing(t, kModeInIrq);
-    // Restore the interrupted context (kernel: kcov_remote_softirq_stop).
-    t.remote = t.saved.remote;
-    StartTracing(t, t.saved.mode, t.saved.area, t.saved.capacity,
-                 t.saved.overflow);
-    t.saved = TraceContext{};
-    t.softirq_active = 0;
-    DeferMove(d, t, a);
-    return;
-  }
   StopTracing(t);
   t.remote = nullptr;
-  d->move_lock.Lock(&t);
-  MoveOneLocked(d, a);
-  UnlockAndDrain(d, &t);
-  AreaRelease(&t, a);
+  // The area is ours (no other writer after StopTracing): plain reads.
+  if (a->data[0] != 0 || a->overflow.load(std::memory_order_relaxed) != 0)
+    return RemoteStopMove(t, a);
+  // Nothing to move, so no move lock and no CAS. The section is still
+  // counted as MoveOneLocked would count it; the relaxed reads may classify
+  // a section that ends concurrently with KCOV_DISABLE either way (it
+  // carries no entries, so nothing is published or lost either way).
+  Device* d = a->device;
+  if (d->accepting.load(std::memory_order_relaxed) &&
+      d->sequence.load(std::memory_order_relaxed) == a->sequence) {
+    d->sections_moved.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    g_counters.sequence_dropped_sections.fetch_add(1,
+                                                   std::memory_order_relaxed);
+  }
 }
 
 REMCOV_EXPORT uint64_t remcov_common_handle(void) {

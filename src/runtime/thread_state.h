@@ -30,6 +30,9 @@ inline constexpr uint32_t kModeTracePc = 2;
 inline constexpr uint32_t kModeTraceCmp = 3;
 inline constexpr uint32_t kModeRemote =
     4;  // owns a remote device; never traces
+// KCOV_MODE_UNIQUE_PC of the unmerged KCOV_UNIQUE_ENABLE series: each
+// trace-pc-guard site's PC is recorded once (docs/kcov.md).
+inline constexpr uint32_t kModeUniquePc = 5;
 // Set while a signal handler runs outside a remote section (the kernel's
 // "not in task context"): the mode then never equals a trace mode.
 inline constexpr uint32_t kModeInIrq = 1u << 30;
@@ -60,6 +63,16 @@ struct ThreadState {
   std::atomic<uint64_t>* overflow = nullptr;
   RemoteArea* remote = nullptr;
 
+  // Unique-PC mode (kModeUniquePc): the bitmap (the first words of the
+  // device's area; `area` then starts after it) and its size in bits, and a
+  // guard index this thread drew but lost to another thread (reused for the
+  // next guard, so no index is wasted). Written only by ioctl paths and the
+  // guard callback of this thread; never in a signal handler (a handler never
+  // runs in unique mode).
+  uint64_t* bitmap = nullptr;
+  uint64_t bitmap_bits = 0;
+  uint32_t spare_guard_index = 0;
+
   // The device this thread enabled locally, or owns remotely (kernel: t->kcov).
   Device* device = nullptr;
   // The common handle (kernel: t->kcov_handle); inherited by created threads.
@@ -73,8 +86,17 @@ struct ThreadState {
   uint32_t softirq_depth = 0;
   TraceContext saved;  // the interrupted context (kernel: kcov_saved_*)
 
-  // Task-context private area cached for reuse by this thread.
+  // The thread's task-context private area. It stays attached to the thread
+  // across sections (it is this thread's for life; returned to the pool at
+  // thread exit or when a section needs another size), bound to the
+  // registration of `cached_handle`: remcov_remote_start with that handle
+  // takes it without a lookup while the device's sequence is unchanged
+  // (docs/design.md, "Remote sections: the fast path"). Signal handlers never
+  // touch either field. INVARIANT: cached_area == nullptr, or its (device,
+  // sequence, mode) are those registered for cached_handle (0 until the first
+  // task section that found its handle).
   RemoteArea* cached_area = nullptr;
+  uint64_t cached_handle = 0;
   // pthread key registered (thread-exit hook installed).
   bool exit_hook = false;
 };

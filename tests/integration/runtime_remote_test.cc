@@ -14,6 +14,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -439,6 +440,107 @@ TEST(RemoteTest, OverflowOfPrivateAndSharedAreasIsCounted) {
   EXPECT_EQ(st.private_overflow_entries, 20 * (per_call - 63));
   EXPECT_EQ(d.Count(), 511u);
   EXPECT_EQ(st.overflow_entries, 20 * 63 - 511);
+}
+
+// The thread keeps its private area, bound to the last handle it found, across
+// sections (remote.cc's fast path). A DISABLE, a re-registration of the same
+// handle on another device, with another size or mode, must all be seen.
+TEST(RemoteTest, RepeatedHandleFollowsItsRegistration) {
+  const uint64_t h = Usb(0x7401);
+  RawDevice a(1 << 16), b(1 << 16);
+  auto section = [h](int (*fn)(const char*, size_t), const char* arg) {
+    remcov_remote_start(h);
+    fn(arg, strlen(arg));
+    remcov_remote_stop();
+  };
+  {
+    RemoteOwner owner(a.fd(), {h});
+    section(fixture_digits, "12");
+    section(fixture_digits, "34");
+  }
+  EXPECT_EQ(a.Stats().sections_moved, 2u);
+  EXPECT_EQ(FixtureFunctions(a.Pcs()), std::set<std::string>{"fixture_digits"});
+  const uint64_t a_count = a.Count();
+  // Unregistered now: nothing recorded, nothing counted as dropped.
+  auto before = RuntimeStats();
+  section(fixture_letters, "ab");
+  EXPECT_EQ(RuntimeStats().sequence_dropped_sections,
+            before.sequence_dropped_sections);
+  EXPECT_EQ(a.Count(), a_count);
+  {
+    RemoteOwner owner(b.fd(), {h});  // same size: the area is rebound
+    section(fixture_letters, "ab");
+  }
+  EXPECT_EQ(FixtureFunctions(b.Pcs()),
+            std::set<std::string>{"fixture_letters"});
+  EXPECT_EQ(a.Count(), a_count);
+  b.Reset();
+  {
+    // Another size and comparison mode: the thread's area is replaced.
+    RemoteOwner owner(b.fd(), {h}, 0, /*area_words=*/1 << 13,
+                      REMCOV_KCOV_TRACE_CMP);
+    section(fixture_parse, "KCOV");
+  }
+  EXPECT_FALSE(RecordsIn(b.area(), "fixture_parse").empty());
+  EXPECT_EQ(b.Stats().sections_moved, 2u);
+  EXPECT_EQ(a.Count(), a_count);
+}
+
+TEST(RemoteTest, EmptySectionsAreCountedAndDroppedLikeOthers) {
+  const uint64_t h = Usb(0x7402);
+  RawDevice d(1 << 12);
+  auto owner = std::make_unique<RemoteOwner>(d.fd(), std::vector<uint64_t>{h});
+  for (int i = 0; i < 10; i++) {
+    remcov_remote_start(h);
+    remcov_remote_stop();
+  }
+  EXPECT_EQ(d.Stats().sections_moved, 10u);
+  EXPECT_EQ(d.Count(), 0u);
+  // An empty section that straddles DISABLE is dropped and counted.
+  auto before = RuntimeStats();
+  remcov_remote_start(h);
+  owner.reset();  // KCOV_DISABLE on the owner thread
+  remcov_remote_stop();
+  auto after = RuntimeStats();
+  EXPECT_EQ(after.sequence_dropped_sections,
+            before.sequence_dropped_sections + 1);
+  EXPECT_EQ(after.sequence_dropped_entries, before.sequence_dropped_entries);
+  EXPECT_EQ(d.Stats().sections_moved, 10u);
+}
+
+TEST(RemoteTest, SectionWhoseEntriesAllOverflowStillCountsThem) {
+  const uint64_t h = Usb(0x7403);
+  RawDevice d(1 << 12);
+  // One word: the private area holds no entry, so its count stays 0 while
+  // everything the section records overflows.
+  RemoteOwner owner(d.fd(), {h}, 0, /*area_words=*/1);
+  remcov_remote_start(h);
+  fixture_digits("123", 3);
+  remcov_remote_stop();
+  auto st = d.Stats();
+  EXPECT_GT(st.private_overflow_entries, 0u);
+  EXPECT_EQ(st.sections_moved, 1u);
+  EXPECT_EQ(d.Count(), 0u);
+}
+
+TEST(RemoteTest, AlternatingHandlesOfDifferentSizesStayApart) {
+  const uint64_t ha = Usb(0x7404), hb = Usb(0x7405);
+  RawDevice a(1 << 16), b(1 << 16);
+  RemoteOwner oa(a.fd(), {ha}, 0, /*area_words=*/1 << 10);
+  RemoteOwner ob(b.fd(), {hb}, 0, /*area_words=*/1 << 11);
+  for (int i = 0; i < 20; i++) {
+    remcov_remote_start(ha);
+    fixture_digits("5", 1);
+    remcov_remote_stop();
+    remcov_remote_start(hb);
+    fixture_letters("x", 1);
+    remcov_remote_stop();
+  }
+  EXPECT_EQ(FixtureFunctions(a.Pcs()), std::set<std::string>{"fixture_digits"});
+  EXPECT_EQ(FixtureFunctions(b.Pcs()),
+            std::set<std::string>{"fixture_letters"});
+  EXPECT_EQ(a.Stats().sections_moved, 20u);
+  EXPECT_EQ(b.Stats().sections_moved, 20u);
 }
 
 TEST(RemoteTest, ThreadPoolAndBindToCollectorAttributeSubmittedWork) {

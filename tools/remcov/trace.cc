@@ -27,6 +27,7 @@
 #include "remcov/kcov.h"
 #include "remcov/sys.h"
 
+#include "elf_build_id.h"
 #include "exit_codes.h"
 
 namespace remcov::tool {
@@ -375,6 +376,8 @@ std::vector<CoverageModule> KernelLoadMap(uint32_t word_bytes, bool quiet) {
   CoverageModule k;
   k.kind = ModuleKind::kKernel;
   k.path = "vmlinux";
+  // The running kernel's build-id: its notes are world-readable.
+  k.build_id = BuildIdFromNotes(ReadSmallFile("/sys/kernel/notes"));
   k.start = word_bytes == 4 ? 0xc0000000ull : 0xffff800000000000ull;
   k.end = word_bytes == 4 ? 0xffffffffull : ~uint64_t{0};
   mods.push_back(std::move(k));

@@ -3,7 +3,7 @@
 """`remcov report` / `remcov diff` through the real pipeline (label report;
 the browser case is label browser).
 
-Usage: report_test.py CASE REMCOV FIXTURE SRCDIR GOLDENDIR
+Usage: report_test.py CASE REMCOV FIXTURE SRCDIR GOLDENDIR FIXTURE_NOPIE
 Each case runs `remcov trace --in-process -o run.cov -- FIXTURE ARG` and then
 `remcov report` or `remcov diff`, and pins exit codes, messages and (golden
 cases) the whole output against GOLDENDIR/<case>.<ext>, after replacing the
@@ -14,6 +14,7 @@ Exit 77 = skip (the reason is printed).
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -201,6 +202,64 @@ def case_html(c):
            "genhtml failing: rc %d" % rc, (out, err))
 
 
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+def module_record(kind, flags, path, start, end, bias, build_id=b""):
+    path = path.encode()
+    rec = struct.pack("<IIIIQQQ", kind, flags, len(path), len(build_id), start, end,
+                      bias) + path + build_id
+    return rec + b"\0" * (-len(rec) % 8)
+
+
+def coverage_file(modules, pcs):
+    """A version 2 coverage file as `remcov trace` writes it (docs/format.md)."""
+    body = b"".join(modules) + b"".join(struct.pack("<Q", pc) for pc in pcs)
+    return struct.pack("<8sIIIIIIQQQQ", b"RMCOVCOV", 2, 64, 0, 8, 0, len(modules),
+                       len(pcs), len(pcs), 0, fnv1a(body)) + body
+
+
+def case_kernel_modules(c):
+    # A kernel-mode file: vmlinux (kind 1, bias 0) and a module (kind 2). The
+    # non-PIE fixture stands in for vmlinux: its PCs are its own addresses,
+    # as KCOV's are vmlinux's.
+    rc, out, err = run([c.remcov, "trace", "--in-process", "-q", "--",
+                        c.fixture_nopie, "123"])
+    expect(rc == 0, "trace the non-PIE fixture: rc %d" % rc, (out, err))
+    pcs = [int(l, 16) for l in out.split()]
+    mods = [module_record(2, 0, "kvm_intel", 0xffffffffc0000000,
+                          0xffffffffc0100000, 0xffffffffc0000000),
+            module_record(2, 1, "hidden_mod", 0, 0, 0),
+            module_record(1, 0, "vmlinux", 0, 0xffffffffffffffff, 0)]
+    path = os.path.join(c.tmp, "kernel.cov")
+    open(path, "wb").write(coverage_file(mods, pcs))
+    rc, out, err = run([c.remcov, "report", path])
+    expect(rc == 118 and "--vmlinux PATH" in err, "no --vmlinux: rc %d" % rc, (out, err))
+    rc, out, err = run([c.remcov, "report", "--vmlinux", c.tmp + "/none", path])
+    expect(rc == 118 and "does not exist" in err, "missing vmlinux: rc %d" % rc,
+           (out, err))
+    rc, out, err = run([c.remcov, "report", "--root", c.src, "--vmlinux",
+                        c.fixture_nopie, path])
+    expect(rc == 0 and re.search(r"^module vmlinux \(kernel\): %d PCs" % len(pcs), out,
+                                 re.M), "report with --vmlinux: rc %d" % rc, (out, err))
+    expect(re.search(r"^  rep_never +0/\d+ ", out, re.M) and
+           re.search(r"^  rep_classify +[1-9]\d*/\d+ ", out, re.M),
+           "functions through vmlinux", (out, err))
+    # A PC in the module: --module-dir is needed, and NAME.ko must be there.
+    open(path, "wb").write(coverage_file(mods, pcs + [0xffffffffc0000010]))
+    rc, out, err = run([c.remcov, "report", "--vmlinux", c.fixture_nopie, path])
+    expect(rc == 118 and "kernel module kvm_intel" in err and "--module-dir" in err,
+           "module without --module-dir: rc %d" % rc, (out, err))
+    rc, out, err = run([c.remcov, "report", "--vmlinux", c.fixture_nopie,
+                        "--module-dir", c.tmp, path])
+    expect(rc == 118 and "no kvm_intel.ko in " + c.tmp in err,
+           "module not in --module-dir: rc %d" % rc, (out, err))
+
+
 def find_file_page(html):
     for root, _, files in os.walk(html):
         for f in files:
@@ -256,9 +315,10 @@ def case_browser(c):
 
 
 def main():
-    case, remcov, fixture, src, golden = sys.argv[1:6]
+    case, remcov, fixture, src, golden, fixture_nopie = sys.argv[1:7]
     with tempfile.TemporaryDirectory() as tmp:
         c = Ctx(remcov, fixture, os.path.realpath(src), golden, os.path.realpath(tmp))
+        c.fixture_nopie = fixture_nopie
         rc = globals()["case_" + case](c)
     sys.exit(rc or 0)
 

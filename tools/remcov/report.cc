@@ -80,6 +80,7 @@ struct Options {
   std::string module_dir;
   std::string genhtml = "genhtml";
   bool quiet = false;
+  bool text_asked = false;  // --format or -o given (with --html)
   std::vector<std::string> inputs;
 };
 
@@ -103,6 +104,7 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
       fputs(diff ? kDiffHelp : kReportHelp, stdout);
       return kExitOk;
     } else if (a == "--format") {
+      o->text_asked = true;
       if (!value(&o->format)) return UsageError(*o, "--format needs a value");
       const bool ok = o->format == "text" || o->format == "json" ||
                       (!diff && o->format == "lcov");
@@ -112,6 +114,7 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
     } else if (a == "--html" && !diff) {
       if (!value(&o->html)) return UsageError(*o, "--html needs a directory");
     } else if (a == "-o") {
+      o->text_asked = true;
       if (!value(&o->output)) return UsageError(*o, "-o needs a file name");
     } else if (a == "--root") {
       if (!value(&o->root)) return UsageError(*o, "--root needs a directory");
@@ -389,12 +392,8 @@ int ReportMain(int argc, char** argv) {
     if (rc >= 0) return rc;
     if (!o.quiet)
       fprintf(stderr, "remcov report: wrote %s/index.html\n", o.html.c_str());
-    // With --html, the text summary goes to stdout only when asked for.
-    bool asked = false;
-    for (int i = 1; i < argc; i++)
-      if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-o") == 0)
-        asked = true;
-    if (!asked) return kExitOk;
+    // With --html, a report goes to stdout (or -o) only when asked for.
+    if (!o.text_asked) return kExitOk;
   }
   std::string out = o.format == "json"   ? EmitJson(*model, e)
                     : o.format == "lcov" ? EmitLcov(*model, e)

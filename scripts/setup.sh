@@ -6,7 +6,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
           googletest libgtest-dev libbenchmark-dev binutils python3
-          spin relacy-dev valgrind lcov)
+          spin relacy-dev valgrind lcov libdw-dev libelf-dev libcapstone-dev
+          libiberty-dev llvm-14)
 kernel_packages=(qemu-system-x86 linux-source-6.1 busybox-static bc flex bison
                  libelf-dev libssl-dev cpio xz-utils kmod patch file
                  chromium)

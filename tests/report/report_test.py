@@ -260,6 +260,37 @@ def case_kernel_modules(c):
            "module not in --module-dir: rc %d" % rc, (out, err))
 
 
+def case_progress_tty(c):
+    # Many addresses (5000+) and stderr a terminal: a progress line. The PCs
+    # that are not sites are counted and said, not dropped.
+    rc, out, err = run([c.remcov, "trace", "--in-process", "-q", "--",
+                        c.fixture_nopie, "123"])
+    expect(rc == 0, "trace: rc %d" % rc, (out, err))
+    pcs = [int(l, 16) for l in out.split()]
+    fake = [min(pcs) + 2 * i for i in range(1, 6001) if min(pcs) + 2 * i not in pcs]
+    path = os.path.join(c.tmp, "many.cov")
+    open(path, "wb").write(coverage_file(
+        [module_record(0, 0, c.fixture_nopie, 0, 0xffffffffffffffff, 0)], pcs + fake))
+    if shutil.which("script") is None:
+        print("SKIP: no script(1) to give remcov a terminal (Debian bsdutils)")
+        return SKIP
+    log = os.path.join(c.tmp, "tty.log")
+    # stderr is the terminal script(1) records into log; stdout is not.
+    rc, out, err = run(["script", "-qec", "%s report %s >/dev/null" % (c.remcov, path),
+                        log])
+    tty = open(log).read().replace("\r\n", "\n")
+    expect(rc == 0, "report on a terminal: rc %d" % rc, (tty, err))
+    expect(re.search(r"symbolizing %s: 100%% \(\d+/\d+\)\n" % re.escape(c.fixture_nopie),
+                     tty), "a progress line", ("", tty))
+    rc, out, err = run([c.remcov, "report", path])
+    expect(rc == 0 and "symbolizing" not in err, "no progress without a terminal",
+           (out, err))
+    # Some of the made-up PCs land on real sites; the rest are counted.
+    m = re.search(r"(\d+) recorded PCs are not instrumented sites \(counted\)", out)
+    expect(m and len(fake) - 100 < int(m.group(1)) <= len(fake),
+           "PCs that are not sites", (out, err))
+
+
 def find_file_page(html):
     for root, _, files in os.walk(html):
         for f in files:

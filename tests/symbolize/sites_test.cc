@@ -43,6 +43,7 @@ std::vector<std::string> Variants() {
 }
 
 std::string VariantPath(const std::string& v) {
+  if (v.ends_with("_exe")) return std::string(REMCOV_SITES_DIR) + "/sites_" + v;
   return std::string(REMCOV_SITES_DIR) + "/libsites_" + v + ".so";
 }
 
@@ -197,7 +198,8 @@ TEST(SitesRuntimeTest, EveryPcRecordedInThisBinaryIsASite) {
 TEST(SitesRuntimeTest, EveryPcRecordedInALoadedLibraryIsASite) {
   size_t loaded = 0;
   for (const std::string& v : Variants()) {
-    if (v.ends_with("_guard")) continue;  // the runtime has no pc_guard
+    // The runtime has no pc_guard; a PIE cannot be dlopened.
+    if (v.ends_with("_guard") || v.ends_with("_exe")) continue;
     SCOPED_TRACE(v);
     auto sites = ListInstrumentedSites(VariantPath(v));
     ASSERT_TRUE(sites.ok()) << sites.status().ToString();

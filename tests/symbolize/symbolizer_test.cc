@@ -37,6 +37,7 @@ std::vector<std::string> Variants() {
 }
 
 std::string VariantPath(const std::string& v) {
+  if (v.ends_with("_exe")) return std::string(REMCOV_SITES_DIR) + "/sites_" + v;
   return std::string(REMCOV_SITES_DIR) + "/libsites_" + v + ".so";
 }
 

@@ -171,6 +171,7 @@ class DwSymbolizer final : public Symbolizer {
  private:
   SourceFrames Lookup(uint64_t address);
   int FindCu(uint64_t address) const;
+  void BuildCuSegments();
   void LoadCu(Cu& cu);
   void ScanFunctions(Cu& cu, Dwarf_Die* parent, int32_t enclosing,
                      uint32_t* order, std::vector<uint32_t>* orders);
@@ -199,9 +200,12 @@ class DwSymbolizer final : public Symbolizer {
   Dwfl_Module* mod_ = nullptr;
   Dwarf* dwarf_ = nullptr;
   std::vector<Cu> cus_;
-  std::vector<CuRange> cu_ranges_;  // sorted by lo
-  std::vector<Section> sections_;   // SHF_ALLOC, in section order
-  std::vector<ElfSym> syms_;        // by (value, order)
+  std::vector<CuRange> cu_ranges_;
+  std::vector<uint64_t>
+      cu_seg_start_;               // [start[i], start[i+1]) -> cu_seg_cu_[i]
+  std::vector<int> cu_seg_cu_;     // -1: no CU
+  std::vector<Section> sections_;  // SHF_ALLOC, in section order
+  std::vector<ElfSym> syms_;       // by (value, order)
   std::unordered_map<uint64_t, SourceFrames> cache_;
   std::unordered_map<std::string, std::string> demangled_;
 };
@@ -323,29 +327,49 @@ Status DwSymbolizer::Init(const std::string& path) {
       if (start < end) cu_ranges_.push_back({start, end, index});
     }
   }
-  std::sort(cu_ranges_.begin(), cu_ranges_.end(),
-            [](const CuRange& a, const CuRange& b) {
-              return a.lo != b.lo ? a.lo < b.lo : a.cu < b.cu;
-            });
+  BuildCuSegments();
   return Status::Ok();
 }
 
+// The lowest-numbered CU holding the address (BFD keeps the first CU that
+// answers), from elementary segments like the function map.
 int DwSymbolizer::FindCu(uint64_t address) const {
-  // CU ranges rarely overlap; scan back from the last range starting at or
-  // below the address for the lowest-numbered CU holding it (BFD keeps the
-  // first CU that answers).
   auto it =
-      std::upper_bound(cu_ranges_.begin(), cu_ranges_.end(), address,
-                       [](uint64_t a, const CuRange& r) { return a < r.lo; });
-  int best = -1;
-  int steps = 0;
-  while (it != cu_ranges_.begin() && steps++ < 64) {
-    --it;
-    if (address < it->hi && (best < 0 || static_cast<int>(it->cu) < best)) {
-      best = static_cast<int>(it->cu);
-    }
+      std::upper_bound(cu_seg_start_.begin(), cu_seg_start_.end(), address);
+  if (it == cu_seg_start_.begin()) return -1;
+  return cu_seg_cu_[static_cast<size_t>(it - cu_seg_start_.begin()) - 1];
+}
+
+void DwSymbolizer::BuildCuSegments() {
+  struct Event {
+    uint64_t at;
+    bool start;
+    uint32_t cu;
+  };
+  std::vector<Event> events;
+  events.reserve(2 * cu_ranges_.size());
+  for (const CuRange& r : cu_ranges_) {
+    events.push_back({r.lo, true, r.cu});
+    events.push_back({r.hi, false, r.cu});
   }
-  return best;
+  std::sort(events.begin(), events.end(),
+            [](const Event& a, const Event& b) { return a.at < b.at; });
+  std::multiset<uint32_t> active;
+  size_t i = 0;
+  while (i < events.size()) {
+    const uint64_t at = events[i].at;
+    for (; i < events.size() && events[i].at == at; ++i) {
+      if (events[i].start) {
+        active.insert(events[i].cu);
+      } else {
+        active.erase(active.find(events[i].cu));
+      }
+    }
+    const int best = active.empty() ? -1 : static_cast<int>(*active.begin());
+    if (!cu_seg_cu_.empty() && cu_seg_cu_.back() == best) continue;
+    cu_seg_start_.push_back(at);
+    cu_seg_cu_.push_back(best);
+  }
 }
 
 void DwSymbolizer::LoadCu(Cu& cu) {

@@ -18,7 +18,8 @@
 // address too, so recorded PCs and sites compare equal.
 //
 // Thread safety: a Symbolizer is not thread-safe (it caches); use one per
-// thread. ListInstrumentedSites is a pure function of the file.
+// thread. ListInstrumentedSites and ListTailCallSites are pure functions of
+// the file.
 #ifndef REMCOV_SYMBOLIZE_H_
 #define REMCOV_SYMBOLIZE_H_
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs what remcov needs from Debian 12's packages (as root), only what is
-# missing. Usage: scripts/setup.sh [--kernel]   (--kernel adds the QEMU lane)
+# missing. Usage: scripts/setup.sh [--kernel]   (--kernel adds the QEMU lane
+# and Chromium for the browser lane: what the full run needs)
 set -euo pipefail
 packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
           googletest libgtest-dev libbenchmark-dev binutils python3
-          spin relacy-dev valgrind)
+          spin relacy-dev valgrind lcov libdw-dev libelf-dev libcapstone-dev
+          libiberty-dev llvm-14)
 kernel_packages=(qemu-system-x86 linux-source-6.1 busybox-static bc flex bison
-                 libelf-dev libssl-dev cpio xz-utils kmod patch file)
+                 libelf-dev libssl-dev cpio xz-utils kmod patch file
+                 chromium)
 if [[ "${1:-}" == "--kernel" ]]; then packages+=("${kernel_packages[@]}"); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -39,10 +39,11 @@ if ((quick)); then
 else
   run_config gcc -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc --
   light=(-DREMCOV_HEAVY_TESTS=OFF -DREMCOV_BUILD_EXAMPLES=OFF)
-  # clang also runs the stability lane: its global-counter baseline needs
-  # clang's inline-8bit-counters.
+  # clang also runs the stability lane (its global-counter baseline needs
+  # clang's inline-8bit-counters) and the report lane (golden reports per
+  # compiler). The browser lane runs once, in the g++ configuration.
   run_config clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_C_COMPILER=clang-14 -DREMCOV_HEAVY_TESTS=OFF -- -L 'unit|runtime|stability|fuzz'
+    -DCMAKE_C_COMPILER=clang-14 -DREMCOV_HEAVY_TESTS=OFF -- -L 'unit|runtime|stability|fuzz|report'
   run_config asan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=address,undefined \
     -DREMCOV_INSTALL=OFF "${light[@]}" -- -L 'unit|runtime'
   run_config tsan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=thread -DREMCOV_INSTALL=OFF \

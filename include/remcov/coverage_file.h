@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // The versioned binary coverage file written by `remcov trace -o FILE`
 // (docs/format.md): a 64-byte little-endian header (magic "RMCOVCOV",
-// version, mode, word size, flags, counts, payload checksum) followed by the
-// PCs (one u64 each) or comparison records (four u64 each).
+// version, mode, word size, flags, module count, counts, checksum), then, in
+// version 2, a module table (the load map: which file each PC came from, and
+// its load bias), then the PCs (one u64 each) or comparison records (four u64
+// each).
 //
 // The reader trusts nothing: a truncated file, a bad magic, an unknown
-// version, a size that disagrees with the header, a checksum mismatch or a
-// comparison type above 7 is a kDataLoss (or kUnimplemented for a newer
-// version) Status naming the problem.
+// version, a module record or payload whose size disagrees with the file, a
+// checksum mismatch or a comparison type above 7 is a kDataLoss (or
+// kUnimplemented for a newer version) Status naming the problem. Sizes are
+// checked against the input's length before anything is allocated, so a
+// hostile header cannot make the reader allocate more than the input's size.
+// Version 1 files (no module table) are still read.
 //
 // Thread safety: pure functions over their arguments.
 #ifndef REMCOV_COVERAGE_FILE_H_
@@ -27,8 +32,13 @@ namespace remcov {
 
 inline constexpr char kCoverageFileMagic[8] = {'R', 'M', 'C', 'O',
                                                'V', 'C', 'O', 'V'};
-inline constexpr uint32_t kCoverageFileVersion = 1;
+inline constexpr uint32_t kCoverageFileVersion = 2;        // written
+inline constexpr uint32_t kCoverageFileOldestVersion = 1;  // still read
 inline constexpr uint32_t kCoverageFileHeaderBytes = 64;
+// Limits of one module record (docs/format.md); larger is corrupt.
+inline constexpr uint32_t kCoverageModulePathMax = 4096;
+inline constexpr uint32_t kCoverageModuleBuildIdMax = 64;   // bytes
+inline constexpr uint32_t kCoverageModuleRecordBytes = 40;  // fixed part
 
 enum CoverageFlags : uint32_t {
   kCoverageUnique = 1u << 0,     // PCs/records deduplicated
@@ -37,23 +47,69 @@ enum CoverageFlags : uint32_t {
   kCoverageInProcess = 1u << 3,  // collected by the in-process runtime
 };
 
+enum class ModuleKind : uint32_t {
+  kUser = 0,          // an ELF file mapped into the traced process
+  kKernel = 1,        // vmlinux (PCs are KASLR-canonical: bias 0)
+  kKernelModule = 2,  // a loaded .ko (path is the module's name)
+};
+
+enum ModuleFlags : uint32_t {
+  // start/end/bias are unknown (e.g. /proc/modules without root shows 0).
+  kModuleAddressUnknown = 1u << 0,
+};
+
+// One entry of the load map. A runtime PC belongs to the module when
+// start <= pc < end; its module address (what the ELF file's symbols and
+// DWARF use) is pc - bias.
+struct CoverageModule {
+  ModuleKind kind = ModuleKind::kUser;
+  uint32_t flags = 0;    // ModuleFlags
+  std::string path;      // absolute file path, "vmlinux", or the .ko's name
+  std::string build_id;  // lower-case hex of NT_GNU_BUILD_ID; "" if unknown
+  uint64_t start = 0;    // lowest runtime address of an executable segment
+  uint64_t end = 0;      // one past the highest
+  uint64_t bias = 0;     // runtime address - module address
+  bool operator==(const CoverageModule&) const = default;
+};
+
 struct CoverageData {
+  uint32_t version = kCoverageFileVersion;  // as read (1 or 2)
   TraceMode mode = TraceMode::kPc;
   uint32_t word_bytes = 8;  // the collecting kernel's (or runtime's) word size
   uint32_t flags = 0;       // CoverageFlags
   uint64_t raw_count = 0;   // word 0 as read (may exceed the entries)
   uint64_t dropped = 0;     // entries known to be lost (overflow)
-  std::vector<uint64_t> pcs;    // mode == kPc
-  std::vector<CmpRecord> cmps;  // mode == kCmp
+  std::vector<CoverageModule> modules;  // the load map (empty in version 1)
+  std::vector<uint64_t> pcs;            // mode == kPc
+  std::vector<CmpRecord> cmps;          // mode == kCmp
 };
 
-// The file's bytes.
+// The file's bytes (always the current version).
 REMCOV_EXPORT std::string SerializeCoverage(const CoverageData& data);
-// Parses and validates bytes produced by SerializeCoverage.
+// Parses and validates bytes produced by SerializeCoverage (this version or
+// an older one).
 REMCOV_EXPORT StatusOr<CoverageData> ParseCoverage(std::string_view bytes);
 REMCOV_EXPORT Status WriteCoverageFile(const std::string& path,
                                        const CoverageData& data);
 REMCOV_EXPORT StatusOr<CoverageData> ReadCoverageFile(const std::string& path);
+
+// The module table's encoding on its own: `count` records, back to back, as
+// in the file. The in-process runtime writes this encoding into the
+// `remcov trace` hand-off (src/runtime/trace_env.cc); the tool decodes it
+// here. Trailing bytes after the records are an error.
+REMCOV_EXPORT std::string SerializeModules(
+    const std::vector<CoverageModule>& modules);
+REMCOV_EXPORT StatusOr<std::vector<CoverageModule>> ParseModules(
+    std::string_view bytes, uint64_t count);
+
+// "0a1b..." for raw bytes; and back ("" for an odd length or a non-hex
+// digit is reported through *ok).
+REMCOV_EXPORT std::string HexEncode(std::string_view raw);
+REMCOV_EXPORT std::string HexDecode(std::string_view hex, bool* ok);
+
+// The module containing `pc` (start <= pc < end), or nullptr.
+REMCOV_EXPORT const CoverageModule* FindModule(
+    const std::vector<CoverageModule>& modules, uint64_t pc);
 
 }  // namespace remcov
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Writer and validating reader of the binary coverage file (docs/format.md).
+// The reader bounds every size by the bytes that remain before it allocates
+// or loops: ParseCoverage is a fuzzing target.
 #include "remcov/coverage_file.h"
 
 #include <errno.h>
@@ -30,10 +32,10 @@ uint32_t GetU32(std::string_view b, size_t off) {
     v = (v << 8) | static_cast<unsigned char>(b[off + static_cast<size_t>(i)]);
   return v;
 }
-// FNV-1a, 64-bit, over the payload bytes.
-uint64_t Checksum(std::string_view payload) {
+// FNV-1a, 64-bit, over everything after the header.
+uint64_t Checksum(std::string_view body) {
   uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : payload) {
+  for (char c : body) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ull;
   }
@@ -42,22 +44,143 @@ uint64_t Checksum(std::string_view payload) {
 Status Corrupt(const std::string& what) {
   return Status(StatusCode::kDataLoss, "corrupt coverage file: " + what);
 }
+size_t Pad8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+// Decodes one module record at the front of *b and advances *b past it.
+Status ParseModule(std::string_view* b, uint64_t index, CoverageModule* m) {
+  const std::string where = "module " + std::to_string(index) + ": ";
+  if (b->size() < kCoverageModuleRecordBytes)
+    return Corrupt(where + "truncated record");
+  const uint32_t kind = GetU32(*b, 0);
+  if (kind > static_cast<uint32_t>(ModuleKind::kKernelModule))
+    return Corrupt(where + "unknown kind " + std::to_string(kind));
+  m->kind = static_cast<ModuleKind>(kind);
+  m->flags = GetU32(*b, 4);
+  const uint32_t path_len = GetU32(*b, 8);
+  const uint32_t id_len = GetU32(*b, 12);
+  if (path_len == 0 || path_len > kCoverageModulePathMax)
+    return Corrupt(where + "bad path length " + std::to_string(path_len));
+  if (id_len > kCoverageModuleBuildIdMax)
+    return Corrupt(where + "bad build-id length " + std::to_string(id_len));
+  m->start = GetU64(*b, 16);
+  m->end = GetU64(*b, 24);
+  m->bias = GetU64(*b, 32);
+  if (m->start > m->end) return Corrupt(where + "start above end");
+  const size_t var = Pad8(size_t{path_len} + id_len);
+  if (b->size() - kCoverageModuleRecordBytes < var)
+    return Corrupt(where + "truncated path or build-id");
+  std::string_view rest = b->substr(kCoverageModuleRecordBytes);
+  m->path.assign(rest.data(), path_len);
+  if (m->path.find('\0') != std::string::npos)
+    return Corrupt(where + "path contains a NUL byte");
+  m->build_id = HexEncode(rest.substr(path_len, id_len));
+  for (size_t i = size_t{path_len} + id_len; i < var; i++) {
+    if (rest[i] != 0) return Corrupt(where + "padding is not zero");
+  }
+  *b = rest.substr(var);
+  return Status::Ok();
+}
 
 }  // namespace
 
+std::string HexEncode(std::string_view raw) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(raw.size() * 2);
+  for (char c : raw) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    out.push_back(kDigits[u >> 4]);
+    out.push_back(kDigits[u & 15]);
+  }
+  return out;
+}
+
+std::string HexDecode(std::string_view hex, bool* ok) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  *ok = hex.size() % 2 == 0;
+  std::string out;
+  for (size_t i = 0; *ok && i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) {
+      *ok = false;
+      break;
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  if (!*ok) out.clear();
+  return out;
+}
+
+std::string SerializeModules(const std::vector<CoverageModule>& modules) {
+  std::string out;
+  for (const CoverageModule& m : modules) {
+    bool ok = false;
+    std::string id = HexDecode(m.build_id, &ok);
+    if (!ok || id.size() > kCoverageModuleBuildIdMax) id.clear();
+    std::string path = m.path.substr(0, kCoverageModulePathMax);
+    if (path.empty()) path = "?";
+    PutU32(&out, static_cast<uint32_t>(m.kind));
+    PutU32(&out, m.flags);
+    PutU32(&out, static_cast<uint32_t>(path.size()));
+    PutU32(&out, static_cast<uint32_t>(id.size()));
+    PutU64(&out, m.start);
+    PutU64(&out, m.end);
+    PutU64(&out, m.bias);
+    out += path;
+    out += id;
+    out.resize(Pad8(out.size()), '\0');
+  }
+  return out;
+}
+
+StatusOr<std::vector<CoverageModule>> ParseModules(std::string_view b,
+                                                   uint64_t count) {
+  // Each record takes at least kCoverageModuleRecordBytes: a count the bytes
+  // cannot hold is rejected before any work.
+  if (count > b.size() / kCoverageModuleRecordBytes) {
+    return Corrupt("module count " + std::to_string(count) + " exceeds the " +
+                   std::to_string(b.size()) + " bytes left (truncated?)");
+  }
+  std::vector<CoverageModule> out;
+  for (uint64_t i = 0; i < count; i++) {
+    CoverageModule m;
+    REMCOV_RETURN_IF_ERROR(ParseModule(&b, i, &m));
+    out.push_back(std::move(m));
+  }
+  if (!b.empty()) {
+    return Corrupt(std::to_string(b.size()) +
+                   " bytes after the last module record");
+  }
+  return out;
+}
+
+const CoverageModule* FindModule(const std::vector<CoverageModule>& modules,
+                                 uint64_t pc) {
+  for (const CoverageModule& m : modules) {
+    if ((m.flags & kModuleAddressUnknown) == 0 && m.start <= pc && pc < m.end)
+      return &m;
+  }
+  return nullptr;
+}
+
 std::string SerializeCoverage(const CoverageData& d) {
-  std::string payload;
+  std::string body = SerializeModules(d.modules);
   uint64_t n = 0;
   if (d.mode == TraceMode::kPc) {
     n = d.pcs.size();
-    for (uint64_t pc : d.pcs) PutU64(&payload, pc);
+    for (uint64_t pc : d.pcs) PutU64(&body, pc);
   } else {
     n = d.cmps.size();
     for (const CmpRecord& r : d.cmps) {
-      PutU64(&payload, r.type);
-      PutU64(&payload, r.arg1);
-      PutU64(&payload, r.arg2);
-      PutU64(&payload, r.ip);
+      PutU64(&body, r.type);
+      PutU64(&body, r.arg1);
+      PutU64(&body, r.arg2);
+      PutU64(&body, r.ip);
     }
   }
   std::string out(kCoverageFileMagic, sizeof kCoverageFileMagic);
@@ -66,12 +189,12 @@ std::string SerializeCoverage(const CoverageData& d) {
   PutU32(&out, static_cast<uint32_t>(d.mode));
   PutU32(&out, d.word_bytes);
   PutU32(&out, d.flags);
-  PutU32(&out, 0);  // reserved
+  PutU32(&out, static_cast<uint32_t>(d.modules.size()));
   PutU64(&out, n);
   PutU64(&out, d.raw_count);
   PutU64(&out, d.dropped);
-  PutU64(&out, Checksum(payload));
-  return out + payload;
+  PutU64(&out, Checksum(body));
+  return out + body;
 }
 
 StatusOr<CoverageData> ParseCoverage(std::string_view b) {
@@ -81,16 +204,18 @@ StatusOr<CoverageData> ParseCoverage(std::string_view b) {
   }
   if (memcmp(b.data(), kCoverageFileMagic, sizeof kCoverageFileMagic) != 0)
     return Corrupt("bad magic (not a remcov coverage file)");
-  uint32_t version = GetU32(b, 8);
-  if (version != kCoverageFileVersion) {
+  CoverageData d;
+  d.version = GetU32(b, 8);
+  if (d.version < kCoverageFileOldestVersion ||
+      d.version > kCoverageFileVersion) {
     return Status(StatusCode::kUnimplemented,
-                  "coverage file version " + std::to_string(version) +
-                      " is not supported (this remcov reads version " +
+                  "coverage file version " + std::to_string(d.version) +
+                      " is not supported (this remcov reads versions " +
+                      std::to_string(kCoverageFileOldestVersion) + " to " +
                       std::to_string(kCoverageFileVersion) + ")");
   }
   if (GetU32(b, 12) != kCoverageFileHeaderBytes)
     return Corrupt("bad header size");
-  CoverageData d;
   uint32_t mode = GetU32(b, 16);
   if (mode > 1) return Corrupt("unknown mode " + std::to_string(mode));
   d.mode = static_cast<TraceMode>(mode);
@@ -98,27 +223,51 @@ StatusOr<CoverageData> ParseCoverage(std::string_view b) {
   if (d.word_bytes != 4 && d.word_bytes != 8)
     return Corrupt("bad word size " + std::to_string(d.word_bytes));
   d.flags = GetU32(b, 24);
-  if (GetU32(b, 28) != 0) return Corrupt("reserved field is not zero");
+  // Version 1: reserved, zero. Version 2: the number of module records.
+  const uint32_t module_count = GetU32(b, 28);
+  if (d.version == 1 && module_count != 0)
+    return Corrupt("reserved field is not zero");
   uint64_t n = GetU64(b, 32);
   d.raw_count = GetU64(b, 40);
   d.dropped = GetU64(b, 48);
   uint64_t sum = GetU64(b, 56);
+  const std::string_view all = b.substr(kCoverageFileHeaderBytes);
+  std::string_view body = all;
   const uint64_t entry_bytes = d.mode == TraceMode::kPc ? 8 : 32;
-  const uint64_t payload_bytes = b.size() - kCoverageFileHeaderBytes;
+  // The module records lie before the payload; their total size is known
+  // only by walking them, each bounded by what is left.
+  if (module_count > body.size() / kCoverageModuleRecordBytes) {
+    return Corrupt("header says " + std::to_string(module_count) +
+                   " modules but only " + std::to_string(body.size()) +
+                   " bytes follow (truncated?)");
+  }
+  for (uint32_t i = 0; i < module_count; i++) {
+    CoverageModule m;
+    REMCOV_RETURN_IF_ERROR(ParseModule(&body, i, &m));
+    d.modules.push_back(std::move(m));
+  }
+  const uint64_t payload_bytes = body.size();
   if (n > payload_bytes / entry_bytes || n * entry_bytes != payload_bytes) {
     return Corrupt("header says " + std::to_string(n) +
                    " entries but the payload has " +
                    std::to_string(payload_bytes) + " bytes (truncated?)");
   }
-  std::string_view payload = b.substr(kCoverageFileHeaderBytes);
-  if (Checksum(payload) != sum) return Corrupt("payload checksum mismatch");
+  // Structure first (a truncated file says "truncated"), then the checksum
+  // over the module table and the payload.
+  if (Checksum(all) != sum) return Corrupt("checksum mismatch");
+  // n is bounded by the input's size here.
+  if (d.mode == TraceMode::kPc) {
+    d.pcs.reserve(static_cast<size_t>(n));
+  } else {
+    d.cmps.reserve(static_cast<size_t>(n));
+  }
   for (uint64_t i = 0; i < n; i++) {
     size_t off = static_cast<size_t>(i * entry_bytes);
     if (d.mode == TraceMode::kPc) {
-      d.pcs.push_back(GetU64(payload, off));
+      d.pcs.push_back(GetU64(body, off));
     } else {
-      CmpRecord r{GetU64(payload, off), GetU64(payload, off + 8),
-                  GetU64(payload, off + 16), GetU64(payload, off + 24)};
+      CmpRecord r{GetU64(body, off), GetU64(body, off + 8),
+                  GetU64(body, off + 16), GetU64(body, off + 24)};
       if (!r.valid()) {
         return Corrupt("comparison record " + std::to_string(i) + " has type " +
                        std::to_string(r.type) + " (> 7)");

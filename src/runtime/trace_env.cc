@@ -13,10 +13,27 @@
 //                 0 magic "RCTRACE2", 1 state (1 attached, 2 complete;
 //                 stored last, with release), 2 pid, 3 mode (0 pc, 1 cmp),
 //                 4 words, 5 entries that did not fit (written at exit),
-//                 6 count at exit.
+//                 6 count at exit, 7 active load-map slot (0 none, 1, 2;
+//                 stored last, with release), 8/9 slot 1 bytes/modules,
+//                 10/11 slot 2 bytes/modules, 12 load map did not fit (1),
+//                 13 bytes of the load-map region;
+//   [A + page, end) the load-map region, two equal slots. Each holds module
+//                 records in the coverage file's encoding (docs/format.md,
+//                 "Module table"; decoded by remcov::ParseModules).
 // The state goes to 2 in an exit() handler; a command that ends otherwise
 // leaves state 1: its coverage is complete up to the crash, but the count of
 // entries that did not fit is unknown (the parent says so).
+//
+// The load map (path, load bias, executable range and build-id of every
+// loaded ELF object, from dl_iterate_phdr) is recorded at adoption and again
+// at exit(), because after the command exits its /proc/PID/maps is gone. The
+// two slots alternate: a rewrite goes to the inactive slot and is published
+// by one release store of the slot number, so a command killed mid-rewrite
+// leaves the previous map intact. dl_iterate_phdr takes the loader's lock and
+// is not async-signal-safe: the map is never written from a signal handler;
+// a command that dies of a signal keeps the adoption-time map (objects it
+// dlopen()ed later are then missing, and the report counts their PCs as
+// outside every module).
 //
 // Linked into every program that uses the static runtime: device.cc keeps a
 // reference to remcov_rt_trace_env_hook.
@@ -24,8 +41,10 @@
 // Thread safety: the constructor runs before main on the main thread; the exit
 // handler runs once, in the process that started tracing (forked children
 // that call exit() do not write).
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +62,116 @@ constexpr uint64_t kStateComplete = 2;
 int g_dev_fd = -1;
 pid_t g_pid = 0;
 uint64_t* g_trailer = nullptr;
+unsigned char* g_map = nullptr;  // the load-map region, after the trailer
+uint64_t g_map_bytes = 0;
+// The main program's path (dl_iterate_phdr names it ""), read at adoption.
+char g_exe_path[4096];
+
+// The encoding of docs/format.md, "Module table" (mirrors
+// remcov::SerializeModules, which the runtime cannot link).
+constexpr uint64_t kModuleRecordBytes = 40;
+constexpr size_t kBuildIdMax = 64;
+
+struct MapWriter {
+  unsigned char* out;
+  uint64_t cap;
+  uint64_t used;
+  uint64_t count;
+  bool overflow;
+};
+
+void PutLe(unsigned char* p, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; i++)
+    p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+// The NT_GNU_BUILD_ID note of a loaded object, or nullptr.
+const unsigned char* FindBuildId(const dl_phdr_info* info, size_t* len) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    const unsigned char* p =
+        reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
+    const unsigned char* end = p + ph.p_memsz;
+    while (static_cast<size_t>(end - p) >= sizeof(ElfW(Nhdr))) {
+      ElfW(Nhdr) nh;
+      memcpy(&nh, p, sizeof nh);
+      const size_t name = (nh.n_namesz + 3u) & ~3u;
+      const size_t desc = (nh.n_descsz + 3u) & ~3u;
+      const unsigned char* n = p + sizeof nh;
+      if (name > static_cast<size_t>(end - n) ||
+          desc > static_cast<size_t>(end - n) - name)
+        break;
+      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+          memcmp(n, "GNU", 4) == 0 && nh.n_descsz <= kBuildIdMax) {
+        *len = nh.n_descsz;
+        return n + name;
+      }
+      p = n + name + desc;
+    }
+  }
+  return nullptr;
+}
+
+int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
+  MapWriter* w = static_cast<MapWriter*>(arg);
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
+    const uint64_t s = info->dlpi_addr + ph.p_vaddr;
+    if (s < lo) lo = s;
+    if (s + ph.p_memsz > hi) hi = s + ph.p_memsz;
+  }
+  if (hi == 0) return 0;  // nothing executable
+  const char* path = info->dlpi_name;
+  if (path == nullptr || path[0] == '\0') path = g_exe_path;
+  size_t path_len = strlen(path);
+  if (path_len == 0) {
+    path = "?";
+    path_len = 1;
+  }
+  if (path_len > sizeof g_exe_path) path_len = sizeof g_exe_path;
+  size_t id_len = 0;
+  const unsigned char* id = FindBuildId(info, &id_len);
+  const uint64_t bytes =
+      kModuleRecordBytes + ((path_len + id_len + 7) & ~uint64_t{7});
+  if (bytes > w->cap - w->used) {
+    w->overflow = true;
+    return 0;
+  }
+  unsigned char* r = w->out + w->used;
+  memset(r, 0, bytes);
+  PutLe(r, 0, 4);  // kind: user
+  PutLe(r + 4, 0, 4);
+  PutLe(r + 8, path_len, 4);
+  PutLe(r + 12, id_len, 4);
+  PutLe(r + 16, lo, 8);
+  PutLe(r + 24, hi, 8);
+  PutLe(r + 32, info->dlpi_addr, 8);
+  memcpy(r + kModuleRecordBytes, path, path_len);
+  if (id != nullptr) memcpy(r + kModuleRecordBytes + path_len, id, id_len);
+  w->used += bytes;
+  w->count++;
+  return 0;
+}
+
+// Writes the load map into the inactive slot and publishes it. Not
+// async-signal-safe (dl_iterate_phdr): called at adoption and from exit().
+void RecordLoadMap() {
+  if (g_map == nullptr) return;
+  // Relaxed: this process is the only writer of the slot word.
+  const uint64_t active = __atomic_load_n(&g_trailer[7], __ATOMIC_RELAXED);
+  const uint64_t slot = active == 1 ? 2 : 1;  // the one not being read
+  const uint64_t half = g_map_bytes / 2;
+  MapWriter w{g_map + (slot - 1) * half, half, 0, 0, false};
+  dl_iterate_phdr(RecordModule, &w);
+  g_trailer[8 + 2 * (slot - 1)] = w.used;
+  g_trailer[9 + 2 * (slot - 1)] = w.count;
+  g_trailer[12] = w.overflow ? 1 : 0;
+  // Pairs with the acquire load of the slot in `remcov trace` (ReadHandOff).
+  __atomic_store_n(&g_trailer[7], slot, __ATOMIC_RELEASE);
+}
 
 uint64_t ParseU64(const char* s, bool* ok) {
   char* end = nullptr;
@@ -59,6 +188,7 @@ void Flush() {
   memset(&st, 0, sizeof st);
   (void)remcov_device_stats(g_dev_fd, &st);
   g_trailer[5] = st.overflow_entries;
+  RecordLoadMap();  // objects dlopen()ed since adoption
   // Pairs with the parent's acquire load of the state.
   __atomic_store_n(&g_trailer[1], kStateComplete, __ATOMIC_RELEASE);
   g_trailer = nullptr;
@@ -93,7 +223,9 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
   if (fstat(fd, &st) != 0 ||
       static_cast<uint64_t>(st.st_size) < area_bytes + page)
     return;  // not a hand-off file made by remcov trace
-  void* t = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+  // Whatever follows the trailer is the load-map region (may be empty).
+  const uint64_t tail = static_cast<uint64_t>(st.st_size) - area_bytes;
+  void* t = mmap(nullptr, tail, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                  static_cast<off_t>(area_bytes));
   if (t == MAP_FAILED) return;
   if (remcov_rt_adopt_area(fd) < 0 ||
@@ -101,7 +233,7 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
                    static_cast<unsigned long>(words)) != 0 ||
       remcov_ioctl(fd, REMCOV_KCOV_ENABLE, static_cast<unsigned long>(mode)) !=
           0) {
-    munmap(t, page);
+    munmap(t, tail);
     return;
   }
   g_dev_fd = fd;
@@ -111,6 +243,15 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
   g_trailer[2] = static_cast<uint64_t>(g_pid);
   g_trailer[3] = mode;
   g_trailer[4] = words;
+  g_map_bytes = (tail - page) & ~uint64_t{15};  // two 8-byte-aligned slots
+  g_trailer[13] = g_map_bytes;
+  if (g_map_bytes >= 2 * kModuleRecordBytes) {
+    g_map = static_cast<unsigned char*>(t) + page;
+    const ssize_t n =
+        readlink("/proc/self/exe", g_exe_path, sizeof g_exe_path - 1);
+    g_exe_path[n > 0 ? n : 0] = '\0';
+    RecordLoadMap();
+  }
   __atomic_store_n(&g_trailer[1], kStateAttached, __ATOMIC_RELEASE);
   // Registered after the runtime's first use, so it runs before any
   // exit-time teardown the runtime registered.

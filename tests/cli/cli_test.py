@@ -126,6 +126,19 @@ def case_in_process_cmp(remcov, fixture):
     expect("cmp mode" in err, "summary", (out, err))
 
 
+def read_modules(data, count):
+    """The version 2 module table after the header: (list, end offset)."""
+    off, mods = 64, []
+    for _ in range(count):
+        kind, flags, plen, idlen, start, end, bias = struct.unpack_from("<IIIIQQQ", data, off)
+        path = data[off + 40:off + 40 + plen].decode()
+        build_id = data[off + 40 + plen:off + 40 + plen + idlen].hex()
+        mods.append(dict(kind=kind, flags=flags, path=path, build_id=build_id,
+                         start=start, end=end, bias=bias))
+        off += 40 + (plen + idlen + 7) // 8 * 8
+    return mods, off
+
+
 def case_in_process_output_file(remcov, fixture):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "cov.bin")
@@ -133,15 +146,28 @@ def case_in_process_output_file(remcov, fixture):
                             "--", fixture, "42"])
         expect(rc == 0 and out == "", "rc %d" % rc, (out, err))
         data = open(path, "rb").read()
-        magic, version, hsize, mode, word, flags, reserved, n, raw, dropped, _sum = \
+        magic, version, hsize, mode, word, flags, nmod, n, raw, dropped, _sum = \
             struct.unpack_from("<8sIIIIIIQQQQ", data)
-        expect(magic == b"RMCOVCOV" and version == 1 and hsize == 64 and mode == 0 and
-               word == 8 and flags == 0b1001 and reserved == 0 and dropped == 0,
+        expect(magic == b"RMCOVCOV" and version == 2 and hsize == 64 and mode == 0 and
+               word == 8 and flags == 0b1001 and nmod >= 1 and dropped == 0,
                "header %r" % (struct.unpack_from("<8sIIIIIIQQQQ", data),), (out, err))
-        expect(len(data) == 64 + 8 * n, "size", (out, err))
-        pcs = list(struct.unpack_from("<%dQ" % n, data, 64))
+        mods, off = read_modules(data, nmod)
+        expect(len(data) == off + 8 * n, "size", (out, err))
+        pcs = list(struct.unpack_from("<%dQ" % n, data, off))
         names = covered(fixture, pcs)
         expect(names == {"cli_dispatch", "cli_digits"}, "covered %r" % names, (out, err))
+        # The load map: the fixture (non-PIE: bias 0) holds every PC, and
+        # its build-id is the one in the file.
+        exe = [m for m in mods if m["path"] == os.path.realpath(fixture)]
+        expect(len(exe) == 1 and exe[0]["kind"] == 0 and exe[0]["bias"] == 0,
+               "fixture in the load map: %r" % mods, (out, err))
+        expect(all(exe[0]["start"] <= pc < exe[0]["end"] for pc in pcs),
+               "PCs inside the fixture's executable segment: %r" % exe, (out, err))
+        notes = subprocess.run(["readelf", "-n", fixture], capture_output=True,
+                               text=True, check=True).stdout
+        m = re.search(r"Build ID: ([0-9a-f]+)", notes)
+        if m:
+            expect(exe[0]["build_id"] == m.group(1), "build-id %r" % exe, (out, err))
 
 
 def case_in_process_not_found(remcov, fixture):

@@ -10,7 +10,13 @@
 namespace remcov::tool {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitUsage = 120;  // bad command line
+// `remcov report` / `remcov diff`:
+inline constexpr int kExitBadCoverage =
+    117;  // coverage file unreadable, corrupt, or of an unknown version
+inline constexpr int kExitNoSource =
+    118;  // a module or its debug info is missing or changed (build-id)
+inline constexpr int kExitGenhtml = 119;  // genhtml missing or failed
+inline constexpr int kExitUsage = 120;    // bad command line
 inline constexpr int kExitNoDevice =
     121;  // no kcov: debugfs not mounted, no CONFIG_KCOV
 inline constexpr int kExitPermission = 122;   // EACCES/EPERM on the device

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "report.h"
 #include "trace.h"
 
 namespace {
@@ -14,6 +15,8 @@ const char kUsage[] =
     "\n"
     "Commands:\n"
     "  trace     run a command and print the coverage it produces\n"
+    "  report    map a coverage file to source: text, JSON, lcov, HTML\n"
+    "  diff      what one coverage file covers that another does not\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -36,6 +39,20 @@ int main(int argc, char** argv) {
   }
   if (strcmp(cmd, "trace") == 0)
     return remcov::tool::TraceMain(argc - 1, argv + 1);
+  if (strcmp(cmd, "report") == 0 || strcmp(cmd, "diff") == 0) {
+#ifdef REMCOV_TOOL_HAVE_REPORT
+    return cmd[0] == 'r' ? remcov::tool::ReportMain(argc - 1, argv + 1)
+                         : remcov::tool::DiffMain(argc - 1, argv + 1);
+#else
+    // remcov-static (the kernel lane's initramfs), or a build without
+    // libdw/capstone: the symbolizer is not linked in.
+    fprintf(stderr,
+            "remcov %s: this remcov was built without the symbolizer "
+            "(libdw, libelf, capstone); use a full build\n",
+            cmd);
+    return remcov::tool::kExitFailure;
+#endif
+  }
   fprintf(stderr, "remcov: unknown command '%s'\n\n%s", cmd, kUsage);
   return remcov::tool::kExitUsage;
 }

@@ -64,12 +64,9 @@ TEST(CoverageFileTest, CorruptFilesAreRejected) {
     size_t offset;
     char value;
     const char* says;
-  } cases[] = {{0, 'X', "bad magic"},
-               {12, 1, "header size"},
-               {16, 5, "unknown mode"},
-               {20, 3, "word size"},
-               {28, 1, "reserved"},
-               {32, 9, "entries"},
+  } cases[] = {{0, 'X', "bad magic"},          {12, 1, "header size"},
+               {16, 5, "unknown mode"},        {20, 3, "word size"},
+               {28, 1, "modules but only"},    {32, 9, "entries"},
                {64, 0x55, "checksum mismatch"}};
   for (const Case& c : cases) {
     std::string b = good;
@@ -83,7 +80,7 @@ TEST(CoverageFileTest, CorruptFilesAreRejected) {
 
 TEST(CoverageFileTest, NewerVersionIsUnimplemented) {
   std::string b = SerializeCoverage(Pcs());
-  b[8] = 2;
+  b[8] = 3;
   auto d = ParseCoverage(b);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kUnimplemented);
@@ -96,6 +93,134 @@ TEST(CoverageFileTest, ComparisonTypeAboveSevenIsRejected) {
   auto d = ParseCoverage(SerializeCoverage(in));
   ASSERT_FALSE(d.ok());
   EXPECT_TRUE(Says(d.status(), "type 9"));
+}
+
+CoverageData WithModules() {
+  CoverageData d = Pcs();
+  d.modules = {
+      {ModuleKind::kUser, 0, "/usr/bin/prog",
+       "0123456789abcdef0123456789abcdef01234567", 0x401000, 0x402000, 0},
+      {ModuleKind::kUser, 0, "/lib/libx.so.1", "", 0x7f0000001000,
+       0x7f0000003000, 0x7f0000000000},
+      {ModuleKind::kKernel, 0, "vmlinux", "", 0, 0, 0},
+      {ModuleKind::kKernelModule, kModuleAddressUnknown, "kvm", "", 0, 0, 0},
+  };
+  return d;
+}
+
+TEST(CoverageFileTest, VersionTwoWritesTheModuleTable) {
+  const CoverageData in = WithModules();
+  std::string b = SerializeCoverage(in);
+  EXPECT_EQ(b[8], 2);
+  EXPECT_EQ(b[28], 4);  // module count
+  auto d = ParseCoverage(b);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->version, 2u);
+  EXPECT_EQ(d->modules, in.modules);
+  EXPECT_EQ(d->pcs, in.pcs);
+}
+
+TEST(CoverageFileTest, ModuleRecordsArePaddedToEightBytes) {
+  // 40 fixed bytes + "/usr/bin/prog" (13) + 20 bytes of build-id = 73 -> 80.
+  std::string b = SerializeModules({WithModules().modules[0]});
+  EXPECT_EQ(b.size(), 80u);
+  auto m = ParseModules(b, 1);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ((*m)[0], WithModules().modules[0]);
+}
+
+// A version 1 file as remcov 0.1 wrote it: offset 28 reserved, then PCs.
+TEST(CoverageFileTest, VersionOneIsStillRead) {
+  std::string b = SerializeCoverage(Pcs());  // no modules: same bytes but 8
+  b[8] = 1;
+  auto d = ParseCoverage(b);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->version, 1u);
+  EXPECT_TRUE(d->modules.empty());
+  EXPECT_EQ(d->pcs, Pcs().pcs);
+  b[28] = 1;  // reserved in version 1
+  auto bad = ParseCoverage(b);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Says(bad.status(), "reserved")) << bad.status().ToString();
+}
+
+TEST(CoverageFileTest, CorruptModuleRecordsAreRejected) {
+  const std::string good = SerializeCoverage(WithModules());
+  struct Case {
+    size_t offset;
+    char value;
+    const char* says;
+  } cases[] = {{64, 7, "unknown kind 7"},
+               {64 + 8, 0, "bad path length 0"},
+               {64 + 10, 1, "bad path length"},
+               {64 + 12, 65, "bad build-id length 65"},
+               {64 + 16 + 7, 0x7f, "start above end"},
+               {64 + 40 + 13 + 20, 1, "padding is not zero"},
+               {64 + 40 + 1, 0, "NUL byte"},
+               {28, 100, "modules but only"},
+               {28, 5, "truncated record"},
+               {28, 3, "payload has"}};
+  for (const Case& c : cases) {
+    std::string b = good;
+    b[c.offset] = c.value;
+    auto d = ParseCoverage(b);
+    ASSERT_FALSE(d.ok()) << c.says;
+    EXPECT_EQ(d.status().code(), StatusCode::kDataLoss);
+    EXPECT_TRUE(Says(d.status(), c.says)) << d.status().ToString();
+  }
+}
+
+// Huge counts in a tiny input are rejected by size, before any allocation
+// (an attempt to reserve 2^64 entries would abort the test).
+TEST(CoverageFileTest, HugeCountsAreRejectedBeforeAllocating) {
+  std::string b = SerializeCoverage(Pcs());
+  std::string huge_entries = b;
+  for (int i = 32; i < 40; i++) huge_entries[i] = '\xff';
+  auto d = ParseCoverage(huge_entries);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(Says(d.status(), "truncated?")) << d.status().ToString();
+  std::string huge_modules = b;
+  for (int i = 28; i < 32; i++) huge_modules[i] = '\xff';
+  d = ParseCoverage(huge_modules);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(Says(d.status(), "modules but only")) << d.status().ToString();
+  auto m = ParseModules(std::string(40, '\0'), ~uint64_t{0});
+  ASSERT_FALSE(m.ok());
+  // A path length near 2^32 with a short record.
+  std::string one = SerializeModules({WithModules().modules[0]});
+  one[8] = one[9] = one[10] = one[11] = '\xff';
+  m = ParseModules(one, 1);
+  ASSERT_FALSE(m.ok());
+  EXPECT_TRUE(Says(m.status(), "bad path length")) << m.status().ToString();
+}
+
+// Every prefix of a valid file is rejected cleanly, never accepted or crashed.
+TEST(CoverageFileTest, EveryTruncationIsDataLoss) {
+  const std::string b = SerializeCoverage(WithModules());
+  for (size_t n = 0; n < b.size(); n++) {
+    auto d = ParseCoverage(b.substr(0, n));
+    ASSERT_FALSE(d.ok()) << n;
+    EXPECT_EQ(d.status().code(), StatusCode::kDataLoss) << n;
+  }
+}
+
+TEST(CoverageFileTest, FindModuleSkipsUnknownAddresses) {
+  const CoverageData d = WithModules();
+  EXPECT_EQ(FindModule(d.modules, 0x401000), &d.modules[0]);
+  EXPECT_EQ(FindModule(d.modules, 0x402000), nullptr);
+  EXPECT_EQ(FindModule(d.modules, 0x7f0000002fff), &d.modules[1]);
+  EXPECT_EQ(FindModule(d.modules, 0), nullptr);
+}
+
+TEST(CoverageFileTest, HexRoundTrip) {
+  bool ok = false;
+  EXPECT_EQ(HexDecode("00ff7a", &ok), std::string("\x00\xff\x7a", 3));
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(HexEncode(std::string("\x00\xff\x7a", 3)), "00ff7a");
+  HexDecode("abc", &ok);
+  EXPECT_FALSE(ok);
+  HexDecode("zz", &ok);
+  EXPECT_FALSE(ok);
 }
 
 TEST(CoverageFileTest, MissingFileIsNotFound) {

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: Apache-2.0
+// remcov::ListInstrumentedSites: the calls to coverage callbacks in an x86-64
+// ELF module, found by disassembling its executable sections with capstone.
+//
+// Call targets are resolved three ways: a defined callback symbol (the static
+// runtime, vmlinux), a PLT stub whose GOT slot the dynamic relocations bind to
+// a callback (.plt / .plt.sec / .plt.got), or a GOT slot called directly
+// (-fno-plt: `call *sym@GOTPCREL(%rip)`). Decoding restarts at every symbol
+// start, as objdump does, so a stray byte sequence cannot desynchronise more
+// than one function.
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "remcov/symbolize.h"
+
+#include <capstone/capstone.h>
+
+namespace remcov {
+namespace {
+
+std::optional<SiteKind> CallbackKind(std::string_view name) {
+  const size_t at = name.find('@');  // symbol versions, @plt
+  if (at != std::string_view::npos) name = name.substr(0, at);
+  constexpr std::string_view kPrefix = "__sanitizer_cov_trace_";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  name.remove_prefix(kPrefix.size());
+  if (name == "pc") return SiteKind::kPc;
+  if (name == "pc_guard") return SiteKind::kPcGuard;
+  if (name == "switch") return SiteKind::kCmp;
+  if (name.substr(0, 6) == "const_") name.remove_prefix(6);
+  if (name == "cmp1" || name == "cmp2" || name == "cmp4" || name == "cmp8") {
+    return SiteKind::kCmp;
+  }
+  return std::nullopt;
+}
+
+struct ScnInfo {
+  Elf_Scn* scn;
+  GElf_Shdr shdr;
+  std::string name;
+};
+
+// Closes the descriptor and the libelf handle on every path.
+class ElfFile {
+ public:
+  ~ElfFile() {
+    if (elf_ != nullptr) elf_end(elf_);
+    if (fd_ >= 0) close(fd_);
+  }
+  Status Open(const std::string& path) {
+    fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return Status::FromErrno(errno, "sites: cannot open " + path);
+    elf_version(EV_CURRENT);
+    elf_ = elf_begin(fd_, ELF_C_READ_MMAP, nullptr);
+    if (elf_ == nullptr || elf_kind(elf_) != ELF_K_ELF) {
+      return Status(StatusCode::kInvalidArgument,
+                    "sites: " + path + " is not an ELF file");
+    }
+    return Status::Ok();
+  }
+  Elf* elf() const { return elf_; }
+
+ private:
+  int fd_ = -1;
+  Elf* elf_ = nullptr;
+};
+
+class CapstoneHandle {
+ public:
+  ~CapstoneHandle() {
+    if (insn_ != nullptr) cs_free(insn_, 1);
+    if (open_) cs_close(&handle_);
+  }
+  bool Open() {
+    open_ = cs_open(CS_ARCH_X86, CS_MODE_64, &handle_) == CS_ERR_OK;
+    if (open_) insn_ = cs_malloc(handle_);
+    return open_ && insn_ != nullptr;
+  }
+  csh handle() const { return handle_; }
+  cs_insn* insn() const { return insn_; }
+
+ private:
+  csh handle_ = 0;
+  bool open_ = false;
+  cs_insn* insn_ = nullptr;
+};
+
+// The target of a direct call (E8 rel32) or the GOT slot of an indirect
+// RIP-relative call (FF /2, ModRM 0x15), from the instruction bytes.
+// Prefixes (bnd, notrack, addr32 from linker relaxation, REX) are skipped.
+struct CallTarget {
+  bool via_slot;
+  uint64_t address;
+};
+std::optional<CallTarget> DecodeCall(const cs_insn& insn) {
+  const uint8_t* b = insn.bytes;
+  size_t i = 0;
+  while (i < insn.size &&
+         (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 ||
+          b[i] == 0x2e || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x36 ||
+          b[i] == 0x64 || b[i] == 0x65 || (b[i] & 0xf0) == 0x40)) {
+    ++i;
+  }
+  const uint64_t next = insn.address + insn.size;
+  int32_t rel = 0;
+  if (i + 5 == insn.size && b[i] == 0xe8) {
+    memcpy(&rel, b + i + 1, 4);
+    return CallTarget{false, next + static_cast<uint64_t>(int64_t{rel})};
+  }
+  if (i + 6 == insn.size && b[i] == 0xff && b[i + 1] == 0x15) {
+    memcpy(&rel, b + i + 2, 4);
+    return CallTarget{true, next + static_cast<uint64_t>(int64_t{rel})};
+  }
+  return std::nullopt;
+}
+
+// A tail jump: E9 rel32, or FF /4 through a RIP-relative slot.
+std::optional<CallTarget> DecodeJump(const cs_insn& insn) {
+  const uint8_t* b = insn.bytes;
+  size_t i = 0;
+  while (i < insn.size && (b[i] == 0xf2 || b[i] == 0x3e || b[i] == 0x2e ||
+                           (b[i] & 0xf0) == 0x40)) {
+    ++i;
+  }
+  const uint64_t next = insn.address + insn.size;
+  int32_t rel = 0;
+  if (i + 5 == insn.size && b[i] == 0xe9) {
+    memcpy(&rel, b + i + 1, 4);
+    return CallTarget{false, next + static_cast<uint64_t>(int64_t{rel})};
+  }
+  if (i + 6 == insn.size && b[i] == 0xff && b[i + 1] == 0x25) {
+    memcpy(&rel, b + i + 2, 4);
+    return CallTarget{true, next + static_cast<uint64_t>(int64_t{rel})};
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> DecodeRipJmp(const cs_insn& insn) {
+  const uint8_t* b = insn.bytes;
+  size_t i = 0;
+  while (i < insn.size && (b[i] == 0xf2 || b[i] == 0x3e || b[i] == 0x2e ||
+                           (b[i] & 0xf0) == 0x40)) {
+    ++i;
+  }
+  if (i + 6 == insn.size && b[i] == 0xff && b[i + 1] == 0x25) {
+    int32_t rel = 0;
+    memcpy(&rel, b + i + 2, 4);
+    return insn.address + insn.size + static_cast<uint64_t>(int64_t{rel});
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+namespace {
+
+// Both lists in one sweep: the call sites of callbacks, and (tail_sites) the
+// return addresses of direct calls to functions that jump to a callback.
+Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
+            std::vector<InstrumentedSite>* tail_sites) {
+  ElfFile file;
+  REMCOV_RETURN_IF_ERROR(file.Open(elf_path));
+  Elf* elf = file.elf();
+  GElf_Ehdr ehdr;
+  if (gelf_getehdr(elf, &ehdr) == nullptr) {
+    return Status(StatusCode::kDataLoss,
+                  "sites: " + elf_path + ": unreadable ELF header");
+  }
+  if (ehdr.e_machine != EM_X86_64 || ehdr.e_ident[EI_CLASS] != ELFCLASS64) {
+    return Status(StatusCode::kUnimplemented,
+                  "sites: " + elf_path +
+                      ": only x86-64 ELF is supported (e_machine " +
+                      std::to_string(ehdr.e_machine) + ")");
+  }
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf, &shstrndx) != 0) {
+    return Status(StatusCode::kDataLoss,
+                  "sites: " + elf_path + ": no section name table");
+  }
+  std::vector<ScnInfo> scns;
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr;
+       scn = elf_nextscn(elf, scn)) {
+    ScnInfo s{scn, {}, {}};
+    if (gelf_getshdr(scn, &s.shdr) == nullptr) continue;
+    const char* name = elf_strptr(elf, shstrndx, s.shdr.sh_name);
+    s.name = name != nullptr ? name : "";
+    scns.push_back(std::move(s));
+  }
+
+  // Call targets that are callbacks, and GOT slots bound to callbacks.
+  std::unordered_map<uint64_t, SiteKind> targets;
+  std::unordered_map<uint64_t, SiteKind> slots;
+  // Symbol starts per section index: where decoding resynchronises.
+  std::unordered_map<size_t, std::vector<uint64_t>> sync;
+  for (const ScnInfo& s : scns) {
+    if (s.shdr.sh_type != SHT_SYMTAB && s.shdr.sh_type != SHT_DYNSYM) continue;
+    Elf_Data* data = elf_getdata(s.scn, nullptr);
+    if (data == nullptr || s.shdr.sh_entsize == 0) continue;
+    const size_t n = s.shdr.sh_size / s.shdr.sh_entsize;
+    for (size_t i = 1; i < n; ++i) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
+      if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE) continue;
+      const int type = GELF_ST_TYPE(sym.st_info);
+      if (type == STT_SECTION || type == STT_FILE || type == STT_OBJECT ||
+          type == STT_TLS) {
+        continue;
+      }
+      sync[sym.st_shndx].push_back(sym.st_value);
+      const char* name = elf_strptr(elf, s.shdr.sh_link, sym.st_name);
+      if (name == nullptr) continue;
+      if (auto kind = CallbackKind(name)) targets[sym.st_value] = *kind;
+    }
+  }
+  for (const ScnInfo& s : scns) {
+    if (s.shdr.sh_type != SHT_RELA) continue;
+    Elf_Scn* symscn = elf_getscn(elf, s.shdr.sh_link);
+    GElf_Shdr symshdr;
+    if (symscn == nullptr || gelf_getshdr(symscn, &symshdr) == nullptr)
+      continue;
+    Elf_Data* symdata = elf_getdata(symscn, nullptr);
+    Elf_Data* data = elf_getdata(s.scn, nullptr);
+    if (symdata == nullptr || data == nullptr || s.shdr.sh_entsize == 0)
+      continue;
+    // Only dynamic relocations (relocatable objects are not modules).
+    if ((s.shdr.sh_flags & SHF_ALLOC) == 0) continue;
+    const size_t n = s.shdr.sh_size / s.shdr.sh_entsize;
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Rela rela;
+      if (gelf_getrela(data, static_cast<int>(i), &rela) == nullptr) continue;
+      const uint64_t type = GELF_R_TYPE(rela.r_info);
+      if (type == R_X86_64_RELATIVE) {
+        // A static link of -fno-plt code without relaxation: the slot holds
+        // the callback's address.
+        auto it = targets.find(static_cast<uint64_t>(rela.r_addend));
+        if (it != targets.end()) slots[rela.r_offset] = it->second;
+        continue;
+      }
+      if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT &&
+          type != R_X86_64_64) {
+        continue;
+      }
+      GElf_Sym sym;
+      if (gelf_getsym(symdata, static_cast<int>(GELF_R_SYM(rela.r_info)),
+                      &sym) == nullptr) {
+        continue;
+      }
+      const char* name = elf_strptr(elf, symshdr.sh_link, sym.st_name);
+      if (name == nullptr) continue;
+      if (auto kind = CallbackKind(name)) slots[rela.r_offset] = *kind;
+    }
+  }
+
+  CapstoneHandle cs;
+  if (!cs.Open()) {
+    return Status(StatusCode::kInternal, "sites: capstone cannot open x86-64");
+  }
+  cs_option(cs.handle(), CS_OPT_DETAIL, CS_OPT_OFF);
+  cs_insn* insn = cs.insn();
+
+  auto is_plt = [](const std::string& name) {
+    return name == ".plt" || name == ".plt.sec" || name == ".plt.got" ||
+           name == ".iplt";
+  };
+  auto section_bytes = [](const ScnInfo& s) -> const uint8_t* {
+    Elf_Data* data = elf_rawdata(s.scn, nullptr);
+    if (data == nullptr || data->d_buf == nullptr ||
+        data->d_size < s.shdr.sh_size) {
+      return nullptr;
+    }
+    return static_cast<const uint8_t*>(data->d_buf);
+  };
+  auto executable = [](const ScnInfo& s) {
+    return s.shdr.sh_type == SHT_PROGBITS &&
+           (s.shdr.sh_flags & SHF_EXECINSTR) != 0 && s.shdr.sh_size != 0;
+  };
+
+  // PLT stubs: the entry (its endbr64, when it has one) of every stub that
+  // jumps through a slot bound to a callback.
+  if (!slots.empty()) {
+    for (const ScnInfo& s : scns) {
+      if (!executable(s) || !is_plt(s.name)) continue;
+      const uint8_t* code = section_bytes(s);
+      if (code == nullptr) continue;
+      size_t size = s.shdr.sh_size;
+      uint64_t address = s.shdr.sh_addr;
+      uint64_t prev_endbr = ~uint64_t{0};
+      while (size > 0) {
+        const uint64_t at = address;
+        if (!cs_disasm_iter(cs.handle(), &code, &size, &address, insn)) {
+          ++code;
+          --size;
+          ++address;
+          continue;
+        }
+        if (insn->id == X86_INS_ENDBR64) {
+          prev_endbr = at;
+          continue;
+        }
+        if (auto slot = DecodeRipJmp(*insn)) {
+          auto it = slots.find(*slot);
+          if (it != slots.end()) {
+            targets[at] = it->second;
+            if (prev_endbr + 4 == at) targets[prev_endbr] = it->second;
+          }
+        }
+      }
+    }
+  }
+
+  if (targets.empty() && slots.empty()) return Status::Ok();
+  // For tail jumps: the kind of callback each function (decoding region)
+  // jumps to, and every direct call (return address, target).
+  std::unordered_map<uint64_t, SiteKind> tail_functions;
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  for (size_t index = 0; index < scns.size(); ++index) {
+    const ScnInfo& s = scns[index];
+    if (!executable(s) || is_plt(s.name)) continue;
+    const uint8_t* base = section_bytes(s);
+    if (base == nullptr) continue;
+    const uint64_t lo = s.shdr.sh_addr;
+    const uint64_t hi = lo + s.shdr.sh_size;
+    std::vector<uint64_t> starts = {lo};
+    auto it = sync.find(elf_ndxscn(s.scn));
+    if (it != sync.end()) {
+      for (uint64_t a : it->second) {
+        if (a > lo && a < hi) starts.push_back(a);
+      }
+    }
+    std::sort(starts.begin(), starts.end());
+    starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+    for (size_t r = 0; r < starts.size(); ++r) {
+      uint64_t address = starts[r];
+      const uint64_t end = r + 1 < starts.size() ? starts[r + 1] : hi;
+      const uint8_t* code = base + (address - lo);
+      size_t size = end - address;
+      while (size > 0) {
+        if (!cs_disasm_iter(cs.handle(), &code, &size, &address, insn)) {
+          ++code;  // undecodable byte: skip it, as objdump's "(bad)"
+          --size;
+          ++address;
+          continue;
+        }
+        if (insn->id == X86_INS_JMP) {
+          // gcc -O2 turns a trailing `call callback; ret` into `jmp
+          // callback`: the callback then records the caller's return address.
+          auto jump = DecodeJump(*insn);
+          if (!jump) continue;
+          const auto& map = jump->via_slot ? slots : targets;
+          auto hit = map.find(jump->address);
+          if (hit != map.end()) tail_functions.emplace(starts[r], hit->second);
+          continue;
+        }
+        if (insn->id != X86_INS_CALL) continue;
+        auto call = DecodeCall(*insn);
+        if (!call) continue;
+        const auto& map = call->via_slot ? slots : targets;
+        auto hit = map.find(call->address);
+        if (hit == map.end()) {
+          if (!call->via_slot) {
+            calls.emplace_back(insn->address + insn->size, call->address);
+          }
+          continue;
+        }
+        sites->push_back({insn->address + insn->size, hit->second});
+      }
+    }
+  }
+  if (tail_sites != nullptr) {
+    for (const auto& [ret, target] : calls) {
+      auto it = tail_functions.find(target);
+      if (it != tail_functions.end()) tail_sites->push_back({ret, it->second});
+    }
+  }
+  return Status::Ok();
+}
+
+void SortUnique(std::vector<InstrumentedSite>* v) {
+  std::sort(v->begin(), v->end(),
+            [](const InstrumentedSite& a, const InstrumentedSite& b) {
+              return a.pc < b.pc;
+            });
+  v->erase(std::unique(v->begin(), v->end(),
+                       [](const InstrumentedSite& a,
+                          const InstrumentedSite& b) { return a.pc == b.pc; }),
+           v->end());
+}
+
+}  // namespace
+
+StatusOr<std::vector<InstrumentedSite>> ListInstrumentedSites(
+    const std::string& elf_path) {
+  std::vector<InstrumentedSite> sites;
+  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, nullptr));
+  SortUnique(&sites);
+  return sites;
+}
+
+StatusOr<std::vector<InstrumentedSite>> ListTailCallSites(
+    const std::string& elf_path) {
+  std::vector<InstrumentedSite> sites;
+  std::vector<InstrumentedSite> tail;
+  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, &tail));
+  SortUnique(&tail);
+  return tail;
+}
+
+}  // namespace remcov

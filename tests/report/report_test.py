@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""`remcov report` / `remcov diff` through the real pipeline (label report;
+the browser case is label browser).
+
+Usage: report_test.py CASE REMCOV FIXTURE SRCDIR GOLDENDIR FIXTURE_NOPIE
+Each case runs `remcov trace --in-process -o run.cov -- FIXTURE ARG` and then
+`remcov report` or `remcov diff`, and pins exit codes, messages and (golden
+cases) the whole output against GOLDENDIR/<case>.<ext>, after replacing the
+parts that change from build to build (temporary and build paths, build-ids,
+load addresses). REMCOV_UPDATE_GOLDEN=1 rewrites the golden files instead.
+Exit 77 = skip (the reason is printed).
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+
+
+def run(args, **kw):
+    p = subprocess.run(args, capture_output=True, text=True, timeout=300, **kw)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(cond, what, out=("", "")):
+    if not cond:
+        print("FAIL: " + what)
+        print("--- stdout ---\n" + out[0] + "--- stderr ---\n" + out[1])
+        sys.exit(1)
+
+
+class Ctx:
+    def __init__(self, remcov, fixture, src, golden, tmp):
+        self.remcov, self.fixture, self.src, self.golden, self.tmp = \
+            remcov, fixture, src, golden, tmp
+
+    def trace(self, arg, name="run.cov", fixture=None):
+        path = os.path.join(self.tmp, name)
+        rc, out, err = run([self.remcov, "trace", "--in-process", "-q", "-o", path,
+                            "--", fixture or self.fixture, arg])
+        expect(rc == 0 and out == "" and err == "", "trace %s: rc %d" % (arg, rc),
+               (out, err))
+        return path
+
+    def normalize(self, text):
+        text = text.replace(self.tmp + "/", "$TMP/")
+        text = text.replace(os.path.realpath(self.fixture), "$FIXTURE")
+        text = text.replace(os.path.realpath(self.src), "$SRC")
+        text = re.sub(r"build-id [0-9a-f]{8,}", "build-id $BUILDID", text)
+        text = re.sub(r'"build_id": "[0-9a-f]*"', '"build_id": "$BUILDID"', text)
+        text = re.sub(r'"(start|end|bias)": "0x[0-9a-f]+"', r'"\1": "$ADDR"', text)
+        return text
+
+    def golden_compare(self, name, text):
+        path = os.path.join(self.golden, name)
+        text = self.normalize(text)
+        if os.environ.get("REMCOV_UPDATE_GOLDEN") == "1":
+            os.makedirs(self.golden, exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+            print("updated " + path)
+            return
+        expect(os.path.exists(path), "no golden file %s (REMCOV_UPDATE_GOLDEN=1 "
+               "creates it)" % path)
+        want = open(path).read()
+        if want != text:
+            diff = subprocess.run(["diff", "-u", path, "-"], input=text,
+                                  capture_output=True, text=True).stdout
+            expect(False, "%s differs from the golden file:\n%s" % (name, diff))
+
+
+def report(c, *args):
+    return run([c.remcov, "report", "--root", c.src] + list(args))
+
+
+def case_golden_text(c):
+    cov = c.trace("123")
+    rc, out, err = report(c, cov)
+    expect(rc == 0 and err == "", "report rc %d" % rc, (out, err))
+    # Things that must hold whatever the golden file says.
+    expect(re.search(r"^tests/report/fixture_report.c +\d+/\d+ ", out, re.M),
+           "the fixture's file", (out, err))
+    expect(re.search(r"^  rep_never +0/\d+ +0\.0%$", out, re.M),
+           "rep_never uncovered", (out, err))
+    expect(re.search(r"^  rep_clamp +[1-9]\d*/\d+ ", out, re.M),
+           "the inlined rep_clamp covered", (out, err))
+    expect(re.search(r"^  rep_letters +0/\d+ ", out, re.M),
+           "rep_letters uncovered with digits", (out, err))
+    c.golden_compare("report.txt", out)
+
+
+def case_golden_json(c):
+    cov = c.trace("123")
+    rc, out, err = report(c, "--format", "json", cov)
+    expect(rc == 0 and err == "", "report rc %d" % rc, (out, err))
+    import json
+    doc = json.loads(out)
+    expect(doc["schema"] == "remcov-report" and doc["input"]["format_version"] == 2,
+           "schema and format version", (out, err))
+    files = {f["path"]: f for f in doc["files"]}
+    f = files["tests/report/fixture_report.c"]
+    fns = {fn["name"]: fn for fn in f["functions"]}
+    expect(fns["rep_never"]["lines_covered"] == 0 and
+           fns["rep_classify"]["lines_covered"] > 0, "functions", (out, err))
+    expect(sum(m["pcs_not_sites"] for m in doc["modules"]) == 0 and
+           doc["unattributed_pcs"] == 0, "every PC is a site in a module", (out, err))
+    c.golden_compare("report.json", out)
+
+
+def case_golden_lcov(c):
+    cov = c.trace("123")
+    rc, out, err = report(c, "--format", "lcov", cov)
+    expect(rc == 0 and err == "", "report rc %d" % rc, (out, err))
+    expect("SF:" + os.path.realpath(c.src) + "/tests/report/fixture_report.c\n" in out,
+           "absolute SF path", (out, err))
+    expect(re.search(r"^FNDA:0,rep_never$", out, re.M), "rep_never", (out, err))
+    c.golden_compare("report.lcov", out)
+
+
+def case_golden_diff(c):
+    a = c.trace("123", "a.cov")
+    b = c.trace("abc", "b.cov")
+    rc, out, err = run([c.remcov, "diff", "--root", c.src, a, b])
+    expect(rc == 0 and err == "", "diff rc %d" % rc, (out, err))
+    expect(re.search(r"^  rep_letters: lines? ", out, re.M), "rep_letters new in B",
+           (out, err))
+    expect(not re.search(r"^  rep_clamp:", out, re.M), "rep_clamp only in A", (out, err))
+    c.golden_compare("diff.txt", out)
+    rc, out, err = run([c.remcov, "diff", "--root", c.src, "--format", "json", a, b])
+    expect(rc == 0 and '"schema": "remcov-diff"' in out, "diff json", (out, err))
+    c.golden_compare("diff.json", out)
+    # A against itself: nothing new.
+    rc, out, err = run([c.remcov, "diff", a, a])
+    expect(rc == 0 and "only by B: 0, only by A: 0" in out, "self diff", (out, err))
+
+
+def case_bad_files(c):
+    cov = c.trace("123")
+    data = open(cov, "rb").read()
+    cases = [
+        (data[:40], "truncated header"),
+        (data[:-3], "truncated?"),
+        (b"NOTACOVF" + data[8:], "bad magic"),
+        (data[:64] + bytes([data[64] ^ 1]) + data[65:], "corrupt coverage file"),
+    ]
+    for i, (bytes_, msg) in enumerate(cases):
+        path = os.path.join(c.tmp, "bad%d.cov" % i)
+        open(path, "wb").write(bytes_)
+        rc, out, err = run([c.remcov, "report", path])
+        expect(rc == 117 and out == "" and msg in err and path in err,
+               "corrupt file %d: rc %d" % (i, rc), (out, err))
+        rc, out, err = run([c.remcov, "diff", cov, path])
+        expect(rc == 117 and msg in err, "diff with corrupt file %d" % i, (out, err))
+    rc, out, err = run([c.remcov, "report", os.path.join(c.tmp, "none.cov")])
+    expect(rc == 117 and "cannot open" in err, "missing file: rc %d" % rc, (out, err))
+    for args, msg in [([], "needs one coverage file"),
+                      (["--format", "xml", cov], "unknown format 'xml'"),
+                      (["--bogus", cov], "unknown option '--bogus'")]:
+        rc, out, err = run([c.remcov, "report"] + args)
+        expect(rc == 120 and msg in err, "usage %r: rc %d" % (args, rc), (out, err))
+    rc, out, err = run([c.remcov, "diff", cov])
+    expect(rc == 120 and "two coverage files" in err, "diff usage", (out, err))
+
+
+def case_missing_module(c):
+    copy = os.path.join(c.tmp, "fixture-copy")
+    shutil.copy2(c.fixture, copy)
+    cov = c.trace("123", fixture=copy)
+    # Changed: another ELF file in its place (a different build-id).
+    shutil.copy2("/bin/true", copy)
+    rc, out, err = run([c.remcov, "report", cov])
+    expect(rc == 118 and "changed since the run" in err and copy in err,
+           "changed module: rc %d" % rc, (out, err))
+    os.unlink(copy)
+    rc, out, err = run([c.remcov, "report", cov])
+    expect(rc == 118 and "is missing" in err and copy in err,
+           "missing module: rc %d" % rc, (out, err))
+
+
+def case_html(c):
+    cov = c.trace("123")
+    html = os.path.join(c.tmp, "html")
+    rc, out, err = report(c, "--html", html, cov)
+    expect(rc == 0 and out == "", "report --html: rc %d" % rc, (out, err))
+    index = os.path.join(html, "index.html")
+    expect(os.path.exists(index) and os.path.exists(os.path.join(html, "remcov.info")),
+           "index.html and remcov.info", (out, err))
+    page = find_file_page(html)
+    expect(page is not None, "a page for fixture_report.c", (out, err))
+    rc, out, err = report(c, "--html", os.path.join(c.tmp, "h2"),
+                          "--genhtml", "/nonexistent/genhtml", cov)
+    expect(rc == 119 and "cannot run '/nonexistent/genhtml'" in err and "lcov" in err,
+           "genhtml missing: rc %d" % rc, (out, err))
+    rc, out, err = report(c, "--html", os.path.join(c.tmp, "h3"), "--genhtml", "false",
+                          cov)
+    expect(rc == 119 and "genhtml failed (exit status 1)" in err,
+           "genhtml failing: rc %d" % rc, (out, err))
+
+
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+def module_record(kind, flags, path, start, end, bias, build_id=b""):
+    path = path.encode()
+    rec = struct.pack("<IIIIQQQ", kind, flags, len(path), len(build_id), start, end,
+                      bias) + path + build_id
+    return rec + b"\0" * (-len(rec) % 8)
+
+
+def coverage_file(modules, pcs):
+    """A version 2 coverage file as `remcov trace` writes it (docs/format.md)."""
+    body = b"".join(modules) + b"".join(struct.pack("<Q", pc) for pc in pcs)
+    return struct.pack("<8sIIIIIIQQQQ", b"RMCOVCOV", 2, 64, 0, 8, 0, len(modules),
+                       len(pcs), len(pcs), 0, fnv1a(body)) + body
+
+
+def case_kernel_modules(c):
+    # A kernel-mode file: vmlinux (kind 1, bias 0) and a module (kind 2). The
+    # non-PIE fixture stands in for vmlinux: its PCs are its own addresses,
+    # as KCOV's are vmlinux's.
+    rc, out, err = run([c.remcov, "trace", "--in-process", "-q", "--",
+                        c.fixture_nopie, "123"])
+    expect(rc == 0, "trace the non-PIE fixture: rc %d" % rc, (out, err))
+    pcs = [int(l, 16) for l in out.split()]
+    mods = [module_record(2, 0, "kvm_intel", 0xffffffffc0000000,
+                          0xffffffffc0100000, 0xffffffffc0000000),
+            module_record(2, 1, "hidden_mod", 0, 0, 0),
+            module_record(1, 0, "vmlinux", 0, 0xffffffffffffffff, 0)]
+    path = os.path.join(c.tmp, "kernel.cov")
+    open(path, "wb").write(coverage_file(mods, pcs))
+    rc, out, err = run([c.remcov, "report", path])
+    expect(rc == 118 and "--vmlinux PATH" in err, "no --vmlinux: rc %d" % rc, (out, err))
+    rc, out, err = run([c.remcov, "report", "--vmlinux", c.tmp + "/none", path])
+    expect(rc == 118 and "does not exist" in err, "missing vmlinux: rc %d" % rc,
+           (out, err))
+    rc, out, err = run([c.remcov, "report", "--root", c.src, "--vmlinux",
+                        c.fixture_nopie, path])
+    expect(rc == 0 and re.search(r"^module vmlinux \(kernel\): %d PCs" % len(pcs), out,
+                                 re.M), "report with --vmlinux: rc %d" % rc, (out, err))
+    expect(re.search(r"^  rep_never +0/\d+ ", out, re.M) and
+           re.search(r"^  rep_classify +[1-9]\d*/\d+ ", out, re.M),
+           "functions through vmlinux", (out, err))
+    # A PC in the module: --module-dir is needed, and NAME.ko must be there.
+    open(path, "wb").write(coverage_file(mods, pcs + [0xffffffffc0000010]))
+    rc, out, err = run([c.remcov, "report", "--vmlinux", c.fixture_nopie, path])
+    expect(rc == 118 and "kernel module kvm_intel" in err and "--module-dir" in err,
+           "module without --module-dir: rc %d" % rc, (out, err))
+    rc, out, err = run([c.remcov, "report", "--vmlinux", c.fixture_nopie,
+                        "--module-dir", c.tmp, path])
+    expect(rc == 118 and "no kvm_intel.ko in " + c.tmp in err,
+           "module not in --module-dir: rc %d" % rc, (out, err))
+
+
+def case_progress_tty(c):
+    # Many addresses (5000+) and stderr a terminal: a progress line. The PCs
+    # that are not sites are counted and said, not dropped.
+    rc, out, err = run([c.remcov, "trace", "--in-process", "-q", "--",
+                        c.fixture_nopie, "123"])
+    expect(rc == 0, "trace: rc %d" % rc, (out, err))
+    pcs = [int(l, 16) for l in out.split()]
+    fake = [min(pcs) + 2 * i for i in range(1, 6001) if min(pcs) + 2 * i not in pcs]
+    path = os.path.join(c.tmp, "many.cov")
+    open(path, "wb").write(coverage_file(
+        [module_record(0, 0, c.fixture_nopie, 0, 0xffffffffffffffff, 0)], pcs + fake))
+    if shutil.which("script") is None:
+        print("SKIP: no script(1) to give remcov a terminal (Debian bsdutils)")
+        return SKIP
+    log = os.path.join(c.tmp, "tty.log")
+    # stderr is the terminal script(1) records into log; stdout is not.
+    rc, out, err = run(["script", "-qec", "%s report %s >/dev/null" % (c.remcov, path),
+                        log])
+    tty = open(log).read().replace("\r\n", "\n")
+    expect(rc == 0, "report on a terminal: rc %d" % rc, (tty, err))
+    expect(re.search(r"symbolizing %s: 100%% \(\d+/\d+\)\n" % re.escape(c.fixture_nopie),
+                     tty), "a progress line", ("", tty))
+    rc, out, err = run([c.remcov, "report", path])
+    expect(rc == 0 and "symbolizing" not in err, "no progress without a terminal",
+           (out, err))
+    # Some of the made-up PCs land on real sites; the rest are counted.
+    m = re.search(r"(\d+) recorded PCs are not instrumented sites \(counted\)", out)
+    expect(m and len(fake) - 100 < int(m.group(1)) <= len(fake),
+           "PCs that are not sites", (out, err))
+
+
+def find_file_page(html):
+    for root, _, files in os.walk(html):
+        for f in files:
+            if f == "fixture_report.c.gcov.html":
+                return os.path.join(root, f)
+    return None
+
+
+def case_browser(c):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("SKIP: chromium is not installed (scripts/setup.sh installs it)")
+        return SKIP
+    cov = c.trace("123")
+    html = os.path.join(c.tmp, "html")
+    rc, out, err = report(c, "--html", html, cov)
+    expect(rc == 0, "report --html: rc %d" % rc, (out, err))
+
+    def dump(page):
+        profile = tempfile.mkdtemp(dir=c.tmp)
+        rc, out, err = run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                            "--disable-quic", "--no-first-run",
+                            "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync",
+                            "--user-data-dir=" + profile, "--dump-dom",
+                            "file://" + page])
+        expect(rc == 0 and "</html>" in out, "chromium --dump-dom %s: rc %d" % (page, rc),
+               (out, err[-2000:]))
+        return out
+
+    index = dump(os.path.join(html, "index.html"))
+    expect("tests/report" in index, "the index lists the fixture's directory",
+           (index[-3000:], ""))
+    dirpage = [os.path.join(r, f) for r, _, fs in os.walk(html) for f in fs
+               if f == "index.html" and r != html]
+    page = find_file_page(html)
+    expect(page is not None, "a per-file page")
+    src = dump(page)
+    expect("fixture_report.c" in src, "the per-file page names the file",
+           (src[-3000:], ""))
+    # genhtml marks lines: class="lineCov" (covered) and "lineNoCov".
+    expect("lineCov" in src and
+           "lineNoCov" in src, "covered and uncovered lines", (src[-3000:], ""))
+    # The uncovered rep_never body and a covered line of rep_classify.
+    expect(re.search(r'<span class="lineNoCov">[^<]*return x \* 2;', src),
+           "rep_never's body uncovered", (src[-3000:], ""))
+    expect(re.search(r'<span class="lineCov">[^<]*digits\+\+;', src),
+           "digits++ covered", (src[-3000:], ""))
+    if dirpage:
+        d = dump(dirpage[0])
+        expect("fixture_report.c" in d, "the directory page lists the file",
+               (d[-3000:], ""))
+
+
+def main():
+    case, remcov, fixture, src, golden, fixture_nopie = sys.argv[1:7]
+    with tempfile.TemporaryDirectory() as tmp:
+        c = Ctx(remcov, fixture, os.path.realpath(src), golden, os.path.realpath(tmp))
+        c.fixture_nopie = fixture_nopie
+        rc = globals()["case_" + case](c)
+    sys.exit(rc or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+// remcov::ListInstrumentedSites against objdump: the exact set of return
+// addresses of calls to coverage callbacks (direct, through the PLT, through
+// the GOT) in this PIE test binary and in the site fixture built by gcc and
+// clang; and every PC and comparison ip the runtime records while the
+// fixtures run is a site of the right kind, once the load bias is removed.
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "remcov/collector.h"
+#include "remcov/symbolize.h"
+
+#include "fixture_cxx.h"
+#include "symbolize_test_util.h"
+
+namespace remcov::testing {
+namespace {
+
+std::vector<std::string> Variants() {
+  std::vector<std::string> out;
+  std::stringstream in(REMCOV_SITES_VARIANTS);
+  std::string v;
+  while (std::getline(in, v, ',')) {
+    if (!v.empty()) out.push_back(v);
+  }
+  return out;
+}
+
+std::string VariantPath(const std::string& v) {
+  if (v.ends_with("_exe")) return std::string(REMCOV_SITES_DIR) + "/sites_" + v;
+  return std::string(REMCOV_SITES_DIR) + "/libsites_" + v + ".so";
+}
+
+SiteMap ToMap(const std::vector<InstrumentedSite>& v) {
+  SiteMap m;
+  for (const InstrumentedSite& s : v) m[s.pc] = s.kind;
+  return m;
+}
+
+void ExpectSameSites(const std::string& elf, size_t* count = nullptr) {
+  auto sites = ListInstrumentedSites(elf);
+  ASSERT_TRUE(sites.ok()) << sites.status().ToString();
+  EXPECT_TRUE(
+      std::is_sorted(sites->begin(), sites->end(),
+                     [](const InstrumentedSite& a, const InstrumentedSite& b) {
+                       return a.pc < b.pc;
+                     }));
+  const SiteMap expected = ObjdumpSites(elf);
+  EXPECT_GT(expected.size(), 10u) << elf;
+  const SiteMap got = ToMap(*sites);
+  EXPECT_EQ(got.size(), sites->size()) << "duplicates";
+  size_t missing = 0, extra = 0, wrong_kind = 0;
+  for (const auto& [pc, kind] : expected) {
+    auto it = got.find(pc);
+    if (it == got.end()) {
+      if (++missing <= 3)
+        ADD_FAILURE() << elf << ": missing site 0x" << std::hex << pc;
+    } else if (it->second != kind) {
+      ++wrong_kind;
+    }
+  }
+  for (const auto& [pc, kind] : got) {
+    if (!expected.count(pc) && ++extra <= 3) {
+      ADD_FAILURE() << elf << ": extra site 0x" << std::hex << pc;
+    }
+  }
+  EXPECT_EQ(missing, 0u);
+  EXPECT_EQ(extra, 0u);
+  EXPECT_EQ(wrong_kind, 0u);
+  printf("%s: %zu sites (objdump: %zu)\n", elf.c_str(), got.size(),
+         expected.size());
+  if (count != nullptr) *count = got.size();
+}
+
+class SitesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveTool("objdump")) GTEST_SKIP() << "objdump not installed";
+  }
+};
+
+TEST_F(SitesTest, ThisPieBinaryMatchesObjdump) { ExpectSameSites(SelfPath()); }
+
+TEST_F(SitesTest, EachFixtureLibraryMatchesObjdump) {
+  std::set<std::string> seen;
+  for (const std::string& v : Variants()) {
+    SCOPED_TRACE(v);
+    size_t n = 0;
+    ExpectSameSites(VariantPath(v), &n);
+    seen.insert(v);
+  }
+  EXPECT_TRUE(seen.count("gcc_plt") || seen.count("clang_plt"));
+}
+
+TEST_F(SitesTest, KindsFollowTheCallback) {
+  for (const std::string& v : Variants()) {
+    auto sites = ListInstrumentedSites(VariantPath(v));
+    ASSERT_TRUE(sites.ok());
+    std::set<SiteKind> kinds;
+    for (const InstrumentedSite& s : *sites) kinds.insert(s.kind);
+    if (v.ends_with("_guard")) {
+      EXPECT_EQ(kinds, (std::set<SiteKind>{SiteKind::kPcGuard})) << v;
+    } else {
+      EXPECT_EQ(kinds, (std::set<SiteKind>{SiteKind::kPc, SiteKind::kCmp}))
+          << v;
+    }
+  }
+}
+
+// The load bias of the main executable (its dl_iterate_phdr entry).
+uint64_t MainBias() {
+  uint64_t bias = 0;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        *static_cast<uint64_t*>(data) = info->dlpi_addr;
+        return 1;  // the first entry is the main program
+      },
+      &bias);
+  return bias;
+}
+
+// Runs `fn` under a collector in `mode` and returns the recorded PCs (or
+// comparison ips).
+template <typename Fn>
+std::vector<uint64_t> Record(TraceMode mode, Fn fn) {
+  auto c = Collector::Open(RuntimeBackend(), 1 << 16);
+  EXPECT_TRUE(c.ok());
+  if (!c.ok()) return {};
+  EXPECT_TRUE(c->Enable(mode).ok());
+  fn();
+  EXPECT_TRUE(c->Disable().ok());
+  std::vector<uint64_t> out;
+  if (mode == TraceMode::kPc) {
+    for (uint64_t pc : c->Pcs()) out.push_back(pc);
+  } else {
+    for (const CmpRecord& r : c->Cmps()) out.push_back(r.ip);
+  }
+  return out;
+}
+
+void ExpectRecordedAreSites(const std::vector<uint64_t>& pcs, uint64_t lo,
+                            uint64_t hi, uint64_t bias, const SiteMap& sites,
+                            SiteKind kind, const SiteMap& tail = {}) {
+  size_t in_module = 0;
+  for (uint64_t pc : pcs) {
+    if (pc < lo || pc >= hi) continue;  // another module's code
+    ++in_module;
+    auto it = sites.find(pc - bias);
+    if (it == sites.end()) it = tail.find(pc - bias);
+    if (it == tail.end()) it = sites.end();
+    ASSERT_TRUE(it != sites.end())
+        << "recorded pc 0x" << std::hex << pc - bias << " is not a site";
+    EXPECT_EQ(it->second, kind);
+  }
+  EXPECT_GT(in_module, 5u);
+}
+
+TEST(SitesRuntimeTest, EveryPcRecordedInThisBinaryIsASite) {
+  auto sites = ListInstrumentedSites(SelfPath());
+  ASSERT_TRUE(sites.ok()) << sites.status().ToString();
+  const SiteMap map = ToMap(*sites);
+  auto tail_sites = ListTailCallSites(SelfPath());
+  ASSERT_TRUE(tail_sites.ok());
+  const SiteMap tail = ToMap(*tail_sites);
+  const uint64_t bias = MainBias();
+  uint64_t lo = map.begin()->first + bias;
+  uint64_t hi = map.rbegin()->first + bias + 1;
+  if (!tail.empty()) {
+    lo = std::min(lo, tail.begin()->first + bias);
+    hi = std::max(hi, tail.rbegin()->first + bias + 1);
+  }
+  printf("%zu sites, %zu tail-call sites\n", map.size(), tail.size());
+  const std::string text = "remcov 42 kcov remote 7 remote remcov 1000 x";
+  const auto pcs = Record(TraceMode::kPc,
+                          [&] { EXPECT_GT(symbolize_fixture::Run(text), 0); });
+  ExpectRecordedAreSites(pcs, lo, hi, bias, map, SiteKind::kPc, tail);
+  const auto ips = Record(TraceMode::kCmp,
+                          [&] { EXPECT_GT(symbolize_fixture::Run(text), 0); });
+  ExpectRecordedAreSites(ips, lo, hi, bias, map, SiteKind::kCmp, tail);
+}
+
+TEST(SitesRuntimeTest, EveryPcRecordedInALoadedLibraryIsASite) {
+  size_t loaded = 0;
+  for (const std::string& v : Variants()) {
+    // The runtime has no pc_guard; a PIE cannot be dlopened.
+    if (v.ends_with("_guard") || v.ends_with("_exe")) continue;
+    SCOPED_TRACE(v);
+    auto sites = ListInstrumentedSites(VariantPath(v));
+    ASSERT_TRUE(sites.ok()) << sites.status().ToString();
+    const SiteMap map = ToMap(*sites);
+    void* h = dlopen(VariantPath(v).c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(h, nullptr) << dlerror();
+    using RunFn = int (*)(const char*, size_t);
+    auto run = reinterpret_cast<RunFn>(dlsym(h, "sites_fixture_run"));
+    ASSERT_NE(run, nullptr);
+    link_map* lm = nullptr;
+    ASSERT_EQ(dlinfo(h, RTLD_DI_LINKMAP, &lm), 0);
+    const uint64_t bias = lm->l_addr;
+    const uint64_t lo = map.begin()->first + bias;
+    const uint64_t hi = map.rbegin()->first + bias + 1;
+    const char input[] = "abba 123 zz!";
+    ExpectRecordedAreSites(
+        Record(TraceMode::kPc, [&] { run(input, sizeof input - 1); }), lo, hi,
+        bias, map, SiteKind::kPc);
+    ExpectRecordedAreSites(
+        Record(TraceMode::kCmp, [&] { run(input, sizeof input - 1); }), lo, hi,
+        bias, map, SiteKind::kCmp);
+    dlclose(h);
+    ++loaded;
+  }
+  EXPECT_GT(loaded, 0u);
+}
+
+TEST(SitesErrorTest, MissingFileIsAnErrorNamingThePath) {
+  auto sites = ListInstrumentedSites("/nonexistent/remcov/vmlinux");
+  ASSERT_FALSE(sites.ok());
+  EXPECT_EQ(sites.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(sites.status().message().find("/nonexistent/remcov/vmlinux"),
+            std::string::npos);
+}
+
+std::string TempCopy(const std::string& from) {
+  char path[] = "/tmp/remcov_sites_XXXXXX";
+  const int fd = mkstemp(path);
+  std::ifstream in(from, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  EXPECT_EQ(write(fd, bytes.data(), bytes.size()),
+            static_cast<ssize_t>(bytes.size()));
+  close(fd);
+  return path;
+}
+
+TEST(SitesErrorTest, NotAnElfFileIsInvalidArgument) {
+  const std::string path = TempCopy("/proc/self/cmdline");
+  auto sites = ListInstrumentedSites(path);
+  unlink(path.c_str());
+  ASSERT_FALSE(sites.ok());
+  EXPECT_EQ(sites.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(sites.status().message().find(path), std::string::npos);
+}
+
+TEST(SitesErrorTest, NonX86ElfIsUnimplemented) {
+  const std::string path = TempCopy(VariantPath(Variants().front()));
+  const int fd = open(path.c_str(), O_WRONLY);
+  const uint16_t aarch64 = EM_AARCH64;
+  ASSERT_EQ(pwrite(fd, &aarch64, 2, offsetof(Elf64_Ehdr, e_machine)), 2);
+  close(fd);
+  auto sites = ListInstrumentedSites(path);
+  unlink(path.c_str());
+  ASSERT_FALSE(sites.ok());
+  EXPECT_EQ(sites.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(sites.status().message().find("x86-64"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace remcov::testing

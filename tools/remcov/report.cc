@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: Apache-2.0
+// `remcov report` and `remcov diff`: thin drivers over the report core
+// (coverage_model.h). This file finds each module's file (the load map's
+// path, --vmlinux, --module-dir), checks its build-id, opens the libdw
+// Symbolizer and the instrumented-site list over it, and writes text, JSON,
+// lcov or (through genhtml) HTML.
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "remcov/coverage_file.h"
+#include "remcov/symbolize.h"
+
+#include "coverage_model.h"
+#include "elf_build_id.h"
+#include "exit_codes.h"
+
+namespace remcov::tool {
+namespace {
+
+const char kReportHelp[] =
+    "Usage: remcov report [OPTIONS] FILE.cov\n"
+    "\n"
+    "Maps the PCs of a coverage file (remcov trace -o) to source lines "
+    "through\n"
+    "the load map it records and the modules' debug info, and prints covered\n"
+    "and instrumented lines per file and function.\n"
+    "\n"
+    "Options:\n"
+    "  --format F         text (default), json or lcov (a genhtml tracefile)\n"
+    "  --html DIR         write DIR/remcov.info and run genhtml into DIR\n"
+    "  -o FILE            write the report to FILE instead of stdout\n"
+    "  --root DIR         show source paths under DIR relative to it\n"
+    "                     (text, json; genhtml --prefix for --html)\n"
+    "  --vmlinux PATH     the kernel image (with DWARF) for kernel PCs\n"
+    "  --module-dir DIR   where kernel modules' NAME.ko files are\n"
+    "  --genhtml PATH     genhtml to run (default: genhtml from PATH)\n"
+    "  -q, --quiet        no progress or notes on stderr\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 success, 117 unreadable or corrupt coverage file, 118 a\n"
+    "module or its debug info is missing or changed, 119 genhtml missing or\n"
+    "failed, 120 usage, 125 other failure (e.g. cannot write the output).\n";
+
+const char kDiffHelp[] =
+    "Usage: remcov diff [OPTIONS] A.cov B.cov\n"
+    "\n"
+    "Prints the lines, per file and function, that B covers and A does not,\n"
+    "and a summary of lines covered only by B, only by A, by both and by\n"
+    "neither.\n"
+    "\n"
+    "Options:\n"
+    "  --format F         text (default) or json\n"
+    "  -o FILE            write to FILE instead of stdout\n"
+    "  --root DIR         show source paths under DIR relative to it\n"
+    "  --vmlinux PATH     the kernel image (with DWARF) for kernel PCs\n"
+    "  --module-dir DIR   where kernel modules' NAME.ko files are\n"
+    "  -q, --quiet        no progress on stderr\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: as remcov report (0, 117, 118, 120, 125).\n";
+
+struct Options {
+  const char* name = "report";
+  std::string format = "text";
+  std::string html;
+  std::string output;
+  std::string root;
+  std::string vmlinux;
+  std::string module_dir;
+  std::string genhtml = "genhtml";
+  bool quiet = false;
+  bool text_asked = false;  // --format or -o given (with --html)
+  std::vector<std::string> inputs;
+};
+
+int UsageError(const Options& o, const std::string& msg) {
+  fprintf(stderr, "remcov %s: %s\nTry 'remcov %s --help'.\n", o.name,
+          msg.c_str(), o.name);
+  return kExitUsage;
+}
+
+// Returns -1 on success, else the exit code (help: 0).
+int Parse(int argc, char** argv, bool diff, Options* o) {
+  o->name = diff ? "diff" : "report";
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return !out->empty();
+    };
+    if (a == "-h" || a == "--help") {
+      fputs(diff ? kDiffHelp : kReportHelp, stdout);
+      return kExitOk;
+    } else if (a == "--format") {
+      o->text_asked = true;
+      if (!value(&o->format)) return UsageError(*o, "--format needs a value");
+      const bool ok = o->format == "text" || o->format == "json" ||
+                      (!diff && o->format == "lcov");
+      if (!ok)
+        return UsageError(*o, "unknown format '" + o->format + "' (text, json" +
+                                  (diff ? ")" : ", lcov)"));
+    } else if (a == "--html" && !diff) {
+      if (!value(&o->html)) return UsageError(*o, "--html needs a directory");
+    } else if (a == "-o") {
+      o->text_asked = true;
+      if (!value(&o->output)) return UsageError(*o, "-o needs a file name");
+    } else if (a == "--root") {
+      if (!value(&o->root)) return UsageError(*o, "--root needs a directory");
+    } else if (a == "--vmlinux") {
+      if (!value(&o->vmlinux)) return UsageError(*o, "--vmlinux needs a path");
+    } else if (a == "--module-dir") {
+      if (!value(&o->module_dir))
+        return UsageError(*o, "--module-dir needs a directory");
+    } else if (a == "--genhtml" && !diff) {
+      if (!value(&o->genhtml)) return UsageError(*o, "--genhtml needs a path");
+    } else if (a == "-q" || a == "--quiet") {
+      o->quiet = true;
+    } else if (a == "--") {
+      for (i++; i < argc; i++) o->inputs.push_back(argv[i]);
+    } else if (!a.empty() && a[0] == '-') {
+      return UsageError(*o, "unknown option '" + a + "'");
+    } else {
+      o->inputs.push_back(a);
+    }
+  }
+  const size_t want = diff ? 2 : 1;
+  if (o->inputs.size() != want) {
+    return UsageError(*o, diff ? "needs two coverage files, A and B"
+                               : "needs one coverage file");
+  }
+  return -1;
+}
+
+// A module's source view: the libdw Symbolizer and the disassembled sites.
+class ElfSourceMap : public SourceMap {
+ public:
+  ElfSourceMap(std::string path, std::unique_ptr<Symbolizer> s)
+      : path_(std::move(path)), symbolizer_(std::move(s)) {}
+  StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
+    auto sites = ListInstrumentedSites(path_);
+    if (!sites.ok()) return sites.status();
+    const SiteKind want =
+        mode == TraceMode::kPc ? SiteKind::kPc : SiteKind::kCmp;
+    std::vector<uint64_t> out;
+    for (const InstrumentedSite& s : *sites)
+      if (s.kind == want) out.push_back(s.pc);
+    return out;
+  }
+  Status Symbolize(std::span<const uint64_t> pcs,
+                   std::vector<SourceFrames>* out,
+                   const ProgressFn& progress) override {
+    return symbolizer_->SymbolizeReturnAddresses(pcs, out, progress);
+  }
+
+ private:
+  std::string path_;
+  std::unique_ptr<Symbolizer> symbolizer_;
+};
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The file to symbolize a module with, or an error naming what is missing.
+StatusOr<std::string> ModuleFile(const Options& o, const CoverageModule& m) {
+  switch (m.kind) {
+    case ModuleKind::kUser:
+      if (!Exists(m.path)) {
+        return Status(StatusCode::kNotFound,
+                      "module " + m.path + " (from the load map) is missing");
+      }
+      return m.path;
+    case ModuleKind::kKernel:
+      if (o.vmlinux.empty()) {
+        return Status(StatusCode::kNotFound,
+                      "the coverage has kernel PCs: pass the kernel image "
+                      "with --vmlinux PATH (vmlinux with DWARF)");
+      }
+      if (!Exists(o.vmlinux))
+        return Status(StatusCode::kNotFound,
+                      "--vmlinux " + o.vmlinux + " does not exist");
+      return o.vmlinux;
+    case ModuleKind::kKernelModule: {
+      if (o.module_dir.empty()) {
+        return Status(StatusCode::kNotFound,
+                      "the coverage has PCs of kernel module " + m.path +
+                          ": pass --module-dir DIR (with " + m.path + ".ko)");
+      }
+      std::string dashed = m.path;
+      for (char& c : dashed)
+        if (c == '_') c = '-';
+      for (const std::string& name : {m.path, dashed}) {
+        std::string p = o.module_dir + "/" + name + ".ko";
+        if (Exists(p)) return p;
+      }
+      return Status(StatusCode::kNotFound, "kernel module " + m.path + ": no " +
+                                               m.path + ".ko in " +
+                                               o.module_dir);
+    }
+  }
+  return Status(StatusCode::kInternal, "unknown module kind");
+}
+
+StatusOr<std::unique_ptr<SourceMap>> OpenModule(const Options& o,
+                                                const CoverageModule& m) {
+  auto file = ModuleFile(o, m);
+  if (!file.ok()) return file.status();
+  if (!m.build_id.empty()) {
+    auto id = ReadBuildId(*file);
+    if (!id.ok()) return id.status();
+    if (*id != m.build_id) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "module " + *file + " changed since the run: build-id " +
+                        (id->empty() ? std::string("none") : *id) +
+                        " on disk, " + m.build_id + " recorded");
+    }
+  }
+  auto sym = Symbolizer::Open(*file);
+  if (!sym.ok()) {
+    return Status(sym.status().code(), *file + ": " + sym.status().message(),
+                  sym.status().error_number());
+  }
+  std::unique_ptr<SourceMap> map =
+      std::make_unique<ElfSourceMap>(*file, std::move(sym.value()));
+  return map;
+}
+
+// Progress on stderr, for big batches when stderr is a terminal.
+ModuleProgressFn Progress(const Options& o) {
+  if (o.quiet || !isatty(2)) return {};
+  const char* name = o.name;
+  return [name](const CoverageModule& m, size_t n) -> ProgressFn {
+    if (n < 5000) return {};
+    std::string path = m.path;
+    auto last = std::make_shared<size_t>(0);
+    return [name, path, last](size_t done, size_t total) {
+      if (total == 0) return;
+      const size_t pct = done * 100 / total;
+      if (done != total && pct == *last) return;
+      *last = pct;
+      fprintf(stderr, "\rremcov %s: symbolizing %s: %3zu%% (%zu/%zu)", name,
+              path.c_str(), pct, done, total);
+      if (done == total) fputc('\n', stderr);
+    };
+  };
+}
+
+int Fail(const Options& o, int code, const Status& s) {
+  fprintf(stderr, "remcov %s: %s\n", o.name, s.ToString().c_str());
+  return code;
+}
+
+Status WriteAll(const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    if (fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+        fflush(stdout) != 0)
+      return Status::FromErrno(errno, "writing stdout");
+    return Status::Ok();
+  }
+  FILE* f = fopen(path.c_str(), "we");
+  if (f == nullptr) return Status::FromErrno(errno, "cannot create " + path);
+  const bool ok = fwrite(text.data(), 1, text.size(), f) == text.size();
+  const int err = errno;
+  if (fclose(f) != 0 || !ok)
+    return Status::FromErrno(ok ? errno : err, "cannot write " + path);
+  return Status::Ok();
+}
+
+// Loads the inputs and builds the model; on failure returns an exit code.
+int Load(const Options& o, std::vector<CoverageData>* data,
+         StatusOr<CoverageModel>* model) {
+  for (const std::string& in : o.inputs) {
+    auto d = ReadCoverageFile(in);
+    if (!d.ok()) return Fail(o, kExitBadCoverage, d.status());
+    data->push_back(std::move(d.value()));
+  }
+  for (size_t i = 0; i < data->size(); i++) {
+    if ((*data)[i].modules.empty() && !o.quiet) {
+      fprintf(stderr,
+              "remcov %s: warning: %s has no load map (format version %u): "
+              "its PCs cannot be mapped to source\n",
+              o.name, o.inputs[i].c_str(), (*data)[i].version);
+    }
+  }
+  std::vector<const CoverageData*> runs;
+  for (const CoverageData& d : *data) runs.push_back(&d);
+  bool module_error = false;
+  SourceMapOpener open =
+      [&](const CoverageModule& m) -> StatusOr<std::unique_ptr<SourceMap>> {
+    auto s = OpenModule(o, m);
+    if (!s.ok()) module_error = true;
+    return s;
+  };
+  *model = BuildCoverageModel(runs, open, Progress(o));
+  if (!model->ok()) {
+    if (module_error) return Fail(o, kExitNoSource, model->status());
+    const bool mismatch =
+        model->status().code() == StatusCode::kInvalidArgument;
+    return Fail(o, mismatch ? kExitUsage : kExitNoSource, model->status());
+  }
+  return -1;
+}
+
+// Runs genhtml; returns an exit code or -1.
+int RunGenhtml(const Options& o, const std::string& info) {
+  std::vector<std::string> args = {o.genhtml, "--quiet", "--output-directory",
+                                   o.html};
+  if (!o.root.empty()) {
+    args.push_back("--prefix");
+    args.push_back(o.root);
+  }
+  args.push_back(info);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0)
+    return Fail(o, kExitFailure, Status::FromErrno(errno, "pipe2"));
+  fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return Fail(o, kExitFailure, Status::FromErrno(errno, "fork"));
+  if (pid == 0) {
+    close(p[0]);
+    execvp(argv[0], argv.data());
+    int err = errno;
+    ssize_t w = write(p[1], &err, sizeof err);
+    (void)w;
+    _exit(127);
+  }
+  close(p[1]);
+  int err = 0;
+  ssize_t n;
+  do {
+    n = read(p[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  close(p[0]);
+  int ws = 0;
+  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+  }
+  if (n == static_cast<ssize_t>(sizeof err)) {
+    fprintf(stderr,
+            "remcov report: cannot run '%s': %s (genhtml comes with Debian's "
+            "lcov package)\n",
+            o.genhtml.c_str(), strerror(err));
+    return kExitGenhtml;
+  }
+  if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+    fprintf(stderr, "remcov report: genhtml failed (%s %d) on %s\n",
+            WIFEXITED(ws) ? "exit status" : "signal",
+            WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws), info.c_str());
+    return kExitGenhtml;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int ReportMain(int argc, char** argv) {
+  Options o;
+  int rc = Parse(argc, argv, false, &o);
+  if (rc >= 0) return rc;
+  std::vector<CoverageData> data;
+  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
+  rc = Load(o, &data, &model);
+  if (rc >= 0) return rc;
+  EmitOptions e;
+  e.root = o.root;
+  e.input_name = o.inputs[0];
+  e.data = &data[0];
+  if (!o.html.empty()) {
+    if (mkdir(o.html.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Fail(o, kExitFailure,
+                  Status::FromErrno(errno, "cannot create " + o.html));
+    }
+    const std::string info = o.html + "/remcov.info";
+    Status s = WriteAll(info, EmitLcov(*model, e));
+    if (!s.ok()) return Fail(o, kExitFailure, s);
+    rc = RunGenhtml(o, info);
+    if (rc >= 0) return rc;
+    if (!o.quiet)
+      fprintf(stderr, "remcov report: wrote %s/index.html\n", o.html.c_str());
+    // With --html, a report goes to stdout (or -o) only when asked for.
+    if (!o.text_asked) return kExitOk;
+  }
+  std::string out = o.format == "json"   ? EmitJson(*model, e)
+                    : o.format == "lcov" ? EmitLcov(*model, e)
+                                         : EmitText(*model, e);
+  Status s = WriteAll(o.output, out);
+  if (!s.ok()) return Fail(o, kExitFailure, s);
+  return kExitOk;
+}
+
+int DiffMain(int argc, char** argv) {
+  Options o;
+  int rc = Parse(argc, argv, true, &o);
+  if (rc >= 0) return rc;
+  std::vector<CoverageData> data;
+  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
+  rc = Load(o, &data, &model);
+  if (rc >= 0) return rc;
+  EmitOptions e;
+  e.root = o.root;
+  e.input_name = o.inputs[0];
+  e.input_name_b = o.inputs[1];
+  e.data = &data[0];
+  e.data_b = &data[1];
+  Status s = WriteAll(o.output, o.format == "json" ? EmitDiffJson(*model, e)
+                                                   : EmitDiffText(*model, e));
+  if (!s.ok()) return Fail(o, kExitFailure, s);
+  return kExitOk;
+}
+
+}  // namespace remcov::tool

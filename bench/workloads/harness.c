@@ -27,11 +27,15 @@
 #include "remcov/remcov.h"
 #endif
 
-/* The area every collecting variant gets, in words: syzkaller's executor
- * uses 512Ki words for PCs; comparison records take 4 words each, so the
- * CMP area is 4 times larger. The drivers' steps are sized to fit (max_step
- * and overflow in the output show it). */
-enum { kPcAreaWords = 512 << 10, kCmpAreaWords = 4 * kPcAreaWords };
+/* The area every collecting variant gets, in words: large enough that nothing
+ * overflows, so every callback takes its append path (overflow=0 in the
+ * output shows it). A realistic size (syzkaller's executor maps 512Ki words)
+ * overflows in SQLite's larger statements: 815,800 PCs in one UPDATE at
+ * scale 1000, and in CMP mode 12.2 million records in one step, because a
+ * switch is recorded as one record per case (KCOV's semantics) and the VDBE
+ * interpreter's switch has about 190 cases. The count is reset between the
+ * drivers' steps all the same, as a fuzzer resets it between inputs. */
+enum { kPcAreaWords = 4 << 20, kCmpAreaWords = 16 * kPcAreaWords };
 
 static unsigned long* area;
 static unsigned long area_words;

@@ -17,7 +17,10 @@
 # ("SEED SCALE"; defaults below size each run to a few seconds of callgrind).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:-/dev/stdout}
+# The report goes to fd 3: a duplicate of stdout unless OUT.md is given.
+# (Reopening /dev/stdout would truncate a file stdout already writes to, as
+# bench/run's report does when it calls this script.)
+if (($# >= 1)); then exec 3> "$1"; else exec 3>&1; fi
 wl=bench/workloads
 bdir=build/workloads
 jobs=$(nproc)
@@ -279,7 +282,7 @@ status=""
   done
   echo
   echo "Total time of bench/workloads/run.sh: $(( $(date +%s) - start )) s."
-} > "$out"
+} >&3
 # A broken build (a checksum or PC count that differs) fails the run; missed
 # targets are reported, not failures.
 if [[ $status == "checksum mismatch" ]]; then exit 1; fi

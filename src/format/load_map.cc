@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// remcov::CurrentLoadMap: the calling process's modules, for coverage files
+// written by the process itself (the in-process runtime records the same
+// encoding for `remcov trace` in src/runtime/trace_env.cc).
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "remcov/coverage_file.h"
+
+namespace remcov {
+namespace {
+
+struct Walk {
+  std::string exe;
+  std::vector<CoverageModule> modules;
+};
+
+// The NT_GNU_BUILD_ID note of a loaded object, as raw bytes ("" if none).
+std::string BuildIdOf(const dl_phdr_info* info) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    const auto* p =
+        reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
+    const unsigned char* end = p + ph.p_memsz;
+    while (static_cast<size_t>(end - p) >= sizeof(ElfW(Nhdr))) {
+      ElfW(Nhdr) nh;
+      memcpy(&nh, p, sizeof nh);
+      const size_t name = (nh.n_namesz + 3u) & ~3u;
+      const size_t desc = (nh.n_descsz + 3u) & ~3u;
+      const unsigned char* n = p + sizeof nh;
+      if (name > static_cast<size_t>(end - n) ||
+          desc > static_cast<size_t>(end - n) - name)
+        break;
+      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+          memcmp(n, "GNU", 4) == 0 && nh.n_descsz <= kCoverageModuleBuildIdMax)
+        return std::string(reinterpret_cast<const char*>(n + name),
+                           nh.n_descsz);
+      p = n + name + desc;
+    }
+  }
+  return "";
+}
+
+int AddModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
+  Walk* w = static_cast<Walk*>(arg);
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
+    const uint64_t s = info->dlpi_addr + ph.p_vaddr;
+    if (s < lo) lo = s;
+    if (s + ph.p_memsz > hi) hi = s + ph.p_memsz;
+  }
+  if (hi == 0) return 0;  // nothing executable
+  CoverageModule m;
+  m.kind = ModuleKind::kUser;
+  const char* name = info->dlpi_name;
+  m.path = name != nullptr && name[0] != '\0' ? std::string(name) : w->exe;
+  if (m.path.empty()) m.path = "?";
+  if (m.path.size() > kCoverageModulePathMax)
+    m.path.resize(kCoverageModulePathMax);
+  m.build_id = HexEncode(BuildIdOf(info));
+  m.start = lo;
+  m.end = hi;
+  m.bias = info->dlpi_addr;
+  w->modules.push_back(std::move(m));
+  return 0;
+}
+
+}  // namespace
+
+std::vector<CoverageModule> CurrentLoadMap() {
+  Walk w;
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) w.exe.assign(buf, static_cast<size_t>(n));
+  dl_iterate_phdr(AddModule, &w);
+  return w.modules;
+}
+
+}  // namespace remcov

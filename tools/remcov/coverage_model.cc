@@ -158,12 +158,14 @@ std::string ModuleLine(const ModuleSummary& s, int run) {
   return out;
 }
 
-std::string Row(const std::string& name, const Counts& c) {
+// One table row: the name padded to `width` columns (at least 52; wider
+// when a name is longer, so the count columns stay aligned).
+std::string Row(const std::string& name, const Counts& c, size_t width) {
   std::string cells = Printf("%6" PRIu64 "/%-6" PRIu64 " %s", c.covered,
                              c.lines, Percent(c).c_str());
   std::string out = name;
-  if (out.size() < 52)
-    out.resize(52, ' ');
+  if (out.size() < width)
+    out.resize(width, ' ');
   else
     out += ' ';
   return out + cells + "\n";
@@ -283,16 +285,24 @@ std::string EmitText(const CoverageModel& m, const EmitOptions& o) {
                   " PCs lie outside every module of the load map\n",
                   m.unattributed[0]);
   }
-  out +=
-      "\n" + Row("File / function", Counts{}).substr(0, 52) + "Lines covered\n";
-  for (const auto& [name, f] : SortedFiles(m, o.root)) {
-    out += Row(name, CountLines(f->lines, 0));
+  const auto files = SortedFiles(m, o.root);
+  size_t width = 52;
+  for (const auto& [name, f] : files) {
+    width = std::max(width, name.size() + 1);
     for (const auto* fn : SortedFunctions(*f))
-      out += Row("  " + fn->first, CountLines(fn->second.lines, 0));
+      width = std::max(width, fn->first.size() + 3);
+  }
+  out += "\n" + Row("File / function", Counts{}, width).substr(0, width) +
+         "Lines covered\n";
+  for (const auto& [name, f] : files) {
+    out += Row(name, CountLines(f->lines, 0), width);
+    for (const auto* fn : SortedFunctions(*f))
+      out += Row("  " + fn->first, CountLines(fn->second.lines, 0), width);
   }
   const Totals t = Total(m, 0);
-  out += Row("TOTAL lines", t.lines);
-  out += Row("TOTAL functions", Counts{t.functions, t.functions_covered});
+  out += Row("TOTAL lines", t.lines, width);
+  out +=
+      Row("TOTAL functions", Counts{t.functions, t.functions_covered}, width);
   return out;
 }
 

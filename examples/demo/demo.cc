@@ -192,11 +192,28 @@ int main(int argc, char** argv) {
       data.raw_count = r.pcs.size();
       data.dropped = r.dropped;
       data.pcs = r.pcs;
+      data.modules = remcov::CurrentLoadMap();  // for remcov report
       std::string path = cov_dir + "/" + req.label + ".cov";
       if (auto s = remcov::WriteCoverageFile(path, data); !s.ok()) {
         printf("    cannot write %s: %s\n", path.c_str(), s.ToString().c_str());
         failures++;
       }
+    }
+  }
+  if (!cov_dir.empty()) {  // every request of the first round in one file
+    remcov::CoverageData all;
+    all.flags = remcov::kCoverageRemote | remcov::kCoverageInProcess;
+    for (size_t i = 0; i < requests.size() && i < n; i++) {
+      all.pcs.insert(all.pcs.end(), results[i].pcs.begin(),
+                     results[i].pcs.end());
+      all.dropped += results[i].dropped;
+    }
+    all.raw_count = all.pcs.size();
+    all.modules = remcov::CurrentLoadMap();
+    std::string path = cov_dir + "/all.cov";
+    if (auto s = remcov::WriteCoverageFile(path, all); !s.ok()) {
+      printf("cannot write %s: %s\n", path.c_str(), s.ToString().c_str());
+      failures++;
     }
   }
   remcov_runtime_stats_t rs{};
@@ -208,7 +225,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(rs.refused_sections),
       static_cast<unsigned long long>(rs.invalid_handles));
   if (!cov_dir.empty())
-    printf("coverage files: %s/<request>.cov\n", cov_dir.c_str());
+    printf("coverage files: %s/<request>.cov, all requests in %s/all.cov\n",
+           cov_dir.c_str(), cov_dir.c_str());
   printf(failures
              ? "demo: FAILED\n"
              : "demo: every request saw only its own worker-thread coverage\n");

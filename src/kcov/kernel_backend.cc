@@ -67,7 +67,8 @@ std::string KernelBackend::Explain(const char* call, int err) const {
   const std::string& path = options_.device_path;
   const bool is_open = strcmp(call, "open") == 0;
   std::string dir = path.substr(0, path.rfind('/'));
-  if (dir.empty()) dir = "/";
+  if (dir.empty())
+    dir.assign(1, '/');  // not = "/": GCC 12 -Wrestrict false positive
   if (is_open && err == ENOENT) {
     long type = 0;
     if (sys_->StatfsType(dir.c_str(), &type) != 0) {

@@ -405,7 +405,7 @@ int TraceKernel(const Options& o) {
     if (!s.ok()) return Fail(s);
   }
   Collector* col = &c.value();
-  pid_t pid;
+  pid_t pid = -1;
   int rc = Spawn(
       o, &kernel,
       [&]() -> int {
@@ -564,7 +564,7 @@ int TraceInProcess(const Options& o) {
     return Fail(Status::FromErrno(err, "mapping the coverage hand-off"));
   }
   h.map = static_cast<uint64_t*>(p);
-  pid_t pid;
+  pid_t pid = -1;
   int rc = Spawn(
       o, nullptr,
       [&]() -> int {

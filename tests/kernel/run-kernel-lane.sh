@@ -6,16 +6,20 @@
 #   3. kernel/vm/check-log.sh parses the serial log into pass/fail
 #
 #   run-kernel-lane.sh --source DIR --binary KCOV_CONFORMANCE --workdir DIR
-#                      [--remcov REMCOV_STATIC] [--no-seed-patch]
+#                      [--remcov REMCOV_STATIC] [--report-remcov HOST_REMCOV]
+#                      [--no-seed-patch]
+# With --report-remcov, the kernel report (kernel_report.sh) is made and
+# checked from the coverage file the VM printed.
 # Exit: 0 pass; 1 fail; 77 skip (QEMU, kernel source or busybox missing, and
 # CI is not "true"; with CI=true a missing prerequisite is a failure).
 set -uo pipefail
-src="" bin="" workdir="" remcov="" build_args=()
+src="" bin="" workdir="" remcov="" report_remcov="" build_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --source) src="$2"; shift ;;
     --binary) bin="$2"; shift ;;
     --remcov) remcov="$2"; shift ;;
+    --report-remcov) report_remcov="$2"; shift ;;
     --workdir) workdir="$2"; shift ;;
     --no-seed-patch) build_args+=(--no-seed-patch) ;;
     *) echo "run-kernel-lane.sh: unknown argument $1" >&2; exit 2 ;;
@@ -56,7 +60,7 @@ log="$workdir/serial.log"
   ${remcov:+--file "$remcov::/bin/remcov" --test "$src/tests/kernel/trace_cli_vm.sh"} \
   --require boot/kcov_device --require boot/smp --require boot/module_load \
   --require kcov/remote_kthread_usb --require kcov_conformance \
-  ${remcov:+--require trace/local_ls --require trace/remote_common --require trace/remote_usb}
+  ${remcov:+--require trace/local_ls --require trace/file_ls --require trace/remote_common --require trace/remote_usb}
 rc=$?
 t_total=$((SECONDS - t0))
 echo "kernel lane: build ${t_build}s, total ${t_total}s, serial log $log"
@@ -69,6 +73,10 @@ if [ $rc -eq 0 ] && ! python3 "$src/tests/kernel/compare_transcripts.py" "$golde
   echo "  (if the kernel or the catalogue changed on purpose, refresh it:"
   echo "   grep -E '^(STEP|CASE) ' <(tr -d '\\r' < $log) > $golden)"
   exit 1
+fi
+if [ $rc -eq 0 ] && [ -n "$report_remcov" ] && [ -n "$remcov" ]; then
+  "$src/tests/kernel/kernel_report.sh" --remcov "$report_remcov" --log "$log" \
+    --env "$env_file" --workdir "$workdir" || { echo "kernel lane: FAIL (kernel report)"; exit 1; }
 fi
 case $rc in
   0) echo "kernel lane: PASS"; exit 0 ;;

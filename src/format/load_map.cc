@@ -13,6 +13,8 @@
 
 #include "remcov/coverage_file.h"
 
+#include "base/build_id_note.h"
+
 namespace remcov {
 namespace {
 
@@ -23,29 +25,11 @@ struct Walk {
 
 // The NT_GNU_BUILD_ID note of a loaded object, as raw bytes ("" if none).
 std::string BuildIdOf(const dl_phdr_info* info) {
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_NOTE) continue;
-    const auto* p =
-        reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
-    const unsigned char* end = p + ph.p_memsz;
-    while (static_cast<size_t>(end - p) >= sizeof(ElfW(Nhdr))) {
-      ElfW(Nhdr) nh;
-      memcpy(&nh, p, sizeof nh);
-      const size_t name = (nh.n_namesz + 3u) & ~3u;
-      const size_t desc = (nh.n_descsz + 3u) & ~3u;
-      const unsigned char* n = p + sizeof nh;
-      if (name > static_cast<size_t>(end - n) ||
-          desc > static_cast<size_t>(end - n) - name)
-        break;
-      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-          memcmp(n, "GNU", 4) == 0 && nh.n_descsz <= kCoverageModuleBuildIdMax)
-        return std::string(reinterpret_cast<const char*>(n + name),
-                           nh.n_descsz);
-      p = n + name + desc;
-    }
-  }
-  return "";
+  size_t len = 0;
+  const unsigned char* id =
+      internal::FindBuildIdNote(info, kCoverageModuleBuildIdMax, &len);
+  return id == nullptr ? std::string()
+                       : std::string(reinterpret_cast<const char*>(id), len);
 }
 
 int AddModule(dl_phdr_info* info, size_t /*size*/, void* arg) {

@@ -54,6 +54,8 @@
 
 #include "remcov/remcov.h"
 
+#include "base/build_id_note.h"
+
 namespace {
 
 constexpr uint64_t kStateAttached = 1;
@@ -85,34 +87,6 @@ void PutLe(unsigned char* p, uint64_t v, int bytes) {
     p[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
-// The NT_GNU_BUILD_ID note of a loaded object, or nullptr.
-const unsigned char* FindBuildId(const dl_phdr_info* info, size_t* len) {
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_NOTE) continue;
-    const unsigned char* p =
-        reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
-    const unsigned char* end = p + ph.p_memsz;
-    while (static_cast<size_t>(end - p) >= sizeof(ElfW(Nhdr))) {
-      ElfW(Nhdr) nh;
-      memcpy(&nh, p, sizeof nh);
-      const size_t name = (nh.n_namesz + 3u) & ~3u;
-      const size_t desc = (nh.n_descsz + 3u) & ~3u;
-      const unsigned char* n = p + sizeof nh;
-      if (name > static_cast<size_t>(end - n) ||
-          desc > static_cast<size_t>(end - n) - name)
-        break;
-      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-          memcmp(n, "GNU", 4) == 0 && nh.n_descsz <= kBuildIdMax) {
-        *len = nh.n_descsz;
-        return n + name;
-      }
-      p = n + name + desc;
-    }
-  }
-  return nullptr;
-}
-
 int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
   MapWriter* w = static_cast<MapWriter*>(arg);
   uint64_t lo = ~uint64_t{0}, hi = 0;
@@ -133,7 +107,8 @@ int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
   }
   if (path_len > sizeof g_exe_path) path_len = sizeof g_exe_path;
   size_t id_len = 0;
-  const unsigned char* id = FindBuildId(info, &id_len);
+  const unsigned char* id =
+      remcov::internal::FindBuildIdNote(info, kBuildIdMax, &id_len);
   const uint64_t bytes =
       kModuleRecordBytes + ((path_len + id_len + 7) & ~uint64_t{7});
   if (bytes > w->cap - w->used) {

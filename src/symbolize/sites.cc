@@ -32,9 +32,18 @@ namespace {
 std::optional<SiteKind> CallbackKind(std::string_view name) {
   const size_t at = name.find('@');  // symbol versions, @plt
   if (at != std::string_view::npos) name = name.substr(0, at);
+  // remcov's runtime also exports each callback as __remcov_cov_trace_*
+  // (an alias at the same address, for objects renamed to link next to
+  // libFuzzer: docs/fuzzing.md); a call to either name is a site.
   constexpr std::string_view kPrefix = "__sanitizer_cov_trace_";
-  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  name.remove_prefix(kPrefix.size());
+  constexpr std::string_view kAliasPrefix = "__remcov_cov_trace_";
+  if (name.substr(0, kPrefix.size()) == kPrefix) {
+    name.remove_prefix(kPrefix.size());
+  } else if (name.substr(0, kAliasPrefix.size()) == kAliasPrefix) {
+    name.remove_prefix(kAliasPrefix.size());
+  } else {
+    return std::nullopt;
+  }
   if (name == "pc") return SiteKind::kPc;
   if (name == "pc_guard") return SiteKind::kPcGuard;
   if (name == "switch") return SiteKind::kCmp;

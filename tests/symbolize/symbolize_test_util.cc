@@ -227,7 +227,12 @@ int KindOf(const std::string& name) {
       {"__sanitizer_cov_trace_const_cmp8", SiteKind::kCmp},
       {"__sanitizer_cov_trace_switch", SiteKind::kCmp},
   };
-  auto it = kinds.find(name.substr(0, name.find('@')));
+  std::string base = name.substr(0, name.find('@'));
+  // objdump may name the callback by its alias (same address).
+  const std::string alias = "__remcov_cov_";
+  if (base.rfind(alias, 0) == 0)
+    base = "__sanitizer_cov_" + base.substr(alias.size());
+  auto it = kinds.find(base);
   return it == kinds.end() ? -1 : static_cast<int>(it->second);
 }
 

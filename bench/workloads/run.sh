@@ -59,6 +59,7 @@ flags_of() { # flavour
   case $1 in
     none | afl) ;;
     pc) echo -fsanitize-coverage=trace-pc ;;
+    guard) echo -fsanitize-coverage=trace-pc-guard ;;
     pccmp) echo -fsanitize-coverage=trace-pc,trace-cmp ;;
     counters) echo -fsanitize-coverage=inline-8bit-counters ;;
     fuzzer) echo -fsanitize=fuzzer-no-link ;;
@@ -80,7 +81,7 @@ done
 
 # The builds: (compiler flavour) pairs, and which variants link which.
 builds=("clang none" "clang pc" "clang pccmp" "clang afl" "clang counters"
-        "clang fuzzer" "gcc none" "gcc pc")
+        "clang fuzzer" "clang guard" "gcc none" "gcc pc")
 objdir() { # workload compiler flavour
   local cc key
   cc=$(cc_of "$2" "$3")
@@ -120,6 +121,7 @@ done
 # variant: name compiler flavour harness-macro
 variants=("none clang none -" "minimal clang pc BENCH_MINIMAL"
           "remcov-pc clang pc BENCH_REMCOV" "remcov-cmp clang pccmp BENCH_REMCOV"
+          "remcov-unique clang guard BENCH_REMCOV"
           "afl clang afl -" "counters clang counters BENCH_COUNTERS"
           "libfuzzer clang fuzzer BENCH_LIBFUZZER"
           "none gcc none -" "minimal gcc pc BENCH_MINIMAL" "remcov-pc gcc pc BENCH_REMCOV")
@@ -162,18 +164,22 @@ for w in sqlite brotli; do
   for r in "none clang -" "minimal clang off" "minimal clang pc" "remcov-pc clang off" \
            "remcov-pc clang pc" "remcov-cmp clang off" "remcov-cmp clang cmp" \
            "afl clang -" "counters clang -" "libfuzzer clang -" "none gcc -" \
-           "minimal gcc off" "minimal gcc pc" "remcov-pc gcc off" "remcov-pc gcc pc"; do
+           "minimal gcc off" "minimal gcc pc" "remcov-pc gcc off" "remcov-pc gcc pc" \
+           "remcov-unique clang unique" "remcov-unique clang off" \
+           "remcov-pc clang pc-small" "remcov-unique clang unique-small"; do
     runs+=("$w $r full" "$w $r empty")
   done
 done
 one_run() { # workload variant compiler mode input
-  local bin=$bdir/bin/$1-$3-$2 in=$bdir/run/$1.in args=()
+  local bin=$bdir/bin/$1-$3-$2 in=$bdir/run/$1.in args=() env=()
   [[ $5 == empty ]] && in=$bdir/run/empty.in
-  local log=$bdir/run/$1-$3-$2-$4-$5
+  local log=$bdir/run/$1-$3-$2-$4-$5 mode=$4
+  # MODE-small: syzkaller's 512Ki-word area, for the overflow comparison.
+  if [[ $mode == *-small ]]; then mode=${mode%-small}; env=(BENCH_AREA_WORDS=524288); fi
   if [[ $2 == libfuzzer ]]; then args=(-rss_limit_mb=0 "$in")
-  elif [[ $4 == - ]]; then args=("$in")
-  else args=("$4" "$in"); fi
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "${args[@]}" \
+  elif [[ $mode == - ]]; then args=("$in")
+  else args=("$mode" "$in"); fi
+  env "${env[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "${args[@]}" \
     > "$log.out" 2> "$log.err" || { echo "run.sh: $bin ${args[*]} failed" >&2; cat "$log.err" >&2; return 1; }
   grep -o 'Collected : [0-9]*' "$log.err" | awk '{print $3}' > "$log.ir"
 }
@@ -192,6 +198,7 @@ label() {
     minimal) echo "minimal KCOV-style callback (trace-pc)" ;;
     remcov-pc) echo "remcov PC mode (trace-pc)" ;;
     remcov-cmp) echo "remcov CMP mode (trace-pc,trace-cmp)" ;;
+    remcov-unique) echo "remcov unique-PC mode (trace-pc-guard, KCOV_UNIQUE_ENABLE)" ;;
     afl) echo "AFL++ afl-clang-fast (PCGUARD edge counters, afl-compiler-rt)" ;;
     counters) echo "libFuzzer inline 8-bit counters" ;;
     libfuzzer) echo "libFuzzer full (-fsanitize=fuzzer, runtime)" ;;
@@ -223,7 +230,8 @@ status=""
     for c in clang gcc; do
       base=$(net "$w-$c-none--")
       for r in "none -" "minimal pc" "minimal off" "remcov-pc pc" "remcov-pc off" \
-               "remcov-cmp cmp" "remcov-cmp off" "afl -" "counters -" "libfuzzer -"; do
+               "remcov-cmp cmp" "remcov-cmp off" "remcov-unique unique" "remcov-unique off" \
+               "afl -" "counters -" "libfuzzer -"; do
         read -r v m <<< "$r"
         id=$w-$c-$v-$m
         [[ -f $bdir/run/$id-full.ir ]] || continue
@@ -279,6 +287,18 @@ status=""
       fi
     done
     echo "- PCs collected equal for minimal and remcov PC (same objects), both compilers: $same"
+    echo
+    echo "Unique mode against PC mode with syzkaller's area of 512Ki words (the"
+    echo "count, and in unique mode the bitmap, reset at every step as between inputs):"
+    echo
+    echo "| clang, area 512Ki words | records kept | max step | overflow (dropped) | ratio vs none |"
+    echo "|---|---|---|---|---|"
+    base=$(net "$w-clang-none--")
+    for r in "remcov-pc pc-small" "remcov-unique unique-small"; do
+      read -r v m <<< "$r"
+      id=$w-clang-$v-$m
+      echo "| $(label "$v") | $(field "$id-full" records) | $(field "$id-full" max_step) | $(field "$id-full" overflow) | $(ratio "$(net "$id")" "$base")x |"
+    done
   done
   echo
   echo "Total time of bench/workloads/run.sh: $(( $(date +%s) - start )) s."

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The NT_GNU_BUILD_ID note of an object loaded in this process, from its
-// program headers (dl_iterate_phdr). Shared by the in-process runtime's load
+// What the load map needs of an object loaded in this process, from its
+// program headers (dl_iterate_phdr): its NT_GNU_BUILD_ID note and its
+// executable range. Shared by the in-process runtime's load
 // map (src/runtime/trace_env.cc: no allocation, callable at exit) and
 // remcov::CurrentLoadMap (src/format/load_map.cc).
 #ifndef REMCOV_BASE_BUILD_ID_NOTE_H_
@@ -9,6 +10,7 @@
 #include <elf.h>
 #include <link.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 namespace remcov::internal {
@@ -42,6 +44,22 @@ inline const unsigned char* FindBuildIdNote(const dl_phdr_info* info,
     }
   }
   return nullptr;
+}
+
+// The runtime range [*lo, *hi) spanned by the object's executable PT_LOAD
+// segments; false when it has none.
+inline bool ExecutableRange(const dl_phdr_info* info, uint64_t* lo,
+                            uint64_t* hi) {
+  *lo = ~uint64_t{0};
+  *hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
+    const uint64_t s = info->dlpi_addr + ph.p_vaddr;
+    if (s < *lo) *lo = s;
+    if (s + ph.p_memsz > *hi) *hi = s + ph.p_memsz;
+  }
+  return *hi != 0;
 }
 
 }  // namespace remcov::internal

@@ -34,15 +34,9 @@ std::string BuildIdOf(const dl_phdr_info* info) {
 
 int AddModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
   Walk* w = static_cast<Walk*>(arg);
-  uint64_t lo = ~uint64_t{0}, hi = 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
-    const uint64_t s = info->dlpi_addr + ph.p_vaddr;
-    if (s < lo) lo = s;
-    if (s + ph.p_memsz > hi) hi = s + ph.p_memsz;
-  }
-  if (hi == 0) return 0;  // nothing executable
+  uint64_t lo = 0, hi = 0;
+  if (!internal::ExecutableRange(info, &lo, &hi))
+    return 0;  // nothing executable
   CoverageModule m;
   m.kind = ModuleKind::kUser;
   const char* name = info->dlpi_name;

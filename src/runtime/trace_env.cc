@@ -89,15 +89,9 @@ void PutLe(unsigned char* p, uint64_t v, int bytes) {
 
 int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
   MapWriter* w = static_cast<MapWriter*>(arg);
-  uint64_t lo = ~uint64_t{0}, hi = 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
-    const uint64_t s = info->dlpi_addr + ph.p_vaddr;
-    if (s < lo) lo = s;
-    if (s + ph.p_memsz > hi) hi = s + ph.p_memsz;
-  }
-  if (hi == 0) return 0;  // nothing executable
+  uint64_t lo = 0, hi = 0;
+  if (!remcov::internal::ExecutableRange(info, &lo, &hi))
+    return 0;  // nothing executable
   const char* path = info->dlpi_name;
   if (path == nullptr || path[0] == '\0') path = g_exe_path;
   size_t path_len = strlen(path);

@@ -112,6 +112,37 @@ def case_golden_json(c):
     c.golden_compare("report.json", out)
 
 
+def case_cmp_report(c):
+    # Comparison records: their ips are checked against the comparison sites
+    # (trace-cmp callbacks) and attributed to lines like PCs.
+    path = os.path.join(c.tmp, "cmp.cov")
+    rc, out, err = run([c.remcov, "trace", "--in-process", "--cmp", "-q", "-o",
+                        path, "--", c.fixture, "123"])
+    expect(rc == 0 and out == "" and err == "", "trace --cmp: rc %d" % rc,
+           (out, err))
+    rc, out, err = report(c, "--format", "json", path)
+    expect(rc == 0 and err == "", "report rc %d" % rc, (out, err))
+    import json
+    doc = json.loads(out)
+    expect(doc["input"]["mode"] == "cmp" and doc["input"]["entries"] > 0,
+           "a comparison-mode file with records", (out, err))
+    expect(doc["unattributed_pcs"] == 0 and
+           all(m["pcs_not_sites"] == 0 for m in doc["modules"]),
+           "every record's ip is a comparison site of a module", (out, err))
+    sites = sum(m["sites"] for m in doc["modules"])
+    expect(sites > 0, "comparison sites listed", (out, err))
+    f = {x["path"]: x for x in doc["files"]}["tests/report/fixture_report.c"]
+    fns = {fn["name"]: fn for fn in f["functions"]}
+    # "123": the digit comparisons of rep_classify ran, rep_never's did not.
+    expect(fns["rep_classify"]["lines_covered"] > 0, "rep_classify's compares",
+           (out, err))
+    expect(fns["rep_never"]["lines_covered"] == 0 and
+           fns["rep_never"]["lines_instrumented"] > 0,
+           "rep_never's compare instrumented, not covered", (out, err))
+    t = doc["totals"]
+    expect(0 < t["lines_covered"] < t["lines_instrumented"], "totals", (out, err))
+
+
 def case_golden_lcov(c):
     cov = c.trace("123")
     rc, out, err = report(c, "--format", "lcov", cov)

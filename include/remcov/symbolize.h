@@ -71,6 +71,13 @@ class REMCOV_EXPORT Symbolizer {
   virtual StatusOr<SourceFrames> SymbolizeReturnAddress(uint64_t pc) = 0;
   // The frames for exactly `address` (what addr2line ADDRESS prints).
   virtual StatusOr<SourceFrames> SymbolizeAddress(uint64_t address) = 0;
+  // Where section `name` (e.g. ".text") lies in this symbolizer's address
+  // space. For an executable, a shared library or vmlinux that is the
+  // section's own address; for a relocatable object (a kernel module's .ko)
+  // it is where libdwfl laid the section out, so a .text offset plus this is
+  // an address the Symbolize* calls accept. kNotFound if there is no such
+  // allocated section.
+  virtual StatusOr<uint64_t> SectionAddress(const std::string& name) = 0;
   // Batch form of SymbolizeReturnAddress; out[i] belongs to pcs[i].
   virtual Status SymbolizeReturnAddresses(std::span<const uint64_t> pcs,
                                           std::vector<SourceFrames>* out,

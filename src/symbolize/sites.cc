@@ -176,6 +176,63 @@ namespace {
 
 // Both lists in one sweep: the call sites of callbacks, and (tail_sites) the
 // return addresses of direct calls to functions that jump to a callback.
+// A relocatable object (a kernel module's .ko, or a .o): a call to a
+// callback is `call rel32` (0xe8) whose displacement is relocated
+// (R_X86_64_PLT32 or PC32, addend -4) against the callback's symbol; the
+// disassembly alone cannot tell, every such call reads `call .+5`. Sites are
+// listed in .text only, as offsets from its start (.text's load address is
+// the bias `remcov trace` records for a module); the other executable
+// sections (.init.text, .exit.text) are laid out elsewhere at load time.
+// Tail jumps (0xe9) to a callback are not sites (see ListTailCallSites).
+Status ScanRelocatable(Elf* elf, const std::vector<ScnInfo>& scns,
+                       std::vector<InstrumentedSite>* sites) {
+  size_t text = 0;
+  const ScnInfo* text_scn = nullptr;
+  for (const ScnInfo& s : scns) {
+    if (s.name == ".text" && s.shdr.sh_type == SHT_PROGBITS) {
+      text = elf_ndxscn(s.scn);
+      text_scn = &s;
+    }
+  }
+  if (text_scn == nullptr) return Status::Ok();
+  Elf_Data* code = elf_rawdata(text_scn->scn, nullptr);
+  if (code == nullptr || code->d_buf == nullptr) return Status::Ok();
+  const auto* bytes = static_cast<const uint8_t*>(code->d_buf);
+  const uint64_t size =
+      std::min<uint64_t>(code->d_size, text_scn->shdr.sh_size);
+  for (const ScnInfo& s : scns) {
+    if (s.shdr.sh_type != SHT_RELA || s.shdr.sh_info != text ||
+        s.shdr.sh_entsize == 0)
+      continue;
+    Elf_Scn* symscn = elf_getscn(elf, s.shdr.sh_link);
+    GElf_Shdr symshdr;
+    if (symscn == nullptr || gelf_getshdr(symscn, &symshdr) == nullptr)
+      continue;
+    Elf_Data* symdata = elf_getdata(symscn, nullptr);
+    Elf_Data* data = elf_getdata(s.scn, nullptr);
+    if (symdata == nullptr || data == nullptr) continue;
+    const size_t n = s.shdr.sh_size / s.shdr.sh_entsize;
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Rela rela;
+      if (gelf_getrela(data, static_cast<int>(i), &rela) == nullptr) continue;
+      const uint64_t type = GELF_R_TYPE(rela.r_info);
+      if ((type != R_X86_64_PLT32 && type != R_X86_64_PC32) ||
+          rela.r_addend != -4 || rela.r_offset == 0 ||
+          rela.r_offset + 4 > size || bytes[rela.r_offset - 1] != 0xe8)
+        continue;
+      GElf_Sym sym;
+      if (gelf_getsym(symdata, static_cast<int>(GELF_R_SYM(rela.r_info)),
+                      &sym) == nullptr)
+        continue;
+      const char* name = elf_strptr(elf, symshdr.sh_link, sym.st_name);
+      if (name == nullptr) continue;
+      if (auto kind = CallbackKind(name))
+        sites->push_back({rela.r_offset + 4, *kind});
+    }
+  }
+  return Status::Ok();
+}
+
 Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
             std::vector<InstrumentedSite>* tail_sites) {
   ElfFile file;
@@ -206,6 +263,8 @@ Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
     s.name = name != nullptr ? name : "";
     scns.push_back(std::move(s));
   }
+
+  if (ehdr.e_type == ET_REL) return ScanRelocatable(elf, scns, sites);
 
   // Call targets that are callbacks, and GOT slots bound to callbacks.
   std::unordered_map<uint64_t, SiteKind> targets;

@@ -165,6 +165,7 @@ class DwSymbolizer final : public Symbolizer {
   Status SymbolizeReturnAddresses(std::span<const uint64_t> pcs,
                                   std::vector<SourceFrames>* out,
                                   const ProgressFn& progress) override;
+  StatusOr<uint64_t> SectionAddress(const std::string& name) override;
   size_t CusCovering(uint64_t address) const;
   bool DefaultFileRow(uint64_t address, std::string* file0);
 
@@ -216,6 +217,24 @@ const Dwfl_Callbacks kOfflineCallbacks = {
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = nullptr,
 };
+
+StatusOr<uint64_t> DwSymbolizer::SectionAddress(const std::string& name) {
+  GElf_Addr elf_bias = 0;
+  Elf* elf = dwfl_module_getelf(mod_, &elf_bias);
+  size_t shstrndx = 0;
+  if (elf == nullptr || elf_getshdrstrndx(elf, &shstrndx) != 0)
+    return Status(StatusCode::kDataLoss, "symbolize: no section name table");
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr;
+       scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == nullptr || (sh.sh_flags & SHF_ALLOC) == 0)
+      continue;
+    const char* n = elf_strptr(elf, shstrndx, sh.sh_name);
+    if (n != nullptr && name == n) return sh.sh_addr - elf_bias;
+  }
+  return Status(StatusCode::kNotFound,
+                "symbolize: no allocated section " + name);
+}
 
 Status DwSymbolizer::Init(const std::string& path) {
   struct stat st;

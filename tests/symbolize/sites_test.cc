@@ -227,6 +227,58 @@ TEST(SitesRuntimeTest, EveryPcRecordedInALoadedLibraryIsASite) {
   EXPECT_GT(loaded, 0u);
 }
 
+// Sites of a relocatable object from `objdump -dr -j .text` alone: the
+// offset after every `call` whose displacement is relocated against a
+// callback (a jmp to one is a tail call, not a site). objdump prints each
+// relocation on its own line after its instruction.
+SiteMap RelocationSites(const std::string& obj) {
+  bool ok = false;
+  const std::string dis =
+      RunWithInput("objdump -dr -j .text '" + obj + "'", "", &ok);
+  EXPECT_TRUE(ok) << "objdump -dr " << obj;
+  static const std::regex kInsn(R"(^\s*([0-9a-f]+):\s+(.*)$)");
+  static const std::regex kReloc(
+      R"(R_X86_64_(PLT32|PC32)\s+([A-Za-z0-9_]+)-0x4$)");
+  SiteMap sites;
+  std::istringstream in(dis);
+  std::string line, last_insn;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (!std::regex_match(line, m, kInsn)) continue;
+    const std::string text = m[2];
+    std::smatch r;
+    if (std::regex_search(text, r, kReloc)) {
+      const int kind = KindOf(r[2]);
+      if (kind >= 0 && last_insn.find("call") != std::string::npos) {
+        const uint64_t offset = strtoull(m[1].str().c_str(), nullptr, 16);
+        sites[offset + 4] = static_cast<SiteKind>(kind);
+      }
+    } else {
+      last_insn = text;
+    }
+  }
+  return sites;
+}
+
+TEST_F(SitesTest, RelocatableObjectsMatchTheirRelocations) {
+  std::stringstream in(REMCOV_SITES_OBJECTS);
+  std::string v;
+  size_t checked = 0;
+  while (std::getline(in, v, ',')) {
+    if (v.empty()) continue;
+    SCOPED_TRACE(v);
+    const std::string obj =
+        std::string(REMCOV_SITES_DIR) + "/sites_" + v + ".o";
+    auto sites = ListInstrumentedSites(obj);
+    ASSERT_TRUE(sites.ok()) << sites.status().ToString();
+    const SiteMap expected = RelocationSites(obj);
+    EXPECT_GT(expected.size(), 10u);
+    EXPECT_EQ(ToMap(*sites), expected);
+    checked++;
+  }
+  EXPECT_GT(checked, 0u) << "no relocatable fixture was built";
+}
+
 TEST(SitesErrorTest, MissingFileIsAnErrorNamingThePath) {
   auto sites = ListInstrumentedSites("/nonexistent/remcov/vmlinux");
   ASSERT_FALSE(sites.ok());

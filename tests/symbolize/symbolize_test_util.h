@@ -61,6 +61,10 @@ Comparison CompareWithAddr2line(const std::string& elf,
 // bug (bounded); on COMDAT copies claimed by several CUs, at most 1% differ.
 void ExpectEqual(const Comparison& c);
 
+// The SiteKind (as int) of a callback's symbol name (an @plt or version
+// suffix and the __remcov_cov_ alias prefix allowed), or -1.
+int KindOf(const std::string& name);
+
 using SiteMap = std::map<uint64_t, SiteKind>;
 // Sites from `objdump -d` and `objdump -R` alone (see the .cc).
 SiteMap ObjdumpSites(const std::string& elf);

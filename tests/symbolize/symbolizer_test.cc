@@ -163,6 +163,57 @@ TEST(SymbolizerTest, BatchEqualsSingleLookupsAndReportsProgress) {
   }
 }
 
+// A relocatable object (as a kernel module's .ko): .text offsets plus
+// SectionAddress(".text") symbolize as `addr2line -j .text OFFSET` does.
+TEST(SymbolizerTest, RelocatableObjectThroughItsTextSection) {
+  if (!HaveTool("addr2line")) GTEST_SKIP() << "addr2line not installed";
+  std::stringstream in(REMCOV_SITES_OBJECTS);
+  std::string v;
+  size_t checked = 0;
+  while (std::getline(in, v, ',')) {
+    if (v.empty()) continue;
+    SCOPED_TRACE(v);
+    const std::string obj =
+        std::string(REMCOV_SITES_DIR) + "/sites_" + v + ".o";
+    auto sym = Symbolizer::Open(obj);
+    ASSERT_TRUE(sym.ok()) << sym.status().ToString();
+    auto text = (*sym)->SectionAddress(".text");
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    auto sites = ListInstrumentedSites(obj);
+    ASSERT_TRUE(sites.ok()) << sites.status().ToString();
+    ASSERT_FALSE(sites->empty());
+    std::string input;
+    for (const InstrumentedSite& s : *sites) {
+      char buf[32];
+      snprintf(buf, sizeof buf, "0x%llx\n",
+               static_cast<unsigned long long>(s.pc - 1));
+      input += buf;
+    }
+    bool ok = false;
+    const auto want = ParseAddr2line(RunWithInput(
+        "addr2line -a -f -i -C -j .text -e '" + obj + "'", input, &ok));
+    ASSERT_TRUE(ok);
+    ASSERT_EQ(want.size(), sites->size());
+    for (const InstrumentedSite& s : *sites) {
+      auto got = (*sym)->SymbolizeAddress(*text + s.pc - 1);
+      ASSERT_TRUE(got.ok());
+      auto it = want.find(s.pc - 1);
+      ASSERT_NE(it, want.end());
+      // addr2line prints no columns: compare function, file and line.
+      auto strip = [](SourceFrames f) {
+        for (SourceFrame& x : f) x.column = 0;
+        return f;
+      };
+      EXPECT_EQ(strip(*got), it->second)
+          << "offset 0x" << std::hex << s.pc - 1 << ": " << Show(*got)
+          << " vs addr2line " << Show(it->second);
+      EXPECT_NE(it->second.front().function, "??");
+    }
+    checked++;
+  }
+  EXPECT_GT(checked, 0u) << "no relocatable fixture was built";
+}
+
 TEST(SymbolizerTest, MissingFileIsAnErrorNamingThePath) {
   auto sym = Symbolizer::Open("/nonexistent/remcov/binary");
   ASSERT_FALSE(sym.ok());

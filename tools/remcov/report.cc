@@ -144,10 +144,14 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
 }
 
 // A module's source view: the libdw Symbolizer and the disassembled sites.
+// `rebase` is added to module addresses before they are symbolized: 0, but
+// for a kernel module (.ko, ET_REL) the address libdwfl laid .text out at,
+// since module addresses (and the sites) are offsets into .text there.
 class ElfSourceMap : public SourceMap {
  public:
-  ElfSourceMap(std::string path, std::unique_ptr<Symbolizer> s)
-      : path_(std::move(path)), symbolizer_(std::move(s)) {}
+  ElfSourceMap(std::string path, std::unique_ptr<Symbolizer> s,
+               uint64_t rebase = 0)
+      : path_(std::move(path)), symbolizer_(std::move(s)), rebase_(rebase) {}
   StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
     auto sites = ListInstrumentedSites(path_);
     if (!sites.ok()) return sites.status();
@@ -161,12 +165,17 @@ class ElfSourceMap : public SourceMap {
   Status Symbolize(std::span<const uint64_t> pcs,
                    std::vector<SourceFrames>* out,
                    const ProgressFn& progress) override {
-    return symbolizer_->SymbolizeReturnAddresses(pcs, out, progress);
+    if (rebase_ == 0)
+      return symbolizer_->SymbolizeReturnAddresses(pcs, out, progress);
+    std::vector<uint64_t> moved(pcs.begin(), pcs.end());
+    for (uint64_t& pc : moved) pc += rebase_;
+    return symbolizer_->SymbolizeReturnAddresses(moved, out, progress);
   }
 
  private:
   std::string path_;
   std::unique_ptr<Symbolizer> symbolizer_;
+  uint64_t rebase_;
 };
 
 bool Exists(const std::string& path) {
@@ -233,8 +242,17 @@ StatusOr<std::unique_ptr<SourceMap>> OpenModule(const Options& o,
     return Status(sym.status().code(), *file + ": " + sym.status().message(),
                   sym.status().error_number());
   }
+  uint64_t rebase = 0;
+  if (m.kind == ModuleKind::kKernelModule) {
+    auto text = (*sym)->SectionAddress(".text");
+    if (!text.ok()) {
+      return Status(StatusCode::kNotFound,
+                    *file + ": " + text.status().message());
+    }
+    rebase = *text;
+  }
   std::unique_ptr<SourceMap> map =
-      std::make_unique<ElfSourceMap>(*file, std::move(sym.value()));
+      std::make_unique<ElfSourceMap>(*file, std::move(sym.value()), rebase);
   return map;
 }
 

@@ -91,5 +91,39 @@ print('kernel report: %d files, %d of %d instrumented lines covered, '
       '%d sites in vmlinux' % (len(files), t['lines_covered'],
                                t['lines_instrumented'], kernel[0]['sites']))
 PY
+# The module: a remote trace of remcov_kmod_target_a on a kernel thread
+# (trace_cli_vm.sh, file_remote), symbolized with the module's .ko.
+python3 "$here/extract_vm_file.py" "$log" remote.cov "$out/remote.cov" ||
+  fail "no remote coverage file from the VM"
+"$remcov" report -q --vmlinux "$REMCOV_KERNEL_VMLINUX" --root "$src" \
+  --module-dir "$(dirname "$REMCOV_KERNEL_MODULE")" --format json \
+  -o "$out/remote.json" "$out/remote.cov" || fail "remcov report (module) exited $?"
+python3 - "$out/remote.json" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = []
+mods = [m for m in r['modules'] if m['kind'] == 'kernel-module']
+if len(mods) != 1 or mods[0]['path'] != 'remcov_kmod':
+    bad.append('one remcov_kmod module expected, got %r' % r['modules'])
+else:
+    m = mods[0]
+    if m['sites'] == 0 or m['pcs'] == 0 or m['pcs_not_sites'] != 0:
+        bad.append('module sites/PCs: %r' % m)
+files = [f for f in r['files'] if f['path'].endswith('remcov_kmod.c')]
+if len(files) != 1:
+    bad.append('remcov_kmod.c not in the report: %r' % [f['path'] for f in r['files']])
+else:
+    fns = {f['name']: f for f in files[0]['functions']}
+    a, c = fns.get('remcov_kmod_target_a'), fns.get('remcov_kmod_target_c')
+    if not a or a['lines_covered'] == 0:
+        bad.append('remcov_kmod_target_a not covered: %r' % a)
+    if not c or c['lines_covered'] != 0 or c['lines_instrumented'] == 0:
+        bad.append('remcov_kmod_target_c should be instrumented, not covered: %r' % c)
+if bad:
+    print('kernel report (module): FAIL:\n  ' + '\n  '.join(bad))
+    sys.exit(1)
+print('kernel report (module): remcov_kmod %d sites, %d PCs; target_a %d/%d lines'
+      % (mods[0]['sites'], mods[0]['pcs'], a['lines_covered'], a['lines_instrumented']))
+PY
 echo "kernel report: json ${t_json}s, html ${t_html}s; $out/html/index.html"
 echo "kernel report: PASS"

@@ -60,7 +60,7 @@ log="$workdir/serial.log"
   ${remcov:+--file "$remcov::/bin/remcov" --test "$src/tests/kernel/trace_cli_vm.sh"} \
   --require boot/kcov_device --require boot/smp --require boot/module_load \
   --require kcov/remote_kthread_usb --require kcov_conformance \
-  ${remcov:+--require trace/local_ls --require trace/file_ls --require trace/remote_common --require trace/remote_usb}
+  ${remcov:+--require trace/local_ls --require trace/file_ls --require trace/file_remote --require trace/remote_common --require trace/remote_usb}
 rc=$?
 t_total=$((SECONDS - t0))
 echo "kernel lane: build ${t_build}s, total ${t_total}s, serial log $log"

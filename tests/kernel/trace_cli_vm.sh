@@ -62,17 +62,19 @@ fi
 # kernel_report.sh): the unique PCs of `busybox ls /`, written with -o and
 # printed base64 between markers (the file carries its own checksum, so a
 # damaged copy is rejected on the host, not misreported).
+emit_file() {  # result-name file rc
+  if [ "$3" -eq 0 ] && [ -s "$2" ]; then
+    echo "REMCOV-FILE-BEGIN $(basename "$2") $(wc -c < "$2")"
+    base64 "$2"
+    echo "REMCOV-FILE-END $(basename "$2")"
+    result "$1" PASS "$(wc -c < "$2") bytes"
+  else
+    result "$1" FAIL "rc=$3 $(head -c 300 /tmp/file.err | tr '\n' ' ')"
+  fi
+}
 $R trace --unique -q --size 1048576 -o /tmp/ls.cov -- /bin/busybox ls / \
   > /dev/null 2> /tmp/file.err
-rc=$?
-if [ $rc -eq 0 ] && [ -s /tmp/ls.cov ]; then
-  echo "REMCOV-FILE-BEGIN ls.cov $(wc -c < /tmp/ls.cov)"
-  base64 /tmp/ls.cov
-  echo "REMCOV-FILE-END ls.cov"
-  result file_ls PASS "$(wc -c < /tmp/ls.cov) bytes"
-else
-  result file_ls FAIL "rc=$rc $(head -c 300 /tmp/file.err | tr '\n' ' ')"
-fi
+emit_file file_ls /tmp/ls.cov $?
 
 if [ ! -d "$K" ]; then
   result remote_common SKIP "remcov_kmod not loaded"
@@ -95,6 +97,12 @@ remote_case() {  # name target "remcov options" "module command" what
 # 4. Common handle: the command, a child of remcov, inherits it; the module
 # reads it in the write and runs target_a on a kernel thread.
 remote_case remote_common remcov_kmod_target_a "--common-id 4242" "kthread common" "a kthread"
+# 4b. The same remote trace as a coverage file, for the host's report on
+# the module (its PCs are in remcov_kmod.ko, whose .text address the load
+# map records).
+$R trace --remote --common-id 4243 --timeout 300 --unique -q -o /tmp/remote.cov \
+  -- /bin/sh -c "echo 'kthread common' > $K/ctl" > /dev/null 2> /tmp/file.err
+emit_file file_remote /tmp/remote.cov $?
 # 5. USB handle: a work item runs target_b with usb:7.
 remote_case remote_usb remcov_kmod_target_b "--usb-bus 7" "work usb:7" "a work item"
 exit $fails

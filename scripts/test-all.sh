@@ -40,10 +40,11 @@ else
   run_config gcc -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc --
   light=(-DREMCOV_HEAVY_TESTS=OFF -DREMCOV_BUILD_EXAMPLES=OFF)
   # clang also runs the stability lane (its global-counter baseline needs
-  # clang's inline-8bit-counters) and the report lane (golden reports per
+  # clang's inline-8bit-counters), the fuzz lane (libFuzzer is clang's), and
+  # the report and symbolize lanes (golden reports and addr2line equality per
   # compiler). The browser lane runs once, in the g++ configuration.
   run_config clang -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_C_COMPILER=clang-14 -DREMCOV_HEAVY_TESTS=OFF -- -L 'unit|runtime|stability|fuzz|report'
+    -DCMAKE_C_COMPILER=clang-14 -DREMCOV_HEAVY_TESTS=OFF -- -L 'unit|runtime|stability|fuzz|report|symbolize'
   run_config asan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=address,undefined \
     -DREMCOV_INSTALL=OFF "${light[@]}" -- -L 'unit|runtime'
   run_config tsan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=thread -DREMCOV_INSTALL=OFF \

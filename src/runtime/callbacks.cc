@@ -243,9 +243,18 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
 // references were renamed (objcopy --redefine-syms) link next to another
 // runtime that owns the __sanitizer_cov_* names, such as libFuzzer's
 // (docs/fuzzing.md, cmake/RemcovLibFuzzer.cmake).
-#define REMCOV_INTERNAL_ALIAS(name, params) \
-  extern "C" __attribute__((                \
-      visibility("default"),                \
+// With sanitizers on, g++ declares the __sanitizer_cov_* callbacks as
+// builtins that are `leaf` and `nothrow`; an alias must not be less
+// restrictive than its target (-Wmissing-attributes), and both hold for
+// these callbacks anyway (they call nothing and never throw).
+#if defined(__GNUC__) && !defined(__clang__)
+#define REMCOV_INTERNAL_ALIAS_ATTRS leaf, nothrow,
+#else
+#define REMCOV_INTERNAL_ALIAS_ATTRS
+#endif
+#define REMCOV_INTERNAL_ALIAS(name, params)              \
+  extern "C" __attribute__((                             \
+      REMCOV_INTERNAL_ALIAS_ATTRS visibility("default"), \
       alias("__sanitizer_cov_" #name))) void __remcov_cov_##name params
 REMCOV_INTERNAL_ALIAS(trace_pc, (void));
 REMCOV_INTERNAL_ALIAS(trace_cmp1, (uint8_t, uint8_t));
@@ -260,3 +269,4 @@ REMCOV_INTERNAL_ALIAS(trace_switch, (uint64_t, void*));
 REMCOV_INTERNAL_ALIAS(trace_cmpf, (float, float));
 REMCOV_INTERNAL_ALIAS(trace_cmpd, (double, double));
 #undef REMCOV_INTERNAL_ALIAS
+#undef REMCOV_INTERNAL_ALIAS_ATTRS

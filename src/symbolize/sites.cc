@@ -155,21 +155,6 @@ std::optional<CallTarget> DecodeJump(const cs_insn& insn) {
   return std::nullopt;
 }
 
-std::optional<uint64_t> DecodeRipJmp(const cs_insn& insn) {
-  const uint8_t* b = insn.bytes;
-  size_t i = 0;
-  while (i < insn.size && (b[i] == 0xf2 || b[i] == 0x3e || b[i] == 0x2e ||
-                           (b[i] & 0xf0) == 0x40)) {
-    ++i;
-  }
-  if (i + 6 == insn.size && b[i] == 0xff && b[i + 1] == 0x25) {
-    int32_t rel = 0;
-    memcpy(&rel, b + i + 2, 4);
-    return insn.address + insn.size + static_cast<uint64_t>(int64_t{rel});
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 namespace {
@@ -376,8 +361,8 @@ Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
           prev_endbr = at;
           continue;
         }
-        if (auto slot = DecodeRipJmp(*insn)) {
-          auto it = slots.find(*slot);
+        if (auto jump = DecodeJump(*insn); jump && jump->via_slot) {
+          auto it = slots.find(jump->address);
           if (it != slots.end()) {
             targets[at] = it->second;
             if (prev_endbr + 4 == at) targets[prev_endbr] = it->second;

@@ -27,25 +27,11 @@
 #include "remcov/symbolize.h"
 
 #include "fixture_cxx.h"
+#include "fixtures.h"
 #include "symbolize_test_util.h"
 
 namespace remcov::testing {
 namespace {
-
-std::vector<std::string> Variants() {
-  std::vector<std::string> out;
-  std::stringstream in(REMCOV_SITES_VARIANTS);
-  std::string v;
-  while (std::getline(in, v, ',')) {
-    if (!v.empty()) out.push_back(v);
-  }
-  return out;
-}
-
-std::string VariantPath(const std::string& v) {
-  if (v.ends_with("_exe")) return std::string(REMCOV_SITES_DIR) + "/sites_" + v;
-  return std::string(REMCOV_SITES_DIR) + "/libsites_" + v + ".so";
-}
 
 SiteMap ToMap(const std::vector<InstrumentedSite>& v) {
   SiteMap m;
@@ -261,14 +247,9 @@ SiteMap RelocationSites(const std::string& obj) {
 }
 
 TEST_F(SitesTest, RelocatableObjectsMatchTheirRelocations) {
-  std::stringstream in(REMCOV_SITES_OBJECTS);
-  std::string v;
   size_t checked = 0;
-  while (std::getline(in, v, ',')) {
-    if (v.empty()) continue;
-    SCOPED_TRACE(v);
-    const std::string obj =
-        std::string(REMCOV_SITES_DIR) + "/sites_" + v + ".o";
+  for (const std::string& obj : RelocatableObjects()) {
+    SCOPED_TRACE(obj);
     auto sites = ListInstrumentedSites(obj);
     ASSERT_TRUE(sites.ok()) << sites.status().ToString();
     const SiteMap expected = RelocationSites(obj);

@@ -20,26 +20,12 @@
 #include "remcov/status.h"
 #include "remcov/symbolize.h"
 
+#include "fixtures.h"
 #include "symbolize/symbolizer_internal.h"
 #include "symbolize_test_util.h"
 
 namespace remcov::testing {
 namespace {
-
-std::vector<std::string> Variants() {
-  std::vector<std::string> out;
-  std::stringstream in(REMCOV_SITES_VARIANTS);
-  std::string v;
-  while (std::getline(in, v, ',')) {
-    if (!v.empty()) out.push_back(v);
-  }
-  return out;
-}
-
-std::string VariantPath(const std::string& v) {
-  if (v.ends_with("_exe")) return std::string(REMCOV_SITES_DIR) + "/sites_" + v;
-  return std::string(REMCOV_SITES_DIR) + "/libsites_" + v + ".so";
-}
 
 class Addr2lineEqualityTest : public ::testing::Test {
  protected:
@@ -167,14 +153,9 @@ TEST(SymbolizerTest, BatchEqualsSingleLookupsAndReportsProgress) {
 // SectionAddress(".text") symbolize as `addr2line -j .text OFFSET` does.
 TEST(SymbolizerTest, RelocatableObjectThroughItsTextSection) {
   if (!HaveTool("addr2line")) GTEST_SKIP() << "addr2line not installed";
-  std::stringstream in(REMCOV_SITES_OBJECTS);
-  std::string v;
   size_t checked = 0;
-  while (std::getline(in, v, ',')) {
-    if (v.empty()) continue;
-    SCOPED_TRACE(v);
-    const std::string obj =
-        std::string(REMCOV_SITES_DIR) + "/sites_" + v + ".o";
+  for (const std::string& obj : RelocatableObjects()) {
+    SCOPED_TRACE(obj);
     auto sym = Symbolizer::Open(obj);
     ASSERT_TRUE(sym.ok()) << sym.status().ToString();
     auto text = (*sym)->SectionAddress(".text");

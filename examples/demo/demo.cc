@@ -158,6 +158,9 @@ int main(int argc, char** argv) {
       "rounds of instrumented code.\n\n",
       n, kWorkers, static_cast<unsigned long long>(ticks));
   int failures = 0;
+  // The load map every coverage file carries (for remcov report): read once.
+  std::vector<remcov::CoverageModule> load_map;
+  if (!cov_dir.empty()) load_map = remcov::CurrentLoadMap();
   for (size_t i = 0; i < n; i++) {
     const Request& req = requests[i % requests.size()];
     const Result& r = results[i];
@@ -192,7 +195,7 @@ int main(int argc, char** argv) {
       data.raw_count = r.pcs.size();
       data.dropped = r.dropped;
       data.pcs = r.pcs;
-      data.modules = remcov::CurrentLoadMap();  // for remcov report
+      data.modules = load_map;
       std::string path = cov_dir + "/" + req.label + ".cov";
       if (auto s = remcov::WriteCoverageFile(path, data); !s.ok()) {
         printf("    cannot write %s: %s\n", path.c_str(), s.ToString().c_str());
@@ -209,7 +212,7 @@ int main(int argc, char** argv) {
       all.dropped += results[i].dropped;
     }
     all.raw_count = all.pcs.size();
-    all.modules = remcov::CurrentLoadMap();
+    all.modules = load_map;
     std::string path = cov_dir + "/all.cov";
     if (auto s = remcov::WriteCoverageFile(path, all); !s.ok()) {
       printf("cannot write %s: %s\n", path.c_str(), s.ToString().c_str());

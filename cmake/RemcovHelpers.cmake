@@ -19,6 +19,46 @@ function(remcov_warnings target)
   endif()
 endfunction()
 
+# Strict test configuration. Under CI (CI=true in the environment: .ci/run and
+# scripts/test-all.sh set it themselves) a lane whose tool is missing makes
+# configure fail, never a dropped test group, and tests do not skip.
+if("$ENV{CI}" STREQUAL "true")
+  set(_remcov_strict_default ON)
+else()
+  set(_remcov_strict_default OFF)
+endif()
+option(REMCOV_STRICT_TESTS
+  "Fail configure when a test lane's tool is missing (default: ON when CI=true)"
+  ${_remcov_strict_default})
+
+# remcov_lane_unavailable(LANE REASON...): a test lane cannot be registered.
+# Fatal under REMCOV_STRICT_TESTS; a STATUS line otherwise. The REASON
+# arguments are joined.
+function(remcov_lane_unavailable lane)
+  string(JOIN "" reason ${ARGN})
+  if(REMCOV_STRICT_TESTS)
+    message(FATAL_ERROR "remcov: the '${lane}' tests cannot be registered: "
+      "${reason} (REMCOV_STRICT_TESTS is ON because CI=true or it was set; "
+      "scripts/setup.sh installs every tool the lanes need.)")
+  endif()
+  message(STATUS "remcov: '${lane}' tests not registered: ${reason}")
+endfunction()
+
+# remcov_expect_failure(NAME name EXIT_CODE n MATCH regex COMMAND cmd...
+#                       [LABELS ...]): a negative control. Passes only when
+# the command exits with exactly EXIT_CODE and its output matches MATCH — a
+# crash, a setup error or any other failure does not pass (WILL_FAIL would).
+function(remcov_expect_failure)
+  cmake_parse_arguments(A "" "NAME;EXIT_CODE;MATCH" "COMMAND;LABELS" ${ARGN})
+  add_test(NAME ${A_NAME}
+    COMMAND ${CMAKE_COMMAND} "-DEXPECT_EXIT=${A_EXIT_CODE}"
+            "-DEXPECT_MATCH=${A_MATCH}" "-DCOMMAND=${A_COMMAND}"
+            -P ${PROJECT_SOURCE_DIR}/cmake/expect_failure.cmake)
+  if(A_LABELS)
+    set_tests_properties(${A_NAME} PROPERTIES LABELS "${A_LABELS}")
+  endif()
+endfunction()
+
 set(REMCOV_SANITIZE "" CACHE STRING
   "Sanitizers for remcov's own targets (e.g. address,undefined or thread)")
 
@@ -81,15 +121,17 @@ function(remcov_cc_library)
   endif()
 endfunction()
 
-# remcov_cc_test(NAME name SRCS ... DEPS ... LABELS ...)
+# remcov_cc_test(NAME name SRCS ... DEPS ... LABELS ... [PROPERTIES ...])
+# PROPERTIES are extra ctest properties of every discovered test.
 function(remcov_cc_test)
-  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${A_NAME} ${A_SRCS})
-  target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src
+    ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main
     Threads::Threads)
   remcov_warnings(${A_NAME})
   remcov_sanitize(${A_NAME})
   gtest_discover_tests(${A_NAME} PROPERTIES LABELS "${A_LABELS}"
-    DISCOVERY_TIMEOUT 60)
+    ${A_PROPERTIES} DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # check-log.sh LOG [--require NAME]... : turn the VM's serial log into pass/fail.
-#   exit 0  every REMCOV-RESULT is PASS or SKIP, REMCOV-DONE seen, no panic,
-#           and every --require'd result name is present
+#   exit 0  every REMCOV-RESULT is PASS or SKIP (PASS only under CI=true),
+#           REMCOV-DONE seen, no panic, and every --require'd result PASSed
+#           (a required result that was SKIPped is a failure)
 #   exit 1  otherwise (the reasons are printed)
 set -uo pipefail
 log="${1:?usage: check-log.sh LOG [--require NAME]...}"; shift
@@ -33,10 +34,15 @@ if [ "$fail" -gt 0 ]; then
 fi
 [ $((pass + fail + skip)) -gt 0 ] || reason "no REMCOV-RESULT lines at all"
 for r in "${required[@]}"; do
-  grep -q "^REMCOV-RESULT $r " <<<"$clean" || reason "required result '$r' missing"
+  if ! grep -q "^REMCOV-RESULT $r " <<<"$clean"; then
+    reason "required result '$r' missing"
+  elif ! grep -q "^REMCOV-RESULT $r PASS" <<<"$clean"; then
+    reason "required result '$r' did not pass: $(grep -m1 "^REMCOV-RESULT $r " <<<"$clean")"
+  fi
 done
 if [ "$skip" -gt 0 ]; then
   echo "check-log: skipped:"; grep '^REMCOV-RESULT [^ ]* SKIP' <<<"$clean" | sed 's/^/  /'
+  [ "${CI:-}" = true ] && reason "$skip result(s) skipped under CI=true (a skip is a failure there)"
 fi
 echo "check-log: $pass pass, $fail fail, $skip skip -> $([ $bad = 0 ] && echo OK || echo FAILED)"
 exit $bad

@@ -4,15 +4,9 @@
 // the host: remcov_open/ioctl/mmap/close as the backend; the test module's
 // services emulated in-process (kthread/work = a fresh thread running a target
 // inside remcov_remote_start/stop; softirq/timer = a signal handler;
-// hold/release = a thread blocked inside a section). Not wired into CMake yet;
-// by hand:
-//
-//   g++ -std=c++20 -O1 -fno-reorder-functions
-//       -fsanitize-coverage=trace-pc,trace-cmp -c runtime_catalogue_targets.cc
-//   g++ -std=c++20 -O1 -pthread -Iinclude -Itests/kernel
-//       tests/kernel/runtime_catalogue_main.cc tests/kernel/catalogue.cc
-//       runtime_catalogue_targets.o -L<build>/src -lremcov_rt
-//       -Wl,-rpath,<build>/src
+// hold/release = a thread blocked inside a section). Built and compared with
+// the kernel's transcript by tests/kernel/CMakeLists.txt
+// (conformance.runtime_vs_kernel); it exits 1 when a case fails.
 //
 // Its transcript (STEP/CASE lines) should equal the kernel's line for line,
 // except remote_common_inherited_by_fork (SKIP: supports_fork is not set).

@@ -382,6 +382,9 @@ def main():
         c = Ctx(remcov, fixture, os.path.realpath(src), golden, os.path.realpath(tmp))
         c.fixture_nopie = fixture_nopie
         rc = globals()["case_" + case](c)
+    if rc == SKIP and os.environ.get("CI") == "true":
+        print("FAIL: a skip under CI=true is a failure")
+        rc = 1
     sys.exit(rc or 0)
 
 

@@ -29,6 +29,7 @@
 #include "fixture_cxx.h"
 #include "fixtures.h"
 #include "symbolize_test_util.h"
+#include "testing/skip.h"
 
 namespace remcov::testing {
 namespace {
@@ -77,7 +78,7 @@ void ExpectSameSites(const std::string& elf, size_t* count = nullptr) {
 class SitesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!HaveTool("objdump")) GTEST_SKIP() << "objdump not installed";
+    if (!HaveTool("objdump")) REMCOV_SKIP_OR_FAIL("objdump not installed");
   }
 };
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <regex>
@@ -118,6 +119,17 @@ std::vector<uint64_t> AddressesInside(
 }
 
 std::string KernelVmlinux() {
+  // Under ctest the kernel.build fixture (tests/kernel) writes the env file of
+  // the kernel it built: that kernel, not whichever variant a glob finds.
+  if (const char* env = getenv("REMCOV_KERNEL_ENV")) {
+    std::ifstream in(env);
+    std::string line;
+    const std::string key = "REMCOV_KERNEL_VMLINUX=";
+    while (std::getline(in, line)) {
+      if (line.compare(0, key.size(), key) == 0) return line.substr(key.size());
+    }
+    return "";
+  }
   glob_t g;
   std::string path;
   if (glob("/var/cache/remcov/kernel/*/vmlinux", 0, nullptr, &g) == 0 &&

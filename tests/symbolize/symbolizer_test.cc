@@ -23,6 +23,7 @@
 #include "fixtures.h"
 #include "symbolize/symbolizer_internal.h"
 #include "symbolize_test_util.h"
+#include "testing/skip.h"
 
 namespace remcov::testing {
 namespace {
@@ -31,7 +32,7 @@ class Addr2lineEqualityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!HaveTool("addr2line") || !HaveTool("nm") || !HaveTool("objdump")) {
-      GTEST_SKIP() << "binutils (addr2line, nm, objdump) not installed";
+      REMCOV_SKIP_OR_FAIL("binutils (addr2line, nm, objdump) not installed");
     }
   }
 };
@@ -152,7 +153,7 @@ TEST(SymbolizerTest, BatchEqualsSingleLookupsAndReportsProgress) {
 // A relocatable object (as a kernel module's .ko): .text offsets plus
 // SectionAddress(".text") symbolize as `addr2line -j .text OFFSET` does.
 TEST(SymbolizerTest, RelocatableObjectThroughItsTextSection) {
-  if (!HaveTool("addr2line")) GTEST_SKIP() << "addr2line not installed";
+  if (!HaveTool("addr2line")) REMCOV_SKIP_OR_FAIL("addr2line not installed");
   size_t checked = 0;
   for (const std::string& obj : RelocatableObjects()) {
     SCOPED_TRACE(obj);

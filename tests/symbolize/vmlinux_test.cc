@@ -12,6 +12,7 @@
 #include "remcov/symbolize.h"
 
 #include "symbolize_test_util.h"
+#include "testing/skip.h"
 
 namespace remcov::testing {
 namespace {
@@ -21,11 +22,13 @@ class VmlinuxTest : public ::testing::Test {
   void SetUp() override {
     vmlinux_ = KernelVmlinux();
     if (vmlinux_.empty()) {
-      GTEST_SKIP() << "no /var/cache/remcov/kernel/*/vmlinux (the kernel lane "
-                      "has not built a kernel on this machine)";
+      REMCOV_SKIP_OR_FAIL(
+          "no vmlinux in $REMCOV_KERNEL_ENV or /var/cache/remcov/kernel/*/ "
+          "(the "
+          "kernel.build fixture has not built a kernel)");
     }
     if (!HaveTool("addr2line") || !HaveTool("objdump") || !HaveTool("nm")) {
-      GTEST_SKIP() << "binutils (addr2line, nm, objdump) not installed";
+      REMCOV_SKIP_OR_FAIL("binutils (addr2line, nm, objdump) not installed");
     }
   }
   std::string vmlinux_;

@@ -57,10 +57,39 @@ def case_help(remcov, fixture):
     rc, out, err = run([remcov, "--help"])
     expect(rc == 0 and out.startswith("Usage: remcov COMMAND") and err == "",
            "remcov --help", (out, err))
+    # Every command `remcov --help` lists has its own help, on stdout.
+    listed = re.search(r"\nCommands:\n((?:  \S.*\n)+)", out)
+    expect(listed is not None, "remcov --help lists no commands", (out, err))
+    verbs = [line.split()[0] for line in listed.group(1).splitlines()]
+    expect({"trace", "report", "diff"} <= set(verbs),
+           "remcov --help lists %r" % verbs, (out, err))
+    for verb in verbs:
+        for flag in ("--help", "-h"):
+            rc, vout, verr = run([remcov, verb, flag])
+            expect(rc == 0 and vout.startswith("Usage: remcov %s " % verb)
+                   and "-h, --help" in vout and verr == "",
+                   "remcov %s %s (rc %d)" % (verb, flag, rc), (vout, verr))
     rc, out, err = run([remcov, "trace", "--help"])
     expect(rc == 0 and out.startswith("Usage: remcov trace [OPTIONS] -- COMMAND")
            and "--in-process" in out and "120 usage" in out and err == "",
            "remcov trace --help", (out, err))
+
+
+def case_version(remcov, fixture):
+    # What the binary prints must agree with project(VERSION) and with the
+    # coverage file versions in the public header.
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(top, "CMakeLists.txt")) as f:
+        version = re.search(r"project\(remcov VERSION (\S+)", f.read()).group(1)
+    with open(os.path.join(top, "include", "remcov", "coverage_file.h")) as f:
+        header = f.read()
+    writes = re.search(r"kCoverageFileVersion = (\d+);", header).group(1)
+    oldest = re.search(r"kCoverageFileOldestVersion = (\d+);", header).group(1)
+    want = ("remcov %s\ncoverage files: writes version %s, reads versions %s "
+            "to %s\n" % (version, writes, oldest, writes))
+    rc, out, err = run([remcov, "--version"])
+    expect(rc == 0 and err == "" and out == want,
+           "remcov --version, expected:\n" + want, (out, err))
 
 
 def case_usage(remcov, fixture):

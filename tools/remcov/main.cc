@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "remcov/coverage_file.h"
+#include "remcov/version.h"
+
 #include "exit_codes.h"
 #include "report.h"
 #include "trace.h"
@@ -20,9 +23,10 @@ const char kUsage[] =
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
+    "  --version      show the version and the coverage file versions\n"
     "\n"
     "Run `remcov COMMAND --help` for a command's options.\n"
-    "See docs/tools/remcov.md for exit codes.\n";
+    "See `man remcov` (docs/tools/remcov.md) for exit codes.\n";
 
 }  // namespace
 
@@ -35,6 +39,13 @@ int main(int argc, char** argv) {
   if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
       strcmp(cmd, "help") == 0) {
     fputs(kUsage, stdout);
+    return remcov::tool::kExitOk;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("remcov %s\n", REMCOV_VERSION_STRING);
+    printf("coverage files: writes version %u, reads versions %u to %u\n",
+           remcov::kCoverageFileVersion, remcov::kCoverageFileOldestVersion,
+           remcov::kCoverageFileVersion);
     return remcov::tool::kExitOk;
   }
   if (strcmp(cmd, "trace") == 0)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Collector: open, size, map (with guard pages), enable, read and drain a KCOV
 // area through a Backend. Reads follow the shared-area protocol of
-// runtime/publish.h (acquire load of the count; lossless CAS drain).
+// area/shared_area.h (acquire load of the count; lossless CAS drain).
 #include "remcov/collector.h"
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <atomic>
 #include <utility>
 
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 
 namespace remcov {
 namespace {

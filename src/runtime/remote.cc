@@ -25,7 +25,7 @@
 
 #include "base/raw_check.h"
 #include "runtime/device.h"
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {

@@ -24,7 +24,7 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 #include "weakened_policy.h"
 
 // Relacy #defines memory_order_*, new, delete, malloc, free, assert, errno.

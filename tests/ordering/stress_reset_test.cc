@@ -18,7 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "move_drain_harness.h"
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 #include "weakened_policy.h"
 
 namespace remcov::ordering {

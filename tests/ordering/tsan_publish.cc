@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "move_drain_harness.h"
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 #include "weakened_policy.h"
 
 #ifndef REMCOV_ORDERING_MUTATION

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Build-id notes (tools/remcov/elf_build_id.h): how remcov report tells that
 // a module was rebuilt since the run.
-#include "elf_build_id.h"
+#include "format/elf_build_id.h"
 
 #include <elf.h>
 #include <stdio.h>

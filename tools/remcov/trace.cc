@@ -27,7 +27,7 @@
 #include "remcov/kcov.h"
 #include "remcov/sys.h"
 
-#include "elf_build_id.h"
+#include "format/elf_build_id.h"
 #include "exit_codes.h"
 
 namespace remcov::tool {

@@ -4,8 +4,8 @@
 // `remcov trace` can record the running kernel's.
 //
 // Thread safety: pure functions (ReadBuildId reads the file with pread).
-#ifndef REMCOV_TOOLS_REMCOV_ELF_BUILD_ID_H_
-#define REMCOV_TOOLS_REMCOV_ELF_BUILD_ID_H_
+#ifndef REMCOV_FORMAT_ELF_BUILD_ID_H_
+#define REMCOV_FORMAT_ELF_BUILD_ID_H_
 
 #include <string>
 #include <string_view>
@@ -25,4 +25,4 @@ StatusOr<std::string> ReadBuildId(const std::string& path);
 
 }  // namespace remcov::tool
 
-#endif  // REMCOV_TOOLS_REMCOV_ELF_BUILD_ID_H_
+#endif  // REMCOV_FORMAT_ELF_BUILD_ID_H_

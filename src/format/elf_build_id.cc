@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reads GNU build-id notes (elf_build_id.h). Only the ELF and note headers
 // are read, never the whole file (vmlinux is hundreds of megabytes).
-#include "elf_build_id.h"
+#include "format/elf_build_id.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Source coverage from coverage files: aggregation and the text, JSON, lcov
 // and diff emitters of `remcov report` / `remcov diff` (coverage_model.h).
-#include "coverage_model.h"
+#include "report/coverage_model.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

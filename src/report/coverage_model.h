@@ -19,8 +19,8 @@
 //
 // Thread safety: BuildCoverageModel calls the opener and SourceMaps from the
 // calling thread only.
-#ifndef REMCOV_TOOLS_REMCOV_COVERAGE_MODEL_H_
-#define REMCOV_TOOLS_REMCOV_COVERAGE_MODEL_H_
+#ifndef REMCOV_REPORT_COVERAGE_MODEL_H_
+#define REMCOV_REPORT_COVERAGE_MODEL_H_
 
 #include <stdint.h>
 
@@ -120,4 +120,4 @@ std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o);
 
 }  // namespace remcov::tool
 
-#endif  // REMCOV_TOOLS_REMCOV_COVERAGE_MODEL_H_
+#endif  // REMCOV_REPORT_COVERAGE_MODEL_H_

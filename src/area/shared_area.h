@@ -24,8 +24,8 @@
 // Thread safety: one writer at a time (Append/Move), any number of
 // AppendOne calls only from the single owning thread, and one drainer.
 // Signal safety: everything here is async-signal-safe (no libc, no locks).
-#ifndef REMCOV_RUNTIME_PUBLISH_H_
-#define REMCOV_RUNTIME_PUBLISH_H_
+#ifndef REMCOV_AREA_SHARED_AREA_H_
+#define REMCOV_AREA_SHARED_AREA_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -241,4 +241,4 @@ class SharedArea {
 
 }  // namespace remcov::internal
 
-#endif  // REMCOV_RUNTIME_PUBLISH_H_
+#endif  // REMCOV_AREA_SHARED_AREA_H_

@@ -3,21 +3,21 @@
 # Runs-to-bug of the example service's two libFuzzer targets
 # (docs/fuzzing.md): remcov feedback (remcov_service_fuzz) against libFuzzer's
 # global counters (remcov_service_fuzz_global). For every seed, each fuzzer
-# starts from a fresh copy of examples/service/fuzz/seeds (no dictionary) and
+# starts from a fresh copy of examples/service/fuzz_harness/seeds (no dictionary) and
 # runs with -seed=S -runs=BUDGET -reload=0; the harness prints the run at
 # which the first planted bug was hit. Prints a Markdown table.
 # -reload=0: libFuzzer otherwise re-reads its corpus directory once a second
 # and runs units it finds there, which shifts run numbers by wall-clock time.
-#   tools/fuzz/runs_to_bug.sh [-b BUILD_DIR] [-r BUDGET] [-s "SEEDS"] [-g BUG]
+#   scripts/runs-to-bug.sh [-b BUILD_DIR] [-r BUDGET] [-s "SEEDS"] [-g BUG]
 #                             [-v] [-w WORKDIR]
 # Defaults: build/clang, 200000 runs, seeds 1..20, stop at any planted bug,
 # a temporary directory. -g BUG (1..3) stops only at that bug
-# (REMCOV_FUZZ_BUG, examples/service/fuzz/fuzz_common.h). The environment is
+# (REMCOV_FUZZ_BUG, examples/service/fuzz_harness/fuzz_common.h). The environment is
 # passed on: REMCOV_FUZZ_CMP_HINTS=0 turns off the adaptor's comparison hints.
 # -v turns on value profiles in both: -use_value_profile=1 for the global
 # target, REMCOV_FUZZ_VALUE_PROFILE=1 (the adaptor's) for the remcov target.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 build=build/clang budget=200000 seeds=$(seq -s ' ' 1 20) work=""
 bug="" vp=0
 while getopts "b:r:s:g:vw:" opt; do
@@ -35,8 +35,8 @@ done
 fuzzers=(remcov_service_fuzz remcov_service_fuzz_global)
 labels=("remcov feedback" "global counters")
 for f in "${fuzzers[@]}"; do
-  [[ -x $build/examples/service/fuzz/$f ]] ||
-    { echo "missing $build/examples/service/fuzz/$f (build it with clang)" >&2; exit 2; }
+  [[ -x $build/examples/service/fuzz_harness/$f ]] ||
+    { echo "missing $build/examples/service/fuzz_harness/$f (build it with clang)" >&2; exit 2; }
 done
 if [[ -z $work ]]; then work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
 mkdir -p "$work"
@@ -45,11 +45,11 @@ mkdir -p "$work"
 run() {
   local f=$1 seed=$2 dir=$work/$1-$2
   rm -rf "$dir" && mkdir -p "$dir/corpus"
-  cp examples/service/fuzz/seeds/* "$dir/corpus/"
+  cp examples/service/fuzz_harness/seeds/* "$dir/corpus/"
   local extra=()
   [[ $vp == 1 && $f == *_global ]] && extra=(-use_value_profile=1)
   REMCOV_FUZZ_BUG=${bug:-0} REMCOV_FUZZ_VALUE_PROFILE=$vp \
-    "$build/examples/service/fuzz/$f" -seed="$seed" -runs="$budget" -reload=0 \
+    "$build/examples/service/fuzz_harness/$f" -seed="$seed" -runs="$budget" -reload=0 \
     "${extra[@]}" -artifact_prefix="$dir/" "$dir/corpus" > "$dir/log" 2>&1 || true
   local hit corpus
   hit=$(sed -n 's/^remcov-fuzz: planted bug \([0-9]*\) hit at run \([0-9]*\)$/\2 \1/p' \
@@ -73,7 +73,7 @@ for seed in $seeds; do
   done
 done
 
-echo "Bug: ${bug:-any}. Value profile: $([[ $vp == 1 ]] && echo on || echo off). Budget: $budget runs per seed (-reload=0); seed corpus: examples/service/fuzz/seeds ($(ls examples/service/fuzz/seeds | wc -l) files), no dictionary."
+echo "Bug: ${bug:-any}. Value profile: $([[ $vp == 1 ]] && echo on || echo off). Budget: $budget runs per seed (-reload=0); seed corpus: examples/service/fuzz_harness/seeds ($(ls examples/service/fuzz_harness/seeds | wc -l) files), no dictionary."
 echo
 echo "| seed | ${labels[0]}: runs to bug (bug) | corpus | ${labels[1]}: runs to bug (bug) | corpus |"
 echo "|---:|---:|---:|---:|---:|"

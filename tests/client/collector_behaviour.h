@@ -2,8 +2,8 @@
 // The Collector behaviour checks shared by every backend: a typed GoogleTest
 // suite instantiated once over KernelBackend+FakeSys (label unit) and once
 // over RuntimeBackend() (label runtime).
-#ifndef REMCOV_TESTS_UNIT_KCOV_COLLECTOR_BEHAVIOUR_H_
-#define REMCOV_TESTS_UNIT_KCOV_COLLECTOR_BEHAVIOUR_H_
+#ifndef REMCOV_TESTS_CLIENT_COLLECTOR_BEHAVIOUR_H_
+#define REMCOV_TESTS_CLIENT_COLLECTOR_BEHAVIOUR_H_
 
 #include <errno.h>
 #include <unistd.h>
@@ -193,4 +193,4 @@ REGISTER_TYPED_TEST_SUITE_P(
 
 }  // namespace remcov::testing
 
-#endif  // REMCOV_TESTS_UNIT_KCOV_COLLECTOR_BEHAVIOUR_H_
+#endif  // REMCOV_TESTS_CLIENT_COLLECTOR_BEHAVIOUR_H_

@@ -33,7 +33,7 @@ inline BugHits ReadBugHits(const remcov_service::ServiceApi& api) {
 
 // The bug the harness stops at: every planted bug (0), or only the one named
 // by the environment variable REMCOV_FUZZ_BUG (1..3), so that runs-to-bug
-// can be measured per bug (tools/fuzz/runs_to_bug.sh -g).
+// can be measured per bug (scripts/runs-to-bug.sh -g).
 inline int WantedBug() {
   static const int wanted = [] {
     const char* v = getenv("REMCOV_FUZZ_BUG");
@@ -44,7 +44,7 @@ inline int WantedBug() {
 
 // Traps if the input just run hit a (wanted) planted bug. `run` is the
 // 1-based number of inputs run so far (libFuzzer's own count, which includes
-// the seeds); tools/fuzz/runs_to_bug.sh reads the line printed here.
+// the seeds); scripts/runs-to-bug.sh reads the line printed here.
 inline void ReportPlantedBugs(const remcov_service::ServiceApi& api,
                               const BugHits& before, uint64_t run) {
   const BugHits after = ReadBugHits(api);

@@ -9,8 +9,8 @@
 //
 // Thread safety: guarded by one mutex; "threads" are real thread ids, so the
 // EBUSY/EINVAL rules of KCOV_ENABLE/DISABLE hold per calling thread.
-#ifndef REMCOV_TESTS_UNIT_KCOV_FAKE_SYS_H_
-#define REMCOV_TESTS_UNIT_KCOV_FAKE_SYS_H_
+#ifndef REMCOV_TESTS_KERNEL_CLIENT_FAKE_SYS_H_
+#define REMCOV_TESTS_KERNEL_CLIENT_FAKE_SYS_H_
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -103,4 +103,4 @@ class FakeSys final : public Sys {
 
 }  // namespace remcov::testing
 
-#endif  // REMCOV_TESTS_UNIT_KCOV_FAKE_SYS_H_
+#endif  // REMCOV_TESTS_KERNEL_CLIENT_FAKE_SYS_H_

@@ -22,7 +22,8 @@
 // deliberately weakened policies, which must fail.
 //
 // Thread safety: one writer at a time (Append/Move), any number of
-// AppendOne calls only from the single owning thread, and one drainer.
+// AppendOne calls only from the single owning thread, one drainer, and any
+// number of Published readers.
 // Signal safety: everything here is async-signal-safe (no libc, no locks).
 #ifndef REMCOV_AREA_SHARED_AREA_H_
 #define REMCOV_AREA_SHARED_AREA_H_
@@ -31,6 +32,8 @@
 #include <stdint.h>
 
 #include <atomic>
+
+#include "area/area_layout.h"
 
 namespace remcov::internal {
 
@@ -201,6 +204,20 @@ class SharedArea {
         pos = expected;
       }
     }
+  }
+
+  // Reader that does not reset: the count as published, with acquire (pairs
+  // with the writers' release publication). Not clamped: see Published.
+  static Word LoadCount(Count& count) { return P::Load(count, P::kReaderLoad); }
+
+  // Reader that does not reset: how many entries may be read, i.e. the count
+  // (LoadCount, stored in *raw when given) clamped to capacity: a count beyond
+  // it is never trusted, the mapping is writable by the traced code. Those
+  // entries are published; a concurrent writer may add more.
+  static Word Published(Count& count, uint64_t capacity, Word* raw = nullptr) {
+    const Word n = LoadCount(count);
+    if (raw != nullptr) *raw = n;
+    return n > capacity ? static_cast<Word>(capacity) : n;
   }
 
   // Reader: consumes every published entry and resets the count to 0 without

@@ -13,6 +13,8 @@
 
 #include "remcov/coverage_file.h"
 
+#include "base/build_id_note.h"
+
 namespace remcov::tool {
 namespace {
 
@@ -72,23 +74,12 @@ std::string FromFile(int fd, const std::string& head) {
 }  // namespace
 
 std::string BuildIdFromNotes(std::string_view b) {
-  size_t off = 0;
-  while (b.size() - off >= 12) {
-    uint32_t namesz, descsz, type;
-    memcpy(&namesz, b.data() + off, 4);
-    memcpy(&descsz, b.data() + off + 4, 4);
-    memcpy(&type, b.data() + off + 8, 4);
-    const size_t name = (size_t{namesz} + 3) & ~size_t{3};
-    const size_t desc = (size_t{descsz} + 3) & ~size_t{3};
-    off += 12;
-    if (name > b.size() - off || desc > b.size() - off - name) break;
-    if (type == NT_GNU_BUILD_ID && namesz == 4 &&
-        memcmp(b.data() + off, "GNU", 4) == 0 && descsz != 0) {
-      return HexEncode(b.substr(off + name, descsz));
-    }
-    off += name + desc;
-  }
-  return "";
+  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
+  size_t len = 0;
+  const unsigned char* id = internal::FindBuildIdInNotes(
+      p, p + b.size(), 1, static_cast<size_t>(-1), &len);
+  if (id == nullptr) return "";
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(id), len));
 }
 
 StatusOr<std::string> ReadBuildId(const std::string& path) {

@@ -187,6 +187,10 @@ int FakeSys::StatfsType(const char* /*path*/, long* type) {
 }
 
 int FakeSys::ReadFile(const char* path, size_t max_bytes, std::string* out) {
+  if (auto it = files.find(path); it != files.end()) {
+    *out = it->second.substr(0, max_bytes);
+    return 0;
+  }
   if (std::strcmp(path, "/proc/kallsyms") != 0 || !kallsyms_readable)
     return Fail(EACCES);
   *out = kernel64 ? "ffffffff81000000 T _stext\n" : "c1000000 T _stext\n";

@@ -49,6 +49,8 @@ class FakeSys final : public Sys {
   bool debugfs_mounted = true;  // statfs of the device's directory
   bool debug_dir_exists = true;
   std::string device_path = "/sys/kernel/debug/kcov";
+  // Other files ReadFile serves (path -> contents); the rest are EACCES.
+  std::map<std::string, std::string> files;
 
   // Every later call `c` fails with errno `err` (0 clears).
   void Inject(Call c, int err) {

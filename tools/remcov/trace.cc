@@ -28,9 +28,9 @@
 #include "remcov/sys.h"
 
 #include "exit_codes.h"
-#include "format/elf_build_id.h"
 #include "handoff/handoff.h"
 #include "handoff/handoff_reader.h"
+#include "kernel_client/kernel_load_map.h"
 
 namespace remcov::tool {
 namespace {
@@ -317,75 +317,6 @@ void Collect(const Collector& c, TraceMode mode, CoverageData* d) {
   if (d->raw_count > cap) d->dropped = d->raw_count - cap;
 }
 
-// Reads a small text file; "" when it cannot be read.
-std::string ReadSmallFile(const std::string& path) {
-  std::string out;
-  FILE* f = fopen(path.c_str(), "re");
-  if (f == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  fclose(f);
-  return out;
-}
-
-// The kernel's load map: loaded modules from /proc/modules (their .text
-// address from /sys/module/NAME/sections/.text when readable), then vmlinux.
-// KCOV's PCs are KASLR-canonical, so vmlinux has bias 0 and covers the
-// kernel half of the address space; `remcov report --vmlinux` supplies the
-// file. Without root /proc/modules shows address 0: such modules are
-// recorded with kModuleAddressUnknown, and remcov says so.
-std::vector<CoverageModule> KernelLoadMap(uint32_t word_bytes, bool quiet) {
-  std::vector<CoverageModule> mods;
-  std::string text = ReadSmallFile("/proc/modules");
-  size_t unknown = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    char name[128];
-    unsigned long long size = 0, addr = 0;
-    // name size refcount deps state address [taint]
-    if (sscanf(line.c_str(), "%127s %llu %*s %*s %*s %llx", name, &size,
-               &addr) != 3)
-      continue;
-    CoverageModule m;
-    m.kind = ModuleKind::kKernelModule;
-    m.path = name;
-    std::string sect =
-        ReadSmallFile(std::string("/sys/module/") + name + "/sections/.text");
-    unsigned long long text_addr = 0;
-    if (sscanf(sect.c_str(), "%llx", &text_addr) == 1 && text_addr != 0)
-      addr = text_addr;
-    if (addr == 0) {
-      m.flags |= kModuleAddressUnknown;
-      unknown++;
-    } else {
-      m.start = addr;
-      m.end = addr + size;
-      m.bias = addr;  // .text of a .ko is linked at 0
-    }
-    mods.push_back(std::move(m));
-  }
-  if (unknown != 0 && !quiet) {
-    fprintf(stderr,
-            "remcov trace: note: the addresses of %zu kernel modules are "
-            "hidden (0 in /proc/modules; run as root): their PCs will not be "
-            "attributed\n",
-            unknown);
-  }
-  CoverageModule k;
-  k.kind = ModuleKind::kKernel;
-  k.path = "vmlinux";
-  // The running kernel's build-id: its notes are world-readable.
-  k.build_id = BuildIdFromNotes(ReadSmallFile("/sys/kernel/notes"));
-  k.start = word_bytes == 4 ? 0xc0000000ull : 0xffff800000000000ull;
-  k.end = word_bytes == 4 ? 0xffffffffull : ~uint64_t{0};
-  mods.push_back(std::move(k));
-  return mods;
-}
-
 int TraceKernel(const Options& o) {
   const TraceMode mode = o.cmp ? TraceMode::kCmp : TraceMode::kPc;
   KernelBackend kernel(RealSys(),
@@ -438,7 +369,17 @@ int TraceKernel(const Options& o) {
   CoverageData d;
   if (o.remote) d.flags |= kCoverageRemote;
   Collect(*c, mode, &d);
-  if (!o.output.empty()) d.modules = KernelLoadMap(d.word_bytes, o.quiet);
+  if (!o.output.empty()) {
+    KernelLoadMapResult map = KernelLoadMap(RealSys(), d.word_bytes);
+    if (map.hidden_addresses != 0 && !o.quiet) {
+      fprintf(stderr,
+              "remcov trace: note: the addresses of %zu kernel modules are "
+              "hidden (0 in /proc/modules; run as root): their PCs will not "
+              "be attributed\n",
+              map.hidden_addresses);
+    }
+    d.modules = std::move(map.modules);
+  }
   if (o.remote) {
     Status s = c->Disable();
     if (!s.ok())

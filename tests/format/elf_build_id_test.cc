@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Build-id notes (tools/remcov/elf_build_id.h): how remcov report tells that
+// Build-id notes (src/format/elf_build_id.h): how remcov report tells that
 // a module was rebuilt since the run.
 #include "format/elf_build_id.h"
 

@@ -14,7 +14,7 @@
 
 #include "remcov/collector.h"
 
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 
 namespace {
 

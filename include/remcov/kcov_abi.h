@@ -3,7 +3,7 @@
  * The Linux KCOV user ABI (include/uapi/linux/kcov.h, 6.1 and upstream),
  * mirrored under REMCOV_-prefixed names so that code can use it without the
  * kernel's header, and so the in-process runtime and the kernel client share
- * one set of numbers. tests/unit/base/kcov_abi_test.cc pins every value and
+ * one set of numbers. tests/base/kcov_abi_test.cc pins every value and
  * offset both to the numbers in the reference and to <linux/kcov.h>.
  *
  * Encodings are the asm-generic _IOC ones (x86, arm64, riscv). This header is C

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Collector: open, size, map (with guard pages), enable, read and drain a KCOV
 // area through a Backend. Reads follow the shared-area protocol of
-// runtime/publish.h (acquire load of the count; lossless CAS drain).
+// area/shared_area.h (acquire load of the count; lossless CAS drain).
 #include "remcov/collector.h"
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <atomic>
 #include <utility>
 
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 
 namespace remcov {
 namespace {
@@ -45,7 +45,7 @@ StatusOr<Collector> Collector::Open(Backend& backend, size_t words) {
   if (words < 2) words = 2;
   const size_t page = PageSize();
   // The kernel's mmap wants exactly size words in whole pages.
-  size_t bytes = (words * 8 + page - 1) / page * page;
+  size_t bytes = remcov_area_bytes(words, page);
   words = bytes / 8;
   int fd = backend.Open();
   if (fd < 0) return CallError(backend, "open", errno);
@@ -150,24 +150,23 @@ Status Collector::Disable() {
 
 uint64_t Collector::RawCount() const {
   // Pairs with the release publication of local appends and remote moves.
-  return std::atomic_ref<uint64_t>(area_[0]).load(std::memory_order_acquire);
+  return Area::LoadCount(area_[0]);
 }
 
 uint64_t Collector::Capacity(TraceMode mode) const {
-  return mode == TraceMode::kCmp ? (words_ - 1) / 4 : words_ - 1;
+  return remcov_area_capacity(words_, mode == TraceMode::kCmp
+                                          ? REMCOV_AREA_CMP_ENTRY_WORDS
+                                          : REMCOV_AREA_PC_ENTRY_WORDS);
 }
 
 std::span<const uint64_t> Collector::Pcs() const {
-  uint64_t n = RawCount();
-  uint64_t cap = Capacity(TraceMode::kPc);
-  if (n > cap) n = cap;  // never trusted: the mapping is user-writable
+  // Clamped: never trusted, the mapping is user-writable.
+  const uint64_t n = Area::Published(area_[0], Capacity(TraceMode::kPc));
   return {area_ + 1, static_cast<size_t>(n)};
 }
 
 std::span<const CmpRecord> Collector::Cmps() const {
-  uint64_t n = RawCount();
-  uint64_t cap = Capacity(TraceMode::kCmp);
-  if (n > cap) n = cap;
+  const uint64_t n = Area::Published(area_[0], Capacity(TraceMode::kCmp));
   return {reinterpret_cast<const CmpRecord*>(area_ + 1),
           static_cast<size_t>(n)};
 }

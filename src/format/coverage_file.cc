@@ -9,7 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "format/module_record.h"
+
 namespace remcov {
+
+static_assert(kCoverageModuleRecordBytes == REMCOV_MODULE_RECORD_BYTES);
+static_assert(kCoverageModulePathMax == REMCOV_MODULE_PATH_MAX);
+static_assert(kCoverageModuleBuildIdMax == REMCOV_MODULE_BUILD_ID_MAX);
+
 namespace {
 
 void PutU32(std::string* out, uint32_t v) {
@@ -51,20 +58,20 @@ Status ParseModule(std::string_view* b, uint64_t index, CoverageModule* m) {
   const std::string where = "module " + std::to_string(index) + ": ";
   if (b->size() < kCoverageModuleRecordBytes)
     return Corrupt(where + "truncated record");
-  const uint32_t kind = GetU32(*b, 0);
+  const uint32_t kind = GetU32(*b, REMCOV_MODULE_OFF_KIND);
   if (kind > static_cast<uint32_t>(ModuleKind::kKernelModule))
     return Corrupt(where + "unknown kind " + std::to_string(kind));
   m->kind = static_cast<ModuleKind>(kind);
-  m->flags = GetU32(*b, 4);
-  const uint32_t path_len = GetU32(*b, 8);
-  const uint32_t id_len = GetU32(*b, 12);
+  m->flags = GetU32(*b, REMCOV_MODULE_OFF_FLAGS);
+  const uint32_t path_len = GetU32(*b, REMCOV_MODULE_OFF_PATH_LEN);
+  const uint32_t id_len = GetU32(*b, REMCOV_MODULE_OFF_BUILD_ID_LEN);
   if (path_len == 0 || path_len > kCoverageModulePathMax)
     return Corrupt(where + "bad path length " + std::to_string(path_len));
   if (id_len > kCoverageModuleBuildIdMax)
     return Corrupt(where + "bad build-id length " + std::to_string(id_len));
-  m->start = GetU64(*b, 16);
-  m->end = GetU64(*b, 24);
-  m->bias = GetU64(*b, 32);
+  m->start = GetU64(*b, REMCOV_MODULE_OFF_START);
+  m->end = GetU64(*b, REMCOV_MODULE_OFF_END);
+  m->bias = GetU64(*b, REMCOV_MODULE_OFF_BIAS);
   if (m->start > m->end) return Corrupt(where + "start above end");
   const size_t var = Pad8(size_t{path_len} + id_len);
   if (b->size() - kCoverageModuleRecordBytes < var)
@@ -124,16 +131,14 @@ std::string SerializeModules(const std::vector<CoverageModule>& modules) {
     if (!ok || id.size() > kCoverageModuleBuildIdMax) id.clear();
     std::string path = m.path.substr(0, kCoverageModulePathMax);
     if (path.empty()) path = "?";
-    PutU32(&out, static_cast<uint32_t>(m.kind));
-    PutU32(&out, m.flags);
-    PutU32(&out, static_cast<uint32_t>(path.size()));
-    PutU32(&out, static_cast<uint32_t>(id.size()));
-    PutU64(&out, m.start);
-    PutU64(&out, m.end);
-    PutU64(&out, m.bias);
-    out += path;
-    out += id;
-    out.resize(Pad8(out.size()), '\0');
+    const size_t at = out.size();
+    out.resize(at + remcov_module_record_size(path.size(), id.size()));
+    remcov_module_record_write(
+        reinterpret_cast<unsigned char*>(out.data() + at),
+        static_cast<uint32_t>(m.kind), m.flags, path.data(),
+        static_cast<uint32_t>(path.size()),
+        reinterpret_cast<const unsigned char*>(id.data()),
+        static_cast<uint32_t>(id.size()), m.start, m.end, m.bias);
   }
   return out;
 }

@@ -20,7 +20,7 @@
 
 #include "remcov/kcov_abi.h"
 
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 #include "runtime/thread_state.h"
 
 #if defined(__clang__)

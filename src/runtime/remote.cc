@@ -23,9 +23,9 @@
 
 #include "remcov/remcov.h"
 
+#include "area/shared_area.h"
 #include "base/raw_check.h"
 #include "runtime/device.h"
-#include "runtime/publish.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {

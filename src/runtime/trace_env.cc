@@ -6,23 +6,11 @@
 // it live, with acquire loads, as it reads a kernel area, and whatever was
 // published survives _exit() and fatal signals.
 //
-// Layout of the inherited file (docs/tools/remcov.md, "In-process mode"):
-//   [0, A)        the shared area: word 0 = count, then PCs or records,
-//                 A = REMCOV_TRACE_WORDS * 8 rounded up to whole pages;
-//   [A, A + page) the trailer, little-endian u64 words:
-//                 0 magic "RCTRACE2", 1 state (1 attached, 2 complete;
-//                 stored last, with release), 2 pid, 3 mode (0 pc, 1 cmp),
-//                 4 words, 5 entries that did not fit (written at exit),
-//                 6 count at exit, 7 active load-map slot (0 none, 1, 2;
-//                 stored last, with release), 8/9 slot 1 bytes/modules,
-//                 10/11 slot 2 bytes/modules, 12 load map did not fit (1),
-//                 13 bytes of the load-map region;
-//   [A + page, end) the load-map region, two equal slots. Each holds module
-//                 records in the coverage file's encoding (docs/format.md,
-//                 "Module table"; decoded by remcov::ParseModules).
-// The state goes to 2 in an exit() handler; a command that ends otherwise
-// leaves state 1: its coverage is complete up to the crash, but the count of
-// entries that did not fit is unknown (the parent says so).
+// The layout of the inherited file (area, trailer, load-map slots) is
+// src/handoff/handoff.h; this file writes it through handoff_writer.h.
+// The state becomes complete in an exit() handler; a command that ends
+// otherwise stays attached: its coverage is complete up to the crash, but the
+// count of entries that did not fit is unknown (the parent says so).
 //
 // The load map (path, load bias, executable range and build-id of every
 // loaded ELF object, from dl_iterate_phdr) is recorded at adoption and again
@@ -55,11 +43,12 @@
 #include "remcov/remcov.h"
 
 #include "base/build_id_note.h"
+#include "handoff/handoff.h"
+#include "handoff/handoff_writer.h"
 
 namespace {
 
-constexpr uint64_t kStateAttached = 1;
-constexpr uint64_t kStateComplete = 2;
+namespace handoff = remcov::handoff;
 
 int g_dev_fd = -1;
 pid_t g_pid = 0;
@@ -69,26 +58,10 @@ uint64_t g_map_bytes = 0;
 // The main program's path (dl_iterate_phdr names it ""), read at adoption.
 char g_exe_path[4096];
 
-// The encoding of docs/format.md, "Module table" (mirrors
-// remcov::SerializeModules, which the runtime cannot link).
-constexpr uint64_t kModuleRecordBytes = 40;
-constexpr size_t kBuildIdMax = 64;
-
-struct MapWriter {
-  unsigned char* out;
-  uint64_t cap;
-  uint64_t used;
-  uint64_t count;
-  bool overflow;
-};
-
-void PutLe(unsigned char* p, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; i++)
-    p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
+static_assert(sizeof g_exe_path == REMCOV_MODULE_PATH_MAX);
 
 int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
-  MapWriter* w = static_cast<MapWriter*>(arg);
+  handoff::MapWriter* w = static_cast<handoff::MapWriter*>(arg);
   uint64_t lo = 0, hi = 0;
   if (!remcov::internal::ExecutableRange(info, &lo, &hi))
     return 0;  // nothing executable
@@ -101,27 +74,12 @@ int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
   }
   if (path_len > sizeof g_exe_path) path_len = sizeof g_exe_path;
   size_t id_len = 0;
-  const unsigned char* id =
-      remcov::internal::FindBuildIdNote(info, kBuildIdMax, &id_len);
-  const uint64_t bytes =
-      kModuleRecordBytes + ((path_len + id_len + 7) & ~uint64_t{7});
-  if (bytes > w->cap - w->used) {
-    w->overflow = true;
-    return 0;
-  }
-  unsigned char* r = w->out + w->used;
-  memset(r, 0, bytes);
-  PutLe(r, 0, 4);  // kind: user
-  PutLe(r + 4, 0, 4);
-  PutLe(r + 8, path_len, 4);
-  PutLe(r + 12, id_len, 4);
-  PutLe(r + 16, lo, 8);
-  PutLe(r + 24, hi, 8);
-  PutLe(r + 32, info->dlpi_addr, 8);
-  memcpy(r + kModuleRecordBytes, path, path_len);
-  if (id != nullptr) memcpy(r + kModuleRecordBytes + path_len, id, id_len);
-  w->used += bytes;
-  w->count++;
+  const unsigned char* id = remcov::internal::FindBuildIdNote(
+      info, REMCOV_MODULE_BUILD_ID_MAX, &id_len);
+  handoff::AddModule(w, /*kind=user*/ 0, /*flags=*/0, path,
+                     static_cast<uint32_t>(path_len), id,
+                     id != nullptr ? static_cast<uint32_t>(id_len) : 0, lo, hi,
+                     info->dlpi_addr);
   return 0;
 }
 
@@ -129,17 +87,9 @@ int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
 // async-signal-safe (dl_iterate_phdr): called at adoption and from exit().
 void RecordLoadMap() {
   if (g_map == nullptr) return;
-  // Relaxed: this process is the only writer of the slot word.
-  const uint64_t active = __atomic_load_n(&g_trailer[7], __ATOMIC_RELAXED);
-  const uint64_t slot = active == 1 ? 2 : 1;  // the one not being read
-  const uint64_t half = g_map_bytes / 2;
-  MapWriter w{g_map + (slot - 1) * half, half, 0, 0, false};
+  handoff::MapWriter w = handoff::BeginLoadMap(g_trailer, g_map, g_map_bytes);
   dl_iterate_phdr(RecordModule, &w);
-  g_trailer[8 + 2 * (slot - 1)] = w.used;
-  g_trailer[9 + 2 * (slot - 1)] = w.count;
-  g_trailer[12] = w.overflow ? 1 : 0;
-  // Pairs with the acquire load of the slot in `remcov trace` (ReadHandOff).
-  __atomic_store_n(&g_trailer[7], slot, __ATOMIC_RELEASE);
+  handoff::PublishLoadMap(g_trailer, w);
 }
 
 uint64_t ParseU64(const char* s, bool* ok) {
@@ -156,22 +106,20 @@ void Flush() {
   remcov_device_stats_t st;
   memset(&st, 0, sizeof st);
   (void)remcov_device_stats(g_dev_fd, &st);
-  g_trailer[5] = st.overflow_entries;
   RecordLoadMap();  // objects dlopen()ed since adoption
-  // Pairs with the parent's acquire load of the state.
-  __atomic_store_n(&g_trailer[1], kStateComplete, __ATOMIC_RELEASE);
+  handoff::PublishComplete(g_trailer, st.overflow_entries);
   g_trailer = nullptr;
 }
 
 __attribute__((constructor)) void RemcovTraceEnvInit() {
-  const char* fd_s = getenv("REMCOV_TRACE_FD");
+  const char* fd_s = getenv(REMCOV_HANDOFF_ENV_FD);
   if (fd_s == nullptr) return;
-  const char* mode_s = getenv("REMCOV_TRACE_MODE");
-  const char* words_s = getenv("REMCOV_TRACE_WORDS");
+  const char* mode_s = getenv(REMCOV_HANDOFF_ENV_MODE);
+  const char* words_s = getenv(REMCOV_HANDOFF_ENV_WORDS);
   bool ok = false;
   uint64_t fd64 = ParseU64(fd_s, &ok);
   if (!ok || fd64 > 1u << 20) return;
-  uint64_t words = 1u << 16;
+  uint64_t words = REMCOV_HANDOFF_DEFAULT_WORDS;
   if (words_s != nullptr) {
     bool wok = false;
     uint64_t w = ParseU64(words_s, &wok);
@@ -181,13 +129,13 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
                             ? REMCOV_KCOV_TRACE_CMP
                             : REMCOV_KCOV_TRACE_PC;
   // Only this process: programs it executes start untraced.
-  unsetenv("REMCOV_TRACE_FD");
-  unsetenv("REMCOV_TRACE_MODE");
-  unsetenv("REMCOV_TRACE_WORDS");
+  unsetenv(REMCOV_HANDOFF_ENV_FD);
+  unsetenv(REMCOV_HANDOFF_ENV_MODE);
+  unsetenv(REMCOV_HANDOFF_ENV_WORDS);
   const int fd = static_cast<int>(fd64);
   (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  const uint64_t area_bytes = (words * 8 + page - 1) / page * page;
+  const uint64_t area_bytes = remcov_area_bytes(words, page);
   struct stat st;
   if (fstat(fd, &st) != 0 ||
       static_cast<uint64_t>(st.st_size) < area_bytes + page)
@@ -208,20 +156,17 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
   g_dev_fd = fd;
   g_pid = getpid();
   g_trailer = static_cast<uint64_t*>(t);
-  memcpy(&g_trailer[0], "RCTRACE2", 8);
-  g_trailer[2] = static_cast<uint64_t>(g_pid);
-  g_trailer[3] = mode;
-  g_trailer[4] = words;
-  g_map_bytes = (tail - page) & ~uint64_t{15};  // two 8-byte-aligned slots
-  g_trailer[13] = g_map_bytes;
-  if (g_map_bytes >= 2 * kModuleRecordBytes) {
+  g_map_bytes = remcov_handoff_map_region_bytes(tail, page);
+  handoff::WriteTrailerHeader(g_trailer, static_cast<uint64_t>(g_pid), mode,
+                              words, g_map_bytes);
+  if (g_map_bytes >= 2 * REMCOV_MODULE_RECORD_BYTES) {
     g_map = static_cast<unsigned char*>(t) + page;
     const ssize_t n =
         readlink("/proc/self/exe", g_exe_path, sizeof g_exe_path - 1);
     g_exe_path[n > 0 ? n : 0] = '\0';
     RecordLoadMap();
   }
-  __atomic_store_n(&g_trailer[1], kStateAttached, __ATOMIC_RELEASE);
+  handoff::PublishState(g_trailer, REMCOV_HANDOFF_ATTACHED);
   // Registered after the runtime's first use, so it runs before any
   // exit-time teardown the runtime registered.
   atexit(Flush);

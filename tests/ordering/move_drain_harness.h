@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 
 namespace remcov::ordering {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Exhaustive model checking of the shared-area protocol with Relacy.
 //
-// The production template SharedArea<P> (src/runtime/publish.h) is
+// The production template SharedArea<P> (src/area/shared_area.h) is
 // instantiated with a policy whose count word is rl::atomic<uint64_t> and
 // whose entry slots are rl::var<uint64_t>: Relacy then explores every
 // interleaving (and every value a relaxed load may return) of a mover and a
@@ -24,7 +24,7 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/publish.h"
+#include "area/shared_area.h"
 #include "weakened_policy.h"
 
 // Relacy #defines memory_order_*, new, delete, malloc, free, assert, errno.

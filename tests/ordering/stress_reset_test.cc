@@ -17,8 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "area/shared_area.h"
 #include "move_drain_harness.h"
-#include "runtime/publish.h"
 #include "weakened_policy.h"
 
 namespace remcov::ordering {

@@ -28,8 +28,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "area/shared_area.h"
 #include "move_drain_harness.h"
-#include "runtime/publish.h"
 #include "weakened_policy.h"
 
 #ifndef REMCOV_ORDERING_MUTATION

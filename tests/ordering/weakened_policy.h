@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Deliberately weakened publication policies (mutation tests) for the
-// shared-area protocol in src/runtime/publish.h.
+// shared-area protocol in src/area/shared_area.h.
 //
 // Weakened<Base, M> derives from a complete policy (StdPublishPolicy for the
 // ThreadSanitizer and stress harnesses, the Relacy policy for the model

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The report core (tools/remcov/coverage_model.h) over a fake source map:
+// The report model (src/report/coverage_model.h) over a fake source map:
 // the attribution rule, module matching across runs, and the emitters.
-#include "coverage_model.h"
+#include "report/coverage_model.h"
 
 #include <map>
 

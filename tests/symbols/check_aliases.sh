@@ -4,7 +4,7 @@
 # at the same address (an alias: the same code, so the same hot-path rules),
 # and the object must call no coverage callback itself (it is not
 # instrumented). With --localized (the copy linked next to libFuzzer,
-# src/fuzz/CMakeLists.txt) the __sanitizer_cov_* names must be local, so they
+# src/libfuzzer/CMakeLists.txt) the __sanitizer_cov_* names must be local, so they
 # cannot clash with libFuzzer's, while the __remcov_cov_* ones stay global.
 # Usage: check_aliases.sh [--localized] OBJECT
 set -eu

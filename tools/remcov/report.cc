@@ -21,9 +21,9 @@
 #include "remcov/coverage_file.h"
 #include "remcov/symbolize.h"
 
-#include "coverage_model.h"
-#include "elf_build_id.h"
 #include "exit_codes.h"
+#include "format/elf_build_id.h"
+#include "report/coverage_model.h"
 
 namespace remcov::tool {
 namespace {

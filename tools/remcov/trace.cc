@@ -3,7 +3,7 @@
 // execs the command), remote mode (KCOV_REMOTE_ENABLE in the parent, inherited
 // common handle, settle polling) and in-process mode (the command is linked
 // with remcov's runtime and hands its coverage back through an inherited
-// memfd; src/runtime/trace_env.cc).
+// memfd; src/handoff/handoff.h).
 #include "trace.h"
 
 #include <errno.h>
@@ -27,8 +27,10 @@
 #include "remcov/kcov.h"
 #include "remcov/sys.h"
 
-#include "elf_build_id.h"
 #include "exit_codes.h"
+#include "handoff/handoff.h"
+#include "handoff/handoff_reader.h"
+#include "kernel_client/kernel_load_map.h"
 
 namespace remcov::tool {
 namespace {
@@ -315,75 +317,6 @@ void Collect(const Collector& c, TraceMode mode, CoverageData* d) {
   if (d->raw_count > cap) d->dropped = d->raw_count - cap;
 }
 
-// Reads a small text file; "" when it cannot be read.
-std::string ReadSmallFile(const std::string& path) {
-  std::string out;
-  FILE* f = fopen(path.c_str(), "re");
-  if (f == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  fclose(f);
-  return out;
-}
-
-// The kernel's load map: loaded modules from /proc/modules (their .text
-// address from /sys/module/NAME/sections/.text when readable), then vmlinux.
-// KCOV's PCs are KASLR-canonical, so vmlinux has bias 0 and covers the
-// kernel half of the address space; `remcov report --vmlinux` supplies the
-// file. Without root /proc/modules shows address 0: such modules are
-// recorded with kModuleAddressUnknown, and remcov says so.
-std::vector<CoverageModule> KernelLoadMap(uint32_t word_bytes, bool quiet) {
-  std::vector<CoverageModule> mods;
-  std::string text = ReadSmallFile("/proc/modules");
-  size_t unknown = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    char name[128];
-    unsigned long long size = 0, addr = 0;
-    // name size refcount deps state address [taint]
-    if (sscanf(line.c_str(), "%127s %llu %*s %*s %*s %llx", name, &size,
-               &addr) != 3)
-      continue;
-    CoverageModule m;
-    m.kind = ModuleKind::kKernelModule;
-    m.path = name;
-    std::string sect =
-        ReadSmallFile(std::string("/sys/module/") + name + "/sections/.text");
-    unsigned long long text_addr = 0;
-    if (sscanf(sect.c_str(), "%llx", &text_addr) == 1 && text_addr != 0)
-      addr = text_addr;
-    if (addr == 0) {
-      m.flags |= kModuleAddressUnknown;
-      unknown++;
-    } else {
-      m.start = addr;
-      m.end = addr + size;
-      m.bias = addr;  // .text of a .ko is linked at 0
-    }
-    mods.push_back(std::move(m));
-  }
-  if (unknown != 0 && !quiet) {
-    fprintf(stderr,
-            "remcov trace: note: the addresses of %zu kernel modules are "
-            "hidden (0 in /proc/modules; run as root): their PCs will not be "
-            "attributed\n",
-            unknown);
-  }
-  CoverageModule k;
-  k.kind = ModuleKind::kKernel;
-  k.path = "vmlinux";
-  // The running kernel's build-id: its notes are world-readable.
-  k.build_id = BuildIdFromNotes(ReadSmallFile("/sys/kernel/notes"));
-  k.start = word_bytes == 4 ? 0xc0000000ull : 0xffff800000000000ull;
-  k.end = word_bytes == 4 ? 0xffffffffull : ~uint64_t{0};
-  mods.push_back(std::move(k));
-  return mods;
-}
-
 int TraceKernel(const Options& o) {
   const TraceMode mode = o.cmp ? TraceMode::kCmp : TraceMode::kPc;
   KernelBackend kernel(RealSys(),
@@ -436,7 +369,17 @@ int TraceKernel(const Options& o) {
   CoverageData d;
   if (o.remote) d.flags |= kCoverageRemote;
   Collect(*c, mode, &d);
-  if (!o.output.empty()) d.modules = KernelLoadMap(d.word_bytes, o.quiet);
+  if (!o.output.empty()) {
+    KernelLoadMapResult map = KernelLoadMap(RealSys(), d.word_bytes);
+    if (map.hidden_addresses != 0 && !o.quiet) {
+      fprintf(stderr,
+              "remcov trace: note: the addresses of %zu kernel modules are "
+              "hidden (0 in /proc/modules; run as root): their PCs will not "
+              "be attributed\n",
+              map.hidden_addresses);
+    }
+    d.modules = std::move(map.modules);
+  }
   if (o.remote) {
     Status s = c->Disable();
     if (!s.ok())
@@ -446,146 +389,59 @@ int TraceKernel(const Options& o) {
   return rc >= 0 ? rc : exit_code;
 }
 
-// The in-process hand-off file (src/runtime/trace_env.cc): the shared area,
-// then a one-page trailer.
-struct HandOff {
-  uint64_t words = 0;
-  size_t area_bytes = 0;
-  size_t page = 0;
-  uint64_t* map = nullptr;  // area, then trailer, then the load-map region
-  size_t map_bytes = 0;
-};
-
-// The load-map region after the trailer: two slots of 32 KiB, room for a few
-// hundred objects with long paths.
-constexpr size_t kLoadMapBytes = 64 * 1024;
-
-// The load map the command recorded (trace_env.cc: the slot named by trailer
-// word 7). A missing or unreadable map is a warning, not a failure: the PCs
-// are still worth having.
-void ReadLoadMap(const HandOff& h, const uint64_t* trailer, CoverageData* d) {
-  // Pairs with the release store of the slot in trace_env.cc RecordLoadMap.
-  const uint64_t slot = __atomic_load_n(&trailer[7], __ATOMIC_ACQUIRE);
-  const uint64_t region = trailer[13];
-  const char* why = nullptr;
-  if (slot != 1 && slot != 2) {
-    why = "the command recorded no load map";
-  } else if (region > kLoadMapBytes || trailer[6 + 2 * slot] > region / 2) {
-    why = "the load map in the hand-off is corrupt";
-  } else {
-    const char* base = reinterpret_cast<const char*>(h.map) + h.area_bytes +
-                       h.page + (slot - 1) * (region / 2);
-    auto mods = ParseModules(
-        std::string_view(base, static_cast<size_t>(trailer[6 + 2 * slot])),
-        trailer[7 + 2 * slot]);
-    if (!mods.ok()) {
-      why = "the load map in the hand-off is corrupt";
-    } else {
-      d->modules = std::move(mods.value());
-      if (trailer[12] != 0) why = "the load map did not fit: it is partial";
-    }
-  }
-  if (why != nullptr) {
-    fprintf(stderr,
-            "remcov trace: warning: %s; `remcov report` cannot map these PCs "
-            "to source\n",
-            why);
-  }
-}
-
-// Reads the coverage the command published into the shared area (acquire load
-// of the count, clamped to capacity, records validated) and the trailer.
-Status ReadHandOff(const HandOff& h, CoverageData* d) {
-  const uint64_t* trailer = h.map + h.area_bytes / 8;
-  if (memcmp(trailer, "RCTRACE2", 8) != 0) {
-    return Status(
-        StatusCode::kUnavailable,
-        "the command never attached to remcov's runtime: is it built with "
-        "-fsanitize-coverage=trace-pc[,trace-cmp] and linked with remcov's "
-        "runtime?");
-  }
-  // Pairs with the release stores of the state in trace_env.cc.
-  const uint64_t state = __atomic_load_n(&trailer[1], __ATOMIC_ACQUIRE);
-  const uint64_t mode = trailer[3];
-  if (mode > 1 || trailer[4] != h.words)
-    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off trailer");
-  const uint64_t per = mode == REMCOV_KCOV_TRACE_CMP ? 4 : 1;
-  const uint64_t cap = (h.words - 1) / per;
-  // Pairs with the runtime's release publication of the count.
-  const uint64_t count = __atomic_load_n(&h.map[0], __ATOMIC_ACQUIRE);
-  const uint64_t n = count < cap ? count : cap;
-  d->mode = static_cast<TraceMode>(mode);
-  d->word_bytes = 8;
-  d->raw_count = count;
-  d->flags |= kCoverageInProcess;
-  if (state == 2) {
-    d->dropped = trailer[5];
-    if (d->dropped != 0) d->flags |= kCoverageOverflow;
-  } else {
-    fprintf(stderr,
-            "remcov trace: warning: the command ended without exit(): its "
-            "coverage up to the end is here, but the number of entries that "
-            "did not fit is unknown\n");
-    if (count >= cap) d->flags |= kCoverageOverflow;
-  }
-  if (count > cap) d->flags |= kCoverageOverflow;  // corrupt or full: clamped
-  ReadLoadMap(h, trailer, d);
-  const uint64_t* w = h.map + 1;
-  for (uint64_t i = 0; i < n; i++) {
-    if (per == 1) {
-      d->pcs.push_back(w[i]);
-    } else {
-      CmpRecord r{w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]};
-      if (!r.valid())
-        return Status(StatusCode::kDataLoss, "comparison record with type > 7");
-      d->cmps.push_back(r);
-    }
-  }
-  return Status::Ok();
-}
-
 int TraceInProcess(const Options& o) {
-  HandOff h;
-  h.page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  h.area_bytes = (o.words * 8 + h.page - 1) / h.page * h.page;
-  h.words = h.area_bytes / 8;  // whole pages, as a kernel area
-  h.map_bytes = h.area_bytes + h.page + kLoadMapBytes;
+  const handoff::Layout h =
+      handoff::LayoutFor(o.words, static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
+  const size_t map_bytes = static_cast<size_t>(h.file_bytes);
   int fd = memfd_create("remcov-trace", 0);  // inherited by the command
   if (fd < 0) return Fail(Status::FromErrno(errno, "memfd_create"));
-  if (ftruncate(fd, static_cast<off_t>(h.map_bytes)) != 0) {
+  if (ftruncate(fd, static_cast<off_t>(map_bytes)) != 0) {
     int err = errno;
     close(fd);
     return Fail(Status::FromErrno(err, "sizing the coverage hand-off"));
   }
-  void* p = mmap(nullptr, h.map_bytes, PROT_READ, MAP_SHARED, fd, 0);
+  void* p = mmap(nullptr, map_bytes, PROT_READ, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     int err = errno;
     close(fd);
     return Fail(Status::FromErrno(err, "mapping the coverage hand-off"));
   }
-  h.map = static_cast<uint64_t*>(p);
   pid_t pid = -1;
   int rc = Spawn(
       o, nullptr,
       [&]() -> int {
         std::string fds = std::to_string(fd);
         std::string words = std::to_string(h.words);
-        if (setenv("REMCOV_TRACE_FD", fds.c_str(), 1) != 0 ||
-            setenv("REMCOV_TRACE_MODE", o.cmp ? "cmp" : "pc", 1) != 0 ||
-            setenv("REMCOV_TRACE_WORDS", words.c_str(), 1) != 0)
+        if (setenv(REMCOV_HANDOFF_ENV_FD, fds.c_str(), 1) != 0 ||
+            setenv(REMCOV_HANDOFF_ENV_MODE, o.cmp ? "cmp" : "pc", 1) != 0 ||
+            setenv(REMCOV_HANDOFF_ENV_WORDS, words.c_str(), 1) != 0)
           return errno;
         return 0;
       },
       &pid);
   close(fd);  // the mapping keeps the pages
   if (rc >= 0) {
-    munmap(p, h.map_bytes);
+    munmap(p, map_bytes);
     return rc;
   }
   int exit_code = WaitChild(pid);
   CoverageData d;
-  Status s = ReadHandOff(h, &d);
-  munmap(p, h.map_bytes);
+  handoff::ReadNotes notes;
+  // The map is read-only: Read only loads.
+  Status s = handoff::Read(h, static_cast<uint64_t*>(p), &d, &notes);
+  munmap(p, map_bytes);
+  if (notes.incomplete) {
+    fprintf(stderr,
+            "remcov trace: warning: the command ended without exit(): its "
+            "coverage up to the end is here, but the number of entries that "
+            "did not fit is unknown\n");
+  }
+  if (notes.load_map_problem != nullptr) {
+    fprintf(stderr,
+            "remcov trace: warning: %s; `remcov report` cannot map these PCs "
+            "to source\n",
+            notes.load_map_problem);
+  }
   if (!s.ok()) {
     Fail(s);
     return exit_code != 0 ? exit_code : ExitCodeFor(s);

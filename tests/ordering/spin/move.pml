@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Spin model (a): the move/publish protocol of src/runtime/publish.h as
+ * Spin model (a): the move/publish protocol of src/area/shared_area.h as
  * message passing (the seed patch), on the weak memory of weak_memory.pml.
  *
  * The mover copies entries after the count (SharedArea::Move, or AppendOne:

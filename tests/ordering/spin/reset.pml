@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Spin model (b): the reset (drain) protocol of src/runtime/publish.h, i.e.
+ * Spin model (b): the reset (drain) protocol of src/area/shared_area.h, i.e.
  * SharedArea::Move against a concurrent SharedArea::Drain, on the weak memory
  * of weak_memory.pml (store buffer committing out of order, early and late
  * loads unless ordered by acquire/release).

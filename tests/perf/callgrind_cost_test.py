@@ -13,7 +13,9 @@ from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "bench"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import callgrind_cost as cg  # noqa: E402
+import perf_smoke  # noqa: E402  (tests/perf, the script's own directory)
 
 _TMP = tempfile.mkdtemp()
 atexit.register(shutil.rmtree, _TMP)
@@ -269,6 +271,32 @@ Symbol table '.symtab' contains 1 entry:
         names = set().union(*t[os.path.realpath(sys.executable)].values())
         self.assertTrue(names, "readelf found no function symbols")
         self.assertFalse([n for n in names if "@" in n])
+
+
+class PerfSmokeTest(unittest.TestCase):
+    """The lane without valgrind: skipped outside CI, a failure under it."""
+
+    def run_lane(self, ci):
+        env = {k: v for k, v in os.environ.items() if k != "CI"}
+        if ci:
+            env["CI"] = "true"
+        with mock.patch.dict(os.environ, env, clear=True), \
+                mock.patch.object(cg.shutil, "which", return_value=None), \
+                mock.patch("sys.stdout"):
+            return perf_smoke.main(["perf_smoke.py", _TMP, "static", "gcc"])
+
+    def test_missing_valgrind_skips_outside_ci(self):
+        self.assertEqual(self.run_lane(ci=False), perf_smoke.SKIP)
+
+    def test_missing_valgrind_fails_under_ci(self):
+        self.assertEqual(self.run_lane(ci=True), 1)
+
+    def test_missing_driver_fails(self):
+        # valgrind present, the build has no drivers: not measured, failed.
+        with mock.patch.object(cg.shutil, "which", return_value="valgrind"), \
+                mock.patch("sys.stdout"):
+            self.assertEqual(
+                perf_smoke.main(["perf_smoke.py", _TMP, "shared", "clang"]), 1)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def main(argv):
         sys.stdout.flush()
     if failed:
         print(f"perf-smoke: FAIL: {', '.join(failed)} "
-              f"(targets: {os.path.relpath(pt.DEFAULT)})")
+              f"(targets: {os.path.normpath(pt.DEFAULT)})")
         return 1
     print(f"perf-smoke: all {len(targets)} targets met")
     return 0

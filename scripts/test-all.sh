@@ -64,13 +64,13 @@ else
     -- -L 'unit|runtime'
   # perf-smoke: callgrind counts of a release build against
   # bench/perf_targets.txt, per compiler; only the bench drivers are built.
-  # CI=true: a missing valgrind fails the lane instead of skipping it.
+  # (CI=true: a missing valgrind fails the lane instead of skipping it.)
   perf=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMCOV_BUILD_BENCHMARKS=ON -DREMCOV_INSTALL=OFF
         -DREMCOV_BUILD_TOOLS=OFF "${light[@]}")
   perf_targets=(callback_cost callback_cost_shared remote_cost remote_cost_shared)
-  CI=true run_config perf-gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc "${perf[@]}" \
+  run_config perf-gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc "${perf[@]}" \
     -- -L perf-smoke -- "${perf_targets[@]}"
-  CI=true run_config perf-clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 \
+  run_config perf-clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 \
     "${perf[@]}" -- -L perf-smoke -- "${perf_targets[@]}"
 fi
 printf '%s\n' "${summary[@]}"

@@ -4,6 +4,9 @@
 // ratio, not the absolute numbers).
 //   BM_Dedup/PcSet     vs BM_Dedup/SortUnique   1M PCs, 20k distinct
 //   BM_Move            vs BM_Memcpy             1 MiB appended to an area
+// Each checks the result of its last iteration (the distinct count, the words
+// moved or copied) and reports an error instead of a rate when it is wrong;
+// bench/run fails on a reported error.
 #include <string.h>
 
 #include <algorithm>
@@ -29,13 +32,20 @@ std::vector<uint64_t> MakePcs(size_t n, size_t distinct) {
   return pcs;
 }
 
+size_t DistinctCount(std::vector<uint64_t> v) {
+  std::sort(v.begin(), v.end());
+  return static_cast<size_t>(std::unique(v.begin(), v.end()) - v.begin());
+}
+
 void BM_DedupPcSet(benchmark::State& state) {
   const auto pcs = MakePcs(1 << 20, 20000);
+  size_t distinct = 0;
   for (auto _ : state) {
     remcov::PcSet set;
     for (uint64_t pc : pcs) set.Insert(pc);
-    benchmark::DoNotOptimize(set.size());
+    benchmark::DoNotOptimize(distinct = set.size());
   }
+  if (distinct != DistinctCount(pcs)) state.SkipWithError("wrong PC count");
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(pcs.size()));
 }
@@ -43,12 +53,14 @@ BENCHMARK(BM_DedupPcSet)->Unit(benchmark::kMillisecond);
 
 void BM_DedupSortUnique(benchmark::State& state) {
   const auto pcs = MakePcs(1 << 20, 20000);
+  size_t distinct = 0;
   for (auto _ : state) {
     std::vector<uint64_t> v = pcs;
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
-    benchmark::DoNotOptimize(v.size());
+    benchmark::DoNotOptimize(distinct = v.size());
   }
+  if (distinct != DistinctCount(pcs)) state.SkipWithError("wrong PC count");
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(pcs.size()));
 }
@@ -59,13 +71,16 @@ constexpr size_t kMoveWords = (1 << 20) / 8;  // 1 MiB of entries
 void BM_Move(benchmark::State& state) {
   using Area = remcov::internal::SharedArea<remcov::internal::StdPublishPolicy>;
   std::vector<uint64_t> area(kMoveWords + 1), src(kMoveWords, 7);
+  uint64_t moved = 0;
   for (auto _ : state) {
     area[0] = 0;
     auto r =
         Area::Move(area[0], area.data(), kMoveWords, 1, src.data(), kMoveWords);
-    benchmark::DoNotOptimize(r.moved);
+    benchmark::DoNotOptimize(moved = r.moved);
     benchmark::ClobberMemory();
   }
+  if (moved != kMoveWords || area[0] != kMoveWords || area[kMoveWords] != 7)
+    state.SkipWithError("the move did not append every word");
   state.SetBytesProcessed(state.iterations() *
                           static_cast<int64_t>(kMoveWords * 8));
 }
@@ -78,6 +93,8 @@ void BM_Memcpy(benchmark::State& state) {
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
   }
+  if (dst[1] != 7 || dst[kMoveWords] != 7)
+    state.SkipWithError("memcpy did not copy every word");
   state.SetBytesProcessed(state.iterations() *
                           static_cast<int64_t>(kMoveWords * 8));
 }

@@ -10,11 +10,16 @@
 // `throughput` runs T threads of N registered sections each (half of them
 // empty, half recording one PC) and prints sections per second (wall clock;
 // bench/remote_throughput.sh takes medians).
+// After the sections the driver checks that they did what was measured (the
+// device counted N sections for a registered handle and none for the
+// unregistered one, and holds the N PCs of registered_pc); otherwise it exits
+// with 1 and a message, and bench/remote_cost.sh prints no figure.
 //   remote_cost <unregistered|registered|registered_pc|baseline> N
 //   remote_cost throughput N T
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <atomic>
 #include <chrono>
@@ -53,6 +58,16 @@ int main(int argc, char** argv) {
   }
   const char* mode = argv[1];
   long n = atol(argv[2]);
+  bool known = false;
+  for (const char* m : {"unregistered", "registered", "registered_pc",
+                        "baseline", "throughput"})
+    known = known || strcmp(mode, m) == 0;
+  const bool throughput = strcmp(mode, "throughput") == 0;
+  if (!known || n < 0 || throughput != (argc == 4) ||
+      (throughput && atol(argv[3]) <= 0)) {
+    fprintf(stderr, "remote_cost: unknown mode %s, or a bad count\n", mode);
+    return 2;
+  }
   const uint64_t registered =
       remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 1);
   const uint64_t unregistered =
@@ -63,9 +78,15 @@ int main(int argc, char** argv) {
   int fd = remcov_open();
   // Room for every PC recorded, so that every non-empty section moves.
   const long threads_arg = argc == 4 ? atol(argv[3]) : 1;
+  // Whole pages, as the kernel's mmap check (kcov_mmap) requires.
   const unsigned long words =
-      static_cast<unsigned long>(n * threads_arg) + (1ul << 16);
+      (static_cast<unsigned long>(n * threads_arg) + (1ul << 16) + 511) / 512 *
+      512;
   if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words) != 0) return 1;
+  auto* area = static_cast<volatile uint64_t*>(
+      remcov_mmap(nullptr, words * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                  MAP_SHARED, fd, 0));
+  if (area == MAP_FAILED) return 1;
   std::thread owner([&] {
     static uint64_t buf[3 + 256];
     auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
@@ -89,6 +110,7 @@ int main(int argc, char** argv) {
     (*g_map)[remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 100 + i)] = i;
   (*g_map)[registered] = 7;
   int sink = 0;
+  double rate = 0;  // throughput: sections per second, printed once checked
   if (strcmp(mode, "baseline") == 0) {
     for (long i = 0; i < n; i++) {
       BaselineStart(i & 1 ? registered : unregistered, &sink);
@@ -100,7 +122,7 @@ int main(int argc, char** argv) {
       __sanitizer_cov_trace_pc();
       remcov_remote_stop();
     }
-  } else if (strcmp(mode, "throughput") == 0) {
+  } else if (throughput) {
     const int threads = atoi(argv[3]);
     std::atomic<int> go{0};
     std::vector<std::thread> workers;
@@ -120,7 +142,7 @@ int main(int argc, char** argv) {
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
             .count();
-    printf("%.0f\n", static_cast<double>(n) * threads / s);
+    rate = static_cast<double>(n) * threads / s;
   } else {
     uint64_t h = strcmp(mode, "registered") == 0 ? registered : unregistered;
     for (long i = 0; i < n; i++) {
@@ -128,8 +150,35 @@ int main(int argc, char** argv) {
       remcov_remote_stop();
     }
   }
+  // What the sections did: sections the device counted, PCs it holds.
+  remcov_device_stats_t st{};
+  const int stats_rc = remcov_device_stats(fd, &st);
+  const uint64_t pcs = area[0];
   phase = 2;
   owner.join();
   remcov_close(fd);
-  return sink == 12345;
+  const auto un = static_cast<uint64_t>(n);
+  uint64_t want_sections = 0, want_pcs = 0;
+  if (strcmp(mode, "registered") == 0) want_sections = un;
+  if (strcmp(mode, "registered_pc") == 0) want_sections = want_pcs = un;
+  if (throughput) {
+    want_sections = un * static_cast<uint64_t>(threads_arg);
+    want_pcs = un / 2 * static_cast<uint64_t>(threads_arg);
+  }
+  // The baseline's last lookup (i = n - 1) found the registered handle's
+  // value for odd i, nothing for even i.
+  const int want_sink = n == 0 ? 0 : ((n - 1) & 1) != 0 ? 7 : -1;
+  if (stats_rc != 0 || st.sections_moved != want_sections || pcs != want_pcs ||
+      (strcmp(mode, "baseline") == 0 && sink != want_sink)) {
+    fprintf(stderr,
+            "remote_cost: %s %ld: the device counted %llu sections and holds "
+            "%llu PCs (stats rc %d), expected %llu and %llu\n",
+            mode, n, static_cast<unsigned long long>(st.sections_moved),
+            static_cast<unsigned long long>(pcs), stats_rc,
+            static_cast<unsigned long long>(want_sections),
+            static_cast<unsigned long long>(want_pcs));
+    return 1;
+  }
+  if (throughput) printf("%.0f\n", rate);
+  return 0;
 }

@@ -5,7 +5,10 @@
 # address on stdin (addr2line -f -i -C; llvm-symbolizer --inlining --demangle;
 # remcov's symbolize_bench driver, libdw + its own CU index). Wall time of the
 # whole process (and its user + sys time), median of RUNS runs, all tools in
-# the same run; prints a Markdown table.
+# the same run; prints a Markdown table. Every run must exit 0 and answer for
+# every address (remcov's driver counts them; addr2line prints a function
+# and a location per frame; llvm-symbolizer ends each address with a blank
+# line), or the script fails with a message and prints no figure.
 # Usage: bench/symbolize_bench.sh BUILD_DIR [ELF] [COUNT] [RUNS]
 #   BUILD_DIR  a build with bench/symbolize_bench (REMCOV_BUILD_BENCHMARKS=ON,
 #              RelWithDebInfo for meaningful numbers)
@@ -34,14 +37,35 @@ for _ in range(int(sys.argv[1])):
     a, s = r.choice(f)
     print(hex(a + r.randrange(s)))' "$count" | sort -u > "$tmp/pcs"
 pcs=$(wc -l < "$tmp/pcs")
+((pcs > 0)) || { echo "symbolize_bench.sh: no function symbols in $elf" >&2; exit 1; }
+fail() { echo "symbolize_bench.sh: $*" >&2; exit 1; }
+
+# Whether one tool's output ($tmp/out, $tmp/err) answers every address.
+answered() { # tool
+  local n
+  case $1 in
+    remcov) n=$(sed -n 's/^\([0-9]*\) addresses in .*/\1/p' "$tmp/err") ;;
+    addr2line) n=$(($(wc -l < "$tmp/out") / 2))  # at least 2 lines each
+               (($(grep -cv '^??' "$tmp/out") > 0)) || n=0 ;;  # not all unknown
+    llvm) n=$(grep -c '^$' "$tmp/out" || true) ;;
+  esac
+  [[ $1 == addr2line ]] && ((n >= pcs)) && return 0
+  [[ ${n:-} == "$pcs" ]]
+}
 
 # "wall cpu": medians over `runs` runs of a command (stdin: the addresses);
 # cpu is user + sys, less sensitive than wall time to a loaded machine.
-measure() {
-  local w=() c=() line
+measure() { # tool command...
+  local w=() c=() line tool=$1 rc
+  shift
   for ((r = 0; r < runs; r++)); do
-    line=$( { TIMEFORMAT='%R %U %S'; time "$@" < "$tmp/pcs" > /dev/null 2>&1; } 2>&1 | tail -1)
-    read -r real user sys <<< "$line"
+    rc=0
+    line=$( { TIMEFORMAT='%R %U %S'; time "$@" < "$tmp/pcs" > "$tmp/out" 2> "$tmp/err"; } 2>&1) ||
+      rc=$?
+    ((rc == 0)) || fail "$* exited with $rc: $(head -3 "$tmp/err")"
+    answered "$tool" || fail "$* did not answer for all $pcs addresses"
+    read -r real user sys <<< "$(tail -1 <<< "$line")"
+    awk -v t="$real" 'BEGIN {exit !(t > 0)}' || fail "$*: wall time '$real'"
     w+=("$real")
     c+=("$(echo "$user + $sys" | bc -l)")
   done
@@ -51,10 +75,13 @@ measure() {
   echo "$mw $mc"
 }
 
-read -r remcov_w remcov_c <<< "$(measure "$driver" "$elf")"
-read -r addr2line_w addr2line_c <<< "$(measure addr2line -f -i -C -e "$elf")"
+m=$(measure remcov "$driver" "$elf") || exit 1
+read -r remcov_w remcov_c <<< "$m"
+m=$(measure addr2line addr2line -f -i -C -e "$elf") || exit 1
+read -r addr2line_w addr2line_c <<< "$m"
 if [[ -n $llvm ]]; then
-  read -r llvm_w llvm_c <<< "$(measure "$llvm" --inlining --demangle --obj="$elf")"
+  m=$(measure llvm "$llvm" --inlining --demangle --obj="$elf") || exit 1
+  read -r llvm_w llvm_c <<< "$m"
 fi
 
 echo "$pcs addresses of \`$elf\` ($(du -h "$elf" | cut -f1)), median of $runs runs, $(nproc) cores:"

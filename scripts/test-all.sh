@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what is missing and runs every test: the whole suite once with g++
 # (including the heavy lanes: ordering, kernel, install), then the unit and
-# runtime suites again with clang, ASan+UBSan and TSan.
+# runtime suites again with clang, ASan+UBSan and TSan, and the perf-smoke lane
+# on a release build of each compiler.
 #   scripts/test-all.sh           everything (what CI runs)
 #   scripts/test-all.sh --quick   g++ unit + runtime only
 set -euo pipefail
@@ -18,18 +19,19 @@ jobs=$(nproc)
 start=$SECONDS
 summary=()
 
-run_config() {  # name cmake-args... -- ctest-args...
+run_config() {  # name cmake-args... -- ctest-args... [-- build-targets...]
   local name=$1; shift
-  local cfg=() ct=()
+  local cfg=() ct=() targets=()
   while (($#)) && [[ $1 != -- ]]; do cfg+=("$1"); shift; done
   shift
-  ct=("$@")
+  while (($#)) && [[ $1 != -- ]]; do ct+=("$1"); shift; done
+  (($#)) && { shift; targets=(--target "$@"); }
   local dir=build/ci-$name t0=$SECONDS
   mkdir -p build
   echo "=== [$name] configure + build"
   cmake -S . -B "$dir" -G Ninja -DREMCOV_WERROR=ON "${cfg[@]}" > "$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; return 1; }
-  cmake --build "$dir" -j "$jobs"
+  cmake --build "$dir" -j "$jobs" "${targets[@]}"
   echo "=== [$name] test"
   (cd "$dir" && ctest --output-on-failure --no-tests=error -j "$jobs" "${ct[@]}") 2>&1 |
     tee "$dir.ctest.log"
@@ -60,6 +62,16 @@ else
   run_config tsan -DCMAKE_BUILD_TYPE=Debug -DREMCOV_SANITIZE=thread -DREMCOV_INSTALL=OFF \
     -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 "${light[@]}" \
     -- -L 'unit|runtime'
+  # perf-smoke: callgrind counts of a release build against
+  # bench/perf_targets.txt, per compiler; only the bench drivers are built.
+  # (CI=true: a missing valgrind fails the lane instead of skipping it.)
+  perf=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMCOV_BUILD_BENCHMARKS=ON -DREMCOV_INSTALL=OFF
+        -DREMCOV_BUILD_TOOLS=OFF "${light[@]}")
+  perf_targets=(callback_cost callback_cost_shared remote_cost remote_cost_shared)
+  run_config perf-gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc "${perf[@]}" \
+    -- -L perf-smoke -- "${perf_targets[@]}"
+  run_config perf-clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 \
+    "${perf[@]}" -- -L perf-smoke -- "${perf_targets[@]}"
 fi
 printf '%s\n' "${summary[@]}"
 echo "all test configurations passed in $((SECONDS - start)) s"

@@ -155,11 +155,13 @@ class ElfSourceMap : public SourceMap {
   StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
     auto sites = ListInstrumentedSites(path_);
     if (!sites.ok()) return sites.status();
-    const SiteKind want =
-        mode == TraceMode::kPc ? SiteKind::kPc : SiteKind::kCmp;
+    // A PC is recorded by __sanitizer_cov_trace_pc and, in remcov's runtime,
+    // by __sanitizer_cov_trace_pc_guard too (clang's trace-pc-guard).
     std::vector<uint64_t> out;
-    for (const InstrumentedSite& s : *sites)
-      if (s.kind == want) out.push_back(s.pc);
+    for (const InstrumentedSite& s : *sites) {
+      const bool pc = s.kind == SiteKind::kPc || s.kind == SiteKind::kPcGuard;
+      if (pc == (mode == TraceMode::kPc)) out.push_back(s.pc);
+    }
     return out;
   }
   Status Symbolize(std::span<const uint64_t> pcs,

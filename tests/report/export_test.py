@@ -363,6 +363,11 @@ def case_sancov(c):
     want = sorted({pc - m["bias"] - 1 for pc in pcs})
     expect([int(l, 16) for l in out.split()] == want,
            "sancov -print: the distinct PCs - 1 as module addresses", (out, ""))
+    # sancov finds no coverage points in a trace-pc build (it recognizes
+    # trace-pc-guard calls only): -symbolize refuses, as the manual says.
+    rc, out, err = run([SANCOV, "-symbolize", c.fixture, path])
+    expect(rc != 0 and "Coverage points in binary and .sancov file do not match"
+           in err, "sancov -symbolize on a trace-pc build: rc %d" % rc, (out, err))
     # Usage: -o DIR is needed.
     rc, out, err = run([c.remcov, "report", "--format", "sancov", cov])
     expect(rc == 120 and "give -o DIR" in err, "sancov without -o", (out, err))

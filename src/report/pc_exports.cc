@@ -172,16 +172,13 @@ StatusOr<ExportOutput> ExportRawcover(const CoverageData& data) {
   for (const CoverageModule& m : data.modules)
     if (!IsKernel(m)) has_user_map = true;
   std::vector<std::string> spaces;
-  const CoverageModule* user = nullptr;
   bool kernel = false;
   for (const ModulePcs& mp : g.modules) {
     const CoverageModule& m = data.modules[mp.module];
-    if (IsKernel(m)) {
+    if (IsKernel(m))
       kernel = true;
-    } else {
-      user = &m;
+    else
       spaces.push_back(m.path);
-    }
   }
   if (kernel) spaces.insert(spaces.begin(), "the kernel");
   if (spaces.size() > 1) {
@@ -198,8 +195,8 @@ StatusOr<ExportOutput> ExportRawcover(const CoverageData& data) {
   uint64_t outside = 0, too_low = 0;
   for (uint64_t pc : data.pcs) {
     uint64_t address = pc;
-    if (user != nullptr || has_user_map) {
-      // User space: module addresses, and only the one module's.
+    if (has_user_map) {
+      // User space: module addresses (of the one module with PCs).
       const CoverageModule* m = FindModule(data.modules, pc);
       if (m == nullptr) {
         outside++;

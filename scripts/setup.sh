@@ -3,7 +3,9 @@
 # Installs what remcov needs from Debian 12's packages (as root), only what is
 # missing. Usage: scripts/setup.sh [--kernel] [--bench]
 # go-md2man builds remcov(1); pkgconf and man-db are what the package test
-# (tests/package) checks the installed remcov.pc and man page with.
+# (tests/package) checks the installed remcov.pc and man page with;
+# libxml2-utils gives xmllint, which checks the Cobertura export
+# (tests/report/export_test.py).
 #   --kernel adds the QEMU lane and Chromium for the browser lane (what the
 #   full run needs); --bench adds what bench/workloads/ needs (AFL++ for its
 #   edge-counter variant, openssl for the tarballs' sha512; npm itself comes
@@ -12,7 +14,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
           googletest libgtest-dev libbenchmark-dev binutils python3
           spin relacy-dev valgrind lcov libdw-dev libelf-dev libcapstone-dev
-          libiberty-dev llvm-14 go-md2man pkgconf man-db)
+          libiberty-dev llvm-14 go-md2man pkgconf man-db libxml2-utils)
 kernel_packages=(qemu-system-x86 linux-source-6.1 busybox-static bc flex bison
                  libelf-dev libssl-dev cpio xz-utils kmod patch file
                  chromium)

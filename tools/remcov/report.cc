@@ -2,8 +2,8 @@
 // `remcov report` and `remcov diff`: thin drivers over the report core
 // (coverage_model.h). This file finds each module's file (the load map's
 // path, --vmlinux, --module-dir), checks its build-id, opens the libdw
-// Symbolizer and the instrumented-site list over it, and writes text, JSON,
-// lcov or (through genhtml) HTML.
+// Symbolizer and the instrumented-site list over it, and writes the format
+// asked for (report/formats.h lists them) or, through genhtml, HTML.
 #include "report.h"
 
 #include <errno.h>
@@ -20,10 +20,13 @@
 
 #include "remcov/coverage_file.h"
 #include "remcov/symbolize.h"
+#include "remcov/version.h"
 
 #include "exit_codes.h"
 #include "format/elf_build_id.h"
 #include "report/coverage_model.h"
+#include "report/elf_image.h"
+#include "report/formats.h"
 
 namespace remcov::tool {
 namespace {
@@ -37,20 +40,26 @@ const char kReportHelp[] =
     "and instrumented lines per file and function.\n"
     "\n"
     "Options:\n"
-    "  --format F         text (default), json or lcov (a genhtml tracefile)\n"
+    "  --format F         the output format (below; default text)\n"
     "  --html DIR         write DIR/remcov.info and run genhtml into DIR\n"
-    "  -o FILE            write the report to FILE instead of stdout\n"
+    "  -o FILE            write the report to FILE instead of stdout (a\n"
+    "                     directory for --format sancov)\n"
     "  --root DIR         show source paths under DIR relative to it\n"
-    "                     (text, json; genhtml --prefix for --html)\n"
+    "                     (text, json, cobertura; genhtml --prefix for\n"
+    "                     --html)\n"
     "  --vmlinux PATH     the kernel image (with DWARF) for kernel PCs\n"
     "  --module-dir DIR   where kernel modules' NAME.ko files are\n"
     "  --genhtml PATH     genhtml to run (default: genhtml from PATH)\n"
-    "  -q, --quiet        no progress or notes on stderr\n"
-    "  -h, --help         show this help\n"
+    "  -q, --quiet        no progress or notes on stderr (what a format\n"
+    "                     could not hold is still said)\n"
+    "  -h, --help         show this help\n";
+
+const char kReportExit[] =
     "\n"
     "Exit status: 0 success, 117 unreadable or corrupt coverage file, 118 a\n"
     "module or its debug info is missing or changed, 119 genhtml missing or\n"
-    "failed, 120 usage, 125 other failure (e.g. cannot write the output).\n";
+    "failed, 120 usage (or a format that cannot hold the file), 125 other\n"
+    "failure (e.g. cannot write the output).\n";
 
 const char kDiffHelp[] =
     "Usage: remcov diff [OPTIONS] A.cov B.cov\n"
@@ -60,19 +69,21 @@ const char kDiffHelp[] =
     "neither.\n"
     "\n"
     "Options:\n"
-    "  --format F         text (default) or json\n"
+    "  --format F         the output format (below; default text)\n"
     "  -o FILE            write to FILE instead of stdout\n"
     "  --root DIR         show source paths under DIR relative to it\n"
     "  --vmlinux PATH     the kernel image (with DWARF) for kernel PCs\n"
     "  --module-dir DIR   where kernel modules' NAME.ko files are\n"
     "  -q, --quiet        no progress on stderr\n"
-    "  -h, --help         show this help\n"
+    "  -h, --help         show this help\n";
+
+const char kDiffExit[] =
     "\n"
     "Exit status: as remcov report (0, 117, 118, 120, 125).\n";
 
 struct Options {
   const char* name = "report";
-  std::string format = "text";
+  const FormatInfo* format = FindReportFormat("text");
   std::string html;
   std::string output;
   std::string root;
@@ -102,15 +113,17 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
     };
     if (a == "-h" || a == "--help") {
       fputs(diff ? kDiffHelp : kReportHelp, stdout);
+      fputs(("\nFormats (--format F):\n" + FormatHelp(diff)).c_str(), stdout);
+      fputs(diff ? kDiffExit : kReportExit, stdout);
       return kExitOk;
     } else if (a == "--format") {
       o->text_asked = true;
-      if (!value(&o->format)) return UsageError(*o, "--format needs a value");
-      const bool ok = o->format == "text" || o->format == "json" ||
-                      (!diff && o->format == "lcov");
-      if (!ok)
-        return UsageError(*o, "unknown format '" + o->format + "' (text, json" +
-                                  (diff ? ")" : ", lcov)"));
+      std::string name;
+      if (!value(&name)) return UsageError(*o, "--format needs a value");
+      o->format = FindReportFormat(name);
+      if (o->format == nullptr || (diff && !o->format->diff))
+        return UsageError(
+            *o, "unknown format '" + name + "' (" + FormatNames(diff) + ")");
     } else if (a == "--html" && !diff) {
       if (!value(&o->html)) return UsageError(*o, "--html needs a directory");
     } else if (a == "-o") {
@@ -140,6 +153,16 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
     return UsageError(*o, diff ? "needs two coverage files, A and B"
                                : "needs one coverage file");
   }
+  if (o->format->output == FormatOutput::kDirectory && o->output.empty()) {
+    return UsageError(*o, "--format " + std::string(o->format->name) +
+                              " writes one file per module: give -o DIR");
+  }
+  if (o->format->output == FormatOutput::kBinary && o->output.empty() &&
+      isatty(1)) {
+    return UsageError(*o, "--format " + std::string(o->format->name) +
+                              " is binary: not writing it to a terminal "
+                              "(use -o FILE or a redirection)");
+  }
   return -1;
 }
 
@@ -155,11 +178,13 @@ class ElfSourceMap : public SourceMap {
   StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
     auto sites = ListInstrumentedSites(path_);
     if (!sites.ok()) return sites.status();
-    const SiteKind want =
-        mode == TraceMode::kPc ? SiteKind::kPc : SiteKind::kCmp;
+    // A PC is recorded by __sanitizer_cov_trace_pc and, in remcov's runtime,
+    // by __sanitizer_cov_trace_pc_guard too (clang's trace-pc-guard).
     std::vector<uint64_t> out;
-    for (const InstrumentedSite& s : *sites)
-      if (s.kind == want) out.push_back(s.pc);
+    for (const InstrumentedSite& s : *sites) {
+      const bool pc = s.kind == SiteKind::kPc || s.kind == SiteKind::kPcGuard;
+      if (pc == (mode == TraceMode::kPc)) out.push_back(s.pc);
+    }
     return out;
   }
   Status Symbolize(std::span<const uint64_t> pcs,
@@ -223,8 +248,9 @@ StatusOr<std::string> ModuleFile(const Options& o, const CoverageModule& m) {
   return Status(StatusCode::kInternal, "unknown module kind");
 }
 
-StatusOr<std::unique_ptr<SourceMap>> OpenModule(const Options& o,
-                                                const CoverageModule& m) {
+// ModuleFile, and the file's build-id checked against the recorded one.
+StatusOr<std::string> CheckedModuleFile(const Options& o,
+                                        const CoverageModule& m) {
   auto file = ModuleFile(o, m);
   if (!file.ok()) return file.status();
   if (!m.build_id.empty()) {
@@ -237,6 +263,13 @@ StatusOr<std::unique_ptr<SourceMap>> OpenModule(const Options& o,
                         " on disk, " + m.build_id + " recorded");
     }
   }
+  return file;
+}
+
+StatusOr<std::unique_ptr<SourceMap>> OpenModule(const Options& o,
+                                                const CoverageModule& m) {
+  auto file = CheckedModuleFile(o, m);
+  if (!file.ok()) return file.status();
   auto sym = Symbolizer::Open(*file);
   if (!sym.ok()) {
     return Status(sym.status().code(), *file + ": " + sym.status().message(),
@@ -297,9 +330,19 @@ Status WriteAll(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
-// Loads the inputs and builds the model; on failure returns an exit code.
+// The exit code of a failed model or export: 118 when a module's file or
+// debug info failed (`module_error`), 120 when the inputs or the format do
+// not fit together (kInvalidArgument), else 118 (a symbolizer failure).
+int FailModel(const Options& o, bool module_error, const Status& s) {
+  if (module_error) return Fail(o, kExitNoSource, s);
+  const bool mismatch = s.code() == StatusCode::kInvalidArgument;
+  return Fail(o, mismatch ? kExitUsage : kExitNoSource, s);
+}
+
+// Loads the inputs and, if `build_model`, builds the model; on failure
+// returns an exit code. `*module_error` is set when a module fails to open.
 int Load(const Options& o, std::vector<CoverageData>* data,
-         StatusOr<CoverageModel>* model) {
+         StatusOr<CoverageModel>* model, bool build_model, bool* module_error) {
   for (const std::string& in : o.inputs) {
     auto d = ReadCoverageFile(in);
     if (!d.ok()) return Fail(o, kExitBadCoverage, d.status());
@@ -313,22 +356,17 @@ int Load(const Options& o, std::vector<CoverageData>* data,
               o.name, o.inputs[i].c_str(), (*data)[i].version);
     }
   }
+  if (!build_model) return -1;
   std::vector<const CoverageData*> runs;
   for (const CoverageData& d : *data) runs.push_back(&d);
-  bool module_error = false;
   SourceMapOpener open =
       [&](const CoverageModule& m) -> StatusOr<std::unique_ptr<SourceMap>> {
     auto s = OpenModule(o, m);
-    if (!s.ok()) module_error = true;
+    if (!s.ok()) *module_error = true;
     return s;
   };
   *model = BuildCoverageModel(runs, open, Progress(o));
-  if (!model->ok()) {
-    if (module_error) return Fail(o, kExitNoSource, model->status());
-    const bool mismatch =
-        model->status().code() == StatusCode::kInvalidArgument;
-    return Fail(o, mismatch ? kExitUsage : kExitNoSource, model->status());
-  }
+  if (!model->ok()) return FailModel(o, *module_error, model->status());
   return -1;
 }
 
@@ -384,6 +422,33 @@ int RunGenhtml(const Options& o, const std::string& info) {
   return -1;
 }
 
+// Writes the files of a per-module export into directory `dir`.
+int WriteFiles(const Options& o, const std::string& dir,
+               const std::vector<ExportFile>& files) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return Fail(o, kExitFailure,
+                Status::FromErrno(errno, "cannot create " + dir));
+  for (const ExportFile& f : files) {
+    const std::string path = dir + "/" + f.name;
+    Status s = WriteAll(path, f.bytes);
+    if (!s.ok()) return Fail(o, kExitFailure, s);
+    if (!o.quiet) {
+      fprintf(stderr, "remcov %s: wrote %s (%llu PCs of %s)\n", o.name,
+              path.c_str(), static_cast<unsigned long long>(f.pcs),
+              f.module.c_str());
+    }
+  }
+  return -1;
+}
+
+// The coverage file's modification time, for Cobertura's timestamp (the
+// same input gives the same output).
+int64_t InputTimeMs(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return 0;
+  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
 }  // namespace
 
 int ReportMain(int argc, char** argv) {
@@ -392,7 +457,9 @@ int ReportMain(int argc, char** argv) {
   if (rc >= 0) return rc;
   std::vector<CoverageData> data;
   StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
-  rc = Load(o, &data, &model);
+  bool module_error = false;
+  rc = Load(o, &data, &model, o.format->needs_model || !o.html.empty(),
+            &module_error);
   if (rc >= 0) return rc;
   EmitOptions e;
   e.root = o.root;
@@ -413,10 +480,35 @@ int ReportMain(int argc, char** argv) {
     // With --html, a report goes to stdout (or -o) only when asked for.
     if (!o.text_asked) return kExitOk;
   }
-  std::string out = o.format == "json"   ? EmitJson(*model, e)
-                    : o.format == "lcov" ? EmitLcov(*model, e)
-                                         : EmitText(*model, e);
-  Status s = WriteAll(o.output, out);
+  ExportRequest r;
+  r.format = o.format;
+  r.data = &data[0];
+  r.model = model.ok() ? &model.value() : nullptr;
+  r.emit = e;
+  r.cobertura = {o.root, "remcov " REMCOV_VERSION_STRING,
+                 InputTimeMs(o.inputs[0])};
+  r.open = [&](const CoverageModule& m) {
+    auto s = OpenModule(o, m);
+    if (!s.ok()) module_error = true;
+    return s;
+  };
+  r.progress = Progress(o);
+  r.image = [&](const CoverageModule& m) -> StatusOr<ElfImage> {
+    auto file = CheckedModuleFile(o, m);
+    StatusOr<ElfImage> image =
+        file.ok() ? ReadElfImage(*file) : StatusOr<ElfImage>(file.status());
+    if (!image.ok()) module_error = true;
+    return image;
+  };
+  auto out = RunExport(r);
+  if (!out.ok()) return FailModel(o, module_error, out.status());
+  for (const std::string& w : out->warnings)
+    fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
+  if (o.format->output == FormatOutput::kDirectory) {
+    rc = WriteFiles(o, o.output, out->files);
+    return rc >= 0 ? rc : kExitOk;
+  }
+  Status s = WriteAll(o.output, out->bytes);
   if (!s.ok()) return Fail(o, kExitFailure, s);
   return kExitOk;
 }
@@ -427,7 +519,8 @@ int DiffMain(int argc, char** argv) {
   if (rc >= 0) return rc;
   std::vector<CoverageData> data;
   StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
-  rc = Load(o, &data, &model);
+  bool module_error = false;
+  rc = Load(o, &data, &model, true, &module_error);
   if (rc >= 0) return rc;
   EmitOptions e;
   e.root = o.root;
@@ -435,8 +528,9 @@ int DiffMain(int argc, char** argv) {
   e.input_name_b = o.inputs[1];
   e.data = &data[0];
   e.data_b = &data[1];
-  Status s = WriteAll(o.output, o.format == "json" ? EmitDiffJson(*model, e)
-                                                   : EmitDiffText(*model, e));
+  const bool json = o.format->format == ReportFormat::kJson;
+  Status s = WriteAll(o.output,
+                      json ? EmitDiffJson(*model, e) : EmitDiffText(*model, e));
   if (!s.ok()) return Fail(o, kExitFailure, s);
   return kExitOk;
 }

@@ -34,11 +34,16 @@ REMCOV_C_API int remcov_open(void);
 
 /* KCOV_INIT_TRACE, KCOV_ENABLE, KCOV_DISABLE, KCOV_REMOTE_ENABLE with the
  * kernel's semantics; pointer arguments are passed as unsigned long, as the
- * kernel receives them. Unknown commands: ENOTTY. */
+ * kernel receives them. Unknown commands: ENOTTY. The descriptor is checked
+ * first, as the kernel's VFS does: a descriptor that is not a device goes to
+ * ioctl(2), so a closed one gives EBADF and another file its own answer (e.g.
+ * ENOTTY for /dev/null) whatever the command and argument. */
 REMCOV_C_API int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg);
 
 /* Maps the device's area. Validates as the kernel does: EINVAL before
- * INIT_TRACE, for len != size * sizeof(unsigned long), or off != 0. */
+ * INIT_TRACE, for len != size * sizeof(unsigned long), or off != 0. A
+ * descriptor that is not a device, and MAP_ANONYMOUS, go to mmap(2) (EBADF for
+ * a closed descriptor, that file's own answer for another). */
 REMCOV_C_API void* remcov_mmap(void* addr, size_t len, int prot, int flags,
                                int fd, off_t off);
 

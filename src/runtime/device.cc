@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -169,26 +170,27 @@ void AtForkChild() {
   ResetRemoteAfterFork();
 }
 
-// Finds the device behind fd and locks it. On failure sets errno: EBADF for a
-// descriptor that is not open, `not_ours` for an open non-device descriptor.
-Device* LookupLocked(int fd, int not_ours, std::unique_lock<std::mutex>* lock) {
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    errno = EBADF;
-    return nullptr;
-  }
+// Finds the device behind fd and locks it; nullptr when fd is not a device
+// (not open, or another file). The caller then hands the call to the real
+// system call, whose answer is the kernel's: the VFS resolves the descriptor
+// (EBADF) and dispatches to the file's own operations (e.g. ENOTTY from
+// /dev/null's ioctl) before kcov's file operations ever run.
+Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
+  if (fd < 0) return nullptr;
   Device* d = nullptr;
   {
     std::lock_guard<std::mutex> table(g_table_mu);
     auto it = FdIndex().find(fd);
     if (it != FdIndex().end()) d = &g_devices[it->second];
   }
-  if (d != nullptr) {
-    *lock = std::unique_lock<std::mutex>(d->mu);
-    if (d->in_use && d->fd == fd && d->ino == st.st_ino) return d;
-    lock->unlock();
-  }
-  errno = not_ours;
+  if (d == nullptr) return nullptr;
+  // The inode tells a device from a file that reused its number after a plain
+  // close(2); a failed fstat is a closed descriptor.
+  struct stat st;
+  if (fstat(fd, &st) != 0) return nullptr;
+  *lock = std::unique_lock<std::mutex>(d->mu);
+  if (d->in_use && d->fd == fd && d->ino == st.st_ino) return d;
+  lock->unlock();
   return nullptr;
 }
 
@@ -347,8 +349,13 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
   return 0;
 }
 
-int RemoteEnable(int fd, unsigned long arg) {
-  // Unlocked prologue, as kcov_ioctl: read num_handles, bound it, copy all.
+// kcov_ioctl's prologue for REMOTE_ENABLE (read num_handles, bound it, copy
+// the handles), then the locked part. It runs after the descriptor was found
+// to be a device, as in the kernel, where the VFS resolves the descriptor
+// before kcov_ioctl. The kernel copies before taking kcov->lock; here the
+// copy runs under the device mutex, which only delays other ioctls on the
+// same device. REQUIRES: d->mu held.
+int RemoteEnableIoctlLocked(Device* d, unsigned long arg) {
   uint32_t num_handles;
   if (CopyFromUser(&num_handles,
                    arg + offsetof(remcov_kcov_remote_arg, num_handles),
@@ -365,9 +372,6 @@ int RemoteEnable(int fd, unsigned long arg) {
   // The kernel re-checks num_handles against its first read (TOCTOU); our
   // copy is the only read, so the two can never differ.
   ra->num_handles = num_handles;
-  std::unique_lock<std::mutex> lock;
-  Device* d = LookupLocked(fd, ENOTTY, &lock);
-  if (d == nullptr) return errno;
   return RemoteEnableLocked(d, ra);
 }
 
@@ -449,30 +453,30 @@ REMCOV_EXPORT int remcov_open(void) {
 REMCOV_EXPORT int remcov_rt_adopt_area(int fd) { return RegisterDevice(fd); }
 
 REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, &lock);
+  // Not a device: that file's own answer (EBADF when fd is not open).
+  if (d == nullptr) return ioctl(fd, cmd, arg);
   int err;
-  if (cmd == REMCOV_KCOV_REMOTE_ENABLE) {
-    err = RemoteEnable(fd, arg);
-  } else {
-    std::unique_lock<std::mutex> lock;
-    Device* d = LookupLocked(fd, ENOTTY, &lock);
-    if (d == nullptr) return -1;
-    switch (cmd) {
-      case REMCOV_KCOV_INIT_TRACE:
-        err = InitTraceLocked(d, arg);
-        break;
-      case REMCOV_KCOV_ENABLE:
-        err = EnableLocked(d, arg);
-        break;
-      case REMCOV_KCOV_DISABLE:
-        err = DisableIoctlLocked(d, arg);
-        break;
-      case REMCOV_KCOV_UNIQUE_ENABLE:
-        err = UniqueSupported() ? UniqueEnableLocked(d, arg) : ENOTTY;
-        break;
-      default:
-        err = ENOTTY;
-        break;
-    }
+  switch (cmd) {
+    case REMCOV_KCOV_INIT_TRACE:
+      err = InitTraceLocked(d, arg);
+      break;
+    case REMCOV_KCOV_ENABLE:
+      err = EnableLocked(d, arg);
+      break;
+    case REMCOV_KCOV_DISABLE:
+      err = DisableIoctlLocked(d, arg);
+      break;
+    case REMCOV_KCOV_REMOTE_ENABLE:
+      err = RemoteEnableIoctlLocked(d, arg);
+      break;
+    case REMCOV_KCOV_UNIQUE_ENABLE:
+      err = UniqueSupported() ? UniqueEnableLocked(d, arg) : ENOTTY;
+      break;
+    default:
+      err = ENOTTY;
+      break;
   }
   if (err != 0) {
     errno = err;
@@ -483,9 +487,12 @@ REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
 
 REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
                                 int fd, off_t off) {
+  // mmap(2) ignores the descriptor of an anonymous mapping.
+  if (flags & MAP_ANONYMOUS) return mmap(addr, len, prot, flags, fd, off);
   std::unique_lock<std::mutex> lock;
-  Device* d = LookupLocked(fd, ENODEV, &lock);
-  if (d == nullptr) return MAP_FAILED;
+  Device* d = LookupLocked(fd, &lock);
+  // Not a device: that file's own answer (EBADF, ENODEV, or a mapping).
+  if (d == nullptr) return mmap(addr, len, prot, flags, fd, off);
   // kcov_mmap: the VMA (page-rounded) must be exactly size words, pgoff 0.
   if (d->area == nullptr || off != 0 ||
       RoundUpToPage(len) != d->size * sizeof(unsigned long)) {
@@ -497,7 +504,7 @@ REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
 
 REMCOV_EXPORT int remcov_close(int fd) {
   std::unique_lock<std::mutex> lock;
-  Device* d = LookupLocked(fd, 0, &lock);
+  Device* d = LookupLocked(fd, &lock);
   if (d != nullptr) {
     const uint32_t slot = DeviceSlot(d);
     d->fd = -1;  // lookups by this descriptor fail from here on
@@ -513,7 +520,7 @@ REMCOV_EXPORT int remcov_close(int fd) {
 
 REMCOV_EXPORT int remcov_device_stats(int fd, remcov_device_stats_t* out) {
   std::unique_lock<std::mutex> lock;
-  Device* d = LookupLocked(fd, ENOTTY, &lock);
+  Device* d = LookupLocked(fd, &lock);
   if (d == nullptr) return REMCOV_E_NOTFOUND;
   auto rd = [](const std::atomic<uint64_t>& c) {
     return c.load(std::memory_order_relaxed);

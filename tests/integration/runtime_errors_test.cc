@@ -4,10 +4,15 @@
 // 3.2. Rows that cannot arise in-process are listed in docs/kcov.md.
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -208,21 +213,6 @@ TEST(ErrorTableTest, MmapReadOnlyAndRepeatedMappingsAlias) {
   d.area()[5] = 0x1234;
   EXPECT_EQ(static_cast<uint64_t*>(ro)[5], 0x1234u);
   munmap(ro, kBytes);
-}
-
-TEST(ErrorTableTest, MmapOnNonDeviceIsEnodevAndClosedFdIsEbadf) {
-  int pipefd[2];
-  ASSERT_EQ(pipe(pipefd), 0);
-  errno = 0;
-  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0),
-            MAP_FAILED);
-  EXPECT_EQ(errno, ENODEV);
-  close(pipefd[0]);
-  close(pipefd[1]);
-  errno = 0;
-  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0),
-            MAP_FAILED);
-  EXPECT_EQ(errno, EBADF);
 }
 
 // ---- KCOV_ENABLE ----
@@ -514,15 +504,178 @@ TEST(ErrorTableTest, UnknownCommandIsEnotty) {
   EXPECT_IOCTL_ERR(d.fd(), REMCOV_KCOV_INIT_TRACE32, kWords, ENOTTY);
 }
 
-TEST(ErrorTableTest, ClosedDescriptorIsEbadfAndForeignOneEnotty) {
-  int fd = remcov_open();
-  ASSERT_EQ(remcov_close(fd), 0);
-  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, kWords, EBADF);
+// ---- the descriptor first (the VFS, before kcov's file operations) ----
+
+// Arguments that each command's own checks reject (EINVAL, EFAULT): none of
+// them may be looked at before the descriptor.
+struct BadCall {
+  const char* what;
+  unsigned long cmd;
+  unsigned long arg;
+};
+std::vector<BadCall> BadCalls(RemoteArgBuf* too_many) {
+  return {
+      {"INIT_TRACE size 0", REMCOV_KCOV_INIT_TRACE, 0},
+      {"ENABLE bad mode", REMCOV_KCOV_ENABLE, 7},
+      {"DISABLE arg 1", REMCOV_KCOV_DISABLE, 1},
+      {"REMOTE_ENABLE NULL", REMCOV_KCOV_REMOTE_ENABLE, 0},
+      {"REMOTE_ENABLE bad pointer", REMCOV_KCOV_REMOTE_ENABLE, ~0ul - 64},
+      {"REMOTE_ENABLE 300 handles", REMCOV_KCOV_REMOTE_ENABLE, too_many->arg()},
+      {"UNIQUE_ENABLE 0 words", REMCOV_KCOV_UNIQUE_ENABLE, 0},
+      {"RESET_TRACE", REMCOV_KCOV_RESET_TRACE, 0},
+      {"unknown command", 0x1234, 0},
+  };
+}
+
+RemoteArgBuf TooManyHandles() {
+  std::vector<uint64_t> handles;
+  for (uint64_t i = 0; i < 300; i++) handles.push_back(Usb(2000 + i));
+  return RemoteArgBuf(REMCOV_KCOV_TRACE_PC, kWords, handles);
+}
+
+TEST(ErrorTableTest, ClosedOrInvalidDescriptorIsEbadfBeforeAnyArgumentCheck) {
+  RemoteArgBuf too_many = TooManyHandles();
+  int closed_device = remcov_open();
+  ASSERT_GE(closed_device, 0);
+  ASSERT_EQ(remcov_close(closed_device), 0);
+  // A device closed with a plain close(2): the runtime still has it indexed.
+  int leaked_device = remcov_open();
+  ASSERT_GE(leaked_device, 0);
+  ASSERT_EQ(close(leaked_device), 0);
+  for (const BadCall& c : BadCalls(&too_many)) {
+    for (int fd : {-1, -2, INT_MAX, closed_device, leaked_device}) {
+      if (fd == closed_device || fd == leaked_device) {
+        ASSERT_EQ(fcntl(fd, F_GETFD), -1) << "descriptor reused by the test";
+      }
+      SCOPED_TRACE(::testing::Message() << c.what << ", fd " << fd);
+      EXPECT_IOCTL_ERR(fd, c.cmd, c.arg, EBADF);
+    }
+  }
+}
+
+TEST(ErrorTableTest, ForeignDescriptorGetsThatFilesOwnIoctlAnswer) {
+  RemoteArgBuf too_many = TooManyHandles();
+  int dev_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  ASSERT_GE(dev_null, 0);
+  // /dev/null has no ioctl: ENOTTY for every command, whatever the argument.
+  for (const BadCall& c : BadCalls(&too_many)) {
+    SCOPED_TRACE(c.what);
+    EXPECT_IOCTL_ERR(dev_null, c.cmd, c.arg, ENOTTY);
+  }
+  // Other files: remcov_ioctl answers exactly as ioctl(2) on the same file.
   int pipefd[2];
-  ASSERT_EQ(pipe(pipefd), 0);
-  EXPECT_IOCTL_ERR(pipefd[0], REMCOV_KCOV_INIT_TRACE, kWords, ENOTTY);
+  ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+  int sock[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock), 0);
+  FILE* file = tmpfile();
+  ASSERT_NE(file, nullptr);
+  int memfd = static_cast<int>(syscall(SYS_memfd_create, "not-a-device", 0));
+  ASSERT_GE(memfd, 0);
+  for (int fd : {dev_null, pipefd[0], sock[0], fileno(file), memfd}) {
+    for (const BadCall& c : BadCalls(&too_many)) {
+      SCOPED_TRACE(::testing::Message() << c.what << ", fd " << fd);
+      errno = 0;
+      int want = ioctl(fd, c.cmd, c.arg);
+      int want_errno = errno;
+      int e;
+      EXPECT_EQ(Ioctl(fd, c.cmd, c.arg, &e), want);
+      EXPECT_EQ(e, want_errno) << strerror(e);
+    }
+  }
+  // A command the file implements succeeds through remcov_ioctl: FIONREAD.
+  ASSERT_EQ(write(pipefd[1], "hello", 5), 5);
+  int queued = 0;
+  EXPECT_EQ(remcov_ioctl(pipefd[0], FIONREAD,
+                         reinterpret_cast<unsigned long>(&queued)),
+            0);
+  EXPECT_EQ(queued, 5);
+  close(memfd);
+  fclose(file);
+  close(sock[0]);
+  close(sock[1]);
   close(pipefd[0]);
   close(pipefd[1]);
+  close(dev_null);
+}
+
+TEST(ErrorTableTest, ReusedDescriptorNumberIsTheNewFileNotTheDevice) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(close(fd), 0);  // plain close: the runtime does not see it
+  int pipefd[2];
+  ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+  int reused = pipefd[0] == fd ? pipefd[0] : dup2(pipefd[0], fd);
+  ASSERT_EQ(reused, fd);
+  // The pipe's own answers, not the device's (which would accept these).
+  EXPECT_IOCTL_ERR(fd, REMCOV_KCOV_INIT_TRACE, kWords, ENOTTY);
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, fd, 0),
+            MAP_FAILED);
+  EXPECT_EQ(errno, ENODEV);
+  EXPECT_EQ(remcov_close(fd), 0);  // closes the pipe end
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+  if (pipefd[0] != fd) close(pipefd[0]);
+  close(pipefd[1]);
+}
+
+TEST(ErrorTableTest, MmapChecksTheDescriptorFirstThenGivesTheFilesAnswer) {
+  int closed_device = remcov_open();
+  ASSERT_GE(closed_device, 0);
+  ASSERT_EQ(remcov_close(closed_device), 0);
+  ASSERT_EQ(fcntl(closed_device, F_GETFD), -1);
+  // Offset and length that kcov_mmap would reject: the descriptor comes first.
+  for (int fd : {-1, closed_device}) {
+    errno = 0;
+    EXPECT_EQ(remcov_mmap(nullptr, 100, PROT_READ, MAP_SHARED, fd, 4096),
+              MAP_FAILED);
+    EXPECT_EQ(errno, EBADF) << fd;
+  }
+  // A pipe has no mmap: ENODEV, as mmap(2) answers.
+  int pipefd[2];
+  ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+  errno = 0;
+  EXPECT_EQ(remcov_mmap(nullptr, kBytes, PROT_READ, MAP_SHARED, pipefd[0], 0),
+            MAP_FAILED);
+  EXPECT_EQ(errno, ENODEV);
+  close(pipefd[0]);
+  close(pipefd[1]);
+  // A regular file is mapped as mmap(2) maps it: its own contents.
+  FILE* file = tmpfile();
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(fwrite("remcov", 1, 6, file), 6u);
+  ASSERT_EQ(fflush(file), 0);
+  void* p = remcov_mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fileno(file), 0);
+  ASSERT_NE(p, MAP_FAILED);
+  EXPECT_EQ(memcmp(p, "remcov", 6), 0);
+  munmap(p, 4096);
+  fclose(file);
+  // MAP_ANONYMOUS ignores the descriptor, even a device's.
+  RawDevice d(kWords);
+  for (int fd : {-1, d.fd()}) {
+    auto* anon = static_cast<uint64_t*>(
+        remcov_mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, fd, 0));
+    ASSERT_NE(anon, MAP_FAILED) << fd;
+    anon[0] = 42;
+    EXPECT_NE(d.area()[0], 42u);  // not the device's area
+    munmap(anon, 4096);
+  }
+}
+
+TEST(ErrorTableTest, CloseOfNonDeviceIsPlainClose) {
+  errno = 0;
+  EXPECT_EQ(remcov_close(-1), -1);
+  EXPECT_EQ(errno, EBADF);
+  int pipefd[2];
+  ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+  EXPECT_EQ(remcov_close(pipefd[0]), 0);
+  EXPECT_EQ(fcntl(pipefd[0], F_GETFD), -1);
+  errno = 0;
+  EXPECT_EQ(remcov_close(pipefd[0]), -1);
+  EXPECT_EQ(errno, EBADF);
+  close(pipefd[1]);
+  remcov_device_stats_t stats;
+  EXPECT_EQ(remcov_device_stats(-1, &stats), REMCOV_E_NOTFOUND);
 }
 
 // ---- state machine (reference 3.2, 3.4) ----

@@ -45,6 +45,9 @@ __attribute__((used)) static void (*const g_keep_trace_env_hook)(void) =
 namespace {
 
 constinit std::mutex g_table_mu;  // guards slot allocation and the fd index
+// Slots [0, g_slots_used) have been allocated at some time (guarded by
+// g_table_mu): the fork handlers lock only those devices.
+constinit uint32_t g_slots_used = 0;
 constinit pthread_key_t g_exit_key;
 constinit pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -75,8 +78,21 @@ bool UniqueSupported() {
 }
 
 void ThreadExit(void* arg);
-void AtForkPrepare() { g_table_mu.lock(); }
-void AtForkParent() { g_table_mu.unlock(); }
+// fork: every mutex the runtime holds is taken around fork in the lock order
+// (g_table_mu, device mu, then remote.cc's), so the child never inherits one
+// held by a thread that does not exist there, nor state such a thread was
+// half-way through changing. The move locks (spinlocks held for one copy) are
+// not taken: the child resets them (AtForkChild).
+void AtForkPrepare() {
+  g_table_mu.lock();
+  for (uint32_t i = 0; i < g_slots_used; i++) g_devices[i].mu.lock();
+  RemoteLocksForFork(true);
+}
+void AtForkParent() {
+  RemoteLocksForFork(false);
+  for (uint32_t i = g_slots_used; i-- > 0;) g_devices[i].mu.unlock();
+  g_table_mu.unlock();
+}
 void AtForkChild();
 
 void InitOnce() {
@@ -146,6 +162,8 @@ void ThreadExit(void*) {
 
 void AtForkChild() {
   // The kernel gives a child clean kcov state, keeping only kcov_handle.
+  // The mutexes were locked by this thread in AtForkPrepare; the child has no
+  // other thread, so they are made anew (unlocked).
   new (&g_table_mu) std::mutex();
   ThreadState& t = tls_state;
   StoreModeRelaxed(t, kModeDisabled);
@@ -162,12 +180,16 @@ void AtForkChild() {
   // Devices stay as the parent left them (a child can neither disable nor
   // re-enable a device another thread enabled, as in the kernel); their
   // handles are process-local here: see docs/kcov.md, "fork".
-  for (uint32_t i = 0; i < kMaxDevices; i++) {
+  ResetRemoteAfterFork();
+  for (uint32_t i = 0; i < g_slots_used; i++) {
     Device* d = &g_devices[i];
     new (&d->mu) std::mutex();
+    // A move lock held at fork by another thread would never be released
+    // here (that thread does not exist in the child): SetAccepting would
+    // spin on it for ever. The copy it guarded goes on in the parent only.
+    d->move_lock.ResetAfterFork();
     if (d->in_use && d->remote) SetAccepting(d, false);
   }
-  ResetRemoteAfterFork();
 }
 
 // Finds the device behind fd and locks it; nullptr when fd is not a device
@@ -424,6 +446,7 @@ int RegisterDevice(int fd) {
     d->refs = 1;
     d->sequence.fetch_add(1, std::memory_order_acq_rel);
     FdIndex()[fd] = i;
+    if (i >= g_slots_used) g_slots_used = i + 1;
     return fd;
   }
   errno = ENOMEM;  // the kernel's kzalloc failure

@@ -58,6 +58,8 @@ class MoveLock {
   bool HeldBy(const ThreadState* self) const {
     return owner_.load(std::memory_order_relaxed) == self;
   }
+  // The child side of fork: the owner, if any, was another thread.
+  void ResetAfterFork() { owner_.store(nullptr, std::memory_order_relaxed); }
 
  private:
   std::atomic<const ThreadState*> owner_{nullptr};
@@ -134,7 +136,11 @@ int EnsureIrqPool();
 void EndSignalSection(ThreadState& t);
 // Returns the thread's cached private area to the pool (thread exit).
 void ReleaseThreadAreas(ThreadState& t);
-// Clears the handle map (the child side of fork).
+// Locks (true) or unlocks (false) remote.cc's mutexes around fork, after the
+// device mutexes in the lock order.
+void RemoteLocksForFork(bool lock);
+// Clears the handle map and makes remote.cc's mutexes anew (the child side of
+// fork, after RemoteLocksForFork(true) in the parent).
 void ResetRemoteAfterFork();
 
 // Capacities are the kernel's: size-1 PCs; (size-1)/4 comparison records.

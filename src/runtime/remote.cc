@@ -476,6 +476,20 @@ void SetAccepting(Device* d, bool on) {
 
 std::mutex& RegistrationMutexForTesting() { return g_reg_mu; }
 
+void RemoteLocksForFork(bool lock) {
+  // The lock order: the registration lock and the signal-handler pool's are
+  // taken under a device mutex (REMOTE_ENABLE); the task pool's under none.
+  if (lock) {
+    g_reg_mu.lock();
+    g_irq_mu.lock();
+    g_pool_mu.lock();
+  } else {
+    g_pool_mu.unlock();
+    g_irq_mu.unlock();
+    g_reg_mu.unlock();
+  }
+}
+
 void ResetRemoteAfterFork() {
   new (&g_reg_mu) std::mutex();
   new (&g_pool_mu) std::mutex();

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -74,7 +75,13 @@ int main(int argc, char** argv) {
       remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 2);
   // Register one handle (and 255 more, so the map is not trivially empty) from
   // an owner thread that stays alive until the end.
-  std::atomic<int> phase{0};
+  // The owner and the main thread hand over through pipes, never by spinning:
+  // a waiting thread then executes no instructions, so callgrind's count of
+  // the run does not depend on how valgrind happened to schedule the threads
+  // (a yield loop here made the per-section figure vary by 0.1 between
+  // machines).
+  int registered_pipe[2], done_pipe[2];
+  if (pipe(registered_pipe) != 0 || pipe(done_pipe) != 0) return 1;
   int fd = remcov_open();
   // Room for every PC recorded, so that every non-empty section moves.
   const long threads_arg = argc == 4 ? atol(argv[3]) : 1;
@@ -100,11 +107,14 @@ int main(int argc, char** argv) {
     if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
                      reinterpret_cast<unsigned long>(ra)) != 0)
       exit(1);
-    phase = 1;
-    while (phase.load() != 2) std::this_thread::yield();
+    char token = 1;
+    if (write(registered_pipe[1], &token, 1) != 1 ||
+        read(done_pipe[0], &token, 1) != 1)
+      exit(1);
     remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);
   });
-  while (phase.load() != 1) std::this_thread::yield();
+  char token = 0;
+  if (read(registered_pipe[0], &token, 1) != 1) return 1;
   g_map = new std::unordered_map<uint64_t, int>();
   for (int i = 0; i < 256; i++)
     (*g_map)[remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 100 + i)] = i;
@@ -154,7 +164,7 @@ int main(int argc, char** argv) {
   remcov_device_stats_t st{};
   const int stats_rc = remcov_device_stats(fd, &st);
   const uint64_t pcs = area[0];
-  phase = 2;
+  if (write(done_pipe[1], &token, 1) != 1) return 1;
   owner.join();
   remcov_close(fd);
   const auto un = static_cast<uint64_t>(n);

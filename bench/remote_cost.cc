@@ -113,8 +113,13 @@ int main(int argc, char** argv) {
       exit(1);
     remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);
   });
+  // After the owner started, a failure exits (returning from main with the
+  // owner joinable would abort in std::thread's destructor).
   char token = 0;
-  if (read(registered_pipe[0], &token, 1) != 1) return 1;
+  if (read(registered_pipe[0], &token, 1) != 1) {
+    perror("remote_cost: waiting for the owner thread");
+    exit(1);
+  }
   g_map = new std::unordered_map<uint64_t, int>();
   for (int i = 0; i < 256; i++)
     (*g_map)[remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_USB, 100 + i)] = i;
@@ -164,7 +169,10 @@ int main(int argc, char** argv) {
   remcov_device_stats_t st{};
   const int stats_rc = remcov_device_stats(fd, &st);
   const uint64_t pcs = area[0];
-  if (write(done_pipe[1], &token, 1) != 1) return 1;
+  if (write(done_pipe[1], &token, 1) != 1) {
+    perror("remote_cost: releasing the owner thread");
+    exit(1);
+  }
   owner.join();
   remcov_close(fd);
   const auto un = static_cast<uint64_t>(n);

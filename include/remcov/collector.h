@@ -5,11 +5,22 @@
 // (a kernel backend); both speak the kernel's ABI through a Backend.
 //
 // Thread safety: a Collector is not synchronized; use one per thread, or guard
-// it. Reading (Count, Pcs, Cmps, Drain*) from a thread other than the writers
-// is safe: the count is loaded with acquire, which pairs with the writers'
-// release (local appends and remote moves), so a reader sees a consistent
-// prefix. Enable/Disable must be called on the thread to trace (the kernel's
-// rule: one thread per device, one device per thread).
+// it. Reading (RawCount, Pcs, Cmps, Validate) from a thread other than the
+// writers is safe: the count is loaded with acquire, which pairs with the
+// writers' release (local appends and remote moves), so a reader sees a
+// consistent prefix. Enable/Disable must be called on the thread to trace (the
+// kernel's rule: one thread per device, one device per thread).
+//
+// Resetting (Reset, DrainPcs, DrainCmps) follows the kernel's rule for whose
+// count it is. A local trace (Enable) is written by its thread with a plain
+// load and store of word 0 (kernel/kcov.c, __sanitizer_cov_trace_pc), so only
+// that thread may reset it while it is enabled: from any other thread these
+// calls return kFailedPrecondition and change nothing (a reset there would be
+// overwritten by the next append, and the entries drained again). A remote
+// trace (EnableRemote) is published by compare-and-swap, so any one thread may
+// drain it concurrently with the moves, losslessly (on the kernel backend with
+// possible duplicates: docs/client.md). A disabled trace may be reset from
+// anywhere.
 #ifndef REMCOV_COLLECTOR_H_
 #define REMCOV_COLLECTOR_H_
 
@@ -17,6 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <span>
 #include <string>
 #include <vector>
@@ -112,12 +124,16 @@ class REMCOV_EXPORT Collector {
   // OK, or kDataLoss when the count exceeds capacity or a record's type is not
   // a valid KCOV_CMP type (the mapping is user-writable: never trusted).
   Status Validate(TraceMode mode) const;
-  // Owner-thread reset: relaxed store of 0 (the kernel's documented reset).
-  void Reset();
-  // Lossless concurrent reset: appends every published entry to *out and
-  // resets, without losing entries a concurrent remote move publishes.
-  uint64_t DrainPcs(std::vector<uint64_t>* out);
-  uint64_t DrainCmps(std::vector<CmpRecord>* out);
+  // Resets the count: a relaxed store of 0 (the kernel's documented reset).
+  // kFailedPrecondition, and nothing changed, when a local trace is enabled
+  // on another thread (see Thread safety above).
+  Status Reset();
+  // Appends every published entry to *out and resets the count; returns how
+  // many were appended. On a remote trace this is lossless while moves go on
+  // concurrently. kFailedPrecondition, with *out and the area untouched, when
+  // a local trace is enabled on another thread.
+  StatusOr<uint64_t> DrainPcs(std::vector<uint64_t>* out);
+  StatusOr<uint64_t> DrainCmps(std::vector<CmpRecord>* out);
 
   int fd() const { return fd_; }
   size_t words() const { return words_; }
@@ -128,6 +144,8 @@ class REMCOV_EXPORT Collector {
   Collector(Backend* backend, int fd, size_t words, void* reservation,
             size_t reservation_bytes, uint64_t* area);
   void Release();
+  // OK when the calling thread may reset the count (see Thread safety).
+  Status CheckMayReset(const char* call);
 
   Backend* backend_ = nullptr;
   int fd_ = -1;
@@ -137,6 +155,9 @@ class REMCOV_EXPORT Collector {
   uint64_t* area_ = nullptr;
   bool enabled_ = false;
   TraceMode mode_ = TraceMode::kPc;
+  // The thread id that enabled a local trace, 0 when none is enabled; read by
+  // CheckMayReset on any thread.
+  std::atomic<pid_t> local_owner_{0};
 };
 
 // Deduplicates PCs (or any nonzero 64-bit keys) with an open-addressing table.

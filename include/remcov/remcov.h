@@ -40,7 +40,13 @@ REMCOV_C_API int remcov_open(void);
  * ENOTTY for /dev/null) whatever the command and argument. */
 REMCOV_C_API int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg);
 
-/* Maps the device's area. Validates as the kernel does: EINVAL before
+/* Maps the device's area: word 0 is the count, then the entries. Who may reset
+ * the count is the kernel's rule: a local trace (KCOV_ENABLE) only by its own
+ * thread, or while it is disabled (the thread stores the count without an
+ * atomic read-modify-write, so a reset from elsewhere is undone by its next
+ * append); a remote trace from any one thread, with a compare-and-swap
+ * (Collector::DrainPcs does both right: remcov/collector.h).
+ * Validates as the kernel does: EINVAL before
  * INIT_TRACE, for len != size * sizeof(unsigned long), or off != 0. A
  * descriptor that is not a device, and MAP_ANONYMOUS, go to mmap(2) (EBADF for
  * a closed descriptor, that file's own answer for another). */

@@ -5,6 +5,7 @@
 #include "remcov/collector.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -90,6 +91,9 @@ Collector& Collector::operator=(Collector&& other) noexcept {
     area_ = std::exchange(other.area_, nullptr);
     enabled_ = std::exchange(other.enabled_, false);
     mode_ = other.mode_;
+    local_owner_.store(
+        other.local_owner_.exchange(0, std::memory_order_relaxed),
+        std::memory_order_relaxed);
   }
   return *this;
 }
@@ -107,6 +111,7 @@ void Collector::Release() {
   fd_ = -1;
   area_ = nullptr;
   reservation_ = nullptr;
+  local_owner_.store(0, std::memory_order_relaxed);
 }
 
 Status Collector::Enable(TraceMode mode) {
@@ -115,8 +120,8 @@ Status Collector::Enable(TraceMode mode) {
     return CallError(*backend_, "KCOV_ENABLE", errno);
   enabled_ = true;
   mode_ = mode;
-  Reset();  // the tail of the enable call may have been traced
-  return Status::Ok();
+  local_owner_.store(gettid(), std::memory_order_relaxed);
+  return Reset();  // the tail of the enable call may have been traced
 }
 
 Status Collector::EnableRemote(const RemoteOptions& o) {
@@ -145,6 +150,7 @@ Status Collector::Disable() {
   if (backend_->Ioctl(fd_, REMCOV_KCOV_DISABLE, 0) != 0)
     return CallError(*backend_, "KCOV_DISABLE", errno);
   enabled_ = false;
+  local_owner_.store(0, std::memory_order_relaxed);
   return Status::Ok();
 }
 
@@ -192,11 +198,32 @@ Status Collector::Validate(TraceMode mode) const {
   return Status::Ok();
 }
 
-void Collector::Reset() {
-  std::atomic_ref<uint64_t>(area_[0]).store(0, std::memory_order_relaxed);
+Status Collector::CheckMayReset(const char* call) {
+  pid_t owner = local_owner_.load(std::memory_order_relaxed);
+  if (owner == 0 || owner == gettid()) return Status::Ok();
+  // A thread that exited has had its trace disabled at exit, as a kernel task's
+  // is (kernel/kcov.c, kcov_task_exit): its count is nobody's to write now.
+  if (tgkill(getpid(), owner, 0) != 0 && errno == ESRCH) {
+    local_owner_.compare_exchange_strong(owner, 0, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+  return Status(StatusCode::kFailedPrecondition,
+                std::string(call) + " from thread " + std::to_string(gettid()) +
+                    ": the local trace is enabled on thread " +
+                    std::to_string(owner) +
+                    ", which alone writes its count; reset it there, or "
+                    "Disable() it first (only remote traces drain from any "
+                    "thread)");
 }
 
-uint64_t Collector::DrainPcs(std::vector<uint64_t>* out) {
+Status Collector::Reset() {
+  REMCOV_RETURN_IF_ERROR(CheckMayReset("Reset"));
+  std::atomic_ref<uint64_t>(area_[0]).store(0, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+StatusOr<uint64_t> Collector::DrainPcs(std::vector<uint64_t>* out) {
+  REMCOV_RETURN_IF_ERROR(CheckMayReset("DrainPcs"));
   return Area::Drain(area_[0], area_, Capacity(TraceMode::kPc),
                      [out](uint64_t* slots, uint64_t first, uint64_t end) {
                        out->insert(out->end(), slots + 1 + first,
@@ -204,7 +231,8 @@ uint64_t Collector::DrainPcs(std::vector<uint64_t>* out) {
                      });
 }
 
-uint64_t Collector::DrainCmps(std::vector<CmpRecord>* out) {
+StatusOr<uint64_t> Collector::DrainCmps(std::vector<CmpRecord>* out) {
+  REMCOV_RETURN_IF_ERROR(CheckMayReset("DrainCmps"));
   return Area::Drain(area_[0], area_, Capacity(TraceMode::kCmp),
                      [out](uint64_t* slots, uint64_t first, uint64_t end) {
                        auto* recs =

@@ -218,12 +218,16 @@ void LibFuzzerAdaptor::HelperMain() {
       if (stop_) break;
       job = job_;
     }
-    col->Reset();
+    // This thread enabled the trace, so the reset cannot be refused; should
+    // that change, the run reports it instead of mixing two inputs' records.
+    const Status reset = col->Reset();
     (*job)();
     // Overflow is counted, not an error; otherwise the (user-writable)
     // area must hold valid records.
     const bool overflow = Overflowed(*col, TraceMode::kCmp);
-    Status s = overflow ? Status() : col->Validate(TraceMode::kCmp);
+    Status s = !reset.ok() ? reset
+               : overflow  ? Status()
+                           : col->Validate(TraceMode::kCmp);
     {
       std::lock_guard<std::mutex> lock(mu_);
       // The mutex orders these copies before the owner's reads.
@@ -256,7 +260,7 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
   // keeps the adaptor correct on its own (and in tests without libFuzzer).
   memset(g_counters, 0, sizeof g_counters);
 
-  pc_.Reset();
+  REMCOV_RETURN_IF_ERROR(pc_.Reset());
   run();
   const bool pc_overflow = Overflowed(pc_, TraceMode::kPc);
   if (!pc_overflow) REMCOV_RETURN_IF_ERROR(pc_.Validate(TraceMode::kPc));

@@ -176,9 +176,85 @@ TYPED_TEST_P(CollectorBehaviourTest, DrainTakesEveryPublishedPcAndResets) {
   a[3] = 0x30;
   a[0] = 3;
   std::vector<uint64_t> out;
-  EXPECT_EQ(c.DrainPcs(&out), 3u);
+  auto n = c.DrainPcs(&out);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3u);
   EXPECT_EQ(out, (std::vector<uint64_t>{0x10, 0x20, 0x30}));
   EXPECT_EQ(c.RawCount(), 0u);
+}
+
+// The kernel's rule for a local trace: its thread alone writes the count, so
+// no other thread may reset it while it is enabled (kernel/kcov.c,
+// __sanitizer_cov_trace_pc stores the count without an atomic RMW).
+TYPED_TEST_P(CollectorBehaviourTest, LocalTraceIsNotResetFromAnotherThread) {
+  Collector c = this->MustOpen();
+  ASSERT_TRUE(c.Enable(TraceMode::kPc).ok());
+  ASSERT_TRUE(c.Disable().ok());
+  uint64_t* a = WritableArea(c);
+  ASSERT_TRUE(c.Enable(TraceMode::kPc).ok());
+  Status reset, drain_pcs, drain_cmps;
+  uint64_t count_seen = 0;
+  std::vector<uint64_t> pcs;
+  std::vector<CmpRecord> cmps;
+  std::thread([&] {
+    // Plant a count only now: the enabling thread's own appends (runtime)
+    // are not racing with this thread's view of word 0 after it.
+    a[1] = 0x10;
+    a[0] = 1;
+    reset = c.Reset();
+    drain_pcs = c.DrainPcs(&pcs).status();
+    drain_cmps = c.DrainCmps(&cmps).status();
+    count_seen = c.RawCount();
+  }).join();
+  for (const Status* s : {&reset, &drain_pcs, &drain_cmps}) {
+    EXPECT_EQ(s->code(), StatusCode::kFailedPrecondition) << s->ToString();
+    EXPECT_NE(s->message().find("enabled on thread"), std::string::npos)
+        << s->message();
+  }
+  EXPECT_EQ(count_seen, 1u) << "a refused reset must change nothing";
+  EXPECT_TRUE(pcs.empty());
+  EXPECT_TRUE(cmps.empty());
+  // The owning thread may; after Disable, any thread may.
+  EXPECT_TRUE(c.Reset().ok());
+  ASSERT_TRUE(c.Disable().ok());
+  a[1] = 0x20;
+  a[0] = 1;
+  std::thread([&] {
+    auto n = c.DrainPcs(&pcs);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ(*n, 1u);
+  }).join();
+  EXPECT_EQ(pcs, (std::vector<uint64_t>{0x20}));
+}
+
+TYPED_TEST_P(CollectorBehaviourTest, RemoteTraceDrainsFromAnotherThread) {
+  Collector c = this->MustOpen();
+  RemoteOptions o;
+  o.common_handle =
+      remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, 0x5eee);
+  ASSERT_TRUE(c.EnableRemote(o).ok());
+  uint64_t* a = WritableArea(c);
+  a[1] = 0x30;
+  a[0] = 1;
+  std::vector<uint64_t> pcs;
+  std::thread([&] {
+    auto n = c.DrainPcs(&pcs);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ(*n, 1u);
+    EXPECT_TRUE(c.Reset().ok());
+  }).join();
+  EXPECT_EQ(pcs, (std::vector<uint64_t>{0x30}));
+  EXPECT_TRUE(c.Disable().ok());
+}
+
+// A thread that exits with its trace enabled has it disabled at exit
+// (kernel/kcov.c, kcov_task_exit): the count is then anyone's to reset.
+TYPED_TEST_P(CollectorBehaviourTest, LocalTraceOfAnExitedThreadMayBeReset) {
+  Collector c = this->MustOpen();
+  Status enabled;
+  std::thread([&] { enabled = c.Enable(TraceMode::kPc); }).join();
+  ASSERT_TRUE(enabled.ok()) << enabled.ToString();
+  EXPECT_TRUE(c.Reset().ok());
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
@@ -189,7 +265,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     DisableWithoutEnableIsInvalid, DisableFromAnotherThreadIsInvalid,
     RemoteHandleHeldElsewhereIsAlreadyExists, TooManyRemoteHandlesIsInvalid,
     CountBeyondCapacityIsClampedAndReported, ComparisonTypeAboveSevenIsReported,
-    DrainTakesEveryPublishedPcAndResets);
+    DrainTakesEveryPublishedPcAndResets, LocalTraceIsNotResetFromAnotherThread,
+    RemoteTraceDrainsFromAnotherThread, LocalTraceOfAnExitedThreadMayBeReset);
 
 }  // namespace remcov::testing
 

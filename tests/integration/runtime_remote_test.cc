@@ -340,8 +340,8 @@ TEST(RemoteStressTest, EveryEntryArrivesExactlyOnceUnderConcurrentDrains) {
     o.area_words = 64;
     ASSERT_TRUE(col->EnableRemote(o).ok());
     registered = true;
-    while (!done.load()) col->DrainCmps(&drained);
-    col->DrainCmps(&drained);
+    while (!done.load()) ASSERT_TRUE(col->DrainCmps(&drained).ok());
+    ASSERT_TRUE(col->DrainCmps(&drained).ok());
     ASSERT_TRUE(col->Disable().ok());
   });
   while (!registered.load()) std::this_thread::yield();
@@ -602,8 +602,8 @@ TEST(RemoteSignalTest,
     o.area_words = 1 << 12;
     ASSERT_TRUE(col->EnableRemote(o).ok());
     registered = true;
-    while (!finished.load()) col->DrainPcs(&pcs);
-    col->DrainPcs(&pcs);
+    while (!finished.load()) ASSERT_TRUE(col->DrainPcs(&pcs).ok());
+    ASSERT_TRUE(col->DrainPcs(&pcs).ok());
     ASSERT_TRUE(col->Disable().ok());
   });
   while (!registered.load()) std::this_thread::yield();

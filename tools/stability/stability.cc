@@ -139,7 +139,10 @@ Result MeasureRemcov(Server& server, const std::vector<std::string>& inputs,
       }
       std::vector<std::vector<uint64_t>> per_run;
       for (unsigned run = 0; run < runs; run++) {
-        col->Reset();
+        if (auto s = col->Reset(); !s.ok()) {  // a remote trace: never refused
+          r.error = s.ToString();
+          return;
+        }
         int status = RunOnce(server, inputs[i]);
         if (run == 0) out.status = status;
         if (status != out.status) out.statuses_agree = false;

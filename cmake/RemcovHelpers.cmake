@@ -135,3 +135,16 @@ function(remcov_cc_test)
   gtest_discover_tests(${A_NAME} PROPERTIES LABELS "${A_LABELS}"
     ${A_PROPERTIES} DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# What an executable linked with the static runtime (remcov::runtime) exports
+# from its dynamic symbol table, so that an instrumented shared object it loads
+# (DT_NEEDED or dlopen) binds its __sanitizer_cov_* calls, and its remcov_*
+# calls, to the executable's runtime. Without it the loader fails with
+# "undefined symbol: __sanitizer_cov_trace_const_cmp4". One list, used by the
+# CMake target's usage requirement (src/CMakeLists.txt) and by remcov.pc's
+# static link line (cmake/RemcovPackaging.cmake).
+set(REMCOV_RUNTIME_EXPORTED_SYMBOLS "__sanitizer_cov_*" "remcov_*")
+set(REMCOV_RUNTIME_EXPORT_FLAGS "")
+foreach(_sym IN LISTS REMCOV_RUNTIME_EXPORTED_SYMBOLS)
+  list(APPEND REMCOV_RUNTIME_EXPORT_FLAGS "-Wl,--export-dynamic-symbol=${_sym}")
+endforeach()

@@ -20,6 +20,6 @@ endif()
 execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE r
                 OUTPUT_VARIABLE out)
 message("${out}")
-if(r OR NOT out MATCHES "consumer: [1-9][0-9]* pcs")
+if(r OR NOT out MATCHES "consumer: [1-9][0-9]* pcs, plugin: [1-9][0-9]* pcs")
   message(FATAL_ERROR "consumer run failed: ${r}")
 endif()

@@ -170,6 +170,9 @@ inline void StopTracing(ThreadState& t, uint32_t new_mode = kModeDisabled) {
 // The handle registration mutex, exposed so a test can hold it while other
 // threads run remote sections (they must not need it).
 std::mutex& RegistrationMutexForTesting();
+// How many slots of the handle map a lookup of `handle` examines (what a
+// remote section's start costs beyond its constant part).
+uint32_t HandleProbesForTesting(uint64_t handle);
 
 // Forces the interposers (signal handlers, thread creation) to be linked in.
 void LinkInterposers();

@@ -104,10 +104,14 @@ uint32_t HashHandle(uint64_t h) {
 // Lock-free lookup. The key is re-read after the value (value is stored
 // before the key on insert, key is overwritten on removal), so a value is only
 // returned while its key was present.
-bool MapLookup(uint64_t handle, uint64_t* value) {
+// *slots_read (when given) counts the slots examined, for
+// HandleProbesForTesting.
+bool MapLookup(uint64_t handle, uint64_t* value,
+               uint32_t* slots_read = nullptr) {
   uint32_t i = HashHandle(handle);
   for (uint32_t probes = 0; probes < kMapSlots;
        probes++, i = (i + 1) & (kMapSlots - 1)) {
+    if (slots_read != nullptr) *slots_read = probes + 1;
     // Acquire pairs with the release store of the key in MapInsertLocked.
     uint64_t k = g_map[i].key.load(std::memory_order_acquire);
     if (k == 0) return false;
@@ -142,6 +146,32 @@ int MapInsertLocked(uint64_t handle, uint64_t value) {
   return 0;
 }
 
+// REQUIRES: g_reg_mu. Called for the tombstone just written at `i`: if the run
+// of tombstones through `i` ends at an empty slot, the whole run becomes empty,
+// so lookups cost what they cost in a fresh table with the same live keys
+// instead of growing with every handle ever removed. Safe with concurrent
+// lock-free lookups: a key at position j was inserted when every slot of its
+// probe path (home .. j-1) was non-empty, and slots only become empty here, so
+// by induction no live key's path crosses an empty slot; a run of tombstones
+// ending at an empty slot therefore lies on no live key's path, and a lookup
+// that now stops earlier in it returns the same "absent". (An insert reuses
+// the first tombstone or empty slot of its path, so the table of a process
+// that registers and removes new handles all day stays as short as its live
+// set.)
+void MapReclaimRunLocked(uint32_t i) {
+  constexpr uint32_t kMask = kMapSlots - 1;
+  uint32_t end = i;
+  for (uint32_t n = 0;
+       n < kMapSlots && g_map[end].key.load(std::memory_order_relaxed) == kTomb;
+       n++)
+    end = (end + 1) & kMask;
+  if (g_map[end].key.load(std::memory_order_relaxed) != 0) return;
+  for (uint32_t k = (end + kMask) & kMask;
+       g_map[k].key.load(std::memory_order_relaxed) == kTomb;
+       k = (k + kMask) & kMask)
+    g_map[k].key.store(0, std::memory_order_release);
+}
+
 // REQUIRES: g_reg_mu. Removes every handle of the device in `slot`.
 void MapRemoveSlotLocked(uint32_t slot) {
   for (uint32_t i = 0; i < kMapSlots; i++) {
@@ -151,6 +181,7 @@ void MapRemoveSlotLocked(uint32_t slot) {
       continue;
     g_map[i].key.store(kTomb, std::memory_order_release);
     g_map_live--;
+    MapReclaimRunLocked(i);
   }
 }
 
@@ -475,6 +506,13 @@ void SetAccepting(Device* d, bool on) {
 }
 
 std::mutex& RegistrationMutexForTesting() { return g_reg_mu; }
+
+uint32_t HandleProbesForTesting(uint64_t handle) {
+  uint64_t value;
+  uint32_t slots_read = 0;
+  (void)MapLookup(handle, &value, &slots_read);
+  return slots_read;
+}
 
 void RemoteLocksForFork(bool lock) {
   // The lock order: the registration lock and the signal-handler pool's are

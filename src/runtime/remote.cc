@@ -104,14 +104,14 @@ uint32_t HashHandle(uint64_t h) {
 // Lock-free lookup. The key is re-read after the value (value is stored
 // before the key on insert, key is overwritten on removal), so a value is only
 // returned while its key was present.
-// *slots_read (when given) counts the slots examined, for
-// HandleProbesForTesting.
-bool MapLookup(uint64_t handle, uint64_t* value,
-               uint32_t* slots_read = nullptr) {
+// kCountProbes (HandleProbesForTesting only) counts the slots examined into
+// *slots_read; the hot path instantiates it without.
+template <bool kCountProbes>
+bool MapFind(uint64_t handle, uint64_t* value, uint32_t* slots_read) {
   uint32_t i = HashHandle(handle);
   for (uint32_t probes = 0; probes < kMapSlots;
        probes++, i = (i + 1) & (kMapSlots - 1)) {
-    if (slots_read != nullptr) *slots_read = probes + 1;
+    if constexpr (kCountProbes) *slots_read = probes + 1;
     // Acquire pairs with the release store of the key in MapInsertLocked.
     uint64_t k = g_map[i].key.load(std::memory_order_acquire);
     if (k == 0) return false;
@@ -122,6 +122,9 @@ bool MapLookup(uint64_t handle, uint64_t* value,
     return true;
   }
   return false;
+}
+bool MapLookup(uint64_t handle, uint64_t* value) {
+  return MapFind<false>(handle, value, nullptr);
 }
 
 // REQUIRES: g_reg_mu. 0, EEXIST or ENOMEM.
@@ -510,7 +513,7 @@ std::mutex& RegistrationMutexForTesting() { return g_reg_mu; }
 uint32_t HandleProbesForTesting(uint64_t handle) {
   uint64_t value;
   uint32_t slots_read = 0;
-  (void)MapLookup(handle, &value, &slots_read);
+  (void)MapFind<true>(handle, &value, &slots_read);
   return slots_read;
 }
 

@@ -61,6 +61,10 @@ struct StdPublishPolicy {
   static constexpr std::memory_order kReaderResetFail =
       std::memory_order_acquire;
   static constexpr bool kReaderUsesCas = true;
+  // The owner's reset of its own local trace (Collector::Reset; the kernel's
+  // documented `__atomic_store_n(&cover[0], 0, __ATOMIC_RELAXED)`): relaxed,
+  // the owning thread is the count's only writer (docs/client.md).
+  static constexpr std::memory_order kOwnerReset = std::memory_order_relaxed;
 
   static Word Load(Count& c, std::memory_order mo) {
     return std::atomic_ref<Count>(c).load(mo);
@@ -79,6 +83,18 @@ struct StdPublishPolicy {
   }
   static void StoreSlot(Slots s, size_t i, Word v) { s[i] = v; }
   static Word LoadSlot(Slots s, size_t i) { return s[i]; }
+  // Stores one comparison record at the entry whose byte offset from the
+  // first entry is `off` (entry pos: off = pos * 32, word 1 + 4 * pos), each
+  // word through its own base+index+displacement operand (AppendRecord4 says
+  // why the spelling matters).
+  static void StoreRecord4(Slots slots, Word off, Word w0, Word w1, Word w2,
+                           Word w3) {
+    char* const s = reinterpret_cast<char*>(slots);
+    *reinterpret_cast<Word*>(s + off + 8) = w0;
+    *reinterpret_cast<Word*>(s + off + 16) = w1;
+    *reinterpret_cast<Word*>(s + off + 24) = w2;
+    *reinterpret_cast<Word*>(s + off + 32) = w3;
+  }
   // Plain word copy; memcpy is avoided so this header stays libc-free and
   // usable in signal handlers (compilers turn the loop into a vector copy).
   static void CopyIn(Slots s, size_t first, const Word* src, size_t n) {
@@ -126,7 +142,8 @@ class SharedArea {
   // pointer it adds base and offset in an extra instruction, and without the
   // empty asm it copies pos and adds 1 (`mov` + `add`); a loop or an array
   // argument makes it go through the stack. The asm emits nothing and does
-  // not order memory accesses. Production policy only (Slots is a pointer).
+  // not order memory accesses. The stores are the policy's (StoreRecord4), so
+  // the model checker runs this same code over its own slot type.
   static inline bool AppendRecord4(Count& count, Slots slots, uint64_t capacity,
                                    Word w0, Word w1, Word w2, Word w3) {
     static_assert(sizeof(Word) == 8);
@@ -135,11 +152,7 @@ class SharedArea {
     Word next = pos + 1;
     const Word off = pos << 5;  // entry pos is at word 1 + 4*pos
     asm("" : "+r"(next));
-    char* const s = reinterpret_cast<char*>(slots);
-    *reinterpret_cast<Word*>(s + off + 8) = w0;
-    *reinterpret_cast<Word*>(s + off + 16) = w1;
-    *reinterpret_cast<Word*>(s + off + 24) = w2;
-    *reinterpret_cast<Word*>(s + off + 32) = w3;
+    P::StoreRecord4(slots, off, w0, w1, w2, w3);
     P::Store(count, next,
              P::kAppendPublish);  // pairs with the reader's acquire
     return true;
@@ -205,6 +218,10 @@ class SharedArea {
       }
     }
   }
+
+  // The owning thread's reset of a local trace (only it writes the count; a
+  // reset from another thread is refused by the Collector, docs/client.md).
+  static void ResetOwner(Count& count) { P::Store(count, 0, P::kOwnerReset); }
 
   // Reader that does not reset: the count as published, with acquire (pairs
   // with the writers' release publication). Not clamped: see Published.

@@ -218,7 +218,7 @@ Status Collector::CheckMayReset(const char* call) {
 
 Status Collector::Reset() {
   REMCOV_RETURN_IF_ERROR(CheckMayReset("Reset"));
-  std::atomic_ref<uint64_t>(area_[0]).store(0, std::memory_order_relaxed);
+  Area::ResetOwner(area_[0]);
   return Status::Ok();
 }
 

@@ -101,6 +101,15 @@ struct RelacyPolicyT : StdPublishPolicy {
   static void CopyIn(Slots s, size_t first, const Word* src, size_t n) {
     for (size_t i = 0; i < n; i++) Put(s[first + i], src[i]);
   }
+  // off is the record's byte offset from the first entry (pos * 32).
+  static void StoreRecord4(Slots s, Word off, Word w0, Word w1, Word w2,
+                           Word w3) {
+    const size_t first = 1 + (off >> 5) * 4;
+    Put(s[first], w0);
+    Put(s[first + 1], w1);
+    Put(s[first + 2], w2);
+    Put(s[first + 3], w3);
+  }
 
  private:
   static void Put(rl::var<uint64_t>& v, Word x) { v($).store(x); }
@@ -149,11 +158,80 @@ struct AppendSuite : rl::test_suite<AppendSuite<P>, 2> {
         SharedArea<P>::AppendOne(count, slots, kCapacity, entry, 1);
       }
     } else {
-      const uint64_t n = P::Load(count, P::kReaderLoad);
+      // The Collector's read (Pcs/Cmps): SharedArea::Published.
+      const uint64_t n = SharedArea<P>::Published(count, kCapacity);
       for (uint64_t i = 0; i < n; i++) {
         const uint64_t v = P::LoadSlot(slots, 1 + i);
         RL_ASSERT(v == i + 1);  // stale entry: a fresh count with an old slot
       }
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Scenario A3 (comparison records, the trace_cmp callbacks): the owning thread
+// appends records 1 and 2 with AppendRecord4; the reader reads like
+// Collector::Cmps and checks all four words of every record below the count.
+template <class P>
+struct Record4Suite : rl::test_suite<Record4Suite<P>, 2> {
+  static constexpr uint64_t kCapacity = 2;
+  rl::atomic<uint64_t> count;
+  CellOf<P> slots[1 + 4 * kCapacity];
+
+  void before() {
+    count.store(0, rl::mo_relaxed, $);
+    for (auto& s : slots) P::StoreSlot(&s, 0, 0);  // poison
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (uint64_t id = 1; id <= kCapacity; id++)
+        SharedArea<P>::AppendRecord4(count, slots, kCapacity, id, 10 * id,
+                                     100 * id, 1000 * id);
+    } else {
+      const uint64_t n = SharedArea<P>::Published(count, kCapacity);
+      for (uint64_t r = 0; r < n; r++) {
+        const uint64_t id = r + 1;
+        RL_ASSERT(P::LoadSlot(slots, 1 + 4 * r) == id);
+        RL_ASSERT(P::LoadSlot(slots, 2 + 4 * r) == 10 * id);
+        RL_ASSERT(P::LoadSlot(slots, 3 + 4 * r) == 100 * id);
+        RL_ASSERT(P::LoadSlot(slots, 4 + 4 * r) == 1000 * id);
+      }
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Scenario A4 (the switch callback): the owning thread appends a batch of two
+// records and then one more with AppendLocal (one publication per batch); the
+// reader reads like Collector::Cmps. The fill stores through the policy, as
+// the callback stores into its slots.
+template <class P>
+struct SwitchSuite : rl::test_suite<SwitchSuite<P>, 2> {
+  static constexpr uint64_t kCapacity = 3;
+  rl::atomic<uint64_t> count;
+  CellOf<P> slots[1 + 4 * kCapacity];
+
+  void before() {
+    count.store(0, rl::mo_relaxed, $);
+    for (auto& s : slots) P::StoreSlot(&s, 0, 0);  // poison
+  }
+  void Batch(uint64_t first_id, uint64_t n) {
+    SharedArea<P>::AppendLocal(count, slots, kCapacity, 4, n,
+                               [first_id](typename P::Slots entry, uint64_t i) {
+                                 for (size_t w = 0; w < 4; w++)
+                                   P::StoreSlot(entry, w,
+                                                (first_id + i) * (w + 1));
+                               });
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      Batch(1, 2);
+      Batch(3, 1);
+    } else {
+      const uint64_t n = SharedArea<P>::Published(count, kCapacity);
+      for (uint64_t r = 0; r < n; r++)
+        for (uint64_t w = 0; w < 4; w++)
+          RL_ASSERT(P::LoadSlot(slots, 1 + 4 * r + w) == (r + 1) * (w + 1));
     }
   }
 };
@@ -263,6 +341,16 @@ TEST(RelacyPublishTest, AppendWithProductionOrdersIsClean) {
   EXPECT_EQ(r.result, rl::test_result_success) << rl::test_result_str(r.result);
   EXPECT_GT(r.iterations, 0u);
 }
+TEST(RelacyPublishTest, ComparisonAppendWithProductionOrdersIsClean) {
+  RunResult r = Check<Record4Suite<RelacyPolicy>>("record4_correct");
+  EXPECT_EQ(r.result, rl::test_result_success) << rl::test_result_str(r.result);
+  EXPECT_GT(r.iterations, 0u);
+}
+TEST(RelacyPublishTest, SwitchAppendWithProductionOrdersIsClean) {
+  RunResult r = Check<SwitchSuite<RelacyPolicy>>("switch_correct");
+  EXPECT_EQ(r.result, rl::test_result_success) << rl::test_result_str(r.result);
+  EXPECT_GT(r.iterations, 0u);
+}
 TEST(RelacyPublishTest, MoveDrainWithProductionOrdersIsClean) {
   RunResult r = Check<MoveDrainSuite<RelacyPolicy>>("move_drain_correct");
   EXPECT_EQ(r.result, rl::test_result_success) << rl::test_result_str(r.result);
@@ -309,6 +397,39 @@ TEST(RelacyPublishTest, AppendWithoutReaderAcquireReadsStaleEntry) {
                 "append_atomic_slots_reader_acquire_removed")
                 .result,
             rl::test_result_user_assert_failed);
+}
+
+// The comparison-record and switch appends, and the Collector's read
+// (Published), under the same two weakenings.
+TEST(RelacyPublishTest, ComparisonAppendWithoutWriterReleaseRaces) {
+  EXPECT_EQ(Check<Record4Suite<W<Mutation::kWriterReleaseRemoved>>>(
+                "record4_writer_release_removed")
+                .result,
+            rl::test_result_data_race);
+}
+TEST(RelacyPublishTest, ComparisonReadWithoutReaderAcquireRaces) {
+  EXPECT_EQ(Check<Record4Suite<W<Mutation::kReaderAcquireRemoved>>>(
+                "record4_reader_acquire_removed")
+                .result,
+            rl::test_result_data_race);
+}
+TEST(RelacyPublishTest, ComparisonAppendWithoutWriterReleaseReadsStaleRecord) {
+  EXPECT_EQ(Check<Record4Suite<WA<Mutation::kWriterReleaseRemoved>>>(
+                "record4_atomic_slots_writer_release_removed")
+                .result,
+            rl::test_result_user_assert_failed);
+}
+TEST(RelacyPublishTest, SwitchAppendWithoutWriterReleaseRaces) {
+  EXPECT_EQ(Check<SwitchSuite<W<Mutation::kWriterReleaseRemoved>>>(
+                "switch_writer_release_removed")
+                .result,
+            rl::test_result_data_race);
+}
+TEST(RelacyPublishTest, SwitchReadWithoutReaderAcquireRaces) {
+  EXPECT_EQ(Check<SwitchSuite<W<Mutation::kReaderAcquireRemoved>>>(
+                "switch_reader_acquire_removed")
+                .result,
+            rl::test_result_data_race);
 }
 
 TEST(RelacyPublishTest, MoveWithoutWriterReleaseRaces) {

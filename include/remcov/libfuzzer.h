@@ -36,12 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <span>
-#include <thread>
 #include <vector>
 
 #include "remcov/collector.h"
@@ -125,28 +122,19 @@ class REMCOV_EXPORT LibFuzzerAdaptor {
   static size_t DistanceSlotOf(const CmpRecord& r);
 
  private:
+  // The thread that owns the CMP collector (libfuzzer_adaptor.cc).
+  class CmpHelper;
+
   LibFuzzerAdaptor(const LibFuzzerOptions& options, Collector pc,
                    uint64_t pc_handle);
-  Status StartHelper();
-  void HelperMain();
 
   LibFuzzerOptions options_;
   Collector pc_;
   uint64_t pc_handle_ = 0;
   uint64_t cmp_handle_ = 0;
   LibFuzzerStats stats_;
-  std::vector<CmpRecord> cmps_;  // copied from the helper's collector
-
-  // The helper thread that owns the CMP collector. Guarded by mu_: the job
-  // posted to it, its result, and the setup/stop handshake.
-  std::mutex mu_;
-  std::condition_variable cv_;
-  const std::function<void()>* job_ = nullptr;
-  bool job_done_ = false;
-  bool helper_ready_ = false;
-  bool stop_ = false;
-  Status helper_status_;
-  std::thread helper_;
+  std::vector<CmpRecord> cmps_;        // copied from the helper's collector
+  std::unique_ptr<CmpHelper> helper_;  // null without comparison hints
 };
 
 }  // namespace remcov

@@ -6,7 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "remcov/libfuzzer.h"
 #include "remcov/remcov.h"
@@ -161,6 +167,112 @@ size_t LibFuzzerAdaptor::DistanceSlotOf(const CmpRecord& r) {
   return Hash(StablePc(r.ip) * 256 + 128 + d);
 }
 
+// The CMP collector must be enabled, reset and disabled on one thread (the
+// KCOV rule), and run() must not run on two threads at once: the helper thread
+// owns the collector and runs each job posted to it while the owner waits.
+class LibFuzzerAdaptor::CmpHelper {
+ public:
+  // Starts the thread, which opens and enables its collector with `handle`;
+  // the error of that setup, if any.
+  static StatusOr<std::unique_ptr<CmpHelper>> Start(size_t words,
+                                                    uint64_t handle) {
+    std::unique_ptr<CmpHelper> h(new CmpHelper());
+    h->thread_ =
+        std::thread([p = h.get(), words, handle] { p->Main(words, handle); });
+    std::unique_lock<std::mutex> lock(h->mu_);
+    h->cv_.wait(lock, [&h] { return h->ready_; });
+    if (!h->status_.ok()) return h->status_;  // the thread has returned
+    return h;
+  }
+  ~CmpHelper() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  // Runs job on the helper thread attributed to its collector; copies the
+  // records into *cmps and says whether they overflowed the collector.
+  Status Run(const std::function<void()>& job, std::vector<CmpRecord>* cmps,
+             bool* overflow) {
+    std::unique_lock<std::mutex> lock(mu_);
+    job_ = &job;
+    job_done_ = false;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return job_done_; });
+    // The mutex orders the helper's copies before these reads.
+    cmps->swap(cmps_);
+    *overflow = overflow_;
+    return status_;
+  }
+
+ private:
+  CmpHelper() = default;
+
+  void Main(size_t words, uint64_t handle) {
+    Status status;
+    StatusOr<Collector> col = Collector::Open(RuntimeBackend(), words);
+    if (!col.ok()) {
+      status = col.status();
+    } else {
+      RemoteOptions ro;
+      ro.mode = TraceMode::kCmp;
+      ro.common_handle = handle;
+      status = col->EnableRemote(ro);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ready_ = true;
+      status_ = status;
+    }
+    cv_.notify_all();
+    if (!status.ok()) return;
+    for (;;) {
+      const std::function<void()>* job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || job_ != nullptr; });
+        if (stop_) break;
+        job = job_;
+      }
+      // This thread enabled the trace, so the reset cannot be refused; should
+      // that change, the run reports it instead of mixing two inputs' records.
+      const Status reset = col->Reset();
+      (*job)();
+      // Overflow is counted, not an error; otherwise the (user-writable)
+      // area must hold valid records.
+      const bool overflow = Overflowed(*col, TraceMode::kCmp);
+      Status s = !reset.ok() ? reset
+                 : overflow  ? Status()
+                             : col->Validate(TraceMode::kCmp);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        cmps_.assign(col->Cmps().begin(), col->Cmps().end());
+        status_ = s;
+        overflow_ = overflow;
+        job_ = nullptr;
+        job_done_ = true;
+      }
+      cv_.notify_all();
+    }
+    (void)col->Disable();
+  }
+
+  // Guarded by mu_: the setup handshake, the job posted, its result, stop.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ready_ = false;
+  bool stop_ = false;
+  const std::function<void()>* job_ = nullptr;
+  bool job_done_ = false;
+  Status status_;
+  std::vector<CmpRecord> cmps_;
+  bool overflow_ = false;
+  std::thread thread_;
+};
+
 LibFuzzerAdaptor::LibFuzzerAdaptor(const LibFuzzerOptions& options,
                                    Collector pc, uint64_t pc_handle)
     : options_(options), pc_(std::move(pc)), pc_handle_(pc_handle) {}
@@ -174,7 +286,12 @@ StatusOr<std::unique_ptr<LibFuzzerAdaptor>> LibFuzzerAdaptor::Create(
       new LibFuzzerAdaptor(options, std::move(pc).value(), NextCommonHandle()));
   // The helper first: a thread inherits its creator's common handle, and the
   // helper needs its own.
-  if (options.cmp_hints) REMCOV_RETURN_IF_ERROR(a->StartHelper());
+  if (options.cmp_hints) {
+    a->cmp_handle_ = NextCommonHandle();
+    auto helper = CmpHelper::Start(options.cmp_words, a->cmp_handle_);
+    if (!helper.ok()) return helper.status();
+    a->helper_ = std::move(helper).value();
+  }
   RemoteOptions ro;
   ro.mode = TraceMode::kPc;
   ro.common_handle = a->pc_handle_;
@@ -182,75 +299,8 @@ StatusOr<std::unique_ptr<LibFuzzerAdaptor>> LibFuzzerAdaptor::Create(
   return a;
 }
 
-Status LibFuzzerAdaptor::StartHelper() {
-  cmp_handle_ = NextCommonHandle();
-  helper_ = std::thread([this] { HelperMain(); });
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return helper_ready_; });
-  return helper_status_;
-}
-
-void LibFuzzerAdaptor::HelperMain() {
-  Status status;
-  StatusOr<Collector> col =
-      Collector::Open(RuntimeBackend(), options_.cmp_words);
-  if (!col.ok()) {
-    status = col.status();
-  } else {
-    RemoteOptions ro;
-    ro.mode = TraceMode::kCmp;
-    ro.common_handle = cmp_handle_;
-    status = col->EnableRemote(ro);
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    helper_ready_ = true;
-    helper_status_ = status;
-    if (!status.ok()) stop_ = true;
-  }
-  cv_.notify_all();
-  if (!status.ok()) return;
-  for (;;) {
-    const std::function<void()>* job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || job_ != nullptr; });
-      if (stop_) break;
-      job = job_;
-    }
-    // This thread enabled the trace, so the reset cannot be refused; should
-    // that change, the run reports it instead of mixing two inputs' records.
-    const Status reset = col->Reset();
-    (*job)();
-    // Overflow is counted, not an error; otherwise the (user-writable)
-    // area must hold valid records.
-    const bool overflow = Overflowed(*col, TraceMode::kCmp);
-    Status s = !reset.ok() ? reset
-               : overflow  ? Status()
-                           : col->Validate(TraceMode::kCmp);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      // The mutex orders these copies before the owner's reads.
-      cmps_.assign(col->Cmps().begin(), col->Cmps().end());
-      helper_status_ = s;
-      stats_.overflow_runs += overflow;
-      job_ = nullptr;
-      job_done_ = true;
-    }
-    cv_.notify_all();
-  }
-  (void)col->Disable();
-}
-
 LibFuzzerAdaptor::~LibFuzzerAdaptor() {
-  if (helper_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    helper_.join();
-  }
+  helper_.reset();  // stops and joins the helper thread
   if (pc_.enabled()) (void)pc_.Disable();
 }
 
@@ -277,16 +327,10 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
     stats_.last_cmps = 0;
     return Status();
   }
-  Status helper_status;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    job_ = &run;
-    job_done_ = false;
-    cv_.notify_all();
-    cv_.wait(lock, [this] { return job_done_; });
-    helper_status = helper_status_;
-  }
-  REMCOV_RETURN_IF_ERROR(helper_status);
+  bool cmp_overflow = false;
+  const Status cmp_status = helper_->Run(run, &cmps_, &cmp_overflow);
+  stats_.overflow_runs += cmp_overflow;
+  REMCOV_RETURN_IF_ERROR(cmp_status);
   stats_.last_cmps = cmps_.size();
   for (const CmpRecord& r : cmps_) {
     Replay(r);

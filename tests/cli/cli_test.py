@@ -199,6 +199,30 @@ def case_in_process_output_file(remcov, fixture):
             expect(exe[0]["build_id"] == m.group(1), "build-id %r" % exe, (out, err))
 
 
+def case_output_not_writable(remcov, fixture):
+    # -o is checked before COMMAND runs: the command must not run (its
+    # coverage would be lost), and the exit code is 125 ("cannot write -o
+    # FILE"), in every mode.
+    with tempfile.TemporaryDirectory() as d:
+        marker = os.path.join(d, "ran")
+        for mode in (["--in-process"], []):
+            for target, why in ((os.path.join(d, "missing-dir", "x.cov"),
+                                 "No such file or directory"),
+                                (d, "Is a directory")):
+                rc, out, err = run([remcov, "trace"] + mode + ["-o", target, "--",
+                                   "sh", "-c", "touch " + marker])
+                expect(rc == 125 and out == "" and
+                       "cannot write -o %s: %s" % (target, why) in err,
+                       "-o %s %r: rc %d" % (target, mode, rc), (out, err))
+                expect(not os.path.exists(marker), "the command ran", (out, err))
+        # A writable -o is not left behind by the check when the trace fails.
+        target = os.path.join(d, "new.cov")
+        rc, out, err = run([remcov, "trace", "--in-process", "-o", target, "--",
+                            "/nonexistent/prog"])
+        expect(rc == 127 and not os.path.exists(target), "no stray -o file",
+               (out, err))
+
+
 def case_in_process_not_found(remcov, fixture):
     rc, out, err = run([remcov, "trace", "--in-process", "--", "/nonexistent/prog"])
     expect(rc == 127 and "cannot execute '/nonexistent/prog'" in err,

@@ -277,7 +277,13 @@ int Emit(const Options& o, CoverageData& d) {
   }
   if (!o.output.empty()) {
     Status s = WriteCoverageFile(o.output, d);
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) {
+      // Always 125 ("cannot write -o FILE"), whatever the errno: ENOENT
+      // must not read as 121 (no coverage source).
+      fprintf(stderr, "remcov trace: cannot write -o %s: %s\n",
+              o.output.c_str(), s.ToString().c_str());
+      return kExitFailure;
+    }
   } else if (d.mode == TraceMode::kPc) {
     for (uint64_t pc : d.pcs) printf("0x%016" PRIx64 "\n", pc);
   } else {
@@ -450,12 +456,38 @@ int TraceInProcess(const Options& o) {
   return rc >= 0 ? rc : exit_code;
 }
 
+// Checks that -o FILE can be written before COMMAND runs (a run can be
+// long; its coverage must not be lost at the end). The check opens the file
+// for writing as the final write will; a file it had to create is removed
+// again, so a failed trace leaves nothing behind.
+int CheckOutputWritable(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const bool created = fd >= 0;
+  if (fd < 0 && errno == EEXIST)
+    fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int err = errno;
+    fprintf(stderr,
+            "remcov trace: cannot write -o %s: %s (checked before running "
+            "the command)\n",
+            path.c_str(), strerror(err));
+    return kExitFailure;
+  }
+  close(fd);
+  if (created) unlink(path.c_str());
+  return -1;
+}
+
 }  // namespace
 
 int TraceMain(int argc, char** argv) {
   Options o;
   int rc = Parse(argc, argv, &o);
   if (rc >= 0) return rc;
+  if (!o.output.empty()) {
+    rc = CheckOutputWritable(o.output);
+    if (rc >= 0) return rc;
+  }
   return o.in_process ? TraceInProcess(o) : TraceKernel(o);
 }
 

@@ -198,6 +198,58 @@ def case_bad_files(c):
     expect(rc == 120 and "two coverage files" in err, "diff usage", (out, err))
 
 
+def feed_fifo(path, data, endless):
+    """Writes data into the FIFO at path, then (endless) zeros until the
+    reader closes it."""
+    import threading
+
+    def writer():
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+                while endless:
+                    f.write(b"\0" * 65536)
+        except (BrokenPipeError, OSError):
+            pass
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    return t
+
+
+def case_bounded_inputs(c):
+    # Inputs that are not regular files are read with a bound: /dev/zero
+    # (bad magic after the 64-byte header), a pipe whose header is valid but
+    # that never ends (stopped after the bytes the header allows), and a
+    # header whose counts exceed the 4 GiB limit of a non-regular file.
+    def report_bounded(path):
+        p = subprocess.run([c.remcov, "report", path], capture_output=True,
+                           text=True, timeout=30)
+        return p.returncode, p.stdout, p.stderr
+    rc, out, err = report_bounded("/dev/zero")
+    expect(rc == 117 and out == "" and "/dev/zero" in err and "bad magic" in err
+           and "not a regular file: read 64 bytes" in err,
+           "report /dev/zero: rc %d" % rc, (out, err))
+    fifo = os.path.join(c.tmp, "fifo")
+    os.mkfifo(fifo)
+    mods = [module_record(0, 0, c.fixture, 0, 1 << 40, 0)]
+    ten = coverage_file(mods, list(range(10)))
+    feed_fifo(fifo, ten, endless=True)
+    rc, out, err = report_bounded(fifo)
+    expect(rc == 117 and "more bytes than its header allows" in err and
+           "stopped reading after" in err, "endless pipe: rc %d" % rc, (out, err))
+    huge = ten[:32] + struct.pack("<Q", 1 << 40) + ten[40:]
+    feed_fifo(fifo, huge, endless=True)
+    rc, out, err = report_bounded(fifo)
+    expect(rc == 117 and "exceed the 4294967296-byte limit of a non-regular file"
+           in err, "huge counts through a pipe: rc %d" % rc, (out, err))
+    # A pipe that holds a whole, valid file is read (and reported).
+    whole = c.trace("123")
+    feed_fifo(fifo, open(whole, "rb").read(), endless=False)
+    rc, out, err = report_bounded(fifo)
+    expect(rc == 0 and "TOTAL lines" in out, "a valid file through a pipe: rc %d" % rc,
+           (out, err))
+
+
 def case_missing_module(c):
     copy = os.path.join(c.tmp, "fixture-copy")
     shutil.copy2(c.fixture, copy)

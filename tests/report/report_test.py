@@ -250,6 +250,25 @@ def case_bounded_inputs(c):
            (out, err))
 
 
+def case_output_is_input(c):
+    # -o naming an input (by any name: compared by device and inode) is
+    # refused before anything is written; the input is left intact.
+    cov = c.trace("123")
+    before = open(cov, "rb").read()
+    link = os.path.join(c.tmp, "link.cov")
+    os.link(cov, link)
+    for args in (["report", "-o", cov, cov], ["report", "-o", link, cov],
+                 ["report", "--format", "json", "-o", "./run.cov", "run.cov"],
+                 ["diff", "-o", link, cov, cov]):
+        rc, out, err = run([c.remcov] + args, cwd=c.tmp)
+        expect(rc == 120 and out == "" and "is the input" in err and
+               "would destroy the input" in err, "%r: rc %d" % (args, rc), (out, err))
+        expect(open(cov, "rb").read() == before, "the input was changed by %r" % args)
+    # A different output is fine.
+    rc, out, err = run([c.remcov, "report", "-o", os.path.join(c.tmp, "r.txt"), cov])
+    expect(rc == 0, "report -o another file: rc %d" % rc, (out, err))
+
+
 def case_missing_module(c):
     copy = os.path.join(c.tmp, "fixture-copy")
     shutil.copy2(c.fixture, copy)

@@ -153,6 +153,23 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
     return UsageError(*o, diff ? "needs two coverage files, A and B"
                                : "needs one coverage file");
   }
+  // An output that is one of the inputs (same device and inode, whatever
+  // the names) would be truncated before it is read: refused.
+  std::vector<std::string> outputs;
+  if (!o->output.empty()) outputs.push_back(o->output);
+  if (!o->html.empty()) outputs.push_back(o->html + "/remcov.info");
+  for (const std::string& out : outputs) {
+    struct stat so;
+    if (stat(out.c_str(), &so) != 0) continue;
+    for (const std::string& in : o->inputs) {
+      struct stat si;
+      if (stat(in.c_str(), &si) == 0 && si.st_dev == so.st_dev &&
+          si.st_ino == so.st_ino) {
+        return UsageError(*o, "the output " + out + " is the input " + in +
+                                  ": writing it would destroy the input");
+      }
+    }
+  }
   if (o->format->output == FormatOutput::kDirectory && o->output.empty()) {
     return UsageError(*o, "--format " + std::string(o->format->name) +
                               " writes one file per module: give -o DIR");

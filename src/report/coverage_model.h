@@ -113,7 +113,11 @@ struct EmitOptions {
 
 std::string EmitText(const CoverageModel& m, const EmitOptions& o);
 std::string EmitJson(const CoverageModel& m, const EmitOptions& o);
-std::string EmitLcov(const CoverageModel& m, const EmitOptions& o);
+// Source files whose path lcov cannot hold (a newline or carriage return)
+// are left out and counted in *warnings (when given), so genhtml never reads
+// a broken record.
+std::string EmitLcov(const CoverageModel& m, const EmitOptions& o,
+                     std::vector<std::string>* warnings = nullptr);
 // What run 1 (B) covers that run 0 (A) does not, per file, function, line.
 std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o);
 std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o);

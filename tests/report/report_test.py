@@ -269,6 +269,102 @@ def case_output_is_input(c):
     expect(rc == 0, "report -o another file: rc %d" % rc, (out, err))
 
 
+ODD_MAIN = r"""
+#include <stdio.h>
+static void* pcs[64];
+static int n;
+void __sanitizer_cov_trace_pc(void) {
+  if (n < 64) pcs[n++] = __builtin_return_address(0);
+}
+int odd_f(int);
+int norm_f(int);
+int main(void) {
+  odd_f(1);
+  norm_f(1);
+  for (int i = 0; i < n; i++) printf("%p\n", pcs[i]);
+  return 0;
+}
+"""
+
+
+def case_odd_paths(c):
+    # Paths are bytes. JSON stays valid UTF-8 with a lossless escape of the
+    # bytes that are not UTF-8 (U+DC00 + byte, Python's surrogateescape);
+    # lcov leaves out (and counts) source paths it cannot hold (a newline),
+    # so genhtml does not fail on the tracefile.
+    import json
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        print("SKIP: no C compiler")
+        return SKIP
+    tmp = c.tmp.encode()
+    # 1. A module and a coverage file whose names hold byte 0xff.
+    fix = tmp + b"/fix\xff"
+    shutil.copy2(c.fixture, fix)
+    cov = tmp + b"/run\xff.cov"
+    p = subprocess.run([c.remcov.encode(), b"trace", b"--in-process", b"-q", b"-o",
+                        cov, b"--", fix, b"123"], capture_output=True, timeout=60)
+    expect(p.returncode == 0, "trace fix\\xff: rc %d" % p.returncode,
+           (p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")))
+    for args in ([b"report", b"--format", b"json", cov],
+                 [b"diff", b"--format", b"json", cov, cov]):
+        p = subprocess.run([c.remcov.encode()] + args, capture_output=True,
+                           timeout=60)
+        outs = (p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+        expect(p.returncode == 0, "%r: rc %d" % (args, p.returncode), outs)
+        try:
+            doc = json.loads(p.stdout)  # bytes: must be valid UTF-8
+        except ValueError as e:
+            expect(False, "%r is not valid JSON in UTF-8: %s" % (args, e), outs)
+        expect(b"\\udcff" in p.stdout, "the escape of 0xff", outs)
+        if args[0] == b"report":
+            expect(os.fsencode(doc["input"]["path"]) == cov, "input.path round trip",
+                   outs)
+            paths = [os.fsencode(m["path"]) for m in doc["modules"]]
+            expect(os.path.realpath(fix) in paths, "module path round trip: %r" % paths,
+                   outs)
+        else:
+            expect(os.fsencode(doc["a"]) == cov, "diff a round trip", outs)
+    # 2. A source file in a directory named with 0xff and a newline.
+    odd_dir = tmp + b"/odd\xff\nsrc"
+    os.mkdir(odd_dir)
+    with open(odd_dir + b"/odd.c", "w") as f:
+        f.write("int odd_f(int x) {\n  if (x) return 1;\n  return 2;\n}\n")
+    with open(tmp + b"/norm.c", "w") as f:
+        f.write("int norm_f(int x) {\n  return x + 1;\n}\n")
+    with open(tmp + b"/main.c", "w") as f:
+        f.write(ODD_MAIN)
+    prog = tmp + b"/oddprog"
+    for src, obj in ((odd_dir + b"/odd.c", b"odd.o"), (tmp + b"/norm.c", b"norm.o")):
+        subprocess.run([cc.encode(), b"-g", b"-O0", b"-fsanitize-coverage=trace-pc",
+                        b"-c", src, b"-o", tmp + b"/" + obj], check=True)
+    subprocess.run([cc.encode(), b"-no-pie", b"-O0", tmp + b"/main.c", tmp + b"/odd.o",
+                    tmp + b"/norm.o", b"-o", prog], check=True)
+    pcs = [int(l, 16) for l in subprocess.run([prog], capture_output=True,
+                                              check=True).stdout.split()]
+    path = os.path.join(c.tmp, "odd.cov")
+    open(path, "wb").write(coverage_file(
+        [module_record(0, 0, prog.decode(errors="surrogateescape"), 0, 1 << 47, 0)],
+        pcs))
+    p = subprocess.run([c.remcov, "report", "--format", "json", path],
+                       capture_output=True, timeout=60)
+    outs = (p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+    expect(p.returncode == 0, "json with an odd source path: rc %d" % p.returncode,
+           outs)
+    doc = json.loads(p.stdout)
+    files = [os.fsencode(f["path"]) for f in doc["files"]]
+    expect(odd_dir + b"/odd.c" in files, "source path round trip: %r" % files, outs)
+    rc, out, err = run([c.remcov, "report", "--format", "lcov", path])
+    expect(rc == 0 and "SF:" + c.tmp + "/norm.c\n" in out and "odd.c" not in out,
+           "lcov: the odd path left out: rc %d" % rc, (out, err))
+    expect("lcov cannot hold a source path with a newline" in err and
+           "1 source files (" in err, "lcov: the warning", (out, err))
+    html = os.path.join(c.tmp, "html")
+    rc, out, err = run([c.remcov, "report", "--html", html, path])
+    expect(rc == 0 and "lcov cannot hold" in err, "--html: rc %d" % rc, (out, err))
+    expect(os.path.exists(os.path.join(html, "index.html")), "index.html", (out, err))
+
+
 def case_missing_module(c):
     copy = os.path.join(c.tmp, "fixture-copy")
     shutil.copy2(c.fixture, copy)

@@ -488,8 +488,11 @@ int ReportMain(int argc, char** argv) {
                   Status::FromErrno(errno, "cannot create " + o.html));
     }
     const std::string info = o.html + "/remcov.info";
-    Status s = WriteAll(info, EmitLcov(*model, e));
+    std::vector<std::string> warnings;
+    Status s = WriteAll(info, EmitLcov(*model, e, &warnings));
     if (!s.ok()) return Fail(o, kExitFailure, s);
+    for (const std::string& w : warnings)
+      fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
     rc = RunGenhtml(o, info);
     if (rc >= 0) return rc;
     if (!o.quiet)

@@ -119,12 +119,18 @@ def case_kernel_no_kcov(remcov, fixture):
     expect("/sys/kernel/debug/kcov" in err and
            ("debugfs is not mounted" in err or "CONFIG_KCOV" in err or
             "does not exist" in err), "explanation", (out, err))
+    expect("--in-process" in err, "the --in-process hint", (out, err))
     rc, out, err = run([remcov, "trace", "--device", "/nonexistent/kcov", "--", "true"])
     expect(rc == 121 and "/nonexistent does not exist" in err,
            "missing device directory", (out, err))
     with tempfile.TemporaryDirectory() as d:
-        rc, out, err = run([remcov, "trace", "--device", d + "/kcov", "--", "true"])
-        expect(rc == 121 and "CONFIG_KCOV" in err, "no kcov in directory", (out, err))
+        # A directory that exists but is not debugfs: the path does not
+        # exist; the kernel's configuration is not to blame.
+        rc, out, err = run([remcov, "trace", "--device", d + "/nonexistent", "--",
+                            "true"])
+        expect(rc == 121 and d + "/nonexistent does not exist" in err and
+               "CONFIG_KCOV" not in err, "no device in a plain directory",
+               (out, err))
 
 
 def case_in_process_digits(remcov, fixture):

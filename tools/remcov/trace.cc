@@ -328,7 +328,16 @@ int TraceKernel(const Options& o) {
   KernelBackend kernel(RealSys(),
                        {.device_path = o.device, .user_word_bytes = 0});
   auto c = Collector::Open(kernel, o.words);
-  if (!c.ok()) return Fail(c.status());
+  if (!c.ok()) {
+    const int rc = Fail(c.status());
+    if (rc == kExitNoDevice && !o.remote) {
+      fprintf(stderr,
+              "remcov trace: without KCOV, user-space coverage of COMMAND "
+              "still works: build it with -fsanitize-coverage=trace-pc, link "
+              "remcov's runtime and use --in-process\n");
+    }
+    return rc;
+  }
   if (o.remote) {
     RemoteOptions r;
     r.mode = mode;

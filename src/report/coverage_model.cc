@@ -241,6 +241,7 @@ StatusOr<CoverageModel> BuildCoverageModel(
         s.addresses_without_source++;
         continue;
       }
+      s.addresses_with_source++;
       const SourceFrame& f = frames[a][0];
       FileCoverage& file = model.files[f.file];
       LineCoverage& line = file.lines[f.line];

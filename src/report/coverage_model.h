@@ -81,6 +81,7 @@ struct ModuleSummary {
   uint64_t pcs[kMaxRuns] = {0, 0};  // recorded PCs (with repeats)
   uint64_t pcs_not_sites[kMaxRuns] = {0, 0};  // distinct, not a site
   uint64_t addresses_without_source = 0;      // sites or PCs: "??" or line 0
+  uint64_t addresses_with_source = 0;  // sites or PCs with a file and line
 };
 
 struct CoverageModel {

@@ -365,6 +365,53 @@ def case_odd_paths(c):
     expect(os.path.exists(os.path.join(html, "index.html")), "index.html", (out, err))
 
 
+def case_no_debug_info(c):
+    # A module with recorded PCs but no line information (built without -g,
+    # or stripped) exits 118 unless --allow-missing-debug, which reports it
+    # with a warning (before: an empty table, "TOTAL lines 0/0", exit 0).
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        print("SKIP: no C compiler")
+        return SKIP
+    with open(os.path.join(c.tmp, "odd.c"), "w") as f:
+        f.write("int odd_f(int x) {\n  if (x) return 1;\n  return 2;\n}\n")
+    with open(os.path.join(c.tmp, "norm.c"), "w") as f:
+        f.write("int norm_f(int x) {\n  return x + 1;\n}\n")
+    with open(os.path.join(c.tmp, "main.c"), "w") as f:
+        f.write(ODD_MAIN)
+    for name, debug in (("nodebug", []), ("stripped", ["-g"])):
+        prog = os.path.join(c.tmp, name)
+        objs = []
+        for src in ("odd", "norm"):
+            objs.append(os.path.join(c.tmp, src + ".o"))
+            subprocess.run([cc, "-O0"] + debug + [
+                "-fsanitize-coverage=trace-pc", "-c",
+                os.path.join(c.tmp, src + ".c"), "-o", objs[-1]], check=True)
+        subprocess.run([cc, "-no-pie", "-O0", os.path.join(c.tmp, "main.c")] +
+                       objs + ["-o", prog], check=True)
+        if name == "stripped":
+            subprocess.run(["strip", prog], check=True)
+        pcs = [int(l, 16) for l in subprocess.run([prog], capture_output=True,
+                                                  check=True).stdout.split()]
+        expect(len(pcs) > 0, "%s recorded PCs" % name)
+        path = os.path.join(c.tmp, name + ".cov")
+        open(path, "wb").write(coverage_file(
+            [module_record(0, 0, prog, 0, 1 << 47, 0)], pcs))
+        for args in (["report", path], ["report", "--format", "json", path],
+                     ["diff", path, path]):
+            rc, out, err = run([c.remcov] + args)
+            expect(rc == 118 and out == "" and
+                   "module %s has no line information" % prog in err and
+                   "--allow-missing-debug" in err, "%s %r: rc %d" % (name, args, rc),
+                   (out, err))
+        rc, out, err = run([c.remcov, "report", "--allow-missing-debug", path])
+        expect(rc == 0 and "warning: module %s has no line information" % prog in err
+               and re.search(r"^TOTAL lines +0/0 ", out, re.M),
+               "%s --allow-missing-debug: rc %d" % (name, rc), (out, err))
+        rc, out, err = run([c.remcov, "report", "-q", "--allow-missing-debug", path])
+        expect(rc == 0 and err == "", "-q --allow-missing-debug", (out, err))
+
+
 def case_missing_module(c):
     copy = os.path.join(c.tmp, "fixture-copy")
     shutil.copy2(c.fixture, copy)

@@ -229,6 +229,40 @@ def case_output_not_writable(remcov, fixture):
                (out, err))
 
 
+def case_size_limits(remcov, fixture):
+    # The largest --size is INT_MAX/8 words (KCOV_INIT_TRACE's limit) rounded
+    # down to whole pages; above it, a usage error that says so (before: the
+    # documented 268435456 failed with "never attached to remcov's runtime").
+    page_words = os.sysconf("SC_PAGESIZE") // 8
+    top = (2**31 - 1) // 8 // page_words * page_words
+    for words in (top + 1, 268435456, 2**40):
+        rc, out, err = run([remcov, "trace", "--in-process", "--size", str(words),
+                            "--", fixture, "1"])
+        expect(rc == 120 and "--size %d exceeds the maximum %d" % (words, top) in err
+               and "never attached" not in err, "--size %d: rc %d" % (words, rc),
+               (out, err))
+    rc, out, err = run([remcov, "trace", "--help"])
+    expect("at most %d" % top in out or page_words != 512, "--help states the maximum",
+           (out, err))
+    # An overflow says by how much and which --size would have held it; that
+    # size does.
+    digits = "1" * 3000
+    rc, out, err = run([remcov, "trace", "--in-process", "--size", "2", "--",
+                        fixture, digits])
+    m = re.search(r"(\d+) entries did not fit beside the (\d+) stored; --size (\d+) "
+                  r"would have held all (\d+)", err)
+    expect(rc == 0 and "overflow yes" in err and m is not None,
+           "overflow hint: rc %d" % rc, (out, err))
+    dropped, stored, size, total = map(int, m.groups())
+    expect(stored == page_words - 1 and dropped + stored == total and
+           size >= total + 1, "overflow numbers %r" % (m.groups(),), (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--size", str(size), "--",
+                        fixture, digits])
+    expect(rc == 0 and "overflow no, 0 dropped" in err and
+           ("%d entries" % total) in err and "did not fit" not in err,
+           "--size %d holds it: rc %d" % (size, rc), (out, err))
+
+
 def case_in_process_not_found(remcov, fixture):
     rc, out, err = run([remcov, "trace", "--in-process", "--", "/nonexistent/prog"])
     expect(rc == 127 and "cannot execute '/nonexistent/prog'" in err,

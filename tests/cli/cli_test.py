@@ -263,6 +263,29 @@ def case_size_limits(remcov, fixture):
            "--size %d holds it: rc %d" % (size, rc), (out, err))
 
 
+def case_empty_trace_hints(remcov, fixture):
+    # 0 entries: say why it may be. --cmp on a trace-pc-only build; work
+    # done only in a second thread (--in-process traces the main thread).
+    pc_only = os.path.join(os.path.dirname(fixture), "cli_fixture_pc_only")
+    rc, out, err = run([remcov, "trace", "--in-process", "--", pc_only, "#"])
+    expect(rc == 0 and "pc mode, 0 entries" not in err and "hint" not in err,
+           "trace-pc only, PC mode: rc %d" % rc, (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--cmp", "--", pc_only, "#"])
+    expect(rc == 0 and out == "" and "cmp mode, 0 entries" in err and
+           "-fsanitize-coverage=trace-cmp" in err, "--cmp without trace-cmp: rc %d" % rc,
+           (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--", fixture, "123", "thread"])
+    expect(rc == 0 and out == "" and "pc mode, 0 entries" in err and
+           "traces only the main thread" in err, "work in a thread: rc %d" % rc,
+           (out, err))
+    # With entries, or with -q, no hint.
+    rc, out, err = run([remcov, "trace", "--in-process", "--cmp", "--", fixture, "#"])
+    expect(rc == 0 and "hint" not in err, "--cmp with trace-cmp", (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "-q", "--", fixture, "123",
+                        "thread"])
+    expect(rc == 0 and err == "", "-q", (out, err))
+
+
 def case_in_process_not_found(remcov, fixture):
     rc, out, err = run([remcov, "trace", "--in-process", "--", "/nonexistent/prog"])
     expect(rc == 127 and "cannot execute '/nonexistent/prog'" in err,

@@ -324,6 +324,29 @@ void OverflowHint(const CoverageData& d, uint64_t entries) {
           d.dropped, entries, PageWords(need), all);
 }
 
+// After a trace with no entries: the likely reasons, honestly.
+void EmptyHint(const CoverageData& d) {
+  const bool in_process = (d.flags & kCoverageInProcess) != 0;
+  if (d.mode == TraceMode::kCmp) {
+    fprintf(stderr,
+            in_process
+                ? "remcov trace: hint: no comparison records: is COMMAND "
+                  "built with -fsanitize-coverage=trace-cmp (as well as "
+                  "trace-pc)? trace-pc alone records PCs only\n"
+                : "remcov trace: hint: no comparison records: the kernel "
+                  "code COMMAND ran recorded none (comparisons need a kernel "
+                  "built with CONFIG_KCOV_ENABLE_COMPARISONS)\n");
+    return;
+  }
+  if (in_process) {
+    fprintf(stderr,
+            "remcov trace: hint: no PCs: --in-process traces only the main "
+            "thread of COMMAND (as KCOV traces only the task that enabled "
+            "it); code that ran in other threads, or that is not built with "
+            "-fsanitize-coverage=trace-pc, is not recorded\n");
+  }
+}
+
 // Text or binary output, and the summary. Returns an exit code or -1.
 int Emit(const Options& o, CoverageData& d) {
   uint64_t entries = d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
@@ -369,6 +392,7 @@ int Emit(const Options& o, CoverageData& d) {
     fprintf(stderr, ", overflow %s, %" PRIu64 " dropped\n",
             (d.flags & kCoverageOverflow) ? "yes" : "no", d.dropped);
     if ((d.flags & kCoverageOverflow) != 0) OverflowHint(d, entries);
+    if (entries == 0) EmptyHint(d);
   }
   return -1;
 }

@@ -70,14 +70,16 @@ const char kTraceHelp[] =
     "  --device PATH      kcov device (default /sys/kernel/debug/kcov)\n"
     "  -o FILE            write a binary coverage file (docs/format.md) "
     "instead\n"
-    "                     of text\n"
+    "                     of text; checked before COMMAND runs (125 if it\n"
+    "                     cannot be written)\n"
     "  -q, --quiet        no summary on stderr\n"
     "  -h, --help         show this help\n"
     "\n"
     "Exit status: COMMAND's (128+N if signal N ended it), or one of remcov's\n"
     "own: 120 usage, 121 no kcov device, 122 permission denied, 123 not\n"
-    "supported by the kernel, 124 device or handle busy, 125 other failure,\n"
-    "126 COMMAND not executable, 127 COMMAND not found.\n";
+    "supported by the kernel, 124 device or handle busy, 125 other failure\n"
+    "(e.g. cannot write -o FILE), 126 COMMAND not executable, 127 COMMAND\n"
+    "not found.\n";
 
 // The default --size: 8 MiB. 64 Ki words overflowed on a first real run
 // (lz4's CLI: 472,834 entries dropped); the area is committed (prefaulted)

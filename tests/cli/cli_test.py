@@ -246,7 +246,7 @@ def case_size_limits(remcov, fixture):
            (out, err))
     # An overflow says by how much and which --size would have held it; that
     # size does.
-    digits = "1" * 3000
+    digits = "1" * (3 * page_words)  # about 6 entries per page word
     rc, out, err = run([remcov, "trace", "--in-process", "--size", "2", "--",
                         fixture, digits])
     m = re.search(r"(\d+) entries did not fit beside the (\d+) stored; --size (\d+) "

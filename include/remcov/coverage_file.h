@@ -39,6 +39,10 @@ inline constexpr uint32_t kCoverageFileHeaderBytes = 64;
 inline constexpr uint32_t kCoverageModulePathMax = 4096;
 inline constexpr uint32_t kCoverageModuleBuildIdMax = 64;   // bytes
 inline constexpr uint32_t kCoverageModuleRecordBytes = 40;  // fixed part
+// ReadCoverageFile reads a file that is not a regular file (a pipe, a
+// device, /dev/stdin) up to this many bytes (4 GiB); a header whose counts
+// need more is refused before anything is read after it.
+inline constexpr uint64_t kCoverageStreamMaxBytes = uint64_t{1} << 32;
 
 enum CoverageFlags : uint32_t {
   kCoverageUnique = 1u << 0,     // PCs/records deduplicated
@@ -91,6 +95,9 @@ REMCOV_EXPORT std::string SerializeCoverage(const CoverageData& data);
 REMCOV_EXPORT StatusOr<CoverageData> ParseCoverage(std::string_view bytes);
 REMCOV_EXPORT Status WriteCoverageFile(const std::string& path,
                                        const CoverageData& data);
+// Reads the header first and then at most the bytes its counts allow (and,
+// for a file that is not a regular file, at most kCoverageStreamMaxBytes):
+// an endless or oversized input is refused after a bounded read.
 REMCOV_EXPORT StatusOr<CoverageData> ReadCoverageFile(const std::string& path);
 
 // The module table's encoding on its own: `count` records, back to back, as

@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "format/module_record.h"
 
@@ -302,27 +305,94 @@ Status WriteCoverageFile(const std::string& path, const CoverageData& data) {
   return Status::Ok();
 }
 
+namespace {
+
+// Reads up to `limit` bytes of fd into *out (fewer at end of file).
+Status ReadUpTo(int fd, uint64_t limit, const std::string& path,
+                std::string* out) {
+  char buf[65536];
+  while (out->size() < limit) {
+    const uint64_t want = std::min<uint64_t>(sizeof buf, limit - out->size());
+    ssize_t r = read(fd, buf, static_cast<size_t>(want));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Status::FromErrno(errno, "cannot read " + path);
+    if (r == 0) break;
+    out->append(buf, static_cast<size_t>(r));
+  }
+  return Status::Ok();
+}
+
+// The most bytes a file with this header can hold: the header, `modules`
+// records of the largest size and `n` entries; saturates at UINT64_MAX.
+uint64_t MaxFileBytes(uint32_t modules, uint64_t n, uint64_t entry_bytes) {
+  const uint64_t record_max =
+      kCoverageModuleRecordBytes +
+      Pad8(size_t{kCoverageModulePathMax} + kCoverageModuleBuildIdMax);
+  const uint64_t table = uint64_t{modules} * record_max;
+  if (n > (UINT64_MAX - kCoverageFileHeaderBytes - table) / entry_bytes)
+    return UINT64_MAX;
+  return kCoverageFileHeaderBytes + table + n * entry_bytes;
+}
+
+StatusOr<CoverageData> ReadCoverageFd(int fd, const std::string& path,
+                                      bool regular, uint64_t* bytes_read) {
+  // The header first: its magic and counts bound what is read after it, so
+  // neither a device that never ends (/dev/zero) nor a header with huge
+  // counts makes the reader read or allocate more than the file can hold.
+  std::string bytes;
+  REMCOV_RETURN_IF_ERROR(ReadUpTo(fd, kCoverageFileHeaderBytes, path, &bytes));
+  *bytes_read = bytes.size();
+  if (bytes.size() < kCoverageFileHeaderBytes ||
+      memcmp(bytes.data(), kCoverageFileMagic, sizeof kCoverageFileMagic) !=
+          0) {
+    return ParseCoverage(bytes);  // truncated header / bad magic
+  }
+  const uint32_t mode = GetU32(bytes, 16);
+  const uint64_t entry_bytes = mode == 0 ? 8 : 32;
+  const uint64_t max =
+      MaxFileBytes(GetU32(bytes, 28), GetU64(bytes, 32), entry_bytes);
+  if (!regular && max > kCoverageStreamMaxBytes) {
+    return Corrupt("the header's counts (" + std::to_string(GetU32(bytes, 28)) +
+                   " modules, " + std::to_string(GetU64(bytes, 32)) +
+                   " entries) exceed the " +
+                   std::to_string(kCoverageStreamMaxBytes) +
+                   "-byte limit of a non-regular file");
+  }
+  // One byte more than allowed, to tell "too long" from "exactly full".
+  const uint64_t limit = max == UINT64_MAX ? max : max + 1;
+  REMCOV_RETURN_IF_ERROR(ReadUpTo(fd, limit, path, &bytes));
+  *bytes_read = bytes.size();
+  if (bytes.size() > max) {
+    return Corrupt("more bytes than its header allows (at most " +
+                   std::to_string(max) + "; stopped reading after " +
+                   std::to_string(bytes.size()) + ")");
+  }
+  return ParseCoverage(bytes);
+}
+
+}  // namespace
+
 StatusOr<CoverageData> ReadCoverageFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "cannot open " + path);
-  std::string bytes;
-  char buf[65536];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      int err = errno;
-      close(fd);
-      return Status::FromErrno(err, "cannot read " + path);
-    }
-    if (r == 0) break;
-    bytes.append(buf, static_cast<size_t>(r));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return Status::FromErrno(err, "cannot stat " + path);
   }
+  const bool regular = S_ISREG(st.st_mode);
+  uint64_t bytes_read = 0;
+  auto d = ReadCoverageFd(fd, path, regular, &bytes_read);
   close(fd);
-  auto d = ParseCoverage(bytes);
   if (!d.ok()) {
-    return Status(d.status().code(), path + ": " + d.status().message(),
-                  d.status().error_number());
+    std::string msg = path + ": " + d.status().message();
+    if (!regular) {
+      msg += " (not a regular file: read " + std::to_string(bytes_read) +
+             " bytes, at most " + std::to_string(kCoverageStreamMaxBytes) +
+             " are read)";
+    }
+    return Status(d.status().code(), msg, d.status().error_number());
   }
   return d;
 }

@@ -71,12 +71,20 @@ std::string KernelBackend::Explain(const char* call, int err) const {
     dir.assign(1, '/');  // not = "/": GCC 12 -Wrestrict false positive
   if (is_open && err == ENOENT) {
     long type = 0;
+    const bool default_path = path == kDefaultKcovPath;
     if (sys_->StatfsType(dir.c_str(), &type) != 0) {
-      out +=
-          "; " + dir + " does not exist: is debugfs available on this kernel?";
-    } else if (type != kDebugfsMagic && path == kDefaultKcovPath) {
+      out += "; " + dir + " does not exist" +
+             (default_path ? ": is debugfs available on this kernel?"
+                           : std::string(""));
+    } else if (type != kDebugfsMagic && default_path) {
       out += "; debugfs is not mounted at " + dir +
              ": mount it with `mount -t debugfs none " + dir + "` (as root)";
+    } else if (type != kDebugfsMagic) {
+      // A path the caller chose, outside debugfs: nothing says anything
+      // about the kernel's configuration.
+      out += "; " + path + " does not exist (" + dir +
+             " is not debugfs; the kcov device is " + kDefaultKcovPath +
+             " where debugfs is mounted)";
     } else {
       out += "; " + dir +
              " is mounted but has no kcov: the kernel was built without "

@@ -12,6 +12,8 @@
 #include <tuple>
 #include <utility>
 
+#include "report/text_escape.h"
+
 namespace remcov::tool {
 namespace {
 
@@ -76,20 +78,12 @@ std::string Percent(const Counts& c) {
                                static_cast<double>(c.lines));
 }
 
+// Always valid UTF-8: bytes that are not are escaped losslessly as \uDCXX
+// (text_escape.h).
 std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      out += Printf("\\u%04x", c);
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  AppendJsonStringLossless(s, &out);
+  return out;
 }
 
 // Functions of a file in source order.
@@ -247,6 +241,7 @@ StatusOr<CoverageModel> BuildCoverageModel(
         s.addresses_without_source++;
         continue;
       }
+      s.addresses_with_source++;
       const SourceFrame& f = frames[a][0];
       FileCoverage& file = model.files[f.file];
       LineCoverage& line = file.lines[f.line];
@@ -378,15 +373,24 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o) {
   return out;
 }
 
-std::string EmitLcov(const CoverageModel& m, const EmitOptions& /*o*/) {
+std::string EmitLcov(const CoverageModel& m, const EmitOptions& /*o*/,
+                     std::vector<std::string>* warnings) {
   std::string out;
+  uint64_t left_out = 0, left_out_lines = 0;
+  std::string example;
   for (const auto& [path, f] : m.files) {
+    if (!LcovCanHoldPath(path)) {
+      left_out++;
+      left_out_lines += f.lines.size();
+      if (example.empty()) {
+        AppendJsonStringLossless(path, &example);
+      }
+      continue;
+    }
     out += "TN:\nSF:" + path + "\n";
     uint64_t fnf = 0, fnh = 0;
     for (const auto* fn : SortedFunctions(f)) {
-      // genhtml reads the name up to the first comma (C++ templates).
-      std::string name = fn->first;
-      std::replace(name.begin(), name.end(), ',', ';');
+      const std::string name = LcovName(fn->first);
       const uint64_t h = MaxHits(fn->second, 0);
       out += Printf("FN:%u,%s\nFNDA:%" PRIu64 ",%s\n", fn->second.first_line,
                     name.c_str(), h, name.c_str());
@@ -399,6 +403,13 @@ std::string EmitLcov(const CoverageModel& m, const EmitOptions& /*o*/) {
     const Counts c = CountLines(f.lines, 0);
     out += Printf("LF:%" PRIu64 "\nLH:%" PRIu64 "\nend_of_record\n", c.lines,
                   c.covered);
+  }
+  if (left_out != 0 && warnings != nullptr) {
+    warnings->push_back(Printf(
+        "lcov cannot hold a source path with a newline or carriage return: "
+        "%" PRIu64 " source files (%" PRIu64
+        " instrumented lines) left out, e.g. %s",
+        left_out, left_out_lines, example.c_str()));
   }
   return out;
 }

@@ -81,6 +81,7 @@ struct ModuleSummary {
   uint64_t pcs[kMaxRuns] = {0, 0};  // recorded PCs (with repeats)
   uint64_t pcs_not_sites[kMaxRuns] = {0, 0};  // distinct, not a site
   uint64_t addresses_without_source = 0;      // sites or PCs: "??" or line 0
+  uint64_t addresses_with_source = 0;  // sites or PCs with a file and line
 };
 
 struct CoverageModel {
@@ -113,7 +114,11 @@ struct EmitOptions {
 
 std::string EmitText(const CoverageModel& m, const EmitOptions& o);
 std::string EmitJson(const CoverageModel& m, const EmitOptions& o);
-std::string EmitLcov(const CoverageModel& m, const EmitOptions& o);
+// Source files whose path lcov cannot hold (a newline or carriage return)
+// are left out and counted in *warnings (when given), so genhtml never reads
+// a broken record.
+std::string EmitLcov(const CoverageModel& m, const EmitOptions& o,
+                     std::vector<std::string>* warnings = nullptr);
 // What run 1 (B) covers that run 0 (A) does not, per file, function, line.
 std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o);
 std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o);

@@ -84,7 +84,7 @@ StatusOr<ExportOutput> RunExport(const ExportRequest& r) {
       out->bytes = EmitJson(*r.model, r.emit);
       return out;
     case ReportFormat::kLcov:
-      out->bytes = EmitLcov(*r.model, r.emit);
+      out->bytes = EmitLcov(*r.model, r.emit, &out->warnings);
       return out;
     case ReportFormat::kCobertura:
       out = ExportCobertura(*r.model, r.cobertura);

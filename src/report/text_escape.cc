@@ -96,14 +96,24 @@ size_t AppendXml(std::string_view s, std::string* out) {
   return replaced;
 }
 
-size_t AppendJsonString(std::string_view s, std::string* out) {
+namespace {
+
+// AppendJsonString's body: a byte that is not UTF-8 is U+FFFD, or (escape)
+// \uDCXX.
+size_t AppendJson(std::string_view s, bool escape, std::string* out) {
   size_t replaced = 0;
   uint32_t c;
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
     const size_t n = DecodeUtf8(s, i, &c);
     if (n == 0) {
-      out->append(kReplacement);
+      if (escape) {
+        char buf[8];
+        snprintf(buf, sizeof buf, "\\udc%02x", static_cast<uint8_t>(s[i]));
+        out->append(buf);
+      } else {
+        out->append(kReplacement);
+      }
       replaced++;
       i++;
       continue;
@@ -122,6 +132,32 @@ size_t AppendJsonString(std::string_view s, std::string* out) {
   }
   out->push_back('"');
   return replaced;
+}
+
+}  // namespace
+
+size_t AppendJsonString(std::string_view s, std::string* out) {
+  return AppendJson(s, false, out);
+}
+
+void AppendJsonStringLossless(std::string_view s, std::string* out) {
+  AppendJson(s, true, out);
+}
+
+bool LcovCanHoldPath(std::string_view path) {
+  return path.find_first_of("\n\r") == std::string_view::npos;
+}
+
+std::string LcovName(std::string_view name) {
+  std::string out(name);
+  for (char& ch : out) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == ',')
+      ch = ';';
+    else if (c < 0x20 || c == 0x7f)
+      ch = '?';
+  }
+  return out;
 }
 
 }  // namespace remcov::tool

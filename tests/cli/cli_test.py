@@ -119,12 +119,18 @@ def case_kernel_no_kcov(remcov, fixture):
     expect("/sys/kernel/debug/kcov" in err and
            ("debugfs is not mounted" in err or "CONFIG_KCOV" in err or
             "does not exist" in err), "explanation", (out, err))
+    expect("--in-process" in err, "the --in-process hint", (out, err))
     rc, out, err = run([remcov, "trace", "--device", "/nonexistent/kcov", "--", "true"])
     expect(rc == 121 and "/nonexistent does not exist" in err,
            "missing device directory", (out, err))
     with tempfile.TemporaryDirectory() as d:
-        rc, out, err = run([remcov, "trace", "--device", d + "/kcov", "--", "true"])
-        expect(rc == 121 and "CONFIG_KCOV" in err, "no kcov in directory", (out, err))
+        # A directory that exists but is not debugfs: the path does not
+        # exist; the kernel's configuration is not to blame.
+        rc, out, err = run([remcov, "trace", "--device", d + "/nonexistent", "--",
+                            "true"])
+        expect(rc == 121 and d + "/nonexistent does not exist" in err and
+               "CONFIG_KCOV" not in err, "no device in a plain directory",
+               (out, err))
 
 
 def case_in_process_digits(remcov, fixture):
@@ -197,6 +203,87 @@ def case_in_process_output_file(remcov, fixture):
         m = re.search(r"Build ID: ([0-9a-f]+)", notes)
         if m:
             expect(exe[0]["build_id"] == m.group(1), "build-id %r" % exe, (out, err))
+
+
+def case_output_not_writable(remcov, fixture):
+    # -o is checked before COMMAND runs: the command must not run (its
+    # coverage would be lost), and the exit code is 125 ("cannot write -o
+    # FILE"), in every mode.
+    with tempfile.TemporaryDirectory() as d:
+        marker = os.path.join(d, "ran")
+        for mode in (["--in-process"], []):
+            for target, why in ((os.path.join(d, "missing-dir", "x.cov"),
+                                 "No such file or directory"),
+                                (d, "Is a directory")):
+                rc, out, err = run([remcov, "trace"] + mode + ["-o", target, "--",
+                                   "sh", "-c", "touch " + marker])
+                expect(rc == 125 and out == "" and
+                       "cannot write -o %s: %s" % (target, why) in err,
+                       "-o %s %r: rc %d" % (target, mode, rc), (out, err))
+                expect(not os.path.exists(marker), "the command ran", (out, err))
+        # A writable -o is not left behind by the check when the trace fails.
+        target = os.path.join(d, "new.cov")
+        rc, out, err = run([remcov, "trace", "--in-process", "-o", target, "--",
+                            "/nonexistent/prog"])
+        expect(rc == 127 and not os.path.exists(target), "no stray -o file",
+               (out, err))
+
+
+def case_size_limits(remcov, fixture):
+    # The largest --size is INT_MAX/8 words (KCOV_INIT_TRACE's limit) rounded
+    # down to whole pages; above it, a usage error that says so (before: the
+    # documented 268435456 failed with "never attached to remcov's runtime").
+    page_words = os.sysconf("SC_PAGESIZE") // 8
+    top = (2**31 - 1) // 8 // page_words * page_words
+    for words in (top + 1, 268435456, 2**40):
+        rc, out, err = run([remcov, "trace", "--in-process", "--size", str(words),
+                            "--", fixture, "1"])
+        expect(rc == 120 and "--size %d exceeds the maximum %d" % (words, top) in err
+               and "never attached" not in err, "--size %d: rc %d" % (words, rc),
+               (out, err))
+    rc, out, err = run([remcov, "trace", "--help"])
+    expect("at most %d" % top in out or page_words != 512, "--help states the maximum",
+           (out, err))
+    # An overflow says by how much and which --size would have held it; that
+    # size does.
+    digits = "1" * (3 * page_words)  # about 6 entries per page word
+    rc, out, err = run([remcov, "trace", "--in-process", "--size", "2", "--",
+                        fixture, digits])
+    m = re.search(r"(\d+) entries did not fit beside the (\d+) stored; --size (\d+) "
+                  r"would have held all (\d+)", err)
+    expect(rc == 0 and "overflow yes" in err and m is not None,
+           "overflow hint: rc %d" % rc, (out, err))
+    dropped, stored, size, total = map(int, m.groups())
+    expect(stored == page_words - 1 and dropped + stored == total and
+           size >= total + 1, "overflow numbers %r" % (m.groups(),), (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--size", str(size), "--",
+                        fixture, digits])
+    expect(rc == 0 and "overflow no, 0 dropped" in err and
+           ("%d entries" % total) in err and "did not fit" not in err,
+           "--size %d holds it: rc %d" % (size, rc), (out, err))
+
+
+def case_empty_trace_hints(remcov, fixture):
+    # 0 entries: say why it may be. --cmp on a trace-pc-only build; work
+    # done only in a second thread (--in-process traces the main thread).
+    pc_only = os.path.join(os.path.dirname(fixture), "cli_fixture_pc_only")
+    rc, out, err = run([remcov, "trace", "--in-process", "--", pc_only, "#"])
+    expect(rc == 0 and "pc mode, 0 entries" not in err and "hint" not in err,
+           "trace-pc only, PC mode: rc %d" % rc, (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--cmp", "--", pc_only, "#"])
+    expect(rc == 0 and out == "" and "cmp mode, 0 entries" in err and
+           "-fsanitize-coverage=trace-cmp" in err, "--cmp without trace-cmp: rc %d" % rc,
+           (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--", fixture, "123", "thread"])
+    expect(rc == 0 and out == "" and "pc mode, 0 entries" in err and
+           "traces only the main thread" in err, "work in a thread: rc %d" % rc,
+           (out, err))
+    # With entries, or with -q, no hint.
+    rc, out, err = run([remcov, "trace", "--in-process", "--cmp", "--", fixture, "#"])
+    expect(rc == 0 and "hint" not in err, "--cmp with trace-cmp", (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "-q", "--", fixture, "123",
+                        "thread"])
+    expect(rc == 0 and err == "", "-q", (out, err))
 
 
 def case_in_process_not_found(remcov, fixture):

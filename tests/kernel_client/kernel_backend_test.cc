@@ -52,6 +52,21 @@ TEST(KernelBackendTest, OpenWithDebugfsButNoDeviceNamesConfigKcov) {
       << c.status().ToString();
 }
 
+TEST(KernelBackendTest, OpenOfAChosenPathOutsideDebugfsSaysItDoesNotExist) {
+  // --device /tmp/x/nonexistent: the directory exists but is not debugfs;
+  // the kernel's configuration is not to blame.
+  FakeSys sys;
+  sys.debugfs_mounted = false;
+  KernelBackend k(sys, {.device_path = "/tmp/x/nonexistent"});
+  auto c = Collector::Open(k, 1024);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(
+      Contains(c.status().message(), "/tmp/x/nonexistent does not exist"))
+      << c.status().ToString();
+  EXPECT_FALSE(Contains(c.status().message(), "CONFIG_KCOV"))
+      << c.status().ToString();
+}
+
 TEST(KernelBackendTest, OpenWithoutDebugDirectorySaysSo) {
   FakeSys sys;
   sys.debug_dir_exists = false;

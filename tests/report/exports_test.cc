@@ -469,5 +469,22 @@ TEST(TextEscapeTest, Utf8DecodingRejectsWhatIsNotUtf8) {
   EXPECT_EQ(j, "\"q\\\"\\\\\\u000a\\u0001\xEF\xBF\xBD\"");
 }
 
+TEST(TextEscapeTest, LosslessJsonEscapesEachNonUtf8ByteAsALoneSurrogate) {
+  // Valid UTF-8 stays; 0xff, a truncated sequence and an encoded surrogate
+  // are U+DC00 + byte each (Python's surrogateescape).
+  std::string j;
+  AppendJsonStringLossless("a\xC3\xA9\xFF/\xE2\x82\n\xED\xA0\x80", &j);
+  EXPECT_EQ(j,
+            "\"a\xC3\xA9\\udcff/\\udce2\\udc82\\u000a\\udced\\udca0\\udc80\"");
+  EXPECT_TRUE(IsUtf8(j));
+}
+
+TEST(TextEscapeTest, LcovPathsAndNames) {
+  EXPECT_TRUE(LcovCanHoldPath("/src/a b/\xFF.c"));
+  EXPECT_FALSE(LcovCanHoldPath("/src/a\nb.c"));
+  EXPECT_FALSE(LcovCanHoldPath("/src/a\rb.c"));
+  EXPECT_EQ(LcovName("f<int, char>\n\x7f"), "f<int; char>??");
+}
+
 }  // namespace
 }  // namespace remcov::tool

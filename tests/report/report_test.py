@@ -198,6 +198,220 @@ def case_bad_files(c):
     expect(rc == 120 and "two coverage files" in err, "diff usage", (out, err))
 
 
+def feed_fifo(path, data, endless):
+    """Writes data into the FIFO at path, then (endless) zeros until the
+    reader closes it."""
+    import threading
+
+    def writer():
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+                while endless:
+                    f.write(b"\0" * 65536)
+        except (BrokenPipeError, OSError):
+            pass
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    return t
+
+
+def case_bounded_inputs(c):
+    # Inputs that are not regular files are read with a bound: /dev/zero
+    # (bad magic after the 64-byte header), a pipe whose header is valid but
+    # that never ends (stopped after the bytes the header allows), and a
+    # header whose counts exceed the 4 GiB limit of a non-regular file.
+    def report_bounded(path):
+        p = subprocess.run([c.remcov, "report", path], capture_output=True,
+                           text=True, timeout=30)
+        return p.returncode, p.stdout, p.stderr
+    rc, out, err = report_bounded("/dev/zero")
+    expect(rc == 117 and out == "" and "/dev/zero" in err and "bad magic" in err
+           and "not a regular file: read 64 bytes" in err,
+           "report /dev/zero: rc %d" % rc, (out, err))
+    fifo = os.path.join(c.tmp, "fifo")
+    os.mkfifo(fifo)
+    mods = [module_record(0, 0, c.fixture, 0, 1 << 40, 0)]
+    ten = coverage_file(mods, list(range(10)))
+    feed_fifo(fifo, ten, endless=True)
+    rc, out, err = report_bounded(fifo)
+    expect(rc == 117 and "more bytes than its header allows" in err and
+           "stopped reading after" in err, "endless pipe: rc %d" % rc, (out, err))
+    huge = ten[:32] + struct.pack("<Q", 1 << 40) + ten[40:]
+    feed_fifo(fifo, huge, endless=True)
+    rc, out, err = report_bounded(fifo)
+    expect(rc == 117 and "exceed the 4294967296-byte limit of a non-regular file"
+           in err, "huge counts through a pipe: rc %d" % rc, (out, err))
+    # A pipe that holds a whole, valid file is read (and reported).
+    whole = c.trace("123")
+    feed_fifo(fifo, open(whole, "rb").read(), endless=False)
+    rc, out, err = report_bounded(fifo)
+    expect(rc == 0 and "TOTAL lines" in out, "a valid file through a pipe: rc %d" % rc,
+           (out, err))
+
+
+def case_output_is_input(c):
+    # -o naming an input (by any name: compared by device and inode) is
+    # refused before anything is written; the input is left intact.
+    cov = c.trace("123")
+    before = open(cov, "rb").read()
+    link = os.path.join(c.tmp, "link.cov")
+    os.link(cov, link)
+    for args in (["report", "-o", cov, cov], ["report", "-o", link, cov],
+                 ["report", "--format", "json", "-o", "./run.cov", "run.cov"],
+                 ["diff", "-o", link, cov, cov]):
+        rc, out, err = run([c.remcov] + args, cwd=c.tmp)
+        expect(rc == 120 and out == "" and "is the input" in err and
+               "would destroy the input" in err, "%r: rc %d" % (args, rc), (out, err))
+        expect(open(cov, "rb").read() == before, "the input was changed by %r" % args)
+    # A different output is fine.
+    rc, out, err = run([c.remcov, "report", "-o", os.path.join(c.tmp, "r.txt"), cov])
+    expect(rc == 0, "report -o another file: rc %d" % rc, (out, err))
+
+
+ODD_MAIN = r"""
+#include <stdio.h>
+static void* pcs[64];
+static int n;
+void __sanitizer_cov_trace_pc(void) {
+  if (n < 64) pcs[n++] = __builtin_return_address(0);
+}
+int odd_f(int);
+int norm_f(int);
+int main(void) {
+  odd_f(1);
+  norm_f(1);
+  for (int i = 0; i < n; i++) printf("%p\n", pcs[i]);
+  return 0;
+}
+"""
+
+
+def case_odd_paths(c):
+    # Paths are bytes. JSON stays valid UTF-8 with a lossless escape of the
+    # bytes that are not UTF-8 (U+DC00 + byte, Python's surrogateescape);
+    # lcov leaves out (and counts) source paths it cannot hold (a newline),
+    # so genhtml does not fail on the tracefile.
+    import json
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        print("SKIP: no C compiler")
+        return SKIP
+    tmp = c.tmp.encode()
+    # 1. A module and a coverage file whose names hold byte 0xff.
+    fix = tmp + b"/fix\xff"
+    shutil.copy2(c.fixture, fix)
+    cov = tmp + b"/run\xff.cov"
+    p = subprocess.run([c.remcov.encode(), b"trace", b"--in-process", b"-q", b"-o",
+                        cov, b"--", fix, b"123"], capture_output=True, timeout=60)
+    expect(p.returncode == 0, "trace fix\\xff: rc %d" % p.returncode,
+           (p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")))
+    for args in ([b"report", b"--format", b"json", cov],
+                 [b"diff", b"--format", b"json", cov, cov]):
+        p = subprocess.run([c.remcov.encode()] + args, capture_output=True,
+                           timeout=60)
+        outs = (p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+        expect(p.returncode == 0, "%r: rc %d" % (args, p.returncode), outs)
+        try:
+            doc = json.loads(p.stdout)  # bytes: must be valid UTF-8
+        except ValueError as e:
+            expect(False, "%r is not valid JSON in UTF-8: %s" % (args, e), outs)
+        expect(b"\\udcff" in p.stdout, "the escape of 0xff", outs)
+        if args[0] == b"report":
+            expect(os.fsencode(doc["input"]["path"]) == cov, "input.path round trip",
+                   outs)
+            paths = [os.fsencode(m["path"]) for m in doc["modules"]]
+            expect(os.path.realpath(fix) in paths, "module path round trip: %r" % paths,
+                   outs)
+        else:
+            expect(os.fsencode(doc["a"]) == cov, "diff a round trip", outs)
+    # 2. A source file in a directory named with 0xff and a newline.
+    odd_dir = tmp + b"/odd\xff\nsrc"
+    os.mkdir(odd_dir)
+    with open(odd_dir + b"/odd.c", "w") as f:
+        f.write("int odd_f(int x) {\n  if (x) return 1;\n  return 2;\n}\n")
+    with open(tmp + b"/norm.c", "w") as f:
+        f.write("int norm_f(int x) {\n  return x + 1;\n}\n")
+    with open(tmp + b"/main.c", "w") as f:
+        f.write(ODD_MAIN)
+    prog = tmp + b"/oddprog"
+    for src, obj in ((odd_dir + b"/odd.c", b"odd.o"), (tmp + b"/norm.c", b"norm.o")):
+        subprocess.run([cc.encode(), b"-g", b"-O0", b"-fsanitize-coverage=trace-pc",
+                        b"-c", src, b"-o", tmp + b"/" + obj], check=True)
+    subprocess.run([cc.encode(), b"-no-pie", b"-O0", tmp + b"/main.c", tmp + b"/odd.o",
+                    tmp + b"/norm.o", b"-o", prog], check=True)
+    pcs = [int(l, 16) for l in subprocess.run([prog], capture_output=True,
+                                              check=True).stdout.split()]
+    path = os.path.join(c.tmp, "odd.cov")
+    open(path, "wb").write(coverage_file(
+        [module_record(0, 0, prog.decode(errors="surrogateescape"), 0, 1 << 47, 0)],
+        pcs))
+    p = subprocess.run([c.remcov, "report", "--format", "json", path],
+                       capture_output=True, timeout=60)
+    outs = (p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+    expect(p.returncode == 0, "json with an odd source path: rc %d" % p.returncode,
+           outs)
+    doc = json.loads(p.stdout)
+    files = [os.fsencode(f["path"]) for f in doc["files"]]
+    expect(odd_dir + b"/odd.c" in files, "source path round trip: %r" % files, outs)
+    rc, out, err = run([c.remcov, "report", "--format", "lcov", path])
+    expect(rc == 0 and "SF:" + c.tmp + "/norm.c\n" in out and "odd.c" not in out,
+           "lcov: the odd path left out: rc %d" % rc, (out, err))
+    expect("lcov cannot hold a source path with a newline" in err and
+           "1 source files (" in err, "lcov: the warning", (out, err))
+    html = os.path.join(c.tmp, "html")
+    rc, out, err = run([c.remcov, "report", "--html", html, path])
+    expect(rc == 0 and "lcov cannot hold" in err, "--html: rc %d" % rc, (out, err))
+    expect(os.path.exists(os.path.join(html, "index.html")), "index.html", (out, err))
+
+
+def case_no_debug_info(c):
+    # A module with recorded PCs but no line information (built without -g,
+    # or stripped) exits 118 unless --allow-missing-debug, which reports it
+    # with a warning (before: an empty table, "TOTAL lines 0/0", exit 0).
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        print("SKIP: no C compiler")
+        return SKIP
+    with open(os.path.join(c.tmp, "odd.c"), "w") as f:
+        f.write("int odd_f(int x) {\n  if (x) return 1;\n  return 2;\n}\n")
+    with open(os.path.join(c.tmp, "norm.c"), "w") as f:
+        f.write("int norm_f(int x) {\n  return x + 1;\n}\n")
+    with open(os.path.join(c.tmp, "main.c"), "w") as f:
+        f.write(ODD_MAIN)
+    for name, debug in (("nodebug", []), ("stripped", ["-g"])):
+        prog = os.path.join(c.tmp, name)
+        objs = []
+        for src in ("odd", "norm"):
+            objs.append(os.path.join(c.tmp, src + ".o"))
+            subprocess.run([cc, "-O0"] + debug + [
+                "-fsanitize-coverage=trace-pc", "-c",
+                os.path.join(c.tmp, src + ".c"), "-o", objs[-1]], check=True)
+        subprocess.run([cc, "-no-pie", "-O0", os.path.join(c.tmp, "main.c")] +
+                       objs + ["-o", prog], check=True)
+        if name == "stripped":
+            subprocess.run(["strip", prog], check=True)
+        pcs = [int(l, 16) for l in subprocess.run([prog], capture_output=True,
+                                                  check=True).stdout.split()]
+        expect(len(pcs) > 0, "%s recorded PCs" % name)
+        path = os.path.join(c.tmp, name + ".cov")
+        open(path, "wb").write(coverage_file(
+            [module_record(0, 0, prog, 0, 1 << 47, 0)], pcs))
+        for args in (["report", path], ["report", "--format", "json", path],
+                     ["diff", path, path]):
+            rc, out, err = run([c.remcov] + args)
+            expect(rc == 118 and out == "" and
+                   "module %s has no line information" % prog in err and
+                   "--allow-missing-debug" in err, "%s %r: rc %d" % (name, args, rc),
+                   (out, err))
+        rc, out, err = run([c.remcov, "report", "--allow-missing-debug", path])
+        expect(rc == 0 and "warning: module %s has no line information" % prog in err
+               and re.search(r"^TOTAL lines +0/0 ", out, re.M),
+               "%s --allow-missing-debug: rc %d" % (name, rc), (out, err))
+        rc, out, err = run([c.remcov, "report", "-q", "--allow-missing-debug", path])
+        expect(rc == 0 and err == "", "-q --allow-missing-debug", (out, err))
+
+
 def case_missing_module(c):
     copy = os.path.join(c.tmp, "fixture-copy")
     shutil.copy2(c.fixture, copy)

@@ -50,6 +50,9 @@ const char kReportHelp[] =
     "  --vmlinux PATH     the kernel image (with DWARF) for kernel PCs\n"
     "  --module-dir DIR   where kernel modules' NAME.ko files are\n"
     "  --genhtml PATH     genhtml to run (default: genhtml from PATH)\n"
+    "  --allow-missing-debug\n"
+    "                     report a module without line information (built\n"
+    "                     without -g, or stripped) instead of exit 118\n"
     "  -q, --quiet        no progress or notes on stderr (what a format\n"
     "                     could not hold is still said)\n"
     "  -h, --help         show this help\n";
@@ -57,7 +60,8 @@ const char kReportHelp[] =
 const char kReportExit[] =
     "\n"
     "Exit status: 0 success, 117 unreadable or corrupt coverage file, 118 a\n"
-    "module or its debug info is missing or changed, 119 genhtml missing or\n"
+    "module or its debug info is missing or changed, or has no line\n"
+    "information (without --allow-missing-debug), 119 genhtml missing or\n"
     "failed, 120 usage (or a format that cannot hold the file), 125 other\n"
     "failure (e.g. cannot write the output).\n";
 
@@ -74,6 +78,9 @@ const char kDiffHelp[] =
     "  --root DIR         show source paths under DIR relative to it\n"
     "  --vmlinux PATH     the kernel image (with DWARF) for kernel PCs\n"
     "  --module-dir DIR   where kernel modules' NAME.ko files are\n"
+    "  --allow-missing-debug\n"
+    "                     compare modules without line information instead\n"
+    "                     of exit 118\n"
     "  -q, --quiet        no progress on stderr\n"
     "  -h, --help         show this help\n";
 
@@ -91,6 +98,7 @@ struct Options {
   std::string module_dir;
   std::string genhtml = "genhtml";
   bool quiet = false;
+  bool allow_missing_debug = false;
   bool text_asked = false;  // --format or -o given (with --html)
   std::vector<std::string> inputs;
 };
@@ -140,6 +148,8 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
       if (!value(&o->genhtml)) return UsageError(*o, "--genhtml needs a path");
     } else if (a == "-q" || a == "--quiet") {
       o->quiet = true;
+    } else if (a == "--allow-missing-debug") {
+      o->allow_missing_debug = true;
     } else if (a == "--") {
       for (i++; i < argc; i++) o->inputs.push_back(argv[i]);
     } else if (!a.empty() && a[0] == '-') {
@@ -152,6 +162,23 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
   if (o->inputs.size() != want) {
     return UsageError(*o, diff ? "needs two coverage files, A and B"
                                : "needs one coverage file");
+  }
+  // An output that is one of the inputs (same device and inode, whatever
+  // the names) would be truncated before it is read: refused.
+  std::vector<std::string> outputs;
+  if (!o->output.empty()) outputs.push_back(o->output);
+  if (!o->html.empty()) outputs.push_back(o->html + "/remcov.info");
+  for (const std::string& out : outputs) {
+    struct stat so;
+    if (stat(out.c_str(), &so) != 0) continue;
+    for (const std::string& in : o->inputs) {
+      struct stat si;
+      if (stat(in.c_str(), &si) == 0 && si.st_dev == so.st_dev &&
+          si.st_ino == so.st_ino) {
+        return UsageError(*o, "the output " + out + " is the input " + in +
+                                  ": writing it would destroy the input");
+      }
+    }
   }
   if (o->format->output == FormatOutput::kDirectory && o->output.empty()) {
     return UsageError(*o, "--format " + std::string(o->format->name) +
@@ -367,6 +394,24 @@ int Load(const Options& o, std::vector<CoverageData>* data,
   };
   *model = BuildCoverageModel(runs, open, Progress(o));
   if (!model->ok()) return FailModel(o, *module_error, model->status());
+  // A module none of whose addresses has a source line (built without -g,
+  // or stripped) would give an empty table that looks like success.
+  for (const ModuleSummary& s : (*model)->modules) {
+    if (s.addresses_with_source != 0) continue;
+    const std::string what =
+        "module " + s.module.path + " has no line information (" +
+        std::to_string(s.addresses_without_source) +
+        " addresses without a source line): built without -g, or stripped";
+    if (!o.allow_missing_debug) {
+      fprintf(stderr,
+              "remcov %s: %s; rebuild it with -g, or pass "
+              "--allow-missing-debug to report it without lines\n",
+              o.name, what.c_str());
+      return kExitNoSource;
+    }
+    if (!o.quiet)
+      fprintf(stderr, "remcov %s: warning: %s\n", o.name, what.c_str());
+  }
   return -1;
 }
 
@@ -471,8 +516,11 @@ int ReportMain(int argc, char** argv) {
                   Status::FromErrno(errno, "cannot create " + o.html));
     }
     const std::string info = o.html + "/remcov.info";
-    Status s = WriteAll(info, EmitLcov(*model, e));
+    std::vector<std::string> warnings;
+    Status s = WriteAll(info, EmitLcov(*model, e, &warnings));
     if (!s.ok()) return Fail(o, kExitFailure, s);
+    for (const std::string& w : warnings)
+      fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
     rc = RunGenhtml(o, info);
     if (rc >= 0) return rc;
     if (!o.quiet)

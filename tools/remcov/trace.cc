@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,18 +64,43 @@ const char kTraceHelp[] =
     "after\n"
     "                     COMMAND exits (default 500)\n"
     "  --unique           print each PC (or record) once, in first-seen order\n"
-    "  --size WORDS       buffer size in 64-bit words (default 65536)\n"
+    "  --size WORDS       buffer size in 64-bit words, rounded up to whole\n"
+    "                     pages (default 1048576 = 8 MiB; at most 268434944\n"
+    "                     with 4 KiB pages)\n"
     "  --device PATH      kcov device (default /sys/kernel/debug/kcov)\n"
     "  -o FILE            write a binary coverage file (docs/format.md) "
     "instead\n"
-    "                     of text\n"
+    "                     of text; checked before COMMAND runs (125 if it\n"
+    "                     cannot be written)\n"
     "  -q, --quiet        no summary on stderr\n"
     "  -h, --help         show this help\n"
     "\n"
     "Exit status: COMMAND's (128+N if signal N ended it), or one of remcov's\n"
     "own: 120 usage, 121 no kcov device, 122 permission denied, 123 not\n"
-    "supported by the kernel, 124 device or handle busy, 125 other failure,\n"
-    "126 COMMAND not executable, 127 COMMAND not found.\n";
+    "supported by the kernel, 124 device or handle busy, 125 other failure\n"
+    "(e.g. cannot write -o FILE), 126 COMMAND not executable, 127 COMMAND\n"
+    "not found.\n";
+
+// The default --size: 8 MiB. 64 Ki words overflowed on a first real run
+// (lz4's CLI: 472,834 entries dropped); the area is committed (prefaulted)
+// at KCOV_INIT_TRACE, so this is also the traced process's extra RSS.
+constexpr uint64_t kDefaultWords = uint64_t{1} << 20;
+
+// The largest --size that works: KCOV_INIT_TRACE takes at most
+// INT_MAX / sizeof(unsigned long) words (kernel/kcov.c, kcov_ioctl_locked;
+// remcov's runtime checks the same in InitTraceLocked), and remcov rounds
+// the size up to whole pages, so the limit is that rounded down to pages:
+// 268434944 words with 4 KiB pages.
+uint64_t MaxWords() {
+  const uint64_t page_words = static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 8;
+  return (uint64_t{INT_MAX} / 8) / page_words * page_words;
+}
+
+// The words remcov asks for: `words` rounded up to whole pages.
+uint64_t PageWords(uint64_t words) {
+  const uint64_t page_words = static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 8;
+  return (words + page_words - 1) / page_words * page_words;
+}
 
 struct Options {
   bool cmp = false;
@@ -86,7 +112,7 @@ struct Options {
   uint64_t common_id = 0;
   std::vector<uint64_t> usb_buses;
   uint64_t timeout_ms = 500;
-  uint64_t words = 65536;
+  uint64_t words = kDefaultWords;
   std::string device = kDefaultKcovPath;
   std::string output;
   std::vector<char*> command;
@@ -149,8 +175,17 @@ int Parse(int argc, char** argv, Options* o) {
       if (!ParseNumber(value("--timeout"), 3600000, &o->timeout_ms))
         return UsageError("--timeout needs milliseconds (at most 3600000)");
     } else if (a == "--size") {
-      if (!ParseNumber(value("--size"), 1ull << 28, &o->words) || o->words < 2)
-        return UsageError("--size needs a number of words from 2 to 268435456");
+      const uint64_t max = MaxWords();
+      if (!ParseNumber(value("--size"), UINT64_MAX, &o->words) || o->words < 2)
+        return UsageError("--size needs a number of words from 2 to " +
+                          std::to_string(max));
+      if (o->words > max) {
+        return UsageError(
+            "--size " + std::to_string(o->words) + " exceeds the maximum " +
+            std::to_string(max) +
+            " (KCOV_INIT_TRACE takes at most INT_MAX/8 words, and the "
+            "buffer is whole pages)");
+      }
     } else if (a == "--device") {
       const char* v = value("--device");
       if (v == nullptr) return UsageError("--device needs a path");
@@ -257,6 +292,63 @@ void SleepMs(uint64_t ms) {
   }
 }
 
+// After an overflow: by how much, and the --size that would have held it.
+void OverflowHint(const CoverageData& d, uint64_t entries) {
+  const uint64_t per = d.mode == TraceMode::kPc ? REMCOV_AREA_PC_ENTRY_WORDS
+                                                : REMCOV_AREA_CMP_ENTRY_WORDS;
+  const uint64_t max = MaxWords();
+  if (d.dropped == 0) {
+    // KCOV stops storing at capacity and does not count the rest.
+    const uint64_t twice = entries * per * 2 + 1;
+    fprintf(stderr,
+            "remcov trace: the buffer filled up after %" PRIu64
+            " entries; later ones were neither recorded nor counted: raise "
+            "--size (e.g. --size %" PRIu64 ", twice this; at most %" PRIu64
+            ")\n",
+            entries, twice < max ? PageWords(twice) : max, max);
+    return;
+  }
+  const uint64_t all = entries + d.dropped;
+  const uint64_t need = all > (max - 1) / per ? max + 1 : 1 + all * per;
+  if (need > max) {
+    fprintf(stderr,
+            "remcov trace: the buffer overflowed: %" PRIu64
+            " entries did not fit beside the %" PRIu64
+            " stored; even the maximum --size %" PRIu64
+            " cannot hold all %" PRIu64 ": trace less at a time\n",
+            d.dropped, entries, max, all);
+    return;
+  }
+  fprintf(stderr,
+          "remcov trace: the buffer overflowed: %" PRIu64
+          " entries did not fit beside the %" PRIu64 " stored; --size %" PRIu64
+          " would have held all %" PRIu64 "\n",
+          d.dropped, entries, PageWords(need), all);
+}
+
+// After a trace with no entries: the likely reasons, honestly.
+void EmptyHint(const CoverageData& d) {
+  const bool in_process = (d.flags & kCoverageInProcess) != 0;
+  if (d.mode == TraceMode::kCmp) {
+    fprintf(stderr,
+            in_process
+                ? "remcov trace: hint: no comparison records: is COMMAND "
+                  "built with -fsanitize-coverage=trace-cmp (as well as "
+                  "trace-pc)? trace-pc alone records PCs only\n"
+                : "remcov trace: hint: no comparison records: the kernel "
+                  "code COMMAND ran recorded none (comparisons need a kernel "
+                  "built with CONFIG_KCOV_ENABLE_COMPARISONS)\n");
+    return;
+  }
+  if (in_process) {
+    fprintf(stderr,
+            "remcov trace: hint: no PCs: --in-process traces only the main "
+            "thread of COMMAND (as KCOV traces only the task that enabled "
+            "it); code that ran in other threads, or that is not built with "
+            "-fsanitize-coverage=trace-pc, is not recorded\n");
+  }
+}
+
 // Text or binary output, and the summary. Returns an exit code or -1.
 int Emit(const Options& o, CoverageData& d) {
   uint64_t entries = d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
@@ -277,7 +369,13 @@ int Emit(const Options& o, CoverageData& d) {
   }
   if (!o.output.empty()) {
     Status s = WriteCoverageFile(o.output, d);
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) {
+      // Always 125 ("cannot write -o FILE"), whatever the errno: ENOENT
+      // must not read as 121 (no coverage source).
+      fprintf(stderr, "remcov trace: cannot write -o %s: %s\n",
+              o.output.c_str(), s.ToString().c_str());
+      return kExitFailure;
+    }
   } else if (d.mode == TraceMode::kPc) {
     for (uint64_t pc : d.pcs) printf("0x%016" PRIx64 "\n", pc);
   } else {
@@ -295,6 +393,8 @@ int Emit(const Options& o, CoverageData& d) {
       fprintf(stderr, ", %zu unique PCs", unique_pcs.size());
     fprintf(stderr, ", overflow %s, %" PRIu64 " dropped\n",
             (d.flags & kCoverageOverflow) ? "yes" : "no", d.dropped);
+    if ((d.flags & kCoverageOverflow) != 0) OverflowHint(d, entries);
+    if (entries == 0) EmptyHint(d);
   }
   return -1;
 }
@@ -322,7 +422,16 @@ int TraceKernel(const Options& o) {
   KernelBackend kernel(RealSys(),
                        {.device_path = o.device, .user_word_bytes = 0});
   auto c = Collector::Open(kernel, o.words);
-  if (!c.ok()) return Fail(c.status());
+  if (!c.ok()) {
+    const int rc = Fail(c.status());
+    if (rc == kExitNoDevice && !o.remote) {
+      fprintf(stderr,
+              "remcov trace: without KCOV, user-space coverage of COMMAND "
+              "still works: build it with -fsanitize-coverage=trace-pc, link "
+              "remcov's runtime and use --in-process\n");
+    }
+    return rc;
+  }
   if (o.remote) {
     RemoteOptions r;
     r.mode = mode;
@@ -450,12 +559,38 @@ int TraceInProcess(const Options& o) {
   return rc >= 0 ? rc : exit_code;
 }
 
+// Checks that -o FILE can be written before COMMAND runs (a run can be
+// long; its coverage must not be lost at the end). The check opens the file
+// for writing as the final write will; a file it had to create is removed
+// again, so a failed trace leaves nothing behind.
+int CheckOutputWritable(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const bool created = fd >= 0;
+  if (fd < 0 && errno == EEXIST)
+    fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int err = errno;
+    fprintf(stderr,
+            "remcov trace: cannot write -o %s: %s (checked before running "
+            "the command)\n",
+            path.c_str(), strerror(err));
+    return kExitFailure;
+  }
+  close(fd);
+  if (created) unlink(path.c_str());
+  return -1;
+}
+
 }  // namespace
 
 int TraceMain(int argc, char** argv) {
   Options o;
   int rc = Parse(argc, argv, &o);
   if (rc >= 0) return rc;
+  if (!o.output.empty()) {
+    rc = CheckOutputWritable(o.output);
+    if (rc >= 0) return rc;
+  }
   return o.in_process ? TraceInProcess(o) : TraceKernel(o);
 }
 

@@ -19,19 +19,7 @@
 
 #include "remcov/remcov.h"
 
-extern "C" {
-void __sanitizer_cov_trace_pc(void);
-void __sanitizer_cov_trace_cmp1(uint8_t, uint8_t);
-void __sanitizer_cov_trace_cmp2(uint16_t, uint16_t);
-void __sanitizer_cov_trace_cmp4(uint32_t, uint32_t);
-void __sanitizer_cov_trace_cmp8(uint64_t, uint64_t);
-void __sanitizer_cov_trace_const_cmp1(uint8_t, uint8_t);
-void __sanitizer_cov_trace_const_cmp2(uint16_t, uint16_t);
-void __sanitizer_cov_trace_const_cmp4(uint32_t, uint32_t);
-void __sanitizer_cov_trace_const_cmp8(uint64_t, uint64_t);
-void __sanitizer_cov_trace_switch(uint64_t, void*);
-void __sanitizer_cov_trace_pc_guard(uint32_t*);
-}
+#include "runtime/callbacks.h"
 
 int main(int argc, char** argv) {
   // The callback, chosen once, outside the loop, so that the loop's own

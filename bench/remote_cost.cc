@@ -31,7 +31,7 @@
 
 #include "remcov/remcov.h"
 
-extern "C" void __sanitizer_cov_trace_pc(void);
+#include "runtime/callbacks.h"
 
 namespace {
 

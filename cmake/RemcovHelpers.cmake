@@ -148,3 +148,21 @@ set(REMCOV_RUNTIME_EXPORT_FLAGS "")
 foreach(_sym IN LISTS REMCOV_RUNTIME_EXPORTED_SYMBOLS)
   list(APPEND REMCOV_RUNTIME_EXPORT_FLAGS "-Wl,--export-dynamic-symbol=${_sym}")
 endforeach()
+
+# The SanitizerCoverage callbacks the runtime defines and aliases, read from
+# their one list, src/runtime/sancov_callbacks.inc (names without the
+# __sanitizer_cov_ prefix).
+function(remcov_sancov_callbacks out)
+  set(inc "${PROJECT_SOURCE_DIR}/src/runtime/sancov_callbacks.inc")
+  file(STRINGS "${inc}" lines REGEX "^REMCOV_SANCOV_CALLBACK\\(")
+  set(names "")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "^REMCOV_SANCOV_CALLBACK\\(([a-z0-9_]+),.*" "\\1"
+      name "${line}")
+    list(APPEND names "${name}")
+  endforeach()
+  if(NOT names)
+    message(FATAL_ERROR "no callbacks found in ${inc}")
+  endif()
+  set(${out} "${names}" PARENT_SCOPE)
+endfunction()

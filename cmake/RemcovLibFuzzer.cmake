@@ -39,11 +39,9 @@ include(CheckCXXSourceCompiles)
 # in the function: include_guard(GLOBAL) means a directory-scope variable
 # set here would not be seen from sibling directories.
 function(_remcov_libfuzzer_symbol_files rename_var localize_var)
-  # The callbacks -fsanitize-coverage=trace-pc,trace-cmp emits (cmpf/cmpd:
-  # g++); tests/symbols/check_aliases.sh checks the same list.
-  set(callbacks trace_pc trace_cmp1 trace_cmp2 trace_cmp4 trace_cmp8
-    trace_const_cmp1 trace_const_cmp2 trace_const_cmp4 trace_const_cmp8
-    trace_switch trace_cmpf trace_cmpd)
+  # The callbacks -fsanitize-coverage=trace-pc,trace-cmp emits
+  # (src/runtime/sancov_callbacks.inc, the one list).
+  remcov_sancov_callbacks(callbacks)
   set(dir "${CMAKE_BINARY_DIR}/remcov_libfuzzer")
   set(rename "")
   set(localize "")

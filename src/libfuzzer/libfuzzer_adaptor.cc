@@ -19,16 +19,7 @@
 
 // libFuzzer's compare hooks (its runtime defines them; the copy of remcov's
 // runtime linked into fuzz targets keeps its own under __remcov_cov_* only).
-extern "C" {
-void __sanitizer_cov_trace_cmp1(uint8_t, uint8_t);
-void __sanitizer_cov_trace_cmp2(uint16_t, uint16_t);
-void __sanitizer_cov_trace_cmp4(uint32_t, uint32_t);
-void __sanitizer_cov_trace_cmp8(uint64_t, uint64_t);
-void __sanitizer_cov_trace_const_cmp1(uint8_t, uint8_t);
-void __sanitizer_cov_trace_const_cmp2(uint16_t, uint16_t);
-void __sanitizer_cov_trace_const_cmp4(uint32_t, uint32_t);
-void __sanitizer_cov_trace_const_cmp8(uint64_t, uint64_t);
-}
+#include "runtime/callbacks.h"
 
 namespace remcov {
 

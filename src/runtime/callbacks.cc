@@ -16,6 +16,8 @@
 //
 // Signal safety: yes. Thread safety: each callback touches only the calling
 // thread's state and the area it owns.
+#include "runtime/callbacks.h"
+
 #include <stdint.h>
 
 #include "remcov/kcov_abi.h"
@@ -256,17 +258,9 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
   extern "C" __attribute__((                             \
       REMCOV_INTERNAL_ALIAS_ATTRS visibility("default"), \
       alias("__sanitizer_cov_" #name))) void __remcov_cov_##name params
-REMCOV_INTERNAL_ALIAS(trace_pc, (void));
-REMCOV_INTERNAL_ALIAS(trace_cmp1, (uint8_t, uint8_t));
-REMCOV_INTERNAL_ALIAS(trace_cmp2, (uint16_t, uint16_t));
-REMCOV_INTERNAL_ALIAS(trace_cmp4, (uint32_t, uint32_t));
-REMCOV_INTERNAL_ALIAS(trace_cmp8, (uint64_t, uint64_t));
-REMCOV_INTERNAL_ALIAS(trace_const_cmp1, (uint8_t, uint8_t));
-REMCOV_INTERNAL_ALIAS(trace_const_cmp2, (uint16_t, uint16_t));
-REMCOV_INTERNAL_ALIAS(trace_const_cmp4, (uint32_t, uint32_t));
-REMCOV_INTERNAL_ALIAS(trace_const_cmp8, (uint64_t, uint64_t));
-REMCOV_INTERNAL_ALIAS(trace_switch, (uint64_t, void*));
-REMCOV_INTERNAL_ALIAS(trace_cmpf, (float, float));
-REMCOV_INTERNAL_ALIAS(trace_cmpd, (double, double));
+#define REMCOV_SANCOV_CALLBACK(name, params) \
+  REMCOV_INTERNAL_ALIAS(name, params);
+#include "runtime/sancov_callbacks.inc"
+#undef REMCOV_SANCOV_CALLBACK
 #undef REMCOV_INTERNAL_ALIAS
 #undef REMCOV_INTERNAL_ALIAS_ATTRS

@@ -6,16 +6,19 @@
 # instrumented). With --localized (the copy linked next to libFuzzer,
 # src/libfuzzer/CMakeLists.txt) the __sanitizer_cov_* names must be local, so they
 # cannot clash with libFuzzer's, while the __remcov_cov_* ones stay global.
-# Usage: check_aliases.sh [--localized] OBJECT
+# Usage: check_aliases.sh [--localized] OBJECT CALLBACK...
+#   CALLBACK: the names without __sanitizer_cov_ (CMake passes the list of
+#   src/runtime/sancov_callbacks.inc).
 set -eu
 localized=0
 if [ "$1" = "--localized" ]; then localized=1; shift; fi
 obj=$1
+shift
+if [ $# -eq 0 ]; then echo "check_aliases.sh: no callback names given" >&2; exit 2; fi
+names="$*"
 status=0
 syms=$(nm "$obj")
-for n in trace_pc trace_cmp1 trace_cmp2 trace_cmp4 trace_cmp8 \
-         trace_const_cmp1 trace_const_cmp2 trace_const_cmp4 trace_const_cmp8 \
-         trace_switch trace_cmpf trace_cmpd; do
+for n in $names; do
   orig=$(echo "$syms" | awk -v s="__sanitizer_cov_$n" '$3 == s {print $1, $2}')
   alias=$(echo "$syms" | awk -v s="__remcov_cov_$n" '$3 == s {print $1, $2}')
   want_orig=T

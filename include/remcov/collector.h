@@ -39,8 +39,9 @@
 
 namespace remcov {
 
-// The four calls KCOV needs. Implementations return -1 (MAP_FAILED) and set
-// errno, exactly like the system calls.
+// The five calls KCOV needs (open, ioctl, mmap, munmap, close).
+// Implementations return -1 (MAP_FAILED) and set errno, exactly like the
+// system calls.
 class REMCOV_EXPORT Backend {
  public:
   virtual ~Backend();

@@ -10,9 +10,9 @@
 //    cannot take, so on this backend a drain can see duplicates (never loss).
 //  - KCOV_RESET_TRACE is a proposal, not merged: probe with HasResetTrace().
 //
-// Thread safety: a KernelBackend is immutable after construction except for
-// the lazily detected word size, which is computed in the constructor; it may
-// be shared by Collectors on several threads if its Sys is thread-safe.
+// Thread safety: a KernelBackend is immutable after construction (the
+// kernel's word size is detected in the constructor); it may be shared by
+// Collectors on several threads if its Sys is thread-safe.
 #ifndef REMCOV_KCOV_H_
 #define REMCOV_KCOV_H_
 

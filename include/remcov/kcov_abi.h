@@ -4,7 +4,7 @@
  * mirrored under REMCOV_-prefixed names so that code can use it without the
  * kernel's header, and so the in-process runtime and the kernel client share
  * one set of numbers. tests/base/kcov_abi_test.cc pins every value and
- * offset both to the numbers in the reference and to <linux/kcov.h>.
+ * offset both to literal numbers and to <linux/kcov.h>.
  *
  * Encodings are the asm-generic _IOC ones (x86, arm64, riscv). This header is C
  * and C++.
@@ -38,11 +38,12 @@
 #define REMCOV_KCOV_DISABLE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 101, 0)
 /* 0x40186366: sizeof(struct kcov_remote_arg) is 24 */
 #define REMCOV_KCOV_REMOTE_ENABLE REMCOV_IOC(REMCOV_IOC_WRITE, 'c', 102, 24)
-/* Proposed upstream, not merged (reference section 7); the kernel client probes
- * for it and treats ENOTTY as "absent". */
+/* The KCOV_UNIQUE_ENABLE proposal (unmerged; docs/kcov.md, deliberate
+ * difference 15): opt-in in the runtime, ENOTTY on released kernels. */
 #define REMCOV_KCOV_UNIQUE_ENABLE \
   REMCOV_IOC(REMCOV_IOC_WRITE, 'c', 103, sizeof(unsigned long))
-/* 0x6368 */
+/* 0x6368. The KCOV_RESET_TRACE proposal (unmerged; docs/kcov.md): the kernel
+ * client probes for it (HasResetTrace) and treats ENOTTY as "absent". */
 #define REMCOV_KCOV_RESET_TRACE REMCOV_IOC(REMCOV_IOC_NONE, 'c', 104, 0)
 
 #define REMCOV_KCOV_TRACE_PC 0u

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Backends: the in-process runtime's, and the shared error explanations.
+// The Backend base class: its destructor and the default error explanation
+// (Backend::Explain). The runtime's backend is in src/runtime_backend, the
+// kernel's in src/kernel_client.
 #include "remcov/collector.h"
 #include "remcov/kcov_abi.h"
 

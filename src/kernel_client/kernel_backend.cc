@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // KernelBackend: the Linux kcov device (/sys/kernel/debug/kcov) as a Backend,
 // with every call routed through the Sys seam and errors explained for a
-// person (reference section 2.8, 6).
+// person: the usual cause of each errno from debugfs, open or kernel/kcov.c
+// (kcov_ioctl, kcov_ioctl_locked), listed in docs/client.md.
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pins every constant and layout of remcov/kcov_abi.h to the numbers in the
-// kcov reference (section 2) and to the kernel's own <linux/kcov.h>.
+// Pins every constant and layout of remcov/kcov_abi.h to literal numbers
+// (those of Linux 6.1's include/uapi/linux/kcov.h, and for UNIQUE_ENABLE and
+// RESET_TRACE those of the unmerged proposals, docs/kcov.md) and to the
+// kernel's own <linux/kcov.h>.
 #include "remcov/kcov_abi.h"
 
 #include <sys/ioctl.h>

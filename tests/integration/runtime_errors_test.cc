@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// One named test per row of the kernel's per-call error table (kcov
-// reference, section 2.8), in check order, plus the state machine of section
-// 3.2. Rows that cannot arise in-process are listed in docs/kcov.md.
+// One named test per row of the kernel's per-call error table (the errno
+// codes of kernel/kcov.c: kcov_ioctl, kcov_ioctl_locked, kcov_mmap), in check
+// order, plus the descriptor state machine (kcov_ioctl_locked, kcov_disable,
+// kcov_task_exit). The table and the rows that cannot arise in-process are in
+// docs/kcov.md.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -678,7 +680,7 @@ TEST(ErrorTableTest, CloseOfNonDeviceIsPlainClose) {
   EXPECT_EQ(remcov_device_stats(-1, &stats), REMCOV_E_NOTFOUND);
 }
 
-// ---- state machine (reference 3.2, 3.4) ----
+// ---- state machine (kernel/kcov.c: kcov_ioctl_locked, kcov_task_exit) ----
 TEST(StateMachineTest, ReEnableAfterDisableFromAnyThread) {
   RawDevice d(kWords);
   int e;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// KCOV_UNIQUE_ENABLE, the unmerged proposal (reference §7), opt-in through
-// REMCOV_UNIQUE_ENABLE=1: its error table, and on a trace-pc-guard fixture
-// (clang only) that every PC is recorded once with its bitmap bit set, and how
-// much it reduces area overflow against PC mode on a loop.
+// KCOV_UNIQUE_ENABLE, the unmerged proposal (docs/kcov.md, deliberate
+// difference 15), opt-in through REMCOV_UNIQUE_ENABLE=1: its error table, and
+// on a trace-pc-guard fixture (clang only) that every PC is recorded once with
+// its bitmap bit set, and how much it reduces area overflow against PC mode on
+// a loop.
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The KCOV call-sequence catalogue. See catalogue.h for the transcript format.
-// Expectations are the kernel's documented behaviour (docs: kcov-reference
-// §2.7 mmap rules, §2.8 error table, §3.2 state machine, §3.4 close/exit/fork,
-// §3.6 remote sections), for Linux 6.1.192 on x86-64.
+// Expectations are the kernel's behaviour in Linux 6.1.192 on x86-64, from
+// kernel/kcov.c: mmap rules (kcov_mmap), errors and their check order
+// (kcov_ioctl, kcov_ioctl_locked), the state machine (kcov_ioctl_locked,
+// kcov_disable, kcov_reset), close/exit/fork (kcov_close, kcov_task_exit,
+// kcov_task_init) and remote sections (kcov_remote_start, kcov_remote_stop,
+// kcov_move_area).
 #include "catalogue.h"
 
 #include <errno.h>
@@ -474,7 +477,8 @@ void CaseEnableTwiceSameFd(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kWords, &area);
   c.Ioctl("enable", fd, kEnable, kPc, kOk);
-  // mode != INIT is checked first: EINVAL, not EBUSY (reference §2.8, §6.11).
+  // mode != INIT is checked first: EINVAL, not EBUSY (kernel/kcov.c,
+  // kcov_ioctl_locked, KCOV_ENABLE).
   c.Ioctl("enable_again", fd, kEnable, kPc, Err(EINVAL));
   c.Ioctl("enable_again_cmp", fd, kEnable, kCmp, Err(EINVAL));
   c.Ioctl("disable", fd, kDisable, 0, kOk);
@@ -599,7 +603,8 @@ void CaseCloseWhileEnabled(Case& c) {
       if (!area) return;
       ResetCount(area);
       Exercise(c, 4);
-      // The task holds a reference: collection continues after close (§3.3).
+      // The task holds a reference: collection continues after close
+      // (kernel/kcov.c, kcov_close only calls kcov_put).
       c.Observe("after_close", {{"count_positive", LoadCount(area) > 0, true}});
     });
   }  // the worker thread exits: kcov_task_exit disables and drops the last ref
@@ -690,7 +695,8 @@ void CaseUnknownIoctl(Case& c) {
   c.Ioctl("io_c_99", fd, REMCOV_IOC(REMCOV_IOC_NONE, 'c', 99, 0), 0,
           Err(ENOTTY));
   c.Ioctl("cmd_0", fd, 0, 0, Err(ENOTTY));
-  // A 64-bit kernel only knows the 64-bit encoding of INIT_TRACE (§2.2).
+  // A 64-bit kernel only knows the 64-bit encoding of INIT_TRACE: any other
+  // cmd reaches the default case of kernel/kcov.c, kcov_ioctl_locked.
   c.Ioctl("init_trace32_encoding", fd, REMCOV_KCOV_INIT_TRACE32, kWords,
           Err(ENOTTY));
   c.Ioctl("init", fd, kInit, kWords, kOk);
@@ -703,7 +709,8 @@ void CaseResetTraceProbe(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kWords, &area);
   c.Ioctl("enable", fd, kEnable, kPc, kOk);
-  // Proposed, not merged: absent on 6.1 (reference §5, §7).
+  // The KCOV_RESET_TRACE and KCOV_UNIQUE_ENABLE proposals (unmerged;
+  // docs/kcov.md): absent on 6.1.
   c.Ioctl("reset_trace", fd, REMCOV_KCOV_RESET_TRACE, 0, Err(ENOTTY));
   c.Ioctl("disable", fd, kDisable, 0, kOk);
   c.Ioctl("unique_enable", fd, REMCOV_KCOV_UNIQUE_ENABLE, 64, Err(ENOTTY));
@@ -952,8 +959,9 @@ void CaseRemoteConcurrentReader(Case& c) {
 }
 
 // area_size sizes only the private area of task-context sections; softirq
-// sections always use CONFIG_KCOV_IRQ_AREA_SIZE (reference §2.3). With
-// area_size 2 a task-context section has room for exactly one PC.
+// sections always use CONFIG_KCOV_IRQ_AREA_SIZE (kernel/kcov.c,
+// kcov_remote_start). With area_size 2 a task-context section has room for
+// exactly one PC.
 void CaseRemoteAreaSizeLimits(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kBigWords, &area);
@@ -978,7 +986,7 @@ void CaseRemoteAreaSizeLimits(Case& c) {
 
 // kcov_move_area appends at most up to the user buffer's capacity (size-1 PCs),
 // then drops; a count above the capacity makes it drop the whole section
-// (reference §3.8, §6.1).
+// (kernel/kcov.c, kcov_move_area).
 void CaseRemoteBufferLimits(Case& c) {
   constexpr size_t kSmall = 512;
   Word* area = nullptr;
@@ -1022,7 +1030,8 @@ void CaseRemoteBufferLimits(Case& c) {
 }
 
 // A section that spans DISABLE (and a re-enable) is dropped at its end: the
-// kcov's sequence changed (reference §3.6 kcov_remote_stop step 7).
+// kcov's sequence changed (kernel/kcov.c, kcov_remote_stop: the sequence
+// check before kcov_move_area).
 void CaseRemoteSectionSpanningDisable(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kBigWords, &area);
@@ -1115,7 +1124,8 @@ void CaseRemoteCommonInheritedByChild(Case& c) {
   if (!area) return c.Fail("setup failed");
   ResetCount(area);
   owner.Run([&] {
-    // pthread_create from the owner: the child inherits kcov_handle (§3.4).
+    // pthread_create from the owner: the child inherits kcov_handle
+    // (kernel/kcov.c, kcov_task_init).
     std::thread child([&] {
       c.Observe("child_common_handle",
                 {{"matches", c.h().common_handle() == c.Common(0), true}});
@@ -1140,7 +1150,8 @@ void CaseRemoteCommonInheritedByChild(Case& c) {
 }
 
 // fork() from the owner: the child process inherits the common handle (but not
-// coverage), and its remote sections feed the owner's buffer (reference §3.4).
+// coverage), and its remote sections feed the owner's buffer (kernel/kcov.c,
+// kcov_task_init copies kcov_handle).
 // The child reports through its exit status only (no transcript lines).
 void CaseRemoteCommonInheritedByFork(Case& c) {
   Word* area = nullptr;

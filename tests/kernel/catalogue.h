@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A catalogue of KCOV call sequences, written against an abstract backend, with
-// the expected results coded from the kernel's documented behaviour (6.1.192;
-// reference §2.7, §2.8, §3). The same catalogue runs
+// the expected results coded from the kernel's behaviour (Linux 6.1.192,
+// kernel/kcov.c: kcov_mmap, kcov_ioctl and kcov_ioctl_locked for the errors
+// and the state machine, kcov_task_exit and kcov_task_init for exit and fork,
+// kcov_remote_start and kcov_remote_stop for remote sections). The same
+// catalogue runs
 //   - in the test VM against the real /sys/kernel/debug/kcov
 //     (tests/kernel/kcov_conformance.cc), and
 //   - on the host against remcov's in-process runtime (remcov_open/... have the

@@ -44,7 +44,7 @@ def main():
     ref = [l for l in load(ref_path) if case_of(l) not in differs]
     cand = [l for l in load(cand_path) if case_of(l) not in differs]
     if not ref:
-        print("no STEP/CASE lines in the reference %s" % ref_path)
+        print("no STEP/CASE lines in the kernel's transcript %s" % ref_path)
         return 1
     mismatches = []
     for i in range(max(len(ref), len(cand))):

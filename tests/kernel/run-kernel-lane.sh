@@ -65,7 +65,7 @@ rc=$?
 t_total=$((SECONDS - t0))
 echo "kernel lane: build ${t_build}s, total ${t_total}s, serial log $log"
 grep -E '^(REMCOV-RESULT|SUMMARY)' <(tr -d '\r' < "$log") | sed 's/^/  /'
-# The kernel is the reference: its transcript must be the recorded one, which
+# The kernel is the authority: its transcript must be the recorded one, which
 # the runtime is held to by conformance.runtime_vs_kernel.
 golden="$src/tests/kernel/testdata/kernel-6.1.192.transcript"
 if [ $rc -eq 0 ] && ! python3 "$src/tests/kernel/compare_transcripts.py" "$golden" "$log"; then

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // FakeSys: a remcov::Sys that emulates the kernel's kcov device (state machine
-// and error table of reference section 2.8) so tests can inject every error
-// the kernel client must handle, emulate a 32- or 64-bit kernel, and write the
-// device's buffer themselves (count, PCs, CMP records, corruption).
+// and errno codes of kernel/kcov.c, kcov_ioctl and kcov_ioctl_locked) so tests
+// can inject every error the kernel client must handle, emulate a 32- or
+// 64-bit kernel, and write the device's buffer themselves (count, PCs, CMP
+// records, corruption).
 //
 // Each device's area is a memfd, so the Collector's MAP_SHARED|MAP_FIXED
 // mapping and the test's view (Area()) alias the same pages.

@@ -136,19 +136,6 @@ function(remcov_cc_test)
     ${A_PROPERTIES} DISCOVERY_TIMEOUT 60)
 endfunction()
 
-# What an executable linked with the static runtime (remcov::runtime) exports
-# from its dynamic symbol table, so that an instrumented shared object it loads
-# (DT_NEEDED or dlopen) binds its __sanitizer_cov_* calls, and its remcov_*
-# calls, to the executable's runtime. Without it the loader fails with
-# "undefined symbol: __sanitizer_cov_trace_const_cmp4". One list, used by the
-# CMake target's usage requirement (src/CMakeLists.txt) and by remcov.pc's
-# static link line (cmake/RemcovPackaging.cmake).
-set(REMCOV_RUNTIME_EXPORTED_SYMBOLS "__sanitizer_cov_*" "remcov_*")
-set(REMCOV_RUNTIME_EXPORT_FLAGS "")
-foreach(_sym IN LISTS REMCOV_RUNTIME_EXPORTED_SYMBOLS)
-  list(APPEND REMCOV_RUNTIME_EXPORT_FLAGS "-Wl,--export-dynamic-symbol=${_sym}")
-endforeach()
-
 # The SanitizerCoverage callbacks the runtime defines and aliases, read from
 # their one list, src/runtime/sancov_callbacks.inc (names without the
 # __sanitizer_cov_ prefix).
@@ -165,4 +152,39 @@ function(remcov_sancov_callbacks out)
     message(FATAL_ERROR "no callbacks found in ${inc}")
   endif()
   set(${out} "${names}" PARENT_SCOPE)
+endfunction()
+
+# What an executable linked with the static runtime (remcov::runtime) exports
+# from its dynamic symbol table, so that an instrumented shared object it loads
+# (DT_NEEDED or dlopen) binds its __sanitizer_cov_* calls, and its remcov_*
+# calls, to the executable's runtime. Without it the loader fails with
+# "undefined symbol: __sanitizer_cov_trace_const_cmp4". The names come from
+# their lists (the callbacks of src/runtime/sancov_callbacks.inc plus the
+# trace-pc-guard pair; the REMCOV_C_API functions of include/remcov/remcov.h),
+# spelled out rather than as globs: pkg-config escapes a `*` as `\*`, which
+# the linker then takes literally. Used by the CMake target's usage
+# requirement (src/CMakeLists.txt) and by remcov.pc's static link line
+# (cmake/RemcovPackaging.cmake).
+function(remcov_runtime_export_flags out)
+  remcov_sancov_callbacks(callbacks)
+  list(APPEND callbacks trace_pc_guard trace_pc_guard_init)
+  set(syms "")
+  foreach(cb IN LISTS callbacks)
+    list(APPEND syms "__sanitizer_cov_${cb}")
+  endforeach()
+  file(STRINGS "${PROJECT_SOURCE_DIR}/include/remcov/remcov.h" api
+    REGEX "^REMCOV_C_API [^(]*[ *]remcov_[a-z0-9_]+\\(")
+  foreach(line IN LISTS api)
+    string(REGEX REPLACE "^REMCOV_C_API [^(]*[ *](remcov_[a-z0-9_]+)\\(.*" "\\1"
+      name "${line}")
+    list(APPEND syms "${name}")
+  endforeach()
+  if(NOT api)
+    message(FATAL_ERROR "no REMCOV_C_API functions found in remcov.h")
+  endif()
+  set(flags "")
+  foreach(sym IN LISTS syms)
+    list(APPEND flags "-Wl,--export-dynamic-symbol=${sym}")
+  endforeach()
+  set(${out} "${flags}" PARENT_SCOPE)
 endfunction()

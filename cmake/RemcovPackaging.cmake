@@ -54,7 +54,8 @@ endif()
 # pthread_create and sigaction with dlsym(RTLD_NEXT)). libpthread and libdl
 # are part of libc since glibc 2.34 (Debian 12 has 2.36).
 # The static runtime's exports for instrumented shared objects (RemcovHelpers).
-list(JOIN REMCOV_RUNTIME_EXPORT_FLAGS " " _remcov_pc_export_flags)
+remcov_runtime_export_flags(_remcov_pc_export_flags)
+list(JOIN _remcov_pc_export_flags " " _remcov_pc_export_flags)
 file(RELATIVE_PATH _remcov_pc_to_prefix
   "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/remcov.pc.in

@@ -174,6 +174,12 @@ run "link (pkg-config --static)" "$cc" main.o target.o -Wl,-Bstatic "${static_li
   fail "pkg-config --static: still linked with a shared remcov library"
 grep -q ' T __sanitizer_cov_trace_pc$' <(nm static) ||
   fail "pkg-config --static: the runtime is not in the executable"
+# Instrumented shared objects it loads must find the callbacks and the C API
+# in the executable: Libs.private exports them.
+for sym in __sanitizer_cov_trace_const_cmp4 __sanitizer_cov_trace_switch remcov_remote_start; do
+  grep -q " T $sym\$" <(nm -D static) ||
+    fail "pkg-config --static: $sym is not in the executable's dynamic symbol table"
+done
 trace_and_report static
 
 run "configure (find_package)" "$cmake" -S "$consumer" -B cmake-build \
@@ -186,7 +192,11 @@ cp cmake-build/pkg_consumer find_package
 trace_and_report find_package
 
 # The C++ client (remcov::Collector) over the shared runtime, with pkg-config.
+run "compile the consumer's plugin" "$cc" -shared -fPIC \
+  -fsanitize-coverage=trace-pc,trace-cmp "$src/tests/install/consumer/plugin.c" \
+  -o "$work/plugin.so"
 run "compile the C++ consumer" "$cxx" -std=c++20 -c "${cflags[@]}" \
+  "-DCONSUMER_PLUGIN=\"$work/plugin.so\"" \
   "$src/tests/install/consumer/main.cc" -o collector_main.o
 run "compile its target" "$cc" -c -fsanitize-coverage=trace-pc \
   "$src/tests/install/consumer/target.c" -o collector_target.o
@@ -194,7 +204,7 @@ run "link the C++ consumer" "$cxx" collector_main.o collector_target.o "${libs[@
   -o collector
 LD_LIBRARY_PATH=$root/usr/$libdir ./collector >collector.out ||
   fail "collector: exit $?: $(cat collector.out)"
-grep -qE "^consumer: [1-9][0-9]* pcs \(remcov $version\)" collector.out ||
+grep -qE "^consumer: [1-9][0-9]* pcs, plugin: [1-9][0-9]* pcs \(remcov $version\)" collector.out ||
   fail "collector printed: $(cat collector.out)"
 cat collector.out
 echo "package: ok"

@@ -14,23 +14,12 @@
 #include "remcov/coverage_file.h"
 
 #include "base/build_id_note.h"
+#include "base/strings.h"
 
 namespace remcov::tool {
 namespace {
 
-// Reads exactly n bytes at off; false on a short file or an error.
-bool ReadAt(int fd, uint64_t off, size_t n, std::string* out) {
-  out->assign(n, '\0');
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r =
-        pread(fd, out->data() + done, n - done, static_cast<off_t>(off + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    done += static_cast<size_t>(r);
-  }
-  return true;
-}
+using internal::ReadFullyAt;
 
 template <typename Ehdr, typename Shdr, typename Phdr>
 std::string FromFile(int fd, const std::string& head) {
@@ -41,13 +30,14 @@ std::string FromFile(int fd, const std::string& head) {
   constexpr uint64_t kMaxNote = 1 << 20;
   if (eh.e_shnum != 0 && eh.e_shentsize == sizeof(Shdr)) {
     std::string shdrs;
-    if (!ReadAt(fd, eh.e_shoff, size_t{eh.e_shnum} * sizeof(Shdr), &shdrs))
+    if (!ReadFullyAt(fd, eh.e_shoff, size_t{eh.e_shnum} * sizeof(Shdr), &shdrs))
       return "";
     for (size_t i = 0; i < eh.e_shnum; i++) {
       Shdr sh;
       memcpy(&sh, shdrs.data() + i * sizeof sh, sizeof sh);
       if (sh.sh_type != SHT_NOTE || sh.sh_size > kMaxNote) continue;
-      if (!ReadAt(fd, sh.sh_offset, static_cast<size_t>(sh.sh_size), &blob))
+      if (!ReadFullyAt(fd, sh.sh_offset, static_cast<size_t>(sh.sh_size),
+                       &blob))
         continue;
       std::string id = BuildIdFromNotes(blob);
       if (!id.empty()) return id;
@@ -56,13 +46,14 @@ std::string FromFile(int fd, const std::string& head) {
   }
   if (eh.e_phnum != 0 && eh.e_phentsize == sizeof(Phdr)) {
     std::string phdrs;
-    if (!ReadAt(fd, eh.e_phoff, size_t{eh.e_phnum} * sizeof(Phdr), &phdrs))
+    if (!ReadFullyAt(fd, eh.e_phoff, size_t{eh.e_phnum} * sizeof(Phdr), &phdrs))
       return "";
     for (size_t i = 0; i < eh.e_phnum; i++) {
       Phdr ph;
       memcpy(&ph, phdrs.data() + i * sizeof ph, sizeof ph);
       if (ph.p_type != PT_NOTE || ph.p_filesz > kMaxNote) continue;
-      if (!ReadAt(fd, ph.p_offset, static_cast<size_t>(ph.p_filesz), &blob))
+      if (!ReadFullyAt(fd, ph.p_offset, static_cast<size_t>(ph.p_filesz),
+                       &blob))
         continue;
       std::string id = BuildIdFromNotes(blob);
       if (!id.empty()) return id;
@@ -87,7 +78,7 @@ StatusOr<std::string> ReadBuildId(const std::string& path) {
   if (fd < 0) return Status::FromErrno(errno, "cannot open " + path);
   std::string head;
   std::string id;
-  bool elf = ReadAt(fd, 0, sizeof(Elf64_Ehdr), &head) &&
+  bool elf = ReadFullyAt(fd, 0, sizeof(Elf64_Ehdr), &head) &&
              memcmp(head.data(), ELFMAG, SELFMAG) == 0;
   if (elf && head[EI_CLASS] == ELFCLASS64) {
     id = FromFile<Elf64_Ehdr, Elf64_Shdr, Elf64_Phdr>(fd, head);

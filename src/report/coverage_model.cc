@@ -12,6 +12,7 @@
 #include <tuple>
 #include <utility>
 
+#include "base/strings.h"
 #include "report/text_escape.h"
 
 namespace remcov::tool {
@@ -43,24 +44,9 @@ const char* KindName(ModuleKind k) {
   return "?";
 }
 
-std::string Printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string Printf(const char* fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n < 0) return "";
-  if (static_cast<size_t>(n) < sizeof buf) return std::string(buf, size_t(n));
-  std::string out(static_cast<size_t>(n) + 1, '\0');
-  va_start(ap, fmt);
-  vsnprintf(out.data(), out.size(), fmt, ap);
-  va_end(ap);
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
+using internal::StrPrintf;
 
-std::string Hex(uint64_t v) { return Printf("0x%" PRIx64, v); }
+std::string Hex(uint64_t v) { return StrPrintf("0x%" PRIx64, v); }
 
 std::string Display(const std::string& path, const std::string& root) {
   if (root.empty()) return path;
@@ -74,8 +60,8 @@ std::string Display(const std::string& path, const std::string& root) {
 
 std::string Percent(const Counts& c) {
   if (c.lines == 0) return "     -";
-  return Printf("%5.1f%%", 100.0 * static_cast<double>(c.covered) /
-                               static_cast<double>(c.lines));
+  return StrPrintf("%5.1f%%", 100.0 * static_cast<double>(c.covered) /
+                                  static_cast<double>(c.lines));
 }
 
 // Always valid UTF-8: bytes that are not are escaped losslessly as \uDCXX
@@ -133,21 +119,21 @@ Totals Total(const CoverageModel& m, int run) {
 }
 
 std::string ModuleLine(const ModuleSummary& s, int run) {
-  std::string out =
-      Printf("module %s (%s", s.module.path.c_str(), KindName(s.module.kind));
+  std::string out = StrPrintf("module %s (%s", s.module.path.c_str(),
+                              KindName(s.module.kind));
   if (!s.module.build_id.empty())
     out += ", build-id " + s.module.build_id.substr(0, 16);
-  out += Printf("): %" PRIu64 " PCs, %" PRIu64 " instrumented sites\n",
-                s.pcs[run], s.sites);
+  out += StrPrintf("): %" PRIu64 " PCs, %" PRIu64 " instrumented sites\n",
+                   s.pcs[run], s.sites);
   if (s.pcs_not_sites[run] != 0) {
-    out += Printf("  note: %" PRIu64
-                  " recorded PCs are not instrumented sites (counted)\n",
-                  s.pcs_not_sites[run]);
+    out += StrPrintf("  note: %" PRIu64
+                     " recorded PCs are not instrumented sites (counted)\n",
+                     s.pcs_not_sites[run]);
   }
   if (s.addresses_without_source != 0) {
-    out += Printf("  note: %" PRIu64
-                  " addresses have no source line (no debug info?)\n",
-                  s.addresses_without_source);
+    out += StrPrintf("  note: %" PRIu64
+                     " addresses have no source line (no debug info?)\n",
+                     s.addresses_without_source);
   }
   return out;
 }
@@ -155,8 +141,8 @@ std::string ModuleLine(const ModuleSummary& s, int run) {
 // One table row: the name padded to `width` columns (at least 52; wider
 // when a name is longer, so the count columns stay aligned).
 std::string Row(const std::string& name, const Counts& c, size_t width) {
-  std::string cells = Printf("%6" PRIu64 "/%-6" PRIu64 " %s", c.covered,
-                             c.lines, Percent(c).c_str());
+  std::string cells = StrPrintf("%6" PRIu64 "/%-6" PRIu64 " %s", c.covered,
+                                c.lines, Percent(c).c_str());
   std::string out = name;
   if (out.size() < width)
     out.resize(width, ' ');
@@ -266,7 +252,7 @@ StatusOr<CoverageModel> BuildCoverageModel(
 std::string EmitText(const CoverageModel& m, const EmitOptions& o) {
   std::string out = "remcov report: " + o.input_name;
   if (o.data != nullptr) {
-    out += Printf(
+    out += StrPrintf(
         " (format %u, %s mode, %zu entries%s)", o.data->version,
         o.data->mode == TraceMode::kPc ? "pc" : "cmp",
         o.data->mode == TraceMode::kPc ? o.data->pcs.size()
@@ -276,9 +262,9 @@ std::string EmitText(const CoverageModel& m, const EmitOptions& o) {
   out += "\n";
   for (const ModuleSummary& s : m.modules) out += ModuleLine(s, 0);
   if (m.unattributed[0] != 0) {
-    out += Printf("note: %" PRIu64
-                  " PCs lie outside every module of the load map\n",
-                  m.unattributed[0]);
+    out += StrPrintf("note: %" PRIu64
+                     " PCs lie outside every module of the load map\n",
+                     m.unattributed[0]);
   }
   const auto files = SortedFiles(m, o.root);
   size_t width = 52;
@@ -307,7 +293,7 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o) {
   out += "  \"input\": {\"path\": " + JsonString(o.input_name);
   if (o.data != nullptr) {
     const CoverageData& d = *o.data;
-    out += Printf(
+    out += StrPrintf(
         ", \"format_version\": %u, \"mode\": \"%s\", \"entries\": %zu, "
         "\"overflow\": %s, \"dropped\": %" PRIu64,
         d.version, d.mode == TraceMode::kPc ? "pc" : "cmp",
@@ -323,16 +309,16 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o) {
            "\", \"build_id\": " + JsonString(s.module.build_id) +
            ", \"start\": \"" + Hex(s.module.start) + "\", \"end\": \"" +
            Hex(s.module.end) + "\", \"bias\": \"" + Hex(s.module.bias) + "\"";
-    out += Printf(", \"sites\": %" PRIu64 ", \"pcs\": %" PRIu64
-                  ", \"pcs_not_sites\": %" PRIu64
-                  ", \"addresses_without_source\": %" PRIu64 "}",
-                  s.sites, s.pcs[0], s.pcs_not_sites[0],
-                  s.addresses_without_source);
+    out += StrPrintf(", \"sites\": %" PRIu64 ", \"pcs\": %" PRIu64
+                     ", \"pcs_not_sites\": %" PRIu64
+                     ", \"addresses_without_source\": %" PRIu64 "}",
+                     s.sites, s.pcs[0], s.pcs_not_sites[0],
+                     s.addresses_without_source);
   }
   out += m.modules.empty() ? "],\n" : "\n  ],\n";
-  out += Printf("  \"unattributed_pcs\": %" PRIu64 ",\n", m.unattributed[0]);
+  out += StrPrintf("  \"unattributed_pcs\": %" PRIu64 ",\n", m.unattributed[0]);
   const Totals t = Total(m, 0);
-  out += Printf(
+  out += StrPrintf(
       "  \"totals\": {\"lines_instrumented\": %" PRIu64
       ", \"lines_covered\": %" PRIu64 ", \"functions_instrumented\": %" PRIu64
       ", \"functions_covered\": %" PRIu64 "},\n",
@@ -344,17 +330,18 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o) {
     out += first_file ? "\n" : ",\n";
     first_file = false;
     out += "    {\"path\": " + JsonString(name) +
-           Printf(", \"lines_instrumented\": %" PRIu64
-                  ", \"lines_covered\": %" PRIu64 ",\n",
-                  c.lines, c.covered);
+           StrPrintf(", \"lines_instrumented\": %" PRIu64
+                     ", \"lines_covered\": %" PRIu64 ",\n",
+                     c.lines, c.covered);
     out += "     \"functions\": [";
     bool first = true;
     for (const auto* fn : SortedFunctions(*f)) {
       const Counts fc = CountLines(fn->second.lines, 0);
       out += first ? "\n" : ",\n";
       first = false;
-      out += "       {\"name\": " + JsonString(fn->first) +
-             Printf(", \"first_line\": %u, \"lines_instrumented\": %" PRIu64
+      out +=
+          "       {\"name\": " + JsonString(fn->first) +
+          StrPrintf(", \"first_line\": %u, \"lines_instrumented\": %" PRIu64
                     ", \"lines_covered\": %" PRIu64 ", \"hits\": %" PRIu64 "}",
                     fn->second.first_line, fc.lines, fc.covered,
                     MaxHits(fn->second, 0));
@@ -364,8 +351,8 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o) {
     for (const auto& [n, l] : f->lines) {
       out += first ? "" : ", ";
       first = false;
-      out += Printf("{\"line\": %u, \"hits\": %" PRIu64 ", \"sites\": %u}", n,
-                    l.hits[0], l.sites);
+      out += StrPrintf("{\"line\": %u, \"hits\": %" PRIu64 ", \"sites\": %u}",
+                       n, l.hits[0], l.sites);
     }
     out += "]}";
   }
@@ -392,20 +379,20 @@ std::string EmitLcov(const CoverageModel& m, const EmitOptions& /*o*/,
     for (const auto* fn : SortedFunctions(f)) {
       const std::string name = LcovName(fn->first);
       const uint64_t h = MaxHits(fn->second, 0);
-      out += Printf("FN:%u,%s\nFNDA:%" PRIu64 ",%s\n", fn->second.first_line,
-                    name.c_str(), h, name.c_str());
+      out += StrPrintf("FN:%u,%s\nFNDA:%" PRIu64 ",%s\n", fn->second.first_line,
+                       name.c_str(), h, name.c_str());
       fnf++;
       if (h != 0) fnh++;
     }
-    out += Printf("FNF:%" PRIu64 "\nFNH:%" PRIu64 "\n", fnf, fnh);
+    out += StrPrintf("FNF:%" PRIu64 "\nFNH:%" PRIu64 "\n", fnf, fnh);
     for (const auto& [n, l] : f.lines)
-      out += Printf("DA:%u,%" PRIu64 "\n", n, l.hits[0]);
+      out += StrPrintf("DA:%u,%" PRIu64 "\n", n, l.hits[0]);
     const Counts c = CountLines(f.lines, 0);
-    out += Printf("LF:%" PRIu64 "\nLH:%" PRIu64 "\nend_of_record\n", c.lines,
-                  c.covered);
+    out += StrPrintf("LF:%" PRIu64 "\nLH:%" PRIu64 "\nend_of_record\n", c.lines,
+                     c.covered);
   }
   if (left_out != 0 && warnings != nullptr) {
-    warnings->push_back(Printf(
+    warnings->push_back(StrPrintf(
         "lcov cannot hold a source path with a newline or carriage return: "
         "%" PRIu64 " source files (%" PRIu64
         " instrumented lines) left out, e.g. %s",
@@ -451,9 +438,9 @@ std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o) {
   const DiffCounts d = CountDiff(m);
   std::string out =
       "remcov diff: " + o.input_name + " -> " + o.input_name_b + "\n";
-  out += Printf("lines covered only by B: %" PRIu64 ", only by A: %" PRIu64
-                ", by both: %" PRIu64 ", by neither: %" PRIu64 "\n",
-                d.only_b, d.only_a, d.both, d.neither);
+  out += StrPrintf("lines covered only by B: %" PRIu64 ", only by A: %" PRIu64
+                   ", by both: %" PRIu64 ", by neither: %" PRIu64 "\n",
+                   d.only_b, d.only_a, d.both, d.neither);
   for (const auto& [name, f] : SortedFiles(m, o.root)) {
     std::string block;
     for (const auto* fn : SortedFunctions(*f)) {
@@ -461,7 +448,7 @@ std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o) {
       if (lines.empty()) continue;
       block += "  " + fn->first + ": line" + (lines.size() > 1 ? "s" : "");
       for (size_t i = 0; i < lines.size(); i++)
-        block += Printf("%s %u", i == 0 ? "" : ",", lines[i]);
+        block += StrPrintf("%s %u", i == 0 ? "" : ",", lines[i]);
       block += "\n";
     }
     if (!block.empty()) out += "\n" + name + "\n" + block;
@@ -475,10 +462,10 @@ std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o) {
   out += "  \"schema_version\": 1,\n";
   out += "  \"a\": " + JsonString(o.input_name) +
          ",\n  \"b\": " + JsonString(o.input_name_b) + ",\n";
-  out += Printf("  \"summary\": {\"lines_only_b\": %" PRIu64
-                ", \"lines_only_a\": %" PRIu64 ", \"lines_both\": %" PRIu64
-                ", \"lines_neither\": %" PRIu64 "},\n",
-                d.only_b, d.only_a, d.both, d.neither);
+  out += StrPrintf("  \"summary\": {\"lines_only_b\": %" PRIu64
+                   ", \"lines_only_a\": %" PRIu64 ", \"lines_both\": %" PRIu64
+                   ", \"lines_neither\": %" PRIu64 "},\n",
+                   d.only_b, d.only_a, d.both, d.neither);
   out += "  \"only_b\": [";
   bool first_file = true;
   for (const auto& [name, f] : SortedFiles(m, o.root)) {
@@ -489,7 +476,7 @@ std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o) {
       fns += fns.empty() ? "" : ", ";
       fns += "{\"name\": " + JsonString(fn->first) + ", \"lines\": [";
       for (size_t i = 0; i < lines.size(); i++)
-        fns += Printf("%s%u", i == 0 ? "" : ", ", lines[i]);
+        fns += StrPrintf("%s%u", i == 0 ? "" : ", ", lines[i]);
       fns += "]}";
     }
     if (fns.empty()) continue;

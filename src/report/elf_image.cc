@@ -8,26 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/strings.h"
+
 namespace remcov::tool {
 namespace {
 
-bool ReadAt(int fd, uint64_t off, size_t n, std::string* out) {
-  out->assign(n, '\0');
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r =
-        pread(fd, out->data() + done, n - done, static_cast<off_t>(off + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    done += static_cast<size_t>(r);
-  }
-  return true;
-}
+using internal::ReadFullyAt;
 
 template <typename Ehdr, typename Phdr>
 StatusOr<ElfImage> FromFile(int fd, const std::string& path) {
   std::string head;
-  if (!ReadAt(fd, 0, sizeof(Ehdr), &head))
+  if (!ReadFullyAt(fd, 0, sizeof(Ehdr), &head))
     return Status(StatusCode::kDataLoss, path + ": truncated ELF header");
   Ehdr eh;
   memcpy(&eh, head.data(), sizeof eh);
@@ -37,7 +28,7 @@ StatusOr<ElfImage> FromFile(int fd, const std::string& path) {
   if (eh.e_phentsize != sizeof(Phdr))
     return Status(StatusCode::kDataLoss, path + ": bad program header size");
   std::string phdrs;
-  if (!ReadAt(fd, eh.e_phoff, size_t{eh.e_phnum} * sizeof(Phdr), &phdrs))
+  if (!ReadFullyAt(fd, eh.e_phoff, size_t{eh.e_phnum} * sizeof(Phdr), &phdrs))
     return Status(StatusCode::kDataLoss, path + ": truncated program headers");
   bool found = false;
   for (size_t i = 0; i < eh.e_phnum; i++) {
@@ -59,7 +50,7 @@ StatusOr<ElfImage> ReadElfImage(const std::string& path) {
   std::string ident;
   StatusOr<ElfImage> image =
       Status(StatusCode::kDataLoss, path + " is not an ELF file");
-  if (ReadAt(fd, 0, EI_NIDENT, &ident) &&
+  if (ReadFullyAt(fd, 0, EI_NIDENT, &ident) &&
       memcmp(ident.data(), ELFMAG, SELFMAG) == 0) {
     if (ident[EI_CLASS] == ELFCLASS64)
       image = FromFile<Elf64_Ehdr, Elf64_Phdr>(fd, path);

@@ -11,28 +11,14 @@
 #include <map>
 #include <set>
 
+#include "base/strings.h"
 #include "report/exports.h"
 #include "report/text_escape.h"
 
 namespace remcov::tool {
 namespace {
 
-std::string Printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string Printf(const char* fmt, ...) {
-  char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n < 0) return "";
-  if (static_cast<size_t>(n) < sizeof buf) return std::string(buf, size_t(n));
-  std::string out(static_cast<size_t>(n) + 1, '\0');
-  va_start(ap, fmt);
-  vsnprintf(out.data(), out.size(), fmt, ap);
-  va_end(ap);
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
+using internal::StrPrintf;
 
 bool IsKernel(const CoverageModule& m) {
   return m.kind == ModuleKind::kKernel || m.kind == ModuleKind::kKernelModule;
@@ -66,19 +52,19 @@ Grouped GroupByModule(const CoverageData& d) {
 }
 
 std::string OutsideWarning(uint64_t n, const char* format) {
-  return Printf("%" PRIu64
-                " recorded PCs lie outside every module of the load map: %s "
-                "cannot place them; not written",
-                n, format);
+  return StrPrintf("%" PRIu64
+                   " recorded PCs lie outside every module of the load map: %s "
+                   "cannot place them; not written",
+                   n, format);
 }
 
 std::string NotReturnAddressWarning(uint64_t n, const char* format) {
-  return Printf("%" PRIu64
-                " recorded PCs are too low to follow a call instruction "
-                "(below %" PRIu64
-                " or below their module's base): not "
-                "written to %s",
-                n, kCallInstructionBytes, format);
+  return StrPrintf("%" PRIu64
+                   " recorded PCs are too low to follow a call instruction "
+                   "(below %" PRIu64
+                   " or below their module's base): not "
+                   "written to %s",
+                   n, kCallInstructionBytes, format);
 }
 
 std::string BaseName(const std::string& path) {
@@ -98,9 +84,9 @@ StatusOr<ExportOutput> ExportDrcov(const CoverageData& data,
   const Grouped g = GroupByModule(data);
   if (g.modules.size() > 65536) {
     return Status(StatusCode::kInvalidArgument,
-                  Printf("drcov numbers modules with 16 bits: PCs were "
-                         "recorded in %zu modules",
-                         g.modules.size()));
+                  StrPrintf("drcov numbers modules with 16 bits: PCs were "
+                            "recorded in %zu modules",
+                            g.modules.size()));
   }
   ExportOutput out;
   std::string table;
@@ -122,8 +108,8 @@ StatusOr<ExportOutput> ExportDrcov(const CoverageData& data,
     const uint64_t base = m.bias + (img->lowest_vaddr & ~uint64_t{0xfff});
     const uint64_t entry = img->entry != 0 ? m.bias + img->entry : 0;
     table +=
-        Printf("%zu, 0x%016" PRIx64 ", 0x%016" PRIx64 ", 0x%016" PRIx64 ", ",
-               id, base, m.end, entry);
+        StrPrintf("%zu, 0x%016" PRIx64 ", 0x%016" PRIx64 ", 0x%016" PRIx64 ", ",
+                  id, base, m.end, entry);
     table += m.path + "\n";
     std::set<uint64_t> offsets;
     for (const auto& [pc, n] : g.modules[id].counts) {
@@ -146,10 +132,11 @@ StatusOr<ExportOutput> ExportDrcov(const CoverageData& data,
     }
   }
   out.bytes = "DRCOV VERSION: 2\nDRCOV FLAVOR: remcov\n";
-  out.bytes += Printf("Module Table: version 2, count %zu\n", g.modules.size());
+  out.bytes +=
+      StrPrintf("Module Table: version 2, count %zu\n", g.modules.size());
   out.bytes += "Columns: id, base, end, entry, path\n";
   out.bytes += table;
-  out.bytes += Printf("BB Table: %" PRIu64 " bbs\n", entries);
+  out.bytes += StrPrintf("BB Table: %" PRIu64 " bbs\n", entries);
   out.bytes += bbs;
   if (g.outside != 0)
     out.warnings.push_back(OutsideWarning(g.outside, "drcov"));
@@ -157,10 +144,10 @@ StatusOr<ExportOutput> ExportDrcov(const CoverageData& data,
     out.warnings.push_back(NotReturnAddressWarning(too_low, "drcov"));
   if (too_far != 0) {
     out.warnings.push_back(
-        Printf("%" PRIu64
-               " recorded PCs lie 4 GiB or more above their module's base: "
-               "drcov's 32-bit offsets cannot hold them; not written",
-               too_far));
+        StrPrintf("%" PRIu64
+                  " recorded PCs lie 4 GiB or more above their module's base: "
+                  "drcov's 32-bit offsets cannot hold them; not written",
+                  too_far));
   }
   return out;
 }
@@ -208,7 +195,7 @@ StatusOr<ExportOutput> ExportRawcover(const CoverageData& data) {
       too_low++;
       continue;
     }
-    out.bytes += Printf("0x%" PRIx64 "\n", address - kCallInstructionBytes);
+    out.bytes += StrPrintf("0x%" PRIx64 "\n", address - kCallInstructionBytes);
   }
   if (outside != 0) out.warnings.push_back(OutsideWarning(outside, "rawcover"));
   if (too_low != 0)
@@ -261,7 +248,7 @@ StatusOr<ExportOutput> ExportJsonl(const CoverageData& data,
         replaced += AppendJsonString(fs[f].function, &out.bytes);
         // One line, from its column (0: unknown) to its end (-1, syzkaller's
         // encoding of "to the end of the line").
-        out.bytes += Printf(
+        out.bytes += StrPrintf(
             ",\"sl\":%u,\"sc\":%u,\"el\":%u,\"ec\":-1,\"hit_count\":%" PRIu64
             ",\"inline\":%s,\"pc\":%" PRIu64 ",\"module\":",
             fs[f].line, fs[f].column, fs[f].line, hits[addrs[i]],
@@ -276,7 +263,7 @@ StatusOr<ExportOutput> ExportJsonl(const CoverageData& data,
   if (too_low != 0)
     out.warnings.push_back(NotReturnAddressWarning(too_low, "jsonl"));
   if (replaced != 0) {
-    out.warnings.push_back(Printf(
+    out.warnings.push_back(StrPrintf(
         "%" PRIu64 " bytes of paths or names are not UTF-8: written as U+FFFD",
         replaced));
   }

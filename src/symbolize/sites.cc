@@ -112,47 +112,46 @@ struct CallTarget {
   bool via_slot;
   uint64_t address;
 };
-std::optional<CallTarget> DecodeCall(const cs_insn& insn) {
+// After the prefixes is_prefix accepts: rel_op rel32, or FF with ModRM byte
+// `modrm` (RIP-relative slot).
+template <class IsPrefix>
+std::optional<CallTarget> DecodeBranch(const cs_insn& insn, IsPrefix is_prefix,
+                                       uint8_t rel_op, uint8_t modrm) {
   const uint8_t* b = insn.bytes;
   size_t i = 0;
-  while (i < insn.size &&
-         (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 ||
-          b[i] == 0x2e || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x36 ||
-          b[i] == 0x64 || b[i] == 0x65 || (b[i] & 0xf0) == 0x40)) {
-    ++i;
-  }
+  while (i < insn.size && is_prefix(b[i])) ++i;
   const uint64_t next = insn.address + insn.size;
   int32_t rel = 0;
-  if (i + 5 == insn.size && b[i] == 0xe8) {
+  if (i + 5 == insn.size && b[i] == rel_op) {
     memcpy(&rel, b + i + 1, 4);
     return CallTarget{false, next + static_cast<uint64_t>(int64_t{rel})};
   }
-  if (i + 6 == insn.size && b[i] == 0xff && b[i + 1] == 0x15) {
+  if (i + 6 == insn.size && b[i] == 0xff && b[i + 1] == modrm) {
     memcpy(&rel, b + i + 2, 4);
     return CallTarget{true, next + static_cast<uint64_t>(int64_t{rel})};
   }
   return std::nullopt;
 }
 
+std::optional<CallTarget> DecodeCall(const cs_insn& insn) {
+  return DecodeBranch(
+      insn,
+      [](uint8_t c) {
+        return c == 0x66 || c == 0x67 || c == 0xf2 || c == 0xf3 || c == 0x2e ||
+               c == 0x3e || c == 0x26 || c == 0x36 || c == 0x64 || c == 0x65 ||
+               (c & 0xf0) == 0x40;
+      },
+      0xe8, 0x15);
+}
+
 // A tail jump: E9 rel32, or FF /4 through a RIP-relative slot.
 std::optional<CallTarget> DecodeJump(const cs_insn& insn) {
-  const uint8_t* b = insn.bytes;
-  size_t i = 0;
-  while (i < insn.size && (b[i] == 0xf2 || b[i] == 0x3e || b[i] == 0x2e ||
-                           (b[i] & 0xf0) == 0x40)) {
-    ++i;
-  }
-  const uint64_t next = insn.address + insn.size;
-  int32_t rel = 0;
-  if (i + 5 == insn.size && b[i] == 0xe9) {
-    memcpy(&rel, b + i + 1, 4);
-    return CallTarget{false, next + static_cast<uint64_t>(int64_t{rel})};
-  }
-  if (i + 6 == insn.size && b[i] == 0xff && b[i + 1] == 0x25) {
-    memcpy(&rel, b + i + 2, 4);
-    return CallTarget{true, next + static_cast<uint64_t>(int64_t{rel})};
-  }
-  return std::nullopt;
+  return DecodeBranch(
+      insn,
+      [](uint8_t c) {
+        return c == 0xf2 || c == 0x3e || c == 0x2e || (c & 0xf0) == 0x40;
+      },
+      0xe9, 0x25);
 }
 
 }  // namespace

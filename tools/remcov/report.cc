@@ -66,8 +66,9 @@ const char kReportExit[] =
     "Exit status: 0 success, 117 unreadable or corrupt coverage file, 118 a\n"
     "module or its debug info is missing or changed, or has no line\n"
     "information (without --allow-missing-debug), 119 genhtml missing or\n"
-    "failed, 120 usage (or a format that cannot hold the file), 125 other\n"
-    "failure (e.g. cannot write the output).\n";
+    "failed, 120 usage (or files of different modes, or a format that\n"
+    "cannot hold the file), 125 other failure (e.g. cannot write the\n"
+    "output).\n";
 
 const char kDiffHelp[] =
     "Usage: remcov diff [OPTIONS] A.cov B.cov\n"

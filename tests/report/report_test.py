@@ -276,6 +276,7 @@ def case_merge_refusals(c):
             (["-o", a, a], 120, "would destroy the input"),
             ([a], 120, "needs -o OUT"),
             (["-o", m], 120, "needs at least one coverage file"),
+            (["-o", "-", a], 120, "-o - is not supported"),
             (["-o", m, "-", "-"], 120, "standard input ('-') can be read only once"),
             (["-o", m, "--bogus", a], 120, "unknown option '--bogus'"),
             (["-o", "/nonexistent/m.cov", a], 125, "cannot create /nonexistent/m.cov"),

@@ -115,6 +115,11 @@ int MergeMain(int argc, char** argv) {
     }
   }
   if (output.empty()) return Usage("needs -o OUT (the merged coverage file)");
+  if (output == kStdinName) {
+    return Usage(
+        "-o - is not supported: OUT is a file (written under a "
+        "temporary name, then renamed)");
+  }
   if (inputs.empty()) return Usage("needs at least one coverage file");
   std::string why = CheckStdinOnce(inputs);
   if (why.empty()) why = OutputIsInput({output}, inputs);

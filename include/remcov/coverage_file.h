@@ -99,6 +99,11 @@ REMCOV_EXPORT Status WriteCoverageFile(const std::string& path,
 // for a file that is not a regular file, at most kCoverageStreamMaxBytes):
 // an endless or oversized input is refused after a bounded read.
 REMCOV_EXPORT StatusOr<CoverageData> ReadCoverageFile(const std::string& path);
+// The same over an open descriptor (e.g. 0, standard input), with the same
+// bounds (a regular file by fstat, else kCoverageStreamMaxBytes); `name`
+// prefixes errors. The descriptor is not closed.
+REMCOV_EXPORT StatusOr<CoverageData> ReadCoverageFd(int fd,
+                                                    const std::string& name);
 
 // The module table's encoding on its own: `count` records, back to back, as
 // in the file. The in-process runtime writes this encoding into the

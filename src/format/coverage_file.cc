@@ -334,8 +334,8 @@ uint64_t MaxFileBytes(uint32_t modules, uint64_t n, uint64_t entry_bytes) {
   return kCoverageFileHeaderBytes + table + n * entry_bytes;
 }
 
-StatusOr<CoverageData> ReadCoverageFd(int fd, const std::string& path,
-                                      bool regular, uint64_t* bytes_read) {
+StatusOr<CoverageData> ReadBounded(int fd, const std::string& path,
+                                   bool regular, uint64_t* bytes_read) {
   // The header first: its magic and counts bound what is read after it, so
   // neither a device that never ends (/dev/zero) nor a header with huge
   // counts makes the reader read or allocate more than the file can hold.
@@ -372,19 +372,13 @@ StatusOr<CoverageData> ReadCoverageFd(int fd, const std::string& path,
 
 }  // namespace
 
-StatusOr<CoverageData> ReadCoverageFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno(errno, "cannot open " + path);
+StatusOr<CoverageData> ReadCoverageFd(int fd, const std::string& path) {
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    close(fd);
-    return Status::FromErrno(err, "cannot stat " + path);
-  }
+  if (fstat(fd, &st) != 0)
+    return Status::FromErrno(errno, "cannot stat " + path);
   const bool regular = S_ISREG(st.st_mode);
   uint64_t bytes_read = 0;
-  auto d = ReadCoverageFd(fd, path, regular, &bytes_read);
-  close(fd);
+  auto d = ReadBounded(fd, path, regular, &bytes_read);
   if (!d.ok()) {
     std::string msg = path + ": " + d.status().message();
     if (!regular) {
@@ -394,6 +388,14 @@ StatusOr<CoverageData> ReadCoverageFile(const std::string& path) {
     }
     return Status(d.status().code(), msg, d.status().error_number());
   }
+  return d;
+}
+
+StatusOr<CoverageData> ReadCoverageFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "cannot open " + path);
+  auto d = ReadCoverageFd(fd, path);
+  close(fd);
   return d;
 }
 

@@ -291,6 +291,12 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o) {
   std::string out = "{\n  \"schema\": \"remcov-report\",\n";
   out += "  \"schema_version\": 1,\n";
   out += "  \"input\": {\"path\": " + JsonString(o.input_name);
+  if (!o.input_names.empty()) {
+    out += ", \"paths\": [";
+    for (size_t i = 0; i < o.input_names.size(); i++)
+      out += (i == 0 ? "" : ", ") + JsonString(o.input_names[i]);
+    out += "]";
+  }
   if (o.data != nullptr) {
     const CoverageData& d = *o.data;
     out += StrPrintf(
@@ -424,27 +430,22 @@ DiffCounts CountDiff(const CoverageModel& m) {
   return d;
 }
 
-// Lines of fn that B covers and A does not.
-std::vector<uint32_t> NewLines(const FunctionCoverage& fn) {
+// Lines of fn that run `in` covers and the other run does not.
+std::vector<uint32_t> OnlyLines(const FunctionCoverage& fn, int in) {
   std::vector<uint32_t> v;
   for (const auto& [n, l] : fn.lines)
-    if (l.hits[1] != 0 && l.hits[0] == 0) v.push_back(n);
+    if (l.hits[in] != 0 && l.hits[1 - in] == 0) v.push_back(n);
   return v;
 }
 
-}  // namespace
-
-std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o) {
-  const DiffCounts d = CountDiff(m);
-  std::string out =
-      "remcov diff: " + o.input_name + " -> " + o.input_name_b + "\n";
-  out += StrPrintf("lines covered only by B: %" PRIu64 ", only by A: %" PRIu64
-                   ", by both: %" PRIu64 ", by neither: %" PRIu64 "\n",
-                   d.only_b, d.only_a, d.both, d.neither);
+// Text: per file, "  function: lines 1, 2"; "  (none)" when empty.
+std::string DiffSectionText(const CoverageModel& m, const EmitOptions& o,
+                            int in) {
+  std::string out;
   for (const auto& [name, f] : SortedFiles(m, o.root)) {
     std::string block;
     for (const auto* fn : SortedFunctions(*f)) {
-      std::vector<uint32_t> lines = NewLines(fn->second);
+      std::vector<uint32_t> lines = OnlyLines(fn->second, in);
       if (lines.empty()) continue;
       block += "  " + fn->first + ": line" + (lines.size() > 1 ? "s" : "");
       for (size_t i = 0; i < lines.size(); i++)
@@ -453,25 +454,18 @@ std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o) {
     }
     if (!block.empty()) out += "\n" + name + "\n" + block;
   }
-  return out;
+  return out.empty() ? "\n  (none)\n" : out;
 }
 
-std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o) {
-  const DiffCounts d = CountDiff(m);
-  std::string out = "{\n  \"schema\": \"remcov-diff\",\n";
-  out += "  \"schema_version\": 1,\n";
-  out += "  \"a\": " + JsonString(o.input_name) +
-         ",\n  \"b\": " + JsonString(o.input_name_b) + ",\n";
-  out += StrPrintf("  \"summary\": {\"lines_only_b\": %" PRIu64
-                   ", \"lines_only_a\": %" PRIu64 ", \"lines_both\": %" PRIu64
-                   ", \"lines_neither\": %" PRIu64 "},\n",
-                   d.only_b, d.only_a, d.both, d.neither);
-  out += "  \"only_b\": [";
+// JSON: [{"path", "functions": [{"name", "lines"}]}].
+std::string DiffSectionJson(const CoverageModel& m, const EmitOptions& o,
+                            int in) {
+  std::string out = "[";
   bool first_file = true;
   for (const auto& [name, f] : SortedFiles(m, o.root)) {
     std::string fns;
     for (const auto* fn : SortedFunctions(*f)) {
-      std::vector<uint32_t> lines = NewLines(fn->second);
+      std::vector<uint32_t> lines = OnlyLines(fn->second, in);
       if (lines.empty()) continue;
       fns += fns.empty() ? "" : ", ";
       fns += "{\"name\": " + JsonString(fn->first) + ", \"lines\": [";
@@ -485,7 +479,35 @@ std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o) {
     out += "    {\"path\": " + JsonString(name) + ", \"functions\": [" + fns +
            "]}";
   }
-  out += first_file ? "]\n}\n" : "\n  ]\n}\n";
+  return out + (first_file ? "]" : "\n  ]");
+}
+
+}  // namespace
+
+std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o) {
+  const DiffCounts d = CountDiff(m);
+  std::string out =
+      "remcov diff: " + o.input_name + " -> " + o.input_name_b + "\n";
+  out += StrPrintf("lines covered only by B: %" PRIu64 ", only by A: %" PRIu64
+                   ", by both: %" PRIu64 ", by neither: %" PRIu64 "\n",
+                   d.only_b, d.only_a, d.both, d.neither);
+  out += "\nGained: lines covered only by B\n" + DiffSectionText(m, o, 1);
+  out += "\nLost: lines covered only by A\n" + DiffSectionText(m, o, 0);
+  return out;
+}
+
+std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o) {
+  const DiffCounts d = CountDiff(m);
+  std::string out = "{\n  \"schema\": \"remcov-diff\",\n";
+  out += "  \"schema_version\": 1,\n";
+  out += "  \"a\": " + JsonString(o.input_name) +
+         ",\n  \"b\": " + JsonString(o.input_name_b) + ",\n";
+  out += StrPrintf("  \"summary\": {\"lines_only_b\": %" PRIu64
+                   ", \"lines_only_a\": %" PRIu64 ", \"lines_both\": %" PRIu64
+                   ", \"lines_neither\": %" PRIu64 "},\n",
+                   d.only_b, d.only_a, d.both, d.neither);
+  out += "  \"only_b\": " + DiffSectionJson(m, o, 1) + ",\n";
+  out += "  \"only_a\": " + DiffSectionJson(m, o, 0) + "\n}\n";
   return out;
 }
 

@@ -108,6 +108,8 @@ struct EmitOptions {
   std::string root;        // text/json: paths under root shown relative
   std::string input_name;  // the coverage file(s), for headers
   std::string input_name_b;
+  // report of several files (their union): each (json "input.paths").
+  std::vector<std::string> input_names;
   const CoverageData* data = nullptr;  // header facts (json), may be null
   const CoverageData* data_b = nullptr;
 };
@@ -119,7 +121,8 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o);
 // a broken record.
 std::string EmitLcov(const CoverageModel& m, const EmitOptions& o,
                      std::vector<std::string>* warnings = nullptr);
-// What run 1 (B) covers that run 0 (A) does not, per file, function, line.
+// What run 1 (B) covers that run 0 (A) does not (gained, "only_b") and the
+// reverse (lost, "only_a"), per file, function and line.
 std::string EmitDiffText(const CoverageModel& m, const EmitOptions& o);
 std::string EmitDiffJson(const CoverageModel& m, const EmitOptions& o);
 

@@ -149,6 +149,40 @@ TEST(CoverageModelTest, RunsAreMatchedByModuleNotByAddress) {
       << json;
 }
 
+TEST(CoverageModelTest, DiffListsGainedAndLost) {
+  CoverageData a = MakeRun({0x401000});  // line 10
+  CoverageData b = MakeRun({0x401010});  // line 11
+  const CoverageData* runs[] = {&a, &b};
+  int opened = 0;
+  auto m = BuildCoverageModel(runs, Opener(&opened));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EmitOptions o;
+  o.input_name = "a.cov";
+  o.input_name_b = "b.cov";
+  o.root = "/src";
+  const std::string text = EmitDiffText(*m, o);
+  EXPECT_NE(text.find("Gained: lines covered only by B\n\na.c\n  f: line 11\n"
+                      "\nLost: lines covered only by A\n\na.c\n  f: line 10\n"),
+            std::string::npos)
+      << text;
+  const std::string json = EmitDiffJson(*m, o);
+  EXPECT_NE(json.find("\"only_a\": [\n    {\"path\": \"a.c\", \"functions\": "
+                      "[{\"name\": \"f\", \"lines\": [10]}]}\n  ]\n}"),
+            std::string::npos)
+      << json;
+  // The same run twice: both lists empty.
+  const CoverageData* same[] = {&a, &a};
+  auto s = BuildCoverageModel(same, Opener(&opened));
+  ASSERT_TRUE(s.ok());
+  const std::string none = EmitDiffText(*s, o);
+  EXPECT_NE(none.find("only by B\n\n  (none)\n\nLost: lines covered only by "
+                      "A\n\n  (none)\n"),
+            std::string::npos)
+      << none;
+  EXPECT_NE(EmitDiffJson(*s, o).find("\"only_b\": [],\n  \"only_a\": []\n}"),
+            std::string::npos);
+}
+
 TEST(CoverageModelTest, DifferentModesAreRejected) {
   CoverageData a = MakeRun({});
   CoverageData b = MakeRun({});

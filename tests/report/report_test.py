@@ -11,6 +11,7 @@ parts that change from build to build (temporary and build paths, build-ids,
 load addresses). REMCOV_UPDATE_GOLDEN=1 rewrites the golden files instead.
 Exit 77 = skip (the reason is printed).
 """
+import json
 import os
 import re
 import shutil
@@ -74,8 +75,8 @@ class Ctx:
             expect(False, "%s differs from the golden file:\n%s" % (name, diff))
 
 
-def report(c, *args):
-    return run([c.remcov, "report", "--root", c.src] + list(args))
+def report(c, *args, **kw):
+    return run([c.remcov, "report", "--root", c.src] + list(args), **kw)
 
 
 def case_golden_text(c):
@@ -160,14 +161,202 @@ def case_golden_diff(c):
     expect(rc == 0 and err == "", "diff rc %d" % rc, (out, err))
     expect(re.search(r"^  rep_letters: lines? ", out, re.M), "rep_letters new in B",
            (out, err))
-    expect(not re.search(r"^  rep_clamp:", out, re.M), "rep_clamp only in A", (out, err))
+    gained, lost = out.split("\nLost: lines covered only by A\n")
+    expect("\nGained: lines covered only by B\n" in gained, "gained section",
+           (out, err))
+    expect(not re.search(r"^  rep_clamp:", gained, re.M) and
+           re.search(r"^  rep_clamp: lines? ", lost, re.M),
+           "rep_clamp only in A: lost, not gained", (out, err))
     c.golden_compare("diff.txt", out)
     rc, out, err = run([c.remcov, "diff", "--root", c.src, "--format", "json", a, b])
     expect(rc == 0 and '"schema": "remcov-diff"' in out, "diff json", (out, err))
+    import json
+    doc = json.loads(out)
+    lost = {fn["name"] for f in doc["only_a"] for fn in f["functions"]}
+    expect("rep_clamp" in lost and
+           sum(len(fn["lines"]) for f in doc["only_a"] for fn in f["functions"])
+           == doc["summary"]["lines_only_a"], "only_a lists the lost lines",
+           (out, err))
     c.golden_compare("diff.json", out)
     # A against itself: nothing new.
     rc, out, err = run([c.remcov, "diff", a, a])
     expect(rc == 0 and "only by B: 0, only by A: 0" in out, "self diff", (out, err))
+
+
+def json_report(c, *args, **kw):
+    import json
+    rc, out, err = run([c.remcov, "report", "--root", c.src, "--format", "json"]
+                       + list(args), **kw)
+    expect(rc == 0, "report --format json %r: rc %d" % (args, rc), (out, err))
+    return json.loads(out)
+
+
+def line_hits(doc):
+    """{(path, line): hits} of a JSON report."""
+    return {(f["path"], l["line"]): l["hits"] for f in doc["files"]
+            for l in f["lines"]}
+
+
+def header(path):
+    """(mode, flags, modules, entries, raw_count, dropped) of a coverage file."""
+    h = open(path, "rb").read(64)
+    _, _, _, mode, _, flags, mods, n, raw, dropped, _ = struct.unpack(
+        "<8sIIIIIIQQQQ", h)
+    return mode, flags, mods, n, raw, dropped
+
+
+def case_merge(c):
+    # The union of two runs of one program: per-line hits are the sums of the
+    # runs' hits, covered lines the union; the entries are the sum (repeats
+    # kept) or the distinct PCs (--unique). The same with "-" for one input.
+    a = c.trace("123", "a.cov")
+    b = c.trace("abc", "b.cov")
+    m = os.path.join(c.tmp, "m.cov")
+    rc, out, err = run([c.remcov, "merge", "-o", m, a, b])
+    expect(rc == 0 and out == "" and
+           re.search(r"^remcov merge: 2 files, \d+ entries read, \d+ distinct, "
+                     r"\d+ modules in the load map; wrote \d+ entries to " +
+                     re.escape(m), err),
+           "merge: rc %d" % rc, (out, err))
+    ha, hb, hm = header(a), header(b), header(m)
+    expect(hm[3] == ha[3] + hb[3] and hm[5] == 0 and not hm[1] & 1,
+           "merged entries %r = %r + %r" % (hm, ha, hb))
+    da, db, dm = json_report(c, a), json_report(c, b), json_report(c, m)
+    la, lb, lm = line_hits(da), line_hits(db), line_hits(dm)
+    expect(set(lm) == set(la) | set(lb), "the same instrumented lines")
+    for k in lm:
+        expect(lm[k] == la.get(k, 0) + lb.get(k, 0), "hits of %r: %d != %d + %d" %
+               (k, lm[k], la.get(k, 0), lb.get(k, 0)))
+    cov = lambda d: {k for k, v in line_hits(d).items() if v}
+    expect(cov(dm) == cov(da) | cov(db) and cov(dm) != cov(da),
+           "covered lines are the union")
+    # report A B: the same union, without a merged file.
+    dab = json_report(c, a, b)
+    expect(line_hits(dab) == lm and dab["input"]["paths"] == [a, b] and
+           dab["totals"] == dm["totals"], "report A B == report (merge A B)")
+    # --unique: each PC once.
+    u = os.path.join(c.tmp, "u.cov")
+    rc, out, err = run([c.remcov, "merge", "-q", "--unique", "-o", u, a, b])
+    expect(rc == 0 and err == "", "merge --unique: rc %d" % rc, (out, err))
+    hu = header(u)
+    expect(hu[1] & 1 and hu[3] < hm[3] and
+           set(line_hits(json_report(c, u))) == set(lm), "--unique %r" % (hu,))
+    # Standard input: the same bytes.
+    m2 = os.path.join(c.tmp, "m2.cov")
+    with open(a, "rb") as f:
+        rc, out, err = run([c.remcov, "merge", "-q", "-o", m2, "-", b], stdin=f)
+    expect(rc == 0 and open(m2, "rb").read() == open(m, "rb").read(),
+           "merge - B < A: rc %d" % rc, (out, err))
+    # One file: the same coverage.
+    rc, out, err = run([c.remcov, "merge", "-q", "-o", m2, a])
+    expect(rc == 0 and line_hits(json_report(c, m2)) == la, "merge of one file",
+           (out, err))
+    # Two programs (PIE and non-PIE): both modules, side by side.
+    n = c.trace("abc", "n.cov", fixture=c.fixture_nopie)
+    rc, out, err = run([c.remcov, "merge", "-q", "-o", m2, a, n])
+    expect(rc == 0, "merge of two programs: rc %d" % rc, (out, err))
+    d2 = json_report(c, m2)
+    paths = {mod["path"] for mod in d2["modules"]}
+    expect({os.path.realpath(c.fixture), os.path.realpath(c.fixture_nopie)} <= paths
+           and d2["unattributed_pcs"] == 0 and
+           all(mod["pcs_not_sites"] == 0 for mod in d2["modules"]),
+           "two programs' modules", (json.dumps(d2["modules"]), ""))
+
+
+def case_merge_refusals(c):
+    a = c.trace("123", "a.cov")
+    cmp_ = os.path.join(c.tmp, "cmp.cov")
+    rc, out, err = run([c.remcov, "trace", "--in-process", "--cmp", "-q", "-o",
+                        cmp_, "--", c.fixture, "123"])
+    expect(rc == 0, "trace --cmp", (out, err))
+    m = os.path.join(c.tmp, "m.cov")
+    before = open(a, "rb").read()
+    for full, code, msg in [
+            (["-o", m, a, cmp_], 120, "cannot be merged"),
+            (["-o", a, a], 120, "would destroy the input"),
+            ([a], 120, "needs -o OUT"),
+            (["-o", m], 120, "needs at least one coverage file"),
+            (["-o", "-", a], 120, "-o - is not supported"),
+            (["-o", m, "-", "-"], 120, "standard input ('-') can be read only once"),
+            (["-o", m, "--bogus", a], 120, "unknown option '--bogus'"),
+            (["-o", "/nonexistent/m.cov", a], 125, "cannot create /nonexistent/m.cov"),
+            (["-o", m, a, os.path.join(c.tmp, "none.cov")], 117, "cannot open"),
+            (["-o", m, a, "/dev/zero"], 117, "not a regular file: read 64 bytes")]:
+        rc, out, err = run([c.remcov, "merge"] + full)
+        expect(rc == code and out == "" and msg in err,
+               "merge %r: rc %d (want %d, %r)" % (full, rc, code, msg), (out, err))
+        expect(not os.path.exists(m), "merge %r left %s" % (full, m))
+        expect(not [f for f in os.listdir(c.tmp) if ".tmp" in f],
+               "merge %r left a temporary file" % full)
+    expect(open(a, "rb").read() == before, "an input was changed")
+    rc, out, err = run([c.remcov, "merge", "-o", m, a, cmp_])
+    expect(rc == 120 and "cmp.cov: its mode is cmp but the inputs before it are pc"
+           in err, "the mode message names the file", (out, err))
+    # Dropped counters are summed and said (even with -q).
+    data = open(a, "rb").read()
+    body = data[64:]
+    def with_dropped(name, dropped):
+        p = os.path.join(c.tmp, name)
+        h = bytearray(data[:64])
+        h[24:28] = struct.pack("<I", struct.unpack("<I", h[24:28])[0] | 2)
+        h[48:56] = struct.pack("<Q", dropped)
+        open(p, "wb").write(bytes(h) + body)
+        return p
+    rc, out, err = run([c.remcov, "merge", "-q", "-o", m, with_dropped("d1.cov", 5),
+                        with_dropped("d2.cov", 7), a])
+    expect(rc == 0 and "warning: 12 entries dropped (buffer overflow) in 2 of 3 "
+           "files: the merged coverage is partial" in err,
+           "dropped summed: rc %d" % rc, (out, err))
+    expect(header(m)[5] == 12 and header(m)[1] & 2, "dropped and overflow in %s" % m)
+
+
+def case_several_inputs(c):
+    # report takes 1..N files and "-"; diff takes A and B, each may be "-".
+    a = c.trace("123", "a.cov")
+    b = c.trace("abc", "b.cov")
+    rc, want, err = report(c, a)
+    with open(a, "rb") as f:
+        rc, out, err = report(c, "-", stdin=f)
+    expect(rc == 0 and out == want.replace(a, "-", 1), "report - < A: rc %d" % rc,
+           (out, err))
+    rc, out, err = report(c, a, b)
+    expect(rc == 0 and out.startswith("remcov report: %s, %s (format 2" % (a, b)),
+           "report A B: rc %d" % rc, (out, err))
+    with open(b, "rb") as f:
+        rc, out2, err = report(c, a, "-", stdin=f)
+    expect(rc == 0 and out2 == out.replace(a + ", " + b, a + ", -", 1),
+           "report A - < B: rc %d" % rc, (out2, err))
+    for args, msg in [(["-", "-"], "can be read only once")]:
+        rc, out, err = report(c, *args)
+        expect(rc == 120 and msg in err, "report %r: rc %d" % (args, rc), (out, err))
+    rc, want, err = run([c.remcov, "diff", a, b])
+    with open(a, "rb") as f:
+        rc, out, err = run([c.remcov, "diff", "-", b], stdin=f)
+    expect(rc == 0 and out == want.replace(a, "-", 1), "diff - B < A: rc %d" % rc,
+           (out, err))
+    rc, out, err = run([c.remcov, "diff", "-", "-"])
+    expect(rc == 120 and "only once" in err, "diff - -: rc %d" % rc, (out, err))
+    rc, out, err = run([c.remcov, "diff", a, b, a])
+    expect(rc == 120 and "two coverage files" in err, "diff A B A", (out, err))
+    # Mixed modes in report A B: refused like diff's.
+    cmp_ = os.path.join(c.tmp, "cmp.cov")
+    rc, out, err = run([c.remcov, "trace", "--in-process", "--cmp", "-q", "-o",
+                        cmp_, "--", c.fixture, "123"])
+    rc, out, err = report(c, a, cmp_)
+    expect(rc == 120 and "cannot be merged" in err, "report pc + cmp: rc %d" % rc,
+           (out, err))
+
+
+def case_diff_other_program(c):
+    # A and B of different programs: a warning, and the diff still printed.
+    a = c.trace("123", "a.cov")
+    n = c.trace("123", "n.cov", fixture=c.fixture_nopie)
+    rc, out, err = run([c.remcov, "diff", a, n])
+    expect(rc == 0 and "warning: %s and %s share no module" % (a, n) in err and
+           "Gained: lines covered only by B" in out, "diff of two programs: rc %d" % rc,
+           (out, err))
+    rc, out, err = run([c.remcov, "diff", a, a])
+    expect(rc == 0 and err == "", "no warning for one program", (out, err))
 
 
 def case_bad_files(c):
@@ -189,7 +378,7 @@ def case_bad_files(c):
         expect(rc == 117 and msg in err, "diff with corrupt file %d" % i, (out, err))
     rc, out, err = run([c.remcov, "report", os.path.join(c.tmp, "none.cov")])
     expect(rc == 117 and "cannot open" in err, "missing file: rc %d" % rc, (out, err))
-    for args, msg in [([], "needs one coverage file"),
+    for args, msg in [([], "needs one coverage file or more"),
                       (["--format", "xml", cov], "unknown format 'xml'"),
                       (["--bogus", cov], "unknown option '--bogus'")]:
         rc, out, err = run([c.remcov, "report"] + args)
@@ -233,13 +422,19 @@ def case_bounded_inputs(c):
     os.mkfifo(fifo)
     mods = [module_record(0, 0, c.fixture, 0, 1 << 40, 0)]
     ten = coverage_file(mods, list(range(10)))
-    feed_fifo(fifo, ten, endless=True)
+    writer = feed_fifo(fifo, ten, endless=True)
     rc, out, err = report_bounded(fifo)
     expect(rc == 117 and "more bytes than its header allows" in err and
            "stopped reading after" in err, "endless pipe: rc %d" % rc, (out, err))
+    # The writer must have closed its end before the FIFO is opened again:
+    # while it holds it, the next reader joins the same pipe and reads the
+    # old writer's zeros.
+    writer.join(timeout=10)
+    expect(not writer.is_alive(), "the endless writer did not stop", ("", ""))
     huge = ten[:32] + struct.pack("<Q", 1 << 40) + ten[40:]
-    feed_fifo(fifo, huge, endless=True)
+    writer = feed_fifo(fifo, huge, endless=True)
     rc, out, err = report_bounded(fifo)
+    writer.join(timeout=10)
     expect(rc == 117 and "exceed the 4294967296-byte limit of a non-regular file"
            in err, "huge counts through a pipe: rc %d" % rc, (out, err))
     # A pipe that holds a whole, valid file is read (and reported).

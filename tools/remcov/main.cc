@@ -8,6 +8,7 @@
 #include "remcov/version.h"
 
 #include "exit_codes.h"
+#include "merge.h"
 #include "report.h"
 #include "trace.h"
 
@@ -18,8 +19,9 @@ const char kUsage[] =
     "\n"
     "Commands:\n"
     "  trace     run a command and print the coverage it produces\n"
-    "  report    map a coverage file to source: text, JSON, lcov, HTML\n"
-    "  diff      what one coverage file covers that another does not\n"
+    "  report    map coverage files to source: text, JSON, lcov, HTML\n"
+    "  diff      the lines one coverage file gains and loses against another\n"
+    "  merge     the union of coverage files, as one coverage file\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
   }
   if (strcmp(cmd, "trace") == 0)
     return remcov::tool::TraceMain(argc - 1, argv + 1);
+  if (strcmp(cmd, "merge") == 0)
+    return remcov::tool::MergeMain(argc - 1, argv + 1);
   if (strcmp(cmd, "report") == 0 || strcmp(cmd, "diff") == 0) {
 #ifdef REMCOV_TOOL_HAVE_REPORT
     return cmd[0] == 'r' ? remcov::tool::ReportMain(argc - 1, argv + 1)

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +24,9 @@
 #include "remcov/version.h"
 
 #include "exit_codes.h"
+#include "format/coverage_merge.h"
 #include "format/elf_build_id.h"
+#include "inputs.h"
 #include "report/coverage_model.h"
 #include "report/elf_image.h"
 #include "report/formats.h"
@@ -32,12 +35,13 @@ namespace remcov::tool {
 namespace {
 
 const char kReportHelp[] =
-    "Usage: remcov report [OPTIONS] FILE.cov\n"
+    "Usage: remcov report [OPTIONS] FILE.cov...\n"
     "\n"
     "Maps the PCs of a coverage file (remcov trace -o) to source lines "
     "through\n"
     "the load map it records and the modules' debug info, and prints covered\n"
-    "and instrumented lines per file and function.\n"
+    "and instrumented lines per file and function. Several files: their\n"
+    "union (as remcov merge makes it). A FILE of '-' is standard input.\n"
     "\n"
     "Options:\n"
     "  --format F         the output format (below; default text)\n"
@@ -62,15 +66,18 @@ const char kReportExit[] =
     "Exit status: 0 success, 117 unreadable or corrupt coverage file, 118 a\n"
     "module or its debug info is missing or changed, or has no line\n"
     "information (without --allow-missing-debug), 119 genhtml missing or\n"
-    "failed, 120 usage (or a format that cannot hold the file), 125 other\n"
-    "failure (e.g. cannot write the output).\n";
+    "failed, 120 usage (or files of different modes, or a format that\n"
+    "cannot hold the file), 125 other failure (e.g. cannot write the\n"
+    "output).\n";
 
 const char kDiffHelp[] =
     "Usage: remcov diff [OPTIONS] A.cov B.cov\n"
     "\n"
-    "Prints the lines, per file and function, that B covers and A does not,\n"
-    "and a summary of lines covered only by B, only by A, by both and by\n"
-    "neither.\n"
+    "Prints the lines, per file and function, that B covers and A does not\n"
+    "(gained), those that A covers and B does not (lost), and a summary of\n"
+    "lines covered only by B, only by A, by both and by neither. A or B may\n"
+    "be '-' (standard input; not both). Warns when A and B share no module\n"
+    "(by build-id, else path).\n"
     "\n"
     "Options:\n"
     "  --format F         the output format (below; default text)\n"
@@ -90,6 +97,7 @@ const char kDiffExit[] =
 
 struct Options {
   const char* name = "report";
+  bool diff = false;
   const FormatInfo* format = FindReportFormat("text");
   std::string html;
   std::string output;
@@ -112,6 +120,7 @@ int UsageError(const Options& o, const std::string& msg) {
 // Returns -1 on success, else the exit code (help: 0).
 int Parse(int argc, char** argv, bool diff, Options* o) {
   o->name = diff ? "diff" : "report";
+  o->diff = diff;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
@@ -152,34 +161,24 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
       o->allow_missing_debug = true;
     } else if (a == "--") {
       for (i++; i < argc; i++) o->inputs.push_back(argv[i]);
-    } else if (!a.empty() && a[0] == '-') {
+    } else if (a.size() > 1 && a[0] == '-') {
       return UsageError(*o, "unknown option '" + a + "'");
     } else {
       o->inputs.push_back(a);
     }
   }
-  const size_t want = diff ? 2 : 1;
-  if (o->inputs.size() != want) {
+  if (diff ? o->inputs.size() != 2 : o->inputs.empty()) {
     return UsageError(*o, diff ? "needs two coverage files, A and B"
-                               : "needs one coverage file");
+                               : "needs one coverage file or more");
   }
+  std::string why = CheckStdinOnce(o->inputs);
   // An output that is one of the inputs (same device and inode, whatever
   // the names) would be truncated before it is read: refused.
   std::vector<std::string> outputs;
   if (!o->output.empty()) outputs.push_back(o->output);
   if (!o->html.empty()) outputs.push_back(o->html + "/remcov.info");
-  for (const std::string& out : outputs) {
-    struct stat so;
-    if (stat(out.c_str(), &so) != 0) continue;
-    for (const std::string& in : o->inputs) {
-      struct stat si;
-      if (stat(in.c_str(), &si) == 0 && si.st_dev == so.st_dev &&
-          si.st_ino == so.st_ino) {
-        return UsageError(*o, "the output " + out + " is the input " + in +
-                                  ": writing it would destroy the input");
-      }
-    }
-  }
+  if (why.empty()) why = OutputIsInput(outputs, o->inputs);
+  if (!why.empty()) return UsageError(*o, why);
   if (o->format->output == FormatOutput::kDirectory && o->output.empty()) {
     return UsageError(*o, "--format " + std::string(o->format->name) +
                               " writes one file per module: give -o DIR");
@@ -370,18 +369,31 @@ int FailModel(const Options& o, bool module_error, const Status& s) {
 // returns an exit code. `*module_error` is set when a module fails to open.
 int Load(const Options& o, std::vector<CoverageData>* data,
          StatusOr<CoverageModel>* model, bool build_model, bool* module_error) {
+  // report A B ...: their union, one input read at a time.
+  const bool merge = !o.diff && o.inputs.size() > 1;
+  CoverageMerger merger;
   for (const std::string& in : o.inputs) {
-    auto d = ReadCoverageFile(in);
+    auto d = ReadInput(in);
     if (!d.ok()) return Fail(o, kExitBadCoverage, d.status());
-    data->push_back(std::move(d.value()));
-  }
-  for (size_t i = 0; i < data->size(); i++) {
-    if ((*data)[i].modules.empty() && !o.quiet) {
+    if (d->modules.empty() && !o.quiet) {
       fprintf(stderr,
               "remcov %s: warning: %s has no load map (format version %u): "
               "its PCs cannot be mapped to source\n",
-              o.name, o.inputs[i].c_str(), (*data)[i].version);
+              o.name, in.c_str(), d->version);
     }
+    if (!merge) {
+      data->push_back(std::move(d.value()));
+      continue;
+    }
+    Status s = merger.Add(*d);
+    if (!s.ok()) {
+      return Fail(o, kExitUsage, Status(s.code(), in + ": " + s.message()));
+    }
+  }
+  if (merge) {
+    auto u = merger.Result(false);
+    if (!u.ok()) return Fail(o, kExitUsage, u.status());
+    data->push_back(std::move(u.value()));
   }
   if (!build_model) return -1;
   std::vector<const CoverageData*> runs;
@@ -488,10 +500,37 @@ int WriteFiles(const Options& o, const std::string& dir,
 
 // The coverage file's modification time, for Cobertura's timestamp (the
 // same input gives the same output).
-int64_t InputTimeMs(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return 0;
-  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
+// With several inputs, the newest; standard input's file if it has one.
+int64_t InputTimeMs(const std::vector<std::string>& paths) {
+  int64_t newest = 0;
+  for (const std::string& path : paths) {
+    struct stat st;
+    const bool ok = path == kStdinName
+                        ? fstat(0, &st) == 0 && S_ISREG(st.st_mode)
+                        : stat(path.c_str(), &st) == 0;
+    if (!ok) continue;
+    newest = std::max<int64_t>(newest, int64_t{st.st_mtim.tv_sec} * 1000 +
+                                           st.st_mtim.tv_nsec / 1000000);
+  }
+  return newest;
+}
+
+// Whether runs A (0) and B (1) recorded PCs in a common module: the same
+// build-id when both know it, else the same path. True when either run has
+// no PC in any module (nothing to compare).
+bool ShareModule(const CoverageModel& m) {
+  bool any[kMaxRuns] = {false, false};
+  for (const ModuleSummary& x : m.modules) {
+    for (int r = 0; r < kMaxRuns; r++) any[r] |= x.pcs[r] != 0;
+    if (x.pcs[0] == 0) continue;
+    for (const ModuleSummary& y : m.modules) {
+      if (y.pcs[1] == 0) continue;
+      const CoverageModule &a = x.module, &b = y.module;
+      const bool ids = !a.build_id.empty() && !b.build_id.empty();
+      if (ids ? a.build_id == b.build_id : a.path == b.path) return true;
+    }
+  }
+  return !any[0] || !any[1];
 }
 
 }  // namespace
@@ -508,7 +547,9 @@ int ReportMain(int argc, char** argv) {
   if (rc >= 0) return rc;
   EmitOptions e;
   e.root = o.root;
-  e.input_name = o.inputs[0];
+  for (size_t i = 0; i < o.inputs.size(); i++)
+    e.input_name += (i == 0 ? "" : ", ") + o.inputs[i];
+  if (o.inputs.size() > 1) e.input_names = o.inputs;
   e.data = &data[0];
   if (!o.html.empty()) {
     if (mkdir(o.html.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -534,7 +575,7 @@ int ReportMain(int argc, char** argv) {
   r.model = model.ok() ? &model.value() : nullptr;
   r.emit = e;
   r.cobertura = {o.root, "remcov " REMCOV_VERSION_STRING,
-                 InputTimeMs(o.inputs[0])};
+                 InputTimeMs(o.inputs)};
   r.open = [&](const CoverageModule& m) {
     auto s = OpenModule(o, m);
     if (!s.ok()) module_error = true;
@@ -570,6 +611,12 @@ int DiffMain(int argc, char** argv) {
   bool module_error = false;
   rc = Load(o, &data, &model, true, &module_error);
   if (rc >= 0) return rc;
+  if (!ShareModule(*model)) {
+    fprintf(stderr,
+            "remcov diff: warning: %s and %s share no module (compared by "
+            "build-id, else path): are they runs of different programs?\n",
+            o.inputs[0].c_str(), o.inputs[1].c_str());
+  }
   EmitOptions e;
   e.root = o.root;
   e.input_name = o.inputs[0];

@@ -509,6 +509,14 @@ __attribute__((always_inline)) inline void StopTaskSection(ThreadState& t) {
   }
 }
 
+// remcov_common_handle with handler levels recorded: 0 in a handler (the
+// kernel's in_task() check), the handle once the levels turn out to be left.
+__attribute__((noinline)) uint64_t CommonHandleInHandler(ThreadState& t) {
+  LeaveAbandonedSignalLevels(
+      t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  return t.irq_depth > 0 ? 0 : t.common_handle;
+}
+
 }  // namespace
 
 int EnsureIrqPool() {
@@ -720,7 +728,7 @@ REMCOV_EXPORT void remcov_remote_stop(void) {
 
 REMCOV_EXPORT uint64_t remcov_common_handle(void) {
   ThreadState& t = tls_state;
-  return t.irq_depth > 0 ? 0 : t.common_handle;
+  return t.irq_depth > 0 ? CommonHandleInHandler(t) : t.common_handle;
 }
 
 REMCOV_EXPORT int remcov_config_irq_pool(uint32_t areas, uint32_t words) {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -208,6 +209,31 @@ TEST(AbandonedHandlerTest, LocalTracingResumesAfterTheNextSectionCall) {
     ASSERT_EQ(remcov_ioctl(local.fd(), REMCOV_KCOV_DISABLE, 0), 0);
     EXPECT_EQ(FixtureFunctions(local.Pcs()),
               std::set<std::string>{"fixture_spin"});
+  });
+  th.join();
+  signal(SIGUSR1, SIG_DFL);
+}
+
+TEST(AbandonedHandlerTest, CommonHandleComesBackAfterAJumpOut) {
+  Install(SIGUSR1, NoSectionThenJump);
+  std::thread th([] {
+    RawDevice d(1 << 12);
+    const uint64_t common =
+        remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, 0x9104);
+    std::vector<uint64_t> buf(3);
+    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
+    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+    ra->area_size = 1 << 10;
+    ra->num_handles = 0;
+    ra->common_handle = common;
+    ASSERT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                           reinterpret_cast<unsigned long>(ra)),
+              0);
+    EXPECT_EQ(remcov_common_handle(), common);
+    if (sigsetjmp(t_env, 1) == 0) raise(SIGUSR1);
+    // In a handler it would be 0 (the kernel's in_task() check).
+    EXPECT_EQ(remcov_common_handle(), common);
+    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   });
   th.join();
   signal(SIGUSR1, SIG_DFL);

@@ -359,6 +359,15 @@ bool Encloses(const IrqLevel& l, uintptr_t sp, uintptr_t alt_lo,
   return l.on_alt ? sp_on_alt && sp < l.frame : sp_on_alt || sp < l.frame;
 }
 
+// Drops the handler levels the caller is no longer inside; whether it is
+// still in a handler. The frame is this function's, one below the caller's:
+// it is inside exactly the levels the caller is inside.
+__attribute__((noinline)) bool StillInHandler(ThreadState& t) {
+  LeaveAbandonedSignalLevels(
+      t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  return t.irq_depth > 0;
+}
+
 // Binds an area to the registration found in the map.
 void BindArea(RemoteArea* a, uint64_t value) {
   a->device = DeviceAt(ValueSlot(value));
@@ -371,13 +380,14 @@ void BindArea(RemoteArea* a, uint64_t value) {
 // refused sections, map lookups, signal-handler sections, area (re)binding.
 __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
                                                uint64_t handle) {
-  if (t.irq_depth > 0)
-    LeaveAbandonedSignalLevels(
-        t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   if (!CheckHandle(handle, true, true, true)) {
     g_counters.invalid_handles.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // Drops handler levels left by longjmp. Out of line and re-reading the
+  // depth, so that task sections (the measured unregistered-handle path
+  // included) pay nothing for it.
+  if (t.irq_depth > 0) StillInHandler(t);
   const bool in_irq = t.irq_depth > 0;
   if (in_irq ? t.softirq_active != 0
              : (LoadModeRelaxed(t) != kModeDisabled || t.remote != nullptr)) {
@@ -446,9 +456,7 @@ void StopTaskSection(ThreadState& t);
 // remcov_remote_stop in a signal handler: ends the handler's own section, if
 // it has one at this depth, and defers or does its move.
 __attribute__((noinline)) void RemoteStopInHandler(ThreadState& t) {
-  LeaveAbandonedSignalLevels(
-      t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
-  if (t.irq_depth == 0) return StopTaskSection(t);  // all were left
+  if (!StillInHandler(t)) return StopTaskSection(t);  // all were left
   if (!t.softirq_active || t.softirq_depth != t.irq_depth) return;
   RemoteArea* a = t.remote;
   if (a == nullptr) return;
@@ -512,9 +520,7 @@ __attribute__((always_inline)) inline void StopTaskSection(ThreadState& t) {
 // remcov_common_handle with handler levels recorded: 0 in a handler (the
 // kernel's in_task() check), the handle once the levels turn out to be left.
 __attribute__((noinline)) uint64_t CommonHandleInHandler(ThreadState& t) {
-  LeaveAbandonedSignalLevels(
-      t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
-  return t.irq_depth > 0 ? 0 : t.common_handle;
+  return StillInHandler(t) ? 0 : t.common_handle;
 }
 
 }  // namespace

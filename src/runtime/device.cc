@@ -95,11 +95,15 @@ void AtForkParent() {
 }
 void AtForkChild();
 
+// Set once g_exit_key exists (InitOnce); read by signal handlers.
+constinit std::atomic<bool> g_exit_key_ready{false};
+
 void InitOnce() {
   LinkInterposers();
   REMCOV_RAW_CHECK(pthread_key_create(&g_exit_key, ThreadExit) == 0);
   REMCOV_RAW_CHECK(pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild) ==
                    0);
+  g_exit_key_ready.store(true, std::memory_order_release);
 }
 
 void FreeDeviceLocked(Device* d) {
@@ -150,6 +154,9 @@ void DisableLocked(Device* d, ThreadState& t) {
 
 void ThreadExit(void*) {
   ThreadState& t = tls_state;
+  // A handler that never returned (pthread_exit, cancellation, or a jump out
+  // of it before the thread ended): its section ends, its area goes back.
+  LeaveSignalLevelsAbove(t, 0);
   ReleaseThreadAreas(t);
   Device* d = t.device;
   if (d == nullptr) return;
@@ -411,6 +418,21 @@ void MoveLock::Lock(const ThreadState* self) {
   }
 }
 
+void EnsureThreadExitHookInHandler(ThreadState& t) {
+  // glibc keeps the first 32 keys' values in the thread descriptor
+  // (PTHREAD_KEY_2NDLEVEL_SIZE): pthread_setspecific then only stores, with
+  // no allocation and no lock. Beyond them it may allocate: not from a
+  // handler (such a thread's handler state is then cleared at its next
+  // section, not at its exit).
+  constexpr pthread_key_t kKeysWithoutAllocation = 32;
+  if (t.exit_hook || !g_exit_key_ready.load(std::memory_order_acquire) ||
+      g_exit_key >= kKeysWithoutAllocation)
+    return;
+  ErrnoSaver errno_saver;
+  pthread_setspecific(g_exit_key, &t);
+  t.exit_hook = true;
+}
+
 void EnsureThreadExitHook(ThreadState& t) {
   if (!t.exit_hook) {
     pthread_once(&g_once, InitOnce);
@@ -476,6 +498,10 @@ REMCOV_EXPORT int remcov_open(void) {
 REMCOV_EXPORT int remcov_rt_adopt_area(int fd) { return RegisterDevice(fd); }
 
 REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
+  ThreadState& t = tls_state;
+  if (t.irq_depth > 0)  // a handler left by longjmp: its state goes first
+    LeaveAbandonedSignalLevels(
+        t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   std::unique_lock<std::mutex> lock;
   Device* d = LookupLocked(fd, &lock);
   // Not a device: that file's own answer (EBADF when fd is not open).

@@ -134,6 +134,23 @@ void SetAccepting(Device* d, bool on);
 int EnsureIrqPool();
 // Ends a signal-handler section left open when its handler returns.
 void EndSignalSection(ThreadState& t);
+// Handler levels left without returning (longjmp/siglongjmp out of a handler,
+// pthread_exit or cancellation in one; docs/kcov.md, "Deliberate differences",
+// 6). Both end such a level's open section (its coverage is moved, its pool
+// area given back), drop the level and restore the mode it interrupted; both
+// block signals while they change the levels, and only when there is one to
+// leave. Async-signal-safe.
+// Leaves every level above `keep` (they are known to be gone: an enclosing
+// handler returns, or the thread exits).
+void LeaveSignalLevelsAbove(ThreadState& t, uint32_t keep);
+// Leaves the levels whose frames no longer enclose sp, the caller's stack
+// position (a frame address): the check of remcov_remote_start/stop and of the
+// device calls. Levels beyond kMaxIrqLevels are never judged.
+void LeaveAbandonedSignalLevels(ThreadState& t, uintptr_t sp);
+// EnsureThreadExitHook from a signal handler: only when the runtime is
+// initialized and the key's slot needs no allocation (the thread-exit hook
+// then clears a handler that never returns). Async-signal-safe.
+void EnsureThreadExitHookInHandler(ThreadState& t);
 // Returns the thread's cached private area to the pool (thread exit).
 void ReleaseThreadAreas(ThreadState& t);
 // Locks (true) or unlocks (false) remote.cc's mutexes around fork, after the

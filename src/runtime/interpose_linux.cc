@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// Interposed libc functions: signal-handler installation (sigaction, signal)
-// and thread creation (pthread_create).
+// Interposed libc functions: signal-handler installation (sigaction,
+// __sigaction, signal, bsd_signal, ssignal, __sysv_signal, sysv_signal, sigset,
+// and siginterrupt, which signal() consults) and thread creation
+// (pthread_create).
 //
 // * Handlers are wrapped in a trampoline that folds "in a signal handler" into
 //   the thread's mode word (kModeInIrq) for the handler's duration, so code in
 //   a handler records nothing unless it opens a remote section, as the kernel
 //   records nothing in interrupt context. The trampoline also ends a section a
-//   handler left open.
+//   handler left open, and records each level (frame, stack, interrupted
+//   mode) so that a handler left by longjmp or thread exit can be cleared
+//   later (remote.cc, LeaveAbandonedSignalLevels).
 // * Threads created by a thread that holds a common handle inherit it, as the
 //   kernel copies kcov_handle at fork: plain pthread_create and std::thread in
 //   code that includes no remcov header get it.
@@ -17,12 +21,14 @@
 // (TSan defers signal delivery to safe points) stays intact.
 //
 // Thread safety: all entry points are thread-safe. Signal safety: the
-// trampoline is; sigaction/signal/pthread_create are not (as in libc).
+// trampoline is; the installers are as async-signal-safe as glibc's
+// (sigaction, signal); pthread_create is not (as in libc).
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <ucontext.h>
 
 #include <atomic>
 
@@ -81,9 +87,28 @@ constinit UserHandler g_handlers[NSIG];
 void Trampoline(int sig, siginfo_t* info, void* uc) {
   ThreadState& t = tls_state;
   const uint32_t mode = LoadModeRelaxed(t);
-  t.irq_depth++;
+  const uint32_t depth = t.irq_depth;
+  // The depth first, then the level's record: a handler that interrupts us
+  // before the depth store pushes and pops its own level at `depth`; one that
+  // interrupts us after it finds its own level above ours, and only the
+  // innermost level's record is read before the others are known live.
+  t.irq_depth = depth + 1;
   StoreModeRelaxed(t, mode | kModeInIrq);
   std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (depth < kMaxIrqLevels) {
+    IrqLevel& l = t.irq_levels[depth];
+    l.frame = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    l.alt_lo = l.alt_hi = 0;
+    const auto* u = static_cast<const ucontext_t*>(uc);
+    if (u != nullptr && !(u->uc_stack.ss_flags & SS_DISABLE) &&
+        u->uc_stack.ss_size != 0) {
+      l.alt_lo = reinterpret_cast<uintptr_t>(u->uc_stack.ss_sp);
+      l.alt_hi = l.alt_lo + u->uc_stack.ss_size;
+    }
+    l.on_alt = l.frame >= l.alt_lo && l.frame < l.alt_hi;
+    l.mode = mode;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
   void* fn = g_handlers[sig].fn.load(std::memory_order_acquire);
   if (g_handlers[sig].flags.load(std::memory_order_relaxed) & SA_SIGINFO) {
     reinterpret_cast<void (*)(int, siginfo_t*, void*)>(fn)(sig, info, uc);
@@ -91,31 +116,54 @@ void Trampoline(int sig, siginfo_t* info, void* uc) {
     reinterpret_cast<void (*)(int)>(fn)(sig);
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
+  // Our level is where we recorded it unless abandoned levels below it were
+  // dropped meanwhile (LeaveAbandonedSignalLevels moves it down and corrects
+  // the mode it resumes).
+  uint32_t level = depth;
+  uint32_t resume = mode;
+  if (depth < kMaxIrqLevels) {
+    const uintptr_t frame =
+        reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    for (uint32_t i = 0; i < t.irq_depth && i <= depth; i++) {
+      if (t.irq_levels[i].frame == frame) {
+        level = i;
+        resume = t.irq_levels[i].mode;
+        break;
+      }
+    }
+  }
+  // Levels above ours that never returned (a handler interrupting ours left
+  // by longjmp into our handler) are certainly gone now.
+  if (t.irq_depth > level + 1) LeaveSignalLevelsAbove(t, level + 1);
   EndSignalSection(t);
-  t.irq_depth--;
-  StoreModeRelaxed(t, mode);
+  t.irq_depth = level;
+  StoreModeRelaxed(t, resume);
 }
 
+// SIG_ERR and SIG_HOLD are not handlers either: they are installed as given
+// (the kernel takes any address, as it does from glibc).
 bool IsRealHandler(void* fn) {
   return fn != reinterpret_cast<void*>(SIG_DFL) &&
-         fn != reinterpret_cast<void*>(SIG_IGN) && fn != nullptr;
+         fn != reinterpret_cast<void*>(SIG_IGN) &&
+         fn != reinterpret_cast<void*>(SIG_ERR) &&
+         fn != reinterpret_cast<void*>(SIG_HOLD) && fn != nullptr;
 }
 
 // Rewrites an old action that shows our trampoline into the user's handler.
-void RestoreUserView(int sig, struct sigaction* old, void* prev_fn,
-                     int prev_flags) {
+// The flags stay the kernel's (whoever changed them last), except SA_SIGINFO,
+// which the trampoline adds: it shows the user's form.
+void RestoreUserView(struct sigaction* old, void* prev_fn, int prev_flags) {
   if (old == nullptr) return;
   if (reinterpret_cast<void*>(old->sa_sigaction) !=
       reinterpret_cast<void*>(&Trampoline))
     return;
-  old->sa_flags = prev_flags;
+  old->sa_flags = (old->sa_flags & ~SA_SIGINFO) | (prev_flags & SA_SIGINFO);
   if (prev_flags & SA_SIGINFO) {
     old->sa_sigaction =
         reinterpret_cast<void (*)(int, siginfo_t*, void*)>(prev_fn);
   } else {
     old->sa_handler = reinterpret_cast<void (*)(int)>(prev_fn);
   }
-  (void)sig;
 }
 
 int WrappedSigaction(int sig, const struct sigaction* act,
@@ -125,7 +173,7 @@ int WrappedSigaction(int sig, const struct sigaction* act,
   int prev_flags = g_handlers[sig].flags.load(std::memory_order_relaxed);
   if (act == nullptr) {
     int r = RealSigaction()(sig, nullptr, old);
-    if (r == 0) RestoreUserView(sig, old, prev_fn, prev_flags);
+    if (r == 0) RestoreUserView(old, prev_fn, prev_flags);
     return r;
   }
   void* fn = (act->sa_flags & SA_SIGINFO)
@@ -133,7 +181,7 @@ int WrappedSigaction(int sig, const struct sigaction* act,
                  : reinterpret_cast<void*>(act->sa_handler);
   if (!IsRealHandler(fn)) {
     int r = RealSigaction()(sig, act, old);
-    if (r == 0) RestoreUserView(sig, old, prev_fn, prev_flags);
+    if (r == 0) RestoreUserView(old, prev_fn, prev_flags);
     return r;
   }
   g_handlers[sig].flags.store(act->sa_flags, std::memory_order_relaxed);
@@ -150,7 +198,95 @@ int WrappedSigaction(int sig, const struct sigaction* act,
     errno = err;
     return r;
   }
-  RestoreUserView(sig, old, prev_fn, prev_flags);
+  RestoreUserView(old, prev_fn, prev_flags);
+  return 0;
+}
+
+// ---- glibc's other installers, each in terms of WrappedSigaction with the
+// flags glibc 2.36 uses (signal/sysv_signal.c, sysdeps/posix/signal.c,
+// sigset.c, sigintr.c), so that every handler is wrapped. ----
+
+// glibc's _sigintr: the signals siginterrupt(sig, 1) made interrupting; BSD
+// signal() then installs without SA_RESTART.
+constinit std::atomic<uint64_t> g_sigintr[(NSIG + 63) / 64] = {};
+
+bool InSigintr(int sig) {
+  return (g_sigintr[sig / 64].load(std::memory_order_relaxed) >> (sig % 64)) &
+         1;
+}
+
+sighandler_t Install(int sig, sighandler_t handler, int flags, bool mask_sig) {
+  struct sigaction act = {};
+  act.sa_handler = handler;
+  sigemptyset(&act.sa_mask);
+  if (mask_sig) sigaddset(&act.sa_mask, sig);
+  act.sa_flags = flags;
+  struct sigaction old = {};
+  if (WrappedSigaction(sig, &act, &old) < 0) return SIG_ERR;
+  return old.sa_handler;
+}
+
+// signal() with _DEFAULT_SOURCE, bsd_signal, ssignal (glibc: __bsd_signal).
+sighandler_t BsdSignal(int sig, sighandler_t handler) {
+  sigset_t probe;
+  sigemptyset(&probe);
+  // glibc: SIG_ERR, a number outside [1, NSIG) or one of its internal
+  // signals (sigaddset refuses exactly those) -> EINVAL.
+  if (handler == SIG_ERR || sigaddset(&probe, sig) < 0) {
+    errno = EINVAL;
+    return SIG_ERR;
+  }
+  return Install(sig, handler, InSigintr(sig) ? 0 : SA_RESTART, true);
+}
+
+#ifndef SA_INTERRUPT
+#define SA_INTERRUPT 0x20000000  // glibc's historical no-op flag
+#endif
+
+// signal() without _DEFAULT_SOURCE (-std=c11, _POSIX_C_SOURCE, ...),
+// __sysv_signal, sysv_signal: reset on delivery, not masked, not restarted.
+sighandler_t SysvSignal(int sig, sighandler_t handler) {
+  if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
+    errno = EINVAL;
+    return SIG_ERR;
+  }
+  return Install(sig, handler,
+                 (SA_RESETHAND | SA_NODEFER | SA_INTERRUPT) & ~SA_RESTART,
+                 false);
+}
+
+sighandler_t Sigset(int sig, sighandler_t disp) {
+  sigset_t set, oset;
+  sigemptyset(&set);
+  if (sigaddset(&set, sig) < 0) return SIG_ERR;
+  if (disp == SIG_HOLD) {
+    if (sigprocmask(SIG_BLOCK, &set, &oset) < 0) return SIG_ERR;
+    if (sigismember(&oset, sig)) return SIG_HOLD;  // it was blocked already
+    struct sigaction oact = {};
+    if (WrappedSigaction(sig, nullptr, &oact) < 0) return SIG_ERR;
+    return oact.sa_handler;
+  }
+  struct sigaction act = {}, oact = {};
+  act.sa_handler = disp;
+  sigemptyset(&act.sa_mask);
+  act.sa_flags = 0;
+  if (WrappedSigaction(sig, &act, &oact) < 0) return SIG_ERR;
+  if (sigprocmask(SIG_UNBLOCK, &set, &oset) < 0) return SIG_ERR;
+  return sigismember(&oset, sig) ? SIG_HOLD : oact.sa_handler;
+}
+
+int Siginterrupt(int sig, int interrupt) {
+  struct sigaction action = {};
+  if (WrappedSigaction(sig, nullptr, &action) < 0) return -1;
+  const uint64_t bit = uint64_t{1} << (sig % 64);
+  if (interrupt) {
+    g_sigintr[sig / 64].fetch_or(bit, std::memory_order_relaxed);
+    action.sa_flags &= ~SA_RESTART;
+  } else {
+    g_sigintr[sig / 64].fetch_and(~bit, std::memory_order_relaxed);
+    action.sa_flags |= SA_RESTART;
+  }
+  if (WrappedSigaction(sig, &action, nullptr) < 0) return -1;
   return 0;
 }
 
@@ -178,21 +314,44 @@ using remcov::internal::ThreadStart;
 
 extern "C" {
 
+// Every libc entry point that installs a handler (glibc 2.36's exported,
+// linkable ones: sigvec is a compatibility symbol only).
 REMCOV_EXPORT int sigaction(int sig, const struct sigaction* act,
                             struct sigaction* old) {
   return remcov::internal::WrappedSigaction(sig, act, old);
 }
 
+REMCOV_EXPORT int __sigaction(int sig, const struct sigaction* act,
+                              struct sigaction* old) {
+  return remcov::internal::WrappedSigaction(sig, act, old);
+}
+
 REMCOV_EXPORT sighandler_t signal(int sig, sighandler_t handler) {
-  // glibc's signal() has BSD semantics: restart system calls, do not reset.
-  struct sigaction act = {};
-  act.sa_handler = handler;
-  sigemptyset(&act.sa_mask);
-  sigaddset(&act.sa_mask, sig);
-  act.sa_flags = SA_RESTART;
-  struct sigaction old = {};
-  if (remcov::internal::WrappedSigaction(sig, &act, &old) != 0) return SIG_ERR;
-  return old.sa_handler;
+  return remcov::internal::BsdSignal(sig, handler);
+}
+
+REMCOV_EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler) {
+  return remcov::internal::BsdSignal(sig, handler);
+}
+
+REMCOV_EXPORT sighandler_t ssignal(int sig, sighandler_t handler) {
+  return remcov::internal::BsdSignal(sig, handler);
+}
+
+REMCOV_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t handler) {
+  return remcov::internal::SysvSignal(sig, handler);
+}
+
+REMCOV_EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler) {
+  return remcov::internal::SysvSignal(sig, handler);
+}
+
+REMCOV_EXPORT sighandler_t sigset(int sig, sighandler_t disp) {
+  return remcov::internal::Sigset(sig, disp);
+}
+
+REMCOV_EXPORT int siginterrupt(int sig, int interrupt) {
+  return remcov::internal::Siginterrupt(sig, interrupt);
 }
 
 REMCOV_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,

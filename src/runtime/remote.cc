@@ -15,6 +15,8 @@
 // remcov_remote_stop and remcov_common_handle are async-signal-safe; in a
 // signal handler they use only the preallocated pool and lock-free structures.
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -347,6 +349,59 @@ void DeferMove(Device* d, ThreadState& t, RemoteArea* a) {
   }
 }
 
+// Ends the signal-handler section of a level that was left without returning
+// (longjmp, thread exit): restores the context it interrupted, except the mode
+// (the caller's), and moves what it recorded as remcov_remote_stop would.
+void EndAbandonedSection(ThreadState& t) {
+  RemoteArea* a = t.remote;
+  StopTracing(t, kModeInIrq);
+  t.remote = t.saved.remote;
+  t.area = t.saved.area;
+  t.capacity = t.saved.capacity;
+  t.overflow = t.saved.overflow;
+  t.saved = TraceContext{};
+  t.softirq_active = 0;
+  t.softirq_depth = 0;
+  if (a != nullptr && a->irq) DeferMove(a->device, t, a);
+}
+
+// Blocks every signal for the lifetime of the object (the level bookkeeping
+// below must not be interleaved with a handler on this thread).
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  ErrnoSaver errno_saver_;
+  sigset_t old_;
+};
+
+// Whether level `l`'s frames enclose stack position sp, on the stack sp is
+// on: an alternate-stack level encloses only deeper positions on that stack; a
+// thread-stack level encloses deeper positions and the alternate stack (a
+// handler delivered there while it ran).
+bool Encloses(const IrqLevel& l, uintptr_t sp, uintptr_t alt_lo,
+              uintptr_t alt_hi) {
+  const bool sp_on_alt = alt_hi != 0 && sp >= alt_lo && sp < alt_hi;
+  return l.on_alt ? sp_on_alt && sp < l.frame : sp_on_alt || sp < l.frame;
+}
+
+// Drops the handler levels the caller is no longer inside; whether it is
+// still in a handler. The frame is this function's, one below the caller's:
+// it is inside exactly the levels the caller is inside.
+__attribute__((noinline)) bool StillInHandler(ThreadState& t) {
+  LeaveAbandonedSignalLevels(
+      t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  return t.irq_depth > 0;
+}
+
 // Binds an area to the registration found in the map.
 void BindArea(RemoteArea* a, uint64_t value) {
   a->device = DeviceAt(ValueSlot(value));
@@ -363,6 +418,10 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
     g_counters.invalid_handles.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // Drops handler levels left by longjmp. Out of line and re-reading the
+  // depth, so that task sections (the measured unregistered-handle path
+  // included) pay nothing for it.
+  if (t.irq_depth > 0) StillInHandler(t);
   const bool in_irq = t.irq_depth > 0;
   if (in_irq ? t.softirq_active != 0
              : (LoadModeRelaxed(t) != kModeDisabled || t.remote != nullptr)) {
@@ -380,7 +439,14 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
       g_counters.irq_pool_exhausted.fetch_add(1, std::memory_order_relaxed);
       return;
     }
+    // Clears the handler state at thread exit, should the handler never
+    // return (pthread_exit, cancellation, a jump out and then exit).
+    EnsureThreadExitHookInHandler(t);
   } else {
+    // Busy until StartTracing: an unwrapped handler's section is refused
+    // meanwhile (it would reuse the area or take the pool mutex we hold).
+    StoreModeRelaxed(t, kModeBusy);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     const uint32_t words = DeviceAt(ValueSlot(value))
                                ->section_words.load(std::memory_order_relaxed);
     a = t.cached_area;
@@ -390,6 +456,7 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
       RemoteArea* fresh = words == 0 ? nullptr : TaskAreaGet(words);
       if (fresh == nullptr) {
         g_counters.area_alloc_failures.fetch_add(1, std::memory_order_relaxed);
+        StoreModeRelaxed(t, kModeDisabled);
         return;
       }
       EnsureThreadExitHook(t);  // returns the area at thread exit
@@ -418,9 +485,12 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
   StartTracing(t, a->mode, a->data, a->capacity, &a->overflow);
 }
 
+void StopTaskSection(ThreadState& t);
+
 // remcov_remote_stop in a signal handler: ends the handler's own section, if
 // it has one at this depth, and defers or does its move.
 __attribute__((noinline)) void RemoteStopInHandler(ThreadState& t) {
+  if (!StillInHandler(t)) return StopTaskSection(t);  // all were left
   if (!t.softirq_active || t.softirq_depth != t.irq_depth) return;
   RemoteArea* a = t.remote;
   if (a == nullptr) return;
@@ -438,9 +508,53 @@ __attribute__((noinline)) void RemoteStopInHandler(ThreadState& t) {
 // lock. The area stays attached to the thread.
 __attribute__((noinline)) void RemoteStopMove(ThreadState& t, RemoteArea* a) {
   Device* d = a->device;
-  if (!d->move_lock.TryLock(&t)) d->move_lock.Lock(&t);  // Lock spins
+  // Busy: an unwrapped handler's section is refused while we move `a`.
+  StoreModeRelaxed(t, kModeBusy);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (!d->move_lock.TryLock(&t)) {
+    if (d->move_lock.HeldBy(&t)) {
+      // Only a handler the runtime did not wrap (raw rt_sigaction) gets here:
+      // it interrupted this thread's own move. Waiting would never end.
+      g_counters.refused_sections.fetch_add(1, std::memory_order_relaxed);
+      StoreModeRelaxed(t, kModeDisabled);
+      return;
+    }
+    d->move_lock.Lock(&t);  // spins
+  }
   MoveOneLocked(d, a);
   UnlockAndDrain(d, &t);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  StoreModeRelaxed(t, kModeDisabled);
+}
+
+// remcov_remote_stop in task context (also reached from a handler level that
+// turned out to be abandoned).
+__attribute__((always_inline)) inline void StopTaskSection(ThreadState& t) {
+  RemoteArea* a = t.remote;
+  if (a == nullptr) return;  // start found no handle
+  StopTracing(t);
+  t.remote = nullptr;
+  // The area is ours (no other writer after StopTracing): plain reads.
+  if (a->data[0] != 0 || a->overflow.load(std::memory_order_relaxed) != 0)
+    return RemoteStopMove(t, a);
+  // Nothing to move, so no move lock and no CAS. The section is still
+  // counted as MoveOneLocked would count it; the relaxed reads may classify
+  // a section that ends concurrently with KCOV_DISABLE either way (it
+  // carries no entries, so nothing is published or lost either way).
+  Device* d = a->device;
+  if (d->accepting.load(std::memory_order_relaxed) &&
+      d->sequence.load(std::memory_order_relaxed) == a->sequence) {
+    d->sections_moved.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    g_counters.sequence_dropped_sections.fetch_add(1,
+                                                   std::memory_order_relaxed);
+  }
+}
+
+// remcov_common_handle with handler levels recorded: 0 in a handler (the
+// kernel's in_task() check), the handle once the levels turn out to be left.
+__attribute__((noinline)) uint64_t CommonHandleInHandler(ThreadState& t) {
+  return StillInHandler(t) ? 0 : t.common_handle;
 }
 
 }  // namespace
@@ -552,6 +666,66 @@ void ReleaseThreadAreas(ThreadState& t) {
   TaskAreaPut(a);
 }
 
+void LeaveSignalLevelsAbove(ThreadState& t, uint32_t keep) {
+  if (t.irq_depth <= keep) return;
+  SignalsBlocked blocked;
+  if (t.softirq_active && t.softirq_depth > keep) EndAbandonedSection(t);
+  const uint32_t old_depth = t.irq_depth;
+  t.irq_depth = keep;
+  if (keep < kMaxIrqLevels && keep < old_depth) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    StoreModeRelaxed(t, t.irq_levels[keep].mode);
+  }
+}
+
+void LeaveAbandonedSignalLevels(ThreadState& t, uintptr_t sp) {
+  const uint32_t depth = t.irq_depth;
+  if (depth == 0 || depth > kMaxIrqLevels) return;  // nothing, or unknown
+  // Walk down from sp: a level is live when it encloses the innermost live
+  // position above it (sp, then the frame of the live level above). Reading
+  // the records needs no blocking: a handler that interrupts us only writes
+  // levels above `depth` and restores irq_depth before it returns.
+  const uintptr_t alt_lo = t.irq_levels[depth - 1].alt_lo;
+  const uintptr_t alt_hi = t.irq_levels[depth - 1].alt_hi;
+  uint32_t live = 0;  // bit d: level d + 1 is live
+  uintptr_t pos = sp;
+  for (uint32_t d = depth; d-- > 0;) {
+    if (Encloses(t.irq_levels[d], pos, alt_lo, alt_hi)) {
+      live |= 1u << d;
+      pos = t.irq_levels[d].frame;
+    }
+  }
+  if (live == (1u << depth) - 1) return;  // the common case: all live
+  SignalsBlocked blocked;
+  // Compact the live levels downwards. A live level above abandoned ones
+  // interrupted the state they left behind: it resumes the mode the lowest
+  // of them interrupted.
+  uint32_t out = 0;
+  bool have_mode = false;
+  uint32_t resume_mode = 0;
+  for (uint32_t d = 0; d < depth; d++) {
+    if (live & (1u << d)) {
+      IrqLevel l = t.irq_levels[d];
+      if (have_mode) l.mode = resume_mode;
+      have_mode = false;
+      if (t.softirq_active && t.softirq_depth == d + 1)
+        t.softirq_depth = out + 1;
+      t.irq_levels[out++] = l;
+    } else {
+      if (!have_mode) resume_mode = t.irq_levels[d].mode;
+      have_mode = true;
+      if (t.softirq_active && t.softirq_depth == d + 1) EndAbandonedSection(t);
+    }
+  }
+  t.irq_depth = out;
+  // The innermost levels were left: the code running now is the innermost
+  // live level (or task context) and resumes the mode they interrupted.
+  if (have_mode) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    StoreModeRelaxed(t, resume_mode);
+  }
+}
+
 void EndSignalSection(ThreadState& t) {
   if (t.softirq_active && t.softirq_depth == t.irq_depth) remcov_remote_stop();
 }
@@ -596,30 +770,12 @@ REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
 REMCOV_EXPORT void remcov_remote_stop(void) {
   ThreadState& t = tls_state;
   if (t.irq_depth > 0) return RemoteStopInHandler(t);
-  RemoteArea* a = t.remote;
-  if (a == nullptr) return;  // start found no handle
-  StopTracing(t);
-  t.remote = nullptr;
-  // The area is ours (no other writer after StopTracing): plain reads.
-  if (a->data[0] != 0 || a->overflow.load(std::memory_order_relaxed) != 0)
-    return RemoteStopMove(t, a);
-  // Nothing to move, so no move lock and no CAS. The section is still
-  // counted as MoveOneLocked would count it; the relaxed reads may classify
-  // a section that ends concurrently with KCOV_DISABLE either way (it
-  // carries no entries, so nothing is published or lost either way).
-  Device* d = a->device;
-  if (d->accepting.load(std::memory_order_relaxed) &&
-      d->sequence.load(std::memory_order_relaxed) == a->sequence) {
-    d->sections_moved.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    g_counters.sequence_dropped_sections.fetch_add(1,
-                                                   std::memory_order_relaxed);
-  }
+  StopTaskSection(t);
 }
 
 REMCOV_EXPORT uint64_t remcov_common_handle(void) {
   ThreadState& t = tls_state;
-  return t.irq_depth > 0 ? 0 : t.common_handle;
+  return t.irq_depth > 0 ? CommonHandleInHandler(t) : t.common_handle;
 }
 
 REMCOV_EXPORT int remcov_config_irq_pool(uint32_t areas, uint32_t words) {

@@ -36,6 +36,11 @@ inline constexpr uint32_t kModeUniquePc = 5;
 // Set while a signal handler runs outside a remote section (the kernel's
 // "not in task context"): the mode then never equals a trace mode.
 inline constexpr uint32_t kModeInIrq = 1u << 30;
+// Set while the thread is inside the runtime's task-side section code (area
+// swap, the move under the move lock): a section started meanwhile by a
+// handler the runtime did not wrap (raw rt_sigaction) is refused, counted,
+// instead of reusing the area being moved or spinning on the move lock.
+inline constexpr uint32_t kModeBusy = 1u << 29;
 
 struct Device;
 struct RemoteArea;
@@ -50,6 +55,21 @@ struct TraceContext {
       nullptr;                   // where dropped entries are counted
   RemoteArea* remote = nullptr;  // the active section's private area, if any
 };
+
+// One signal handler level: a trampoline on this thread's stack (its frame),
+// the alternate signal stack configured when it was delivered ([alt_lo,
+// alt_hi), 0 when none) and whether the trampoline runs on it, and the mode it
+// interrupted (restored when the level ends, by return or found abandoned).
+struct IrqLevel {
+  uintptr_t frame = 0;
+  uintptr_t alt_lo = 0;
+  uintptr_t alt_hi = 0;
+  bool on_alt = false;
+  uint32_t mode = kModeDisabled;
+};
+// Levels recorded per thread; deeper nesting is not recorded, and such levels
+// are only cleared at thread exit or by the return of an enclosing handler.
+inline constexpr uint32_t kMaxIrqLevels = 8;
 
 struct ThreadState {
   // Read by every callback, written only by this thread (in task context or
@@ -85,6 +105,10 @@ struct ThreadState {
   uint32_t softirq_active = 0;
   uint32_t softirq_depth = 0;
   TraceContext saved;  // the interrupted context (kernel: kcov_saved_*)
+  // irq_levels[d] describes handler level d + 1 (d < irq_depth, kMaxIrqLevels).
+  // A handler left by longjmp/siglongjmp or by thread exit never pops its
+  // level; LeaveSignalLevels (remote.cc) does (docs/kcov.md).
+  IrqLevel irq_levels[kMaxIrqLevels];
 
   // The thread's task-context private area. It stays attached to the thread
   // across sections (it is this thread's for life; returned to the pool at

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "format/coverage_encoding.h"
 #include "format/module_record.h"
 
 namespace remcov {
@@ -22,14 +23,9 @@ static_assert(kCoverageModuleBuildIdMax == REMCOV_MODULE_BUILD_ID_MAX);
 
 namespace {
 
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
+using format_internal::EncodeHeader;
+using format_internal::PutCmpRecord;
+using format_internal::PutU64;
 uint64_t GetU64(std::string_view b, size_t off) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--)
@@ -44,12 +40,9 @@ uint32_t GetU32(std::string_view b, size_t off) {
 }
 // FNV-1a, 64-bit, over everything after the header.
 uint64_t Checksum(std::string_view body) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : body) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
+  format_internal::Fnv sum;
+  sum.Add(body);
+  return sum.h;
 }
 Status Corrupt(const std::string& what) {
   return Status(StatusCode::kDataLoss, "corrupt coverage file: " + what);
@@ -184,25 +177,9 @@ std::string SerializeCoverage(const CoverageData& d) {
     for (uint64_t pc : d.pcs) PutU64(&body, pc);
   } else {
     n = d.cmps.size();
-    for (const CmpRecord& r : d.cmps) {
-      PutU64(&body, r.type);
-      PutU64(&body, r.arg1);
-      PutU64(&body, r.arg2);
-      PutU64(&body, r.ip);
-    }
+    for (const CmpRecord& r : d.cmps) PutCmpRecord(&body, r);
   }
-  std::string out(kCoverageFileMagic, sizeof kCoverageFileMagic);
-  PutU32(&out, kCoverageFileVersion);
-  PutU32(&out, kCoverageFileHeaderBytes);
-  PutU32(&out, static_cast<uint32_t>(d.mode));
-  PutU32(&out, d.word_bytes);
-  PutU32(&out, d.flags);
-  PutU32(&out, static_cast<uint32_t>(d.modules.size()));
-  PutU64(&out, n);
-  PutU64(&out, d.raw_count);
-  PutU64(&out, d.dropped);
-  PutU64(&out, Checksum(body));
-  return out + body;
+  return EncodeHeader(d, n, Checksum(body)) + body;
 }
 
 StatusOr<CoverageData> ParseCoverage(std::string_view b) {

@@ -9,6 +9,8 @@
 #include <tuple>
 #include <utility>
 
+#include "format/coverage_encoding.h"
+
 namespace remcov {
 namespace {
 
@@ -62,25 +64,10 @@ class ModuleLookup {
   bool overlap_ = false;
 };
 
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-// FNV-1a 64 (docs/format.md), fed in pieces.
-struct Fnv {
-  uint64_t h = 0xcbf29ce484222325ull;
-  void Add(const std::string& s) {
-    for (char c : s) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 0x100000001b3ull;
-    }
-  }
-};
+using format_internal::EncodeHeader;
+using format_internal::Fnv;
+using format_internal::PutCmpRecord;
+using format_internal::PutU64;
 
 Status WriteAt(int fd, const std::string& bytes, off_t at,
                const std::string& name) {
@@ -264,28 +251,30 @@ Status CoverageMerger::ForEachEntry(const std::vector<uint64_t>& bias,
   return Status::Ok();
 }
 
-CoverageData CoverageMerger::Header(bool unique) const {
+CoverageData CoverageMerger::Header(bool unique,
+                                    const std::vector<uint64_t>& bias) const {
   CoverageData d;
   d.mode = mode_;
   d.word_bytes = word_bytes_;
   d.flags = flags_ | (unique ? uint32_t{kCoverageUnique} : 0u);
   d.dropped = stats_.dropped;
   d.raw_count = output_entries(unique) + stats_.dropped;
-  for (const OutModule& m : modules_) d.modules.push_back(m.record);
+  for (size_t i = 0; i < modules_.size(); i++) {
+    CoverageModule m = modules_[i].record;
+    if (modules_[i].has_range) {
+      m.bias = bias[i];
+      m.start = modules_[i].lo + m.bias;
+      m.end = modules_[i].hi + m.bias;
+    }
+    d.modules.push_back(m);
+  }
   return d;
 }
 
 StatusOr<CoverageData> CoverageMerger::Result(bool unique) const {
   auto bias = Layout();
   if (!bias.ok()) return bias.status();
-  CoverageData d = Header(unique);
-  for (size_t i = 0; i < modules_.size(); i++) {
-    CoverageModule& m = d.modules[i];
-    if (!modules_[i].has_range) continue;
-    m.bias = (*bias)[i];
-    m.start = modules_[i].lo + m.bias;
-    m.end = modules_[i].hi + m.bias;
-  }
+  CoverageData d = Header(unique, *bias);
   Status s = ForEachEntry(*bias, [&](const CmpRecord& r, uint64_t count) {
     const uint64_t n = unique ? 1 : count;
     for (uint64_t k = 0; k < n; k++) {
@@ -304,14 +293,7 @@ Status CoverageMerger::Write(int fd, const std::string& name,
                              bool unique) const {
   auto bias = Layout();
   if (!bias.ok()) return bias.status();
-  CoverageData d = Header(unique);
-  for (size_t i = 0; i < modules_.size(); i++) {
-    CoverageModule& m = d.modules[i];
-    if (!modules_[i].has_range) continue;
-    m.bias = (*bias)[i];
-    m.start = modules_[i].lo + m.bias;
-    m.end = modules_[i].hi + m.bias;
-  }
+  CoverageData d = Header(unique, *bias);
   Fnv sum;
   off_t at = kCoverageFileHeaderBytes;
   std::string buf = SerializeModules(d.modules);
@@ -329,10 +311,7 @@ Status CoverageMerger::Write(int fd, const std::string& name,
       if (mode_ == TraceMode::kPc) {
         PutU64(&buf, r.ip);
       } else {
-        PutU64(&buf, r.type);
-        PutU64(&buf, r.arg1);
-        PutU64(&buf, r.arg2);
-        PutU64(&buf, r.ip);
+        PutCmpRecord(&buf, r);
       }
       n++;
       if (buf.size() >= (1u << 20)) REMCOV_RETURN_IF_ERROR(flush());
@@ -342,17 +321,7 @@ Status CoverageMerger::Write(int fd, const std::string& name,
   if (!s.ok()) return s;
   REMCOV_RETURN_IF_ERROR(flush());
   // The header last: it holds the checksum of everything after it.
-  std::string h(kCoverageFileMagic, sizeof kCoverageFileMagic);
-  PutU32(&h, kCoverageFileVersion);
-  PutU32(&h, kCoverageFileHeaderBytes);
-  PutU32(&h, static_cast<uint32_t>(d.mode));
-  PutU32(&h, d.word_bytes);
-  PutU32(&h, d.flags);
-  PutU32(&h, static_cast<uint32_t>(d.modules.size()));
-  PutU64(&h, n);
-  PutU64(&h, d.raw_count);
-  PutU64(&h, d.dropped);
-  PutU64(&h, sum.h);
+  const std::string h = EncodeHeader(d, n, sum.h);
   REMCOV_RETURN_IF_ERROR(WriteAt(fd, h, 0, name));
   if (ftruncate(fd, at) != 0)
     return Status::FromErrno(errno, "cannot write " + name);

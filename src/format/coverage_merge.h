@@ -92,7 +92,9 @@ class CoverageMerger {
   StatusOr<std::vector<uint64_t>> Layout() const;
   template <typename Fn>
   Status ForEachEntry(const std::vector<uint64_t>& bias, Fn&& fn) const;
-  CoverageData Header(bool unique) const;
+  // The output's header fields and load map, each placed module at its
+  // output bias.
+  CoverageData Header(bool unique, const std::vector<uint64_t>& bias) const;
 
   bool first_ = true;
   TraceMode mode_ = TraceMode::kPc;

@@ -77,29 +77,19 @@ REMCOV_C_API void remcov_remote_stop(void);
  * signal handler and in threads without one. */
 REMCOV_C_API uint64_t remcov_common_handle(void);
 
-/* Per-device counters: nothing recorded is lost silently. */
+/* Per-device counters: nothing recorded is lost silently. The fields, and
+ * what each counts, are listed in remcov/stats.inc. */
 typedef struct remcov_device_stats_t {
-  uint64_t overflow_entries; /* entries that did not fit the shared area */
-  uint64_t
-      garbage_counts; /* moves refused: word 0 held a count beyond capacity */
-  uint64_t garbage_entries; /* entries of those refused moves */
-  uint64_t sections_moved;  /* remote sections appended to this device */
-  uint64_t
-      private_overflow_entries; /* entries that did not fit a private area */
-  uint64_t move_retries;        /* moves redone after a concurrent reset */
-  uint64_t sections_deferred;   /* moves deferred from a signal handler */
+#define REMCOV_DEVICE_STAT(name, what) uint64_t name;
+#include "remcov/stats.inc"
+#undef REMCOV_DEVICE_STAT
 } remcov_device_stats_t;
 
-/* Process-wide counters of the remote machinery. */
+/* Process-wide counters of the remote machinery (remcov/stats.inc). */
 typedef struct remcov_runtime_stats_t {
-  uint64_t invalid_handles;  /* remcov_remote_start with an invalid handle */
-  uint64_t refused_sections; /* nested, or in a tracing/owner thread */
-  uint64_t sequence_dropped_sections; /* straddled DISABLE */
-  uint64_t sequence_dropped_entries;
-  uint64_t irq_pool_exhausted;  /* signal-handler sections without an area */
-  uint64_t area_alloc_failures; /* task sections without an area (ENOMEM) */
-  uint64_t signal_sections;     /* sections run inside signal handlers */
-  uint64_t inherited_handles;   /* threads that inherited a common handle */
+#define REMCOV_RUNTIME_STAT(name, what) uint64_t name;
+#include "remcov/stats.inc"
+#undef REMCOV_RUNTIME_STAT
 } remcov_runtime_stats_t;
 
 /* Error codes of the non-syscall functions (values are stable). */

@@ -116,13 +116,10 @@ void FreeDeviceLocked(Device* d) {
   d->owner = nullptr;
   d->ino = 0;
   d->fd = -1;
-  d->overflow_entries.store(0, std::memory_order_relaxed);
-  d->garbage_counts.store(0, std::memory_order_relaxed);
-  d->garbage_entries.store(0, std::memory_order_relaxed);
-  d->sections_moved.store(0, std::memory_order_relaxed);
-  d->private_overflow_entries.store(0, std::memory_order_relaxed);
-  d->move_retries.store(0, std::memory_order_relaxed);
-  d->sections_deferred.store(0, std::memory_order_relaxed);
+#define REMCOV_DEVICE_STAT(name, what) \
+  d->name.store(0, std::memory_order_relaxed);
+#include "remcov/stats.inc"
+#undef REMCOV_DEVICE_STAT
   d->in_use = false;
 }
 
@@ -574,13 +571,9 @@ REMCOV_EXPORT int remcov_device_stats(int fd, remcov_device_stats_t* out) {
   auto rd = [](const std::atomic<uint64_t>& c) {
     return c.load(std::memory_order_relaxed);
   };
-  out->overflow_entries = rd(d->overflow_entries);
-  out->garbage_counts = rd(d->garbage_counts);
-  out->garbage_entries = rd(d->garbage_entries);
-  out->sections_moved = rd(d->sections_moved);
-  out->private_overflow_entries = rd(d->private_overflow_entries);
-  out->move_retries = rd(d->move_retries);
-  out->sections_deferred = rd(d->sections_deferred);
+#define REMCOV_DEVICE_STAT(name, what) out->name = rd(d->name);
+#include "remcov/stats.inc"
+#undef REMCOV_DEVICE_STAT
   return REMCOV_OK;
 }
 
@@ -588,14 +581,9 @@ REMCOV_EXPORT int remcov_runtime_stats(remcov_runtime_stats_t* out) {
   auto rd = [](const std::atomic<uint64_t>& c) {
     return c.load(std::memory_order_relaxed);
   };
-  out->invalid_handles = rd(g_counters.invalid_handles);
-  out->refused_sections = rd(g_counters.refused_sections);
-  out->sequence_dropped_sections = rd(g_counters.sequence_dropped_sections);
-  out->sequence_dropped_entries = rd(g_counters.sequence_dropped_entries);
-  out->irq_pool_exhausted = rd(g_counters.irq_pool_exhausted);
-  out->area_alloc_failures = rd(g_counters.area_alloc_failures);
-  out->signal_sections = rd(g_counters.signal_sections);
-  out->inherited_handles = rd(g_counters.inherited_handles);
+#define REMCOV_RUNTIME_STAT(name, what) out->name = rd(g_counters.name);
+#include "remcov/stats.inc"
+#undef REMCOV_RUNTIME_STAT
   return REMCOV_OK;
 }
 

@@ -91,13 +91,9 @@ struct Device {
   std::atomic<uint32_t> section_words{0};
 
   // ---- statistics (relaxed counters; read by remcov_device_stats) ----
-  std::atomic<uint64_t> overflow_entries{0};
-  std::atomic<uint64_t> garbage_counts{0};
-  std::atomic<uint64_t> garbage_entries{0};
-  std::atomic<uint64_t> sections_moved{0};
-  std::atomic<uint64_t> private_overflow_entries{0};
-  std::atomic<uint64_t> move_retries{0};
-  std::atomic<uint64_t> sections_deferred{0};
+#define REMCOV_DEVICE_STAT(name, what) std::atomic<uint64_t> name{0};
+#include "remcov/stats.inc"
+#undef REMCOV_DEVICE_STAT
 };
 
 // The table (never freed). Index = slot.
@@ -109,14 +105,9 @@ inline uint32_t DeviceSlot(const Device* d) {
 
 // Process-wide remote counters (remcov_runtime_stats).
 struct RuntimeCounters {
-  std::atomic<uint64_t> invalid_handles{0};
-  std::atomic<uint64_t> refused_sections{0};
-  std::atomic<uint64_t> sequence_dropped_sections{0};
-  std::atomic<uint64_t> sequence_dropped_entries{0};
-  std::atomic<uint64_t> irq_pool_exhausted{0};
-  std::atomic<uint64_t> area_alloc_failures{0};
-  std::atomic<uint64_t> signal_sections{0};
-  std::atomic<uint64_t> inherited_handles{0};
+#define REMCOV_RUNTIME_STAT(name, what) std::atomic<uint64_t> name{0};
+#include "remcov/stats.inc"
+#undef REMCOV_RUNTIME_STAT
 };
 extern constinit RuntimeCounters g_counters;
 

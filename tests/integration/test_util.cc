@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <string>
+#include <unordered_map>
+
 #include <gtest/gtest.h>
 
 namespace remcov::testing {
@@ -68,7 +71,8 @@ RemoteOwner::~RemoteOwner() {
   thread_.join();
 }
 
-std::string FixtureFunction(uint64_t pc) {
+namespace {
+std::string LookUpFixtureFunction(uint64_t pc) {
   Dl_info info;
   void* extra = nullptr;
   int found =
@@ -79,6 +83,18 @@ std::string FixtureFunction(uint64_t pc) {
   if (pc < start || pc >= start + sym->st_size) return "";
   if (strncmp(info.dli_sname, "fixture_", 8) != 0) return "";
   return info.dli_sname;
+}
+}  // namespace
+
+// Memoized per thread: the storm tests map millions of PCs (a handful of
+// distinct ones), and dladdr under ThreadSanitizer made that loop take minutes.
+// The fixture is never unloaded, so an answer stays true.
+std::string FixtureFunction(uint64_t pc) {
+  thread_local std::unordered_map<uint64_t, std::string> names;
+  auto it = names.find(pc);
+  if (it == names.end())
+    it = names.emplace(pc, LookUpFixtureFunction(pc)).first;
+  return it->second;
 }
 
 std::set<std::string> FixtureFunctions(const std::vector<uint64_t>& pcs) {

@@ -261,24 +261,8 @@ TEST(RemoteSignalTest, HandlerSectionsInterruptLocalTracingAndTaskSections) {
   RemoteOwner irq_owner(irq_dev.fd(), {Usb(0x5001)}, 0, 1 << 12);
   RemoteOwner task_owner(task_dev.fd(), {Usb(0x5002)}, 0, 1 << 12);
   g_irq_handle = Usb(0x5001);
-  const uint64_t per_spin = [] {
-    RawDevice d(1 << 14);
-    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
-              0);
-    d.Reset();
-    fixture_spin(20);
-    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-    return d.Count();
-  }();
-  const uint64_t per_handler = [] {
-    RawDevice d(1 << 14);
-    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
-              0);
-    d.Reset();
-    fixture_in_handler(9);
-    EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-    return d.Count();
-  }();
+  const uint64_t per_spin = PcsOf([] { fixture_spin(20); });
+  const uint64_t per_handler = PcsOf([] { fixture_in_handler(9); });
   for (bool in_task : {false, true}) {
     g_irq_runs = 0;
     const uint64_t exhausted_before = RuntimeStats().irq_pool_exhausted;
@@ -615,14 +599,6 @@ TEST(RemoteTest, ThreadPoolAndBindToCollectorAttributeSubmittedWork) {
 // into: it must neither deadlock nor lose data (deferred, then moved).
 std::atomic<uint64_t> g_same_runs{0};
 
-uint64_t PcsOf(void (*fn)()) {
-  RawDevice d(1 << 14);
-  EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
-  d.Reset();
-  fn();
-  EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  return d.Count();
-}
 void SameDeviceHandler(int) {
   remcov_remote_start(Usb(0x7302));
   fixture_in_handler(11);

@@ -270,15 +270,6 @@ void SectionHandler(int sig) {
   if (again != nullptr) again(sig, SectionHandler);
 }
 
-uint64_t PcsOf(void (*fn)()) {
-  RawDevice d(1 << 14);
-  EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
-  d.Reset();
-  fn();
-  EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  return d.Count();
-}
-
 #if defined(REMCOV_TEST_TSAN)
 constexpr uint64_t kDeliveries = 300;  // TSan delivers at safe points only
 #else

@@ -106,6 +106,15 @@ std::set<std::string> FixtureFunctions(const std::vector<uint64_t>& pcs) {
   return out;
 }
 
+uint64_t PcsOf(void (*fn)()) {
+  RawDevice d(1 << 14);
+  EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  d.Reset();
+  fn();
+  EXPECT_EQ(remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+  return d.Count();
+}
+
 std::multiset<Rec> RecordsIn(const uint64_t* area, const std::string& fn) {
   std::multiset<Rec> out;
   uint64_t n = std::atomic_ref<uint64_t>(const_cast<uint64_t&>(area[0]))

@@ -63,6 +63,10 @@ std::string FixtureFunction(uint64_t pc);
 // The set of fixture functions among pcs (others ignored).
 std::set<std::string> FixtureFunctions(const std::vector<uint64_t>& pcs);
 
+// How many PCs fn() records when run alone under a local trace on this thread
+// (a 16K-word device, enabled, reset, fn, disabled).
+uint64_t PcsOf(void (*fn)());
+
 struct Rec {
   uint64_t type, arg1, arg2;
   auto operator<=>(const Rec&) const = default;

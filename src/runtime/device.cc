@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <unordered_map>
@@ -51,8 +52,10 @@ constinit uint32_t g_slots_used = 0;
 constinit pthread_key_t g_exit_key;
 constinit pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-std::unordered_map<int, uint32_t>& FdIndex() {  // guarded by g_table_mu
-  static auto* index = new std::unordered_map<int, uint32_t>();
+// The memfd inode -> slot index: every descriptor naming a device's file
+// (dup, dup2, fcntl(F_DUPFD), fork, SCM_RIGHTS) finds the same view.
+std::unordered_map<ino_t, uint32_t>& InodeIndex() {  // guarded by g_table_mu
+  static auto* index = new std::unordered_map<ino_t, uint32_t>();
   return *index;
 }
 
@@ -60,6 +63,176 @@ size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 size_t RoundUpToPage(size_t n) {
   size_t p = PageSize();
   return (n + p - 1) / p * p;
+}
+
+// ---- control pages ----
+// One page of address space per slot, reserved once (PROT_NONE, no memory):
+// a view maps its device's control page at its slot's address with
+// MAP_FIXED, and a freed view replaces it with a private zero page, so
+// Device::sh never changes and never dangles (type-stable, as the slots are).
+constinit char* g_control_base = nullptr;  // set in InitOnce
+
+DeviceShared* ControlPageOf(uint32_t slot) {
+  return reinterpret_cast<DeviceShared*>(g_control_base + slot * PageSize());
+}
+
+void InitControlPage(DeviceShared* sh) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(&sh->mu, &attr);
+  pthread_mutexattr_destroy(&attr);
+  sh->version = kControlVersion;
+  sh->mode.store(kDevDisabled, std::memory_order_relaxed);
+  // Release: a process that finds the magic finds an initialized page.
+  std::atomic_thread_fence(std::memory_order_release);
+  memcpy(sh->magic, kControlMagic, sizeof kControlMagic);
+}
+
+// Maps the control page of `fd` (or, fd < 0, a shared anonymous page: an
+// adopted hand-off file, which only fork children share) at the slot's
+// address; initializes it when `create`. 0 or errno.
+int MapControlPage(uint32_t slot, int fd, bool create) {
+  void* want = ControlPageOf(slot);
+  void* p = fd < 0 ? mmap(want, PageSize(), PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+                   : mmap(want, PageSize(), PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_FIXED, fd,
+                          static_cast<off_t>(kControlOffset));
+  if (p == MAP_FAILED) return ENOMEM;
+  if (create) InitControlPage(ControlPageOf(slot));
+  return 0;
+}
+
+// A freed view: its page becomes a private zero page (mode DISABLED, zero
+// counters), so a late reader of a stale section touches nothing shared.
+void UnmapControlPage(uint32_t slot) {
+  REMCOV_RAW_CHECK(mmap(ControlPageOf(slot), PageSize(), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                        0) != MAP_FAILED);
+}
+
+// The control page's robust mutex. A holder that died (EOWNERDEAD) left the
+// fields consistent: every update under it writes the owner before the mode
+// and clears the mode before the owner, and a dead owner is reaped.
+class SharedLock {
+ public:
+  explicit SharedLock(DeviceShared* sh) : sh_(sh) {
+    if (pthread_mutex_lock(&sh_->mu) == EOWNERDEAD)
+      pthread_mutex_consistent(&sh_->mu);
+  }
+  ~SharedLock() { pthread_mutex_unlock(&sh_->mu); }
+  SharedLock(const SharedLock&) = delete;
+  SharedLock& operator=(const SharedLock&) = delete;
+
+ private:
+  DeviceShared* sh_;
+};
+
+// ---- the owner task's identity across processes ----
+// A process's start time (field 22 of /proc/PID/stat) tells it from a later
+// process that reused its pid. `state` receives the state letter.
+bool ReadProcStat(pid_t pid, char* state, uint64_t* start) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  // The command name may hold spaces and parentheses: fields start after the
+  // last ')'.
+  const char* p = strrchr(buf, ')');
+  if (p == nullptr || p[1] != ' ') return false;
+  p += 2;
+  *state = *p;
+  // Field 3 is the state; the start time is field 22.
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (p == nullptr) return false;
+    p++;
+  }
+  *start = strtoull(p, nullptr, 10);
+  return true;
+}
+
+// This process's pid and start time, cached; the child side of fork clears
+// them.
+constinit pid_t g_self_pid = 0;
+constinit uint64_t g_self_start = 0;
+pid_t SelfPid() {
+  if (g_self_pid == 0) {
+    char state;
+    g_self_pid = getpid();
+    if (!ReadProcStat(g_self_pid, &state, &g_self_start)) g_self_start = 0;
+  }
+  return g_self_pid;
+}
+
+// Whether the owner recorded in sh is gone: its process exited (or is a
+// zombie), or the pid now names another process. An owner in this process is
+// one of its threads (Device::owner) or, with none, the task that enabled the
+// device before this image was exec'd (the kernel's task keeps t->kcov across
+// exec): alive. REQUIRES: sh->mu held.
+bool OwnerGoneLocked(const Device* d) {
+  const DeviceShared* sh = d->sh;
+  if (sh->owner_pid == 0) return false;
+  if (sh->owner_pid == SelfPid()) return false;
+  char state = 0;
+  uint64_t start = 0;
+  if (!ReadProcStat(sh->owner_pid, &state, &start)) return true;
+  if (state == 'Z' || state == 'X' || state == 'x') return true;
+  return sh->owner_start != 0 && start != sh->owner_start;
+}
+
+// kernel: kcov_task_exit of an owner whose process died without disabling
+// (SIGKILL, _exit, exit from another thread): the device returns to INIT.
+// Noticed by the next process that asks, before its answer is computed.
+// REQUIRES: d->mu and sh->mu held.
+void ReapDeadOwnerLocked(Device* d) {
+  DeviceShared* sh = d->sh;
+  if (!OwnerGoneLocked(d)) return;
+  sh->mode.store(kDevInit, std::memory_order_relaxed);
+  sh->owner_remote = 0;
+  sh->owner_tid = 0;
+  sh->owner_start = 0;
+  sh->owner_pid = 0;
+  sh->owner_exits.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Records the calling thread as the owner. REQUIRES: sh->mu held.
+void SetOwnerLocked(DeviceShared* sh, uint32_t mode, bool remote) {
+  sh->owner_pid = SelfPid();
+  sh->owner_tid = static_cast<int32_t>(syscall(SYS_gettid));
+  sh->owner_start = g_self_start;
+  sh->owner_remote = remote ? 1 : 0;
+  sh->mode.store(mode, std::memory_order_relaxed);
+}
+
+// Whether this process still holds a descriptor naming the file (dev, ino):
+// the kernel keeps a file, and so the device, while any descriptor refers to
+// it. Not a hot path (remcov_close only).
+bool AnyDescriptorFor(dev_t dev, ino_t ino) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return true;  // cannot tell: keep the view
+  const int self = dirfd(dir);
+  bool found = false;
+  while (struct dirent* e = readdir(dir)) {
+    char* end;
+    long n = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || end == e->d_name || n == self) continue;
+    struct stat st;
+    if (fstat(static_cast<int>(n), &st) == 0 && st.st_dev == dev &&
+        st.st_ino == ino) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
 }
 
 bool ComparisonsDisabled() {
@@ -98,40 +271,59 @@ void AtForkChild();
 // Set once g_exit_key exists (InitOnce); read by signal handlers.
 constinit std::atomic<bool> g_exit_key_ready{false};
 
+void AtProcessExit();
+
 void InitOnce() {
   LinkInterposers();
+  void* base = mmap(nullptr, kMaxDevices * PageSize(), PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  REMCOV_RAW_CHECK(base != MAP_FAILED);
+  g_control_base = static_cast<char*>(base);
+  REMCOV_RAW_CHECK(atexit(AtProcessExit) == 0);
   REMCOV_RAW_CHECK(pthread_key_create(&g_exit_key, ThreadExit) == 0);
   REMCOV_RAW_CHECK(pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild) ==
                    0);
   g_exit_key_ready.store(true, std::memory_order_release);
 }
 
-void FreeDeviceLocked(Device* d) {
+// Frees this process's view (the device itself lives on in every other
+// process and descriptor that holds it). REQUIRES: d->mu held. The slot
+// stays in the table: sections still in flight find a newer sequence there,
+// and the control page's address stays mapped (to a private zero page).
+void FreeViewLocked(Device* d) {
   if (d->area != nullptr) munmap(d->area, d->map_bytes);
   d->area = nullptr;
   d->map_bytes = 0;
   d->size = 0;
-  d->mode = kDevDisabled;
   d->remote = false;
   d->owner = nullptr;
-  d->ino = 0;
+  d->has_fd = false;
   d->fd = -1;
-#define REMCOV_DEVICE_STAT(name, what) \
-  d->name.store(0, std::memory_order_relaxed);
-#include "remcov/stats.inc"
-#undef REMCOV_DEVICE_STAT
+  d->sequence.fetch_add(1, std::memory_order_acq_rel);
+  UnmapControlPage(DeviceSlot(d));
   d->in_use = false;
+  // The index entry goes when the caller holds g_table_mu (ForgetInode).
 }
 
-// Drops one reference; frees the slot at zero. REQUIRES: d->mu held. The slot
-// stays in the table: sections still in flight find a newer sequence there.
-void PutLocked(Device* d) {
-  REMCOV_RAW_CHECK(d->refs > 0);
-  if (--d->refs == 0) FreeDeviceLocked(d);
+// Frees the view once nothing in this process holds the device: no
+// descriptor and no owner thread (kernel: kcov_put at the last reference).
+// REQUIRES: d->mu held.
+void MaybeFreeViewLocked(Device* d) {
+  if (d->owner == nullptr && !d->has_fd) FreeViewLocked(d);
 }
 
 // kernel: kcov_disable = kcov_task_reset(t) + kcov_remote_reset + kcov_reset.
 void DisableLocked(Device* d, ThreadState& t) {
+  {
+    // Mode first, owner after: a holder that dies between them leaves an
+    // INIT device with a stale owner, which ReapDeadOwnerLocked clears.
+    SharedLock shared(d->sh);
+    d->sh->mode.store(kDevInit, std::memory_order_relaxed);
+    d->sh->owner_remote = 0;
+    d->sh->owner_tid = 0;
+    d->sh->owner_start = 0;
+    d->sh->owner_pid = 0;
+  }
   StopTracing(t);
   t.bitmap = nullptr;
   t.bitmap_bits = 0;
@@ -144,7 +336,6 @@ void DisableLocked(Device* d, ThreadState& t) {
     d->sequence.fetch_add(1, std::memory_order_acq_rel);
   }
   d->owner = nullptr;
-  d->mode = kDevInit;
   d->remote = false;
   d->remote_size = 0;
 }
@@ -160,7 +351,22 @@ void ThreadExit(void*) {
   std::lock_guard<std::mutex> lock(d->mu);
   if (d->owner == &t) {
     DisableLocked(d, t);
-    PutLocked(d);
+    MaybeFreeViewLocked(d);
+  }
+}
+
+// kernel: kcov_task_exit for the thread that calls exit(): pthread key
+// destructors do not run for it, so its device would stay enabled until
+// another process noticed the death. Threads still running at exit are left
+// to that (they may still record until the process ends).
+void AtProcessExit() {
+  ThreadState& t = tls_state;
+  Device* d = t.device;
+  if (d == nullptr || t.remote != nullptr || t.irq_depth != 0) return;
+  std::lock_guard<std::mutex> lock(d->mu);
+  if (d->owner == &t) {
+    DisableLocked(d, t);
+    MaybeFreeViewLocked(d);
   }
 }
 
@@ -181,43 +387,127 @@ void AtForkChild() {
   t.irq_depth = 0;
   t.softirq_active = 0;
   t.saved = TraceContext{};
-  // Devices stay as the parent left them (a child can neither disable nor
-  // re-enable a device another thread enabled, as in the kernel); their
-  // handles are process-local here: see docs/kcov.md, "fork".
+  // The devices are shared with the parent (their control pages are shared
+  // mappings of their files): their owner, if any, is a thread of the
+  // parent, so the child can neither disable nor re-enable them, as in the
+  // kernel. Their handles are process-local here: see docs/kcov.md, "fork".
+  g_self_pid = 0;  // SelfPid() reads the child's identity anew
+  g_self_start = 0;
   ResetRemoteAfterFork();
   for (uint32_t i = 0; i < g_slots_used; i++) {
     Device* d = &g_devices[i];
     new (&d->mu) std::mutex();
+    d->owner = nullptr;
     // A move lock held at fork by another thread would never be released
     // here (that thread does not exist in the child): SetAccepting would
     // spin on it for ever. The copy it guarded goes on in the parent only.
     d->move_lock.ResetAfterFork();
     if (d->in_use && d->remote) SetAccepting(d, false);
+    d->remote = false;
+    d->remote_size = 0;
   }
 }
 
-// Finds the device behind fd and locks it; nullptr when fd is not a device
-// (not open, or another file). The caller then hands the call to the real
-// system call, whose answer is the kernel's: the VFS resolves the descriptor
-// (EBADF) and dispatches to the file's own operations (e.g. ENOTTY from
-// /dev/null's ioctl) before kcov's file operations ever run.
+// Whether fd is a remcov device's memfd: a memfd (F_GET_SEALS answers only
+// for those) large enough to hold a control page that carries the magic.
+// REQUIRES: g_table_mu held (so two threads do not attach one file twice).
+bool IsDeviceFile(int fd, const struct stat& st) {
+  if (!S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) < kControlOffset + sizeof(DeviceShared))
+    return false;
+  if (fcntl(fd, F_GET_SEALS) < 0) return false;
+  char magic[sizeof kControlMagic];
+  if (pread(fd, magic, sizeof magic, static_cast<off_t>(kControlOffset)) !=
+      static_cast<ssize_t>(sizeof magic))
+    return false;
+  return memcmp(magic, kControlMagic, sizeof magic) == 0;
+}
+
+// Takes a free slot for the file (dev, ino) and maps its control page (fd
+// < 0: an anonymous one, initialized). nullptr with errno. REQUIRES:
+// g_table_mu held.
+Device* AttachLocked(int fd, const struct stat& st, bool create,
+                     bool anonymous) {
+  for (uint32_t i = 0; i < kMaxDevices; i++) {
+    Device* d = &g_devices[i];
+    std::lock_guard<std::mutex> lock(d->mu);
+    if (d->in_use) continue;
+    if (int err = MapControlPage(i, anonymous ? -1 : fd, create || anonymous)) {
+      errno = err;
+      return nullptr;
+    }
+    d->sh = ControlPageOf(i);
+    d->in_use = true;
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
+    d->fd = fd;
+    d->has_fd = true;
+    d->sequence.fetch_add(1, std::memory_order_acq_rel);
+    InodeIndex()[st.st_ino] = i;
+    if (i >= g_slots_used) g_slots_used = i + 1;
+    return d;
+  }
+  errno = ENOMEM;  // the kernel's kzalloc failure
+  return nullptr;
+}
+
+// Finds the device behind fd and locks its view; nullptr when fd is not a
+// device (not open, or another file). The caller then hands the call to the
+// real system call, whose answer is the kernel's: the VFS resolves the
+// descriptor (EBADF) and dispatches to the file's own operations (e.g. ENOTTY
+// from /dev/null's ioctl) before kcov's file operations ever run. A device's
+// file is found by its inode whatever the descriptor's number: one this
+// process made, a dup, one inherited across fork or received over a socket
+// (its view is made on first use).
 Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
   if (fd < 0) return nullptr;
-  Device* d = nullptr;
-  {
-    std::lock_guard<std::mutex> table(g_table_mu);
-    auto it = FdIndex().find(fd);
-    if (it != FdIndex().end()) d = &g_devices[it->second];
-  }
-  if (d == nullptr) return nullptr;
-  // The inode tells a device from a file that reused its number after a plain
-  // close(2); a failed fstat is a closed descriptor.
+  // A failed fstat is a closed descriptor.
   struct stat st;
   if (fstat(fd, &st) != 0) return nullptr;
-  *lock = std::unique_lock<std::mutex>(d->mu);
-  if (d->in_use && d->fd == fd && d->ino == st.st_ino) return d;
-  lock->unlock();
+  // Two rounds: an index entry may be stale (a view freed at its owner's
+  // exit); it is dropped and the file attached anew.
+  for (int round = 0; round < 2; round++) {
+    Device* d = nullptr;
+    {
+      std::lock_guard<std::mutex> table(g_table_mu);
+      auto it = InodeIndex().find(st.st_ino);
+      if (it != InodeIndex().end()) {
+        d = &g_devices[it->second];
+      } else {
+        if (!IsDeviceFile(fd, st)) return nullptr;
+        pthread_once(&g_once, InitOnce);
+        d = AttachLocked(fd, st, /*create=*/false, /*anonymous=*/false);
+        if (d == nullptr) return nullptr;
+      }
+    }
+    *lock = std::unique_lock<std::mutex>(d->mu);
+    if (d->in_use && d->dev == st.st_dev && d->ino == st.st_ino) {
+      d->fd = fd;
+      d->has_fd = true;
+      return d;
+    }
+    lock->unlock();
+    std::lock_guard<std::mutex> table(g_table_mu);
+    auto it = InodeIndex().find(st.st_ino);
+    if (it != InodeIndex().end() && &g_devices[it->second] == d)
+      InodeIndex().erase(it);
+  }
   return nullptr;
+}
+
+// Maps the area into this process's view when another descriptor or process
+// set it up (INIT_TRACE elsewhere). 0 or ENOMEM. REQUIRES: d->mu held.
+int EnsureAreaMappedLocked(Device* d) {
+  const uint64_t size = d->sh->size;
+  if (d->area != nullptr || size == 0) return 0;
+  size_t map_bytes = RoundUpToPage(size * sizeof(unsigned long));
+  void* p =
+      mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+  if (p == MAP_FAILED) return ENOMEM;
+  d->area = static_cast<uint64_t*>(p);
+  d->map_bytes = map_bytes;
+  d->size = size;
+  return 0;
 }
 
 // Copies n bytes from a caller-supplied address without trusting it: EFAULT
@@ -253,13 +543,15 @@ int CopyFromUser(void* dst, unsigned long src, size_t n) {
 
 int InitTraceLocked(Device* d, unsigned long size) {
   if (size < 2 || size > INT_MAX / sizeof(unsigned long)) return EINVAL;
+  SharedLock shared(d->sh);
   // The kernel allocates before checking the mode (ENOMEM before EBUSY); a
   // memfd cannot be resized while mapped, so the mode is checked first here.
-  if (d->mode != kDevDisabled) return EBUSY;
+  if (d->sh->mode.load(std::memory_order_relaxed) != kDevDisabled) return EBUSY;
   size_t bytes = size * sizeof(unsigned long);
   size_t map_bytes = RoundUpToPage(bytes);
-  // An adopted file (remcov_rt_adopt_area) may already be large enough, with
-  // more after the area: it is only ever grown, never shrunk.
+  // A device's file already spans the largest area (its control page lies
+  // beyond it). An adopted file (remcov_rt_adopt_area) may already be large
+  // enough, with more after the area: it is only ever grown, never shrunk.
   struct stat st;
   if (fstat(d->fd, &st) != 0) return ENOMEM;
   const bool grow = static_cast<size_t>(st.st_size) < map_bytes;
@@ -271,10 +563,12 @@ int InitTraceLocked(Device* d, unsigned long size) {
     if (grow) (void)ftruncate(d->fd, st.st_size);
     return ENOMEM;
   }
+  if (d->area != nullptr) munmap(d->area, d->map_bytes);
   d->area = static_cast<uint64_t*>(p);
   d->map_bytes = map_bytes;
   d->size = size;
-  d->mode = kDevInit;
+  d->sh->size = size;
+  d->sh->mode.store(kDevInit, std::memory_order_relaxed);
   return 0;
 }
 
@@ -298,42 +592,54 @@ void FaultInArea(Device* d) {
 #endif
 }
 
+// kernel: the checks ENABLE, UNIQUE_ENABLE and REMOTE_ENABLE open with
+// (kcov_ioctl_locked): an INIT device with an area, else EINVAL; no owner
+// task and a calling task that has none, else EBUSY. A dead owner in another
+// process is reaped first. Maps the area into this view. REQUIRES: d->mu and
+// sh->mu held.
+int CheckEnableLocked(Device* d, const ThreadState& t) {
+  ReapDeadOwnerLocked(d);
+  if (d->sh->mode.load(std::memory_order_relaxed) != kDevInit ||
+      d->sh->size == 0)
+    return EINVAL;
+  if (d->sh->owner_pid != 0 || d->owner != nullptr || t.device != nullptr ||
+      t.remote != nullptr)
+    return EBUSY;
+  return EnsureAreaMappedLocked(d);
+}
+
 int EnableLocked(Device* d, unsigned long arg) {
   ThreadState& t = tls_state;
-  if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
-  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr)
-    return EBUSY;
+  SharedLock shared(d->sh);
+  if (int err = CheckEnableLocked(d, t)) return err;
   uint32_t mode;
   if (int err = TraceModeFromArg(arg, &mode)) return err;
   EnsureThreadExitHook(t);
   FaultInArea(d);
-  d->mode = mode;
+  SetOwnerLocked(d->sh, mode, /*remote=*/false);
   StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
-               &d->overflow_entries);
+               &d->sh->overflow_entries);
   t.device = d;
   d->owner = &t;
-  d->refs++;
   return 0;
 }
 
 // The proposal's check order (v4): mode and area, then busy, then the size.
 int UniqueEnableLocked(Device* d, unsigned long bitmap_words) {
   ThreadState& t = tls_state;
-  if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
-  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr)
-    return EBUSY;
+  SharedLock shared(d->sh);
+  if (int err = CheckEnableLocked(d, t)) return err;
   if (bitmap_words == 0 || bitmap_words >= d->size - 1) return EINVAL;
   EnsureThreadExitHook(t);
   FaultInArea(d);
-  d->mode = kModeUniquePc;
+  SetOwnerLocked(d->sh, kModeUniquePc, /*remote=*/false);
   t.bitmap = d->area;
   t.bitmap_bits = bitmap_words * 64;
   // The trace part: its count word is word bitmap_words of the area.
   StartTracing(t, kModeUniquePc, d->area + bitmap_words,
-               d->size - bitmap_words - 1, &d->overflow_entries);
+               d->size - bitmap_words - 1, &d->sh->overflow_entries);
   t.device = d;
   d->owner = &t;
-  d->refs++;
   return 0;
 }
 
@@ -342,22 +648,23 @@ int DisableIoctlLocked(Device* d, unsigned long arg) {
   if (arg != 0 || t.device != d) return EINVAL;
   if (d->owner != &t) return EINVAL;
   DisableLocked(d, t);
-  PutLocked(d);
+  MaybeFreeViewLocked(d);
   return 0;
 }
 
 int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
   ThreadState& t = tls_state;
-  if (d->mode != kDevInit || d->area == nullptr) return EINVAL;
-  if (d->owner != nullptr || t.device != nullptr || t.remote != nullptr)
-    return EBUSY;
-  uint32_t mode;
-  if (int err = TraceModeFromArg(ra->trace_mode, &mode)) return err;
-  // area_size > LONG_MAX / sizeof(long) cannot happen for a u32 on 64-bit.
-  if (int err = EnsureIrqPool()) return err;
-  EnsureThreadExitHook(t);
-  FaultInArea(d);
-  d->mode = mode;
+  {
+    SharedLock shared(d->sh);
+    if (int err = CheckEnableLocked(d, t)) return err;
+    uint32_t mode;
+    if (int err = TraceModeFromArg(ra->trace_mode, &mode)) return err;
+    // area_size > LONG_MAX / sizeof(long) cannot happen for a u32 on 64-bit.
+    if (int err = EnsureIrqPool()) return err;
+    EnsureThreadExitHook(t);
+    FaultInArea(d);
+    SetOwnerLocked(d->sh, mode, /*remote=*/true);
+  }
   t.device = d;
   StoreModeRelaxed(t, kModeRemote);
   d->owner = &t;
@@ -371,7 +678,6 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
     return err;
   }
   if (ra->common_handle != 0) t.common_handle = ra->common_handle;
-  d->refs++;
   return 0;
 }
 
@@ -444,8 +750,10 @@ void EnsureThreadExitHook(ThreadState& t) {
 namespace remcov::internal {
 namespace {
 
-// Binds an open file to a free device slot (DISABLED). -1 with errno.
-int RegisterDevice(int fd) {
+// Binds an open file to a free device slot (DISABLED). `anonymous`: the
+// control page is an anonymous shared page (an adopted hand-off file, whose
+// layout is the tool's); else the file's own, made here. -1 with errno.
+int RegisterDevice(int fd, bool anonymous) {
   pthread_once(&g_once, InitOnce);
   struct stat st;
   if (fstat(fd, &st) != 0) return -1;
@@ -454,22 +762,15 @@ int RegisterDevice(int fd) {
     return -1;
   }
   std::lock_guard<std::mutex> table(g_table_mu);
-  for (uint32_t i = 0; i < kMaxDevices; i++) {
-    Device* d = &g_devices[i];
+  auto it = InodeIndex().find(st.st_ino);
+  if (it != InodeIndex().end()) {
+    // The file is already a device here (adopted twice): one view.
+    Device* d = &g_devices[it->second];
     std::lock_guard<std::mutex> lock(d->mu);
-    if (d->in_use) continue;
-    d->in_use = true;
-    d->fd = fd;
-    d->ino = st.st_ino;
-    d->mode = kDevDisabled;
-    d->refs = 1;
-    d->sequence.fetch_add(1, std::memory_order_acq_rel);
-    FdIndex()[fd] = i;
-    if (i >= g_slots_used) g_slots_used = i + 1;
-    return fd;
+    if (d->in_use && d->dev == st.st_dev && d->ino == st.st_ino) return fd;
   }
-  errno = ENOMEM;  // the kernel's kzalloc failure
-  return -1;
+  if (AttachLocked(fd, st, /*create=*/true, anonymous) == nullptr) return -1;
+  return fd;
 }
 
 }  // namespace
@@ -483,7 +784,10 @@ REMCOV_EXPORT int remcov_open(void) {
   int fd =
       static_cast<int>(syscall(SYS_memfd_create, "remcov-kcov", MFD_CLOEXEC));
   if (fd < 0) return -1;
-  if (RegisterDevice(fd) < 0) {
+  // The file spans the largest area and the control page above it (sparse:
+  // only pages written cost memory).
+  if (ftruncate(fd, static_cast<off_t>(kControlOffset + PageSize())) != 0 ||
+      RegisterDevice(fd, /*anonymous=*/false) < 0) {
     int err = errno;
     close(fd);
     errno = err;
@@ -492,7 +796,9 @@ REMCOV_EXPORT int remcov_open(void) {
   return fd;
 }
 
-REMCOV_EXPORT int remcov_rt_adopt_area(int fd) { return RegisterDevice(fd); }
+REMCOV_EXPORT int remcov_rt_adopt_area(int fd) {
+  return RegisterDevice(fd, /*anonymous=*/true);
+}
 
 REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
   ThreadState& t = tls_state;
@@ -540,8 +846,9 @@ REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
   // Not a device: that file's own answer (EBADF, ENODEV, or a mapping).
   if (d == nullptr) return mmap(addr, len, prot, flags, fd, off);
   // kcov_mmap: the VMA (page-rounded) must be exactly size words, pgoff 0.
-  if (d->area == nullptr || off != 0 ||
-      RoundUpToPage(len) != d->size * sizeof(unsigned long)) {
+  const uint64_t size = d->sh->size;
+  if (size == 0 || off != 0 ||
+      RoundUpToPage(len) != size * sizeof(unsigned long)) {
     errno = EINVAL;
     return MAP_FAILED;
   }
@@ -551,17 +858,32 @@ REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
 REMCOV_EXPORT int remcov_close(int fd) {
   std::unique_lock<std::mutex> lock;
   Device* d = LookupLocked(fd, &lock);
-  if (d != nullptr) {
-    const uint32_t slot = DeviceSlot(d);
-    d->fd = -1;  // lookups by this descriptor fail from here on
-    PutLocked(d);
-    lock.unlock();
-    // The lock order is g_table_mu before a device's mu (remcov_open).
+  if (d == nullptr) return close(fd);
+  // kernel: kcov_close runs at the last close of the file (dup'd and
+  // inherited descriptors share it); the view goes once this process holds
+  // neither a descriptor naming the file nor an owner thread.
+  const int ret = close(fd);
+  const int close_errno = errno;
+  const dev_t dev = d->dev;
+  const ino_t ino = d->ino;
+  if (!AnyDescriptorFor(dev, ino)) d->has_fd = false;
+  if (d->has_fd || d->owner != nullptr) return ret;
+  lock.unlock();
+  {
+    // The lock order is g_table_mu before a device's mu (remcov_open); the
+    // view is re-checked: another thread may have used a new descriptor.
     std::lock_guard<std::mutex> table(g_table_mu);
-    auto it = FdIndex().find(fd);
-    if (it != FdIndex().end() && it->second == slot) FdIndex().erase(it);
+    std::lock_guard<std::mutex> relock(d->mu);
+    if (d->in_use && d->dev == dev && d->ino == ino && !d->has_fd &&
+        d->owner == nullptr) {
+      FreeViewLocked(d);
+      auto it = InodeIndex().find(ino);
+      if (it != InodeIndex().end() && it->second == DeviceSlot(d))
+        InodeIndex().erase(it);
+    }
   }
-  return close(fd);
+  errno = close_errno;
+  return ret;
 }
 
 REMCOV_EXPORT int remcov_device_stats(int fd, remcov_device_stats_t* out) {
@@ -571,7 +893,7 @@ REMCOV_EXPORT int remcov_device_stats(int fd, remcov_device_stats_t* out) {
   auto rd = [](const std::atomic<uint64_t>& c) {
     return c.load(std::memory_order_relaxed);
   };
-#define REMCOV_DEVICE_STAT(name, what) out->name = rd(d->name);
+#define REMCOV_DEVICE_STAT(name, what) out->name = rd(d->sh->name);
 #include "remcov/stats.inc"
 #undef REMCOV_DEVICE_STAT
   return REMCOV_OK;

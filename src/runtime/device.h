@@ -23,6 +23,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "runtime/device_shared.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {
@@ -65,20 +66,32 @@ class MoveLock {
   std::atomic<const ThreadState*> owner_{nullptr};
 };
 
+// A process's view of a device. The state every descriptor and process
+// shares (mode, size, owner task, statistics) is in the control page `sh`
+// (device_shared.h); the view holds this process's mappings, its owner thread
+// (when the owner is one of its threads) and the remote machinery, whose
+// handles and sections are this process's.
 struct Device {
   // ---- guarded by mu (the ioctl side) ----
   std::mutex mu;
   bool in_use = false;
-  int fd = -1;    // the user's descriptor; -1 after remcov_close
-  ino_t ino = 0;  // identity of the memfd, checked on every call
-  uint32_t mode = kDevDisabled;
-  bool remote = false;
-  uint64_t size = 0;         // words
+  // The memfd's identity: every descriptor naming it (dup, dup2, fcntl,
+  // inherited, received) finds this view.
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int fd = -1;          // the descriptor of the call in progress
+  bool has_fd = false;  // this process may hold a descriptor naming it
+  uint64_t size = 0;         // words of the local mapping (sh->size)
   uint64_t* area = nullptr;  // the runtime's own mapping of the memfd
   size_t map_bytes = 0;
-  ThreadState* owner = nullptr;  // enabled (local) or owning (remote) thread
+  ThreadState* owner = nullptr;  // the owner thread, when it is in this process
+  bool remote = false;           // the local owner enabled it remotely
   uint32_t remote_size = 0;      // private area words for task sections
-  uint32_t refs = 0;             // fd + enabled/owning thread
+
+  // The shared part: this slot's control page, at a fixed address for the
+  // life of the process (ControlPageOf), so a late reader never follows a
+  // stale pointer; a freed view's page is a private zero page.
+  DeviceShared* sh = nullptr;
 
   // ---- move side ----
   MoveLock move_lock;
@@ -89,11 +102,6 @@ struct Device {
   // remcov_remote_start (a stale read only sizes a section that the sequence
   // check then drops).
   std::atomic<uint32_t> section_words{0};
-
-  // ---- statistics (relaxed counters; read by remcov_device_stats) ----
-#define REMCOV_DEVICE_STAT(name, what) std::atomic<uint64_t> name{0};
-#include "remcov/stats.inc"
-#undef REMCOV_DEVICE_STAT
 };
 
 // The table (never freed). Index = slot.

@@ -67,7 +67,8 @@ else
   # (CI=true: a missing valgrind fails the lane instead of skipping it.)
   perf=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMCOV_BUILD_BENCHMARKS=ON -DREMCOV_INSTALL=OFF
         -DREMCOV_BUILD_TOOLS=OFF "${light[@]}")
-  perf_targets=(callback_cost callback_cost_shared remote_cost remote_cost_shared handle_churn)
+  perf_targets=(callback_cost callback_cost_shared remote_cost remote_cost_shared handle_churn
+                fork_server_cost)
   run_config perf-gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc "${perf[@]}" \
     -- -L perf-smoke -- "${perf_targets[@]}"
   run_config perf-clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 \

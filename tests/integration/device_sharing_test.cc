@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: Apache-2.0
+// One device across descriptors and processes, as the kernel's struct kcov
+// (kernel/kcov.c: kcov_open, kcov_ioctl_locked, kcov_mmap, kcov_close,
+// kcov_task_exit): dup, dup2, dup3 and fcntl(F_DUPFD) name the same device;
+// a child of fork shares it (the parent's enable is seen, the child's too);
+// the owner's process ending without a DISABLE (exit, _exit, SIGKILL, a
+// zombie not yet reaped) returns the device to INIT.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "remcov/remcov.h"
+
+#include "fixture.h"
+#include "test_util.h"
+
+namespace remcov::testing {
+namespace {
+
+constexpr unsigned long kWords = 1 << 14;
+
+int Errno(int rc) { return rc == 0 ? 0 : errno; }
+
+unsigned long* MapArea(int fd, unsigned long words = kWords) {
+  void* p = remcov_mmap(nullptr, words * sizeof(unsigned long),
+                        PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  return p == MAP_FAILED ? nullptr : static_cast<unsigned long*>(p);
+}
+
+unsigned long CountOf(const unsigned long* area) {
+  return __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
+}
+
+std::set<std::string> FunctionsIn(const unsigned long* area) {
+  std::vector<uint64_t> pcs(area + 1, area + 1 + CountOf(area));
+  return FixtureFunctions(pcs);
+}
+
+// Runs fn in a child and returns its exit code (100 + signal if killed).
+template <typename Fn>
+int InChild(Fn fn) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(fn());
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+// A pipe the parent waits on until a child reports a step.
+class Signal {
+ public:
+  Signal() { EXPECT_EQ(pipe2(p_, O_CLOEXEC), 0); }
+  ~Signal() {
+    close(p_[0]);
+    close(p_[1]);
+  }
+  void Send(char c) { (void)!write(p_[1], &c, 1); }
+  char Wait() {
+    char c = 0;
+    return read(p_[0], &c, 1) == 1 ? c : 0;
+  }
+
+ private:
+  int p_[2];
+};
+
+TEST(DeviceSharingTest, DupFamilyNamesOneDevice) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  int d1 = dup(fd);
+  int d2 = fcntl(fd, F_DUPFD_CLOEXEC, 300);
+  int d3 = dup3(fd, 301, O_CLOEXEC);
+  int d4 = dup2(fd, 302);
+  ASSERT_GE(d1, 0);
+  ASSERT_EQ(d2, 300);
+  ASSERT_EQ(d3, 301);
+  ASSERT_EQ(d4, 302);
+  // INIT_TRACE through one; the others see an INIT device.
+  ASSERT_EQ(remcov_ioctl(d1, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  EXPECT_EQ(Errno(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords)), EBUSY);
+  EXPECT_EQ(Errno(remcov_ioctl(d4, REMCOV_KCOV_INIT_TRACE, kWords)), EBUSY);
+  unsigned long* area = MapArea(d2);
+  ASSERT_NE(area, nullptr);
+  // A wrong size is refused through a dup as through the original.
+  EXPECT_EQ(remcov_mmap(nullptr, 2 * kWords * sizeof(unsigned long),
+                        PROT_READ, MAP_SHARED, d3, 0),
+            MAP_FAILED);
+  ASSERT_EQ(remcov_ioctl(d3, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  // Enabled through d3: a second ENABLE through any descriptor is EINVAL.
+  EXPECT_EQ(
+      Errno(remcov_ioctl(d4, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC)),
+      EINVAL);
+  area[0] = 0;
+  (void)fixture_parse("KCOV", 4);
+  const unsigned long n = CountOf(area);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  EXPECT_GT(n, 0u);
+  EXPECT_EQ(FunctionsIn(area).count("fixture_parse"), 1u);
+  munmap(area, kWords * sizeof(unsigned long));
+  for (int x : {d1, d2, d3, d4, fd}) EXPECT_EQ(remcov_close(x), 0);
+}
+
+// syz-executor's pattern: open, dup2 to a fixed number, close the original.
+TEST(DeviceSharingTest, DupToFixedNumberThenCloseOriginal) {
+  constexpr int kFixed = 250;
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(dup2(fd, kFixed), kFixed);
+  ASSERT_EQ(remcov_close(fd), 0);
+  ASSERT_EQ(remcov_ioctl(kFixed, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  unsigned long* area = MapArea(kFixed);
+  ASSERT_NE(area, nullptr);
+  ASSERT_EQ(remcov_ioctl(kFixed, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  area[0] = 0;
+  (void)fixture_parse("KCOV", 4);
+  ASSERT_EQ(remcov_ioctl(kFixed, REMCOV_KCOV_DISABLE, 0), 0);
+  EXPECT_GT(CountOf(area), 0u);
+  munmap(area, kWords * sizeof(unsigned long));
+  ASSERT_EQ(remcov_close(kFixed), 0);
+  // Closed: the number is no file any more.
+  EXPECT_EQ(Errno(remcov_ioctl(kFixed, REMCOV_KCOV_INIT_TRACE, kWords)), EBADF);
+}
+
+// Closing one of two descriptors keeps the device and its state.
+TEST(DeviceSharingTest, CloseOfOneDescriptorKeepsTheDevice) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  int other = dup(fd);
+  ASSERT_GE(other, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  ASSERT_EQ(remcov_close(fd), 0);
+  // Still INIT (not a fresh DISABLED device): INIT_TRACE is EBUSY, mmap works.
+  EXPECT_EQ(Errno(remcov_ioctl(other, REMCOV_KCOV_INIT_TRACE, kWords)), EBUSY);
+  unsigned long* area = MapArea(other);
+  ASSERT_NE(area, nullptr);
+  ASSERT_EQ(remcov_ioctl(other, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  ASSERT_EQ(remcov_ioctl(other, REMCOV_KCOV_DISABLE, 0), 0);
+  munmap(area, kWords * sizeof(unsigned long));
+  EXPECT_EQ(remcov_close(other), 0);
+}
+
+// A memfd that is not a device gets the memfd's own answers.
+TEST(DeviceSharingTest, OtherMemfdIsNotADevice) {
+  int fd = static_cast<int>(syscall(SYS_memfd_create, "other", MFD_CLOEXEC));
+  ASSERT_GE(fd, 0);
+  // Large enough to hold a control page, but without its magic.
+  ASSERT_EQ(ftruncate(fd, off_t{1} << 32), 0);
+  EXPECT_EQ(Errno(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords)), ENOTTY);
+  remcov_device_stats_t st;
+  EXPECT_EQ(remcov_device_stats(fd, &st), REMCOV_E_NOTFOUND);
+  close(fd);
+}
+
+TEST(DeviceSharingTest, ChildSeesTheParentsEnable) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  unsigned long* area = MapArea(fd);
+  ASSERT_NE(area, nullptr);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  const int rc = InChild([&] {
+    // kernel: the mode is no longer INIT (EINVAL); the child is not the
+    // owner task (DISABLE: EINVAL); INIT_TRACE: EBUSY.
+    if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) == 0 ||
+        errno != EINVAL)
+      return 1;
+    if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) == 0 || errno != EINVAL)
+      return 2;
+    if (remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) == 0 ||
+        errno != EBUSY)
+      return 3;
+    // The child traces nothing into the parent's area (kcov_task_init).
+    const unsigned long before = CountOf(area);
+    (void)fixture_parse("KCOV", 4);
+    return CountOf(area) == before ? 0 : 4;
+  });
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  EXPECT_EQ(rc, 0);
+  munmap(area, kWords * sizeof(unsigned long));
+  remcov_close(fd);
+}
+
+// The fork server's per-input pattern: the parent keeps the device INIT,
+// each child enables it, runs, and ends without DISABLE; the parent reads
+// what the child recorded and the next child enables again.
+TEST(DeviceSharingTest, ChildrenEnableTheParentsDeviceInTurn) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  unsigned long* area = MapArea(fd);
+  ASSERT_NE(area, nullptr);
+  constexpr int kChildren = 50;
+  int failed = 0, empty = 0;
+  for (int i = 0; i < kChildren; i++) {
+    area[0] = 0;
+    const int rc = InChild([&] {
+      if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+        return 1;
+      (void)fixture_parse("KCOV", 4);
+      // Alternate the three ways a process ends without DISABLE.
+      if (i % 3 == 0) exit(0);     // atexit: the runtime disables
+      if (i % 3 == 1) _exit(0);    // reaped by the next ENABLE
+      raise(SIGKILL);              // likewise
+      return 2;
+    });
+    if (rc != 0 && rc != 100 + SIGKILL) failed++;
+    if (FunctionsIn(area).count("fixture_parse") != 1) empty++;
+  }
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(empty, 0) << "children whose coverage the parent did not see";
+  // The last child is reaped by the parent's own ENABLE.
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  // exit() disables at exit (kcov_task_exit); _exit and SIGKILL are noticed
+  // by the next ENABLE.
+  const int reaped = kChildren - (kChildren + 2) / 3;
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits,
+            static_cast<uint64_t>(reaped));
+  munmap(area, kWords * sizeof(unsigned long));
+  remcov_close(fd);
+}
+
+// While a child owns the device, the parent gets the kernel's answers; once
+// the child is killed (even before it is reaped) the device is INIT again.
+TEST(DeviceSharingTest, OwnerKilledReturnsTheDeviceToInit) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  Signal ready;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+      _exit(1);
+    ready.Send('e');
+    for (;;) pause();
+  }
+  ASSERT_EQ(ready.Wait(), 'e');
+  EXPECT_EQ(Errno(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC)),
+            EINVAL);
+  EXPECT_EQ(Errno(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0)), EINVAL);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  // A zombie is dead: wait for the exit without reaping it.
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT),
+            0);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 1u);
+  waitpid(pid, nullptr, 0);
+  remcov_close(fd);
+}
+
+// A child's INIT_TRACE on a device the parent opened sets it up for both.
+TEST(DeviceSharingTest, ChildInitTraceIsSeenByTheParent) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(InChild([&] {
+              return remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) == 0 ? 0
+                                                                           : 1;
+            }),
+            0);
+  EXPECT_EQ(Errno(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords)), EBUSY);
+  // The size the child chose is the device's.
+  EXPECT_EQ(remcov_mmap(nullptr, 2 * kWords * sizeof(unsigned long),
+                        PROT_READ, MAP_SHARED, fd, 0),
+            MAP_FAILED);
+  unsigned long* area = MapArea(fd);
+  ASSERT_NE(area, nullptr);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  area[0] = 0;
+  (void)fixture_parse("KCOV", 4);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  EXPECT_GT(CountOf(area), 0u);
+  munmap(area, kWords * sizeof(unsigned long));
+  remcov_close(fd);
+}
+
+// The counters are the device's: what a child drops is reported to the
+// parent.
+TEST(DeviceSharingTest, ChildsOverflowIsCountedOnTheDevice) {
+  constexpr unsigned long kSmall = 4;
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kSmall), 0);
+  ASSERT_EQ(InChild([&] {
+              if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) !=
+                  0)
+                return 1;
+              (void)fixture_parse("KCOV", 4);
+              return remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) == 0 ? 0 : 2;
+            }),
+            0);
+  EXPECT_GT(RawDevice::StatsFor(fd).overflow_entries, 0u);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 0u);
+  remcov_close(fd);
+}
+
+// A device received by a process that never made it (here: inherited, then
+// found under a new number) is the same device.
+TEST(DeviceSharingTest, ChildFindsInheritedDeviceUnderANewNumber) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  ASSERT_EQ(InChild([&] {
+              int moved = fcntl(fd, F_DUPFD, 400);
+              if (moved < 0 || remcov_close(fd) != 0) return 1;
+              if (remcov_ioctl(moved, REMCOV_KCOV_INIT_TRACE, kWords) == 0 ||
+                  errno != EBUSY)
+                return 2;
+              if (remcov_ioctl(moved, REMCOV_KCOV_ENABLE,
+                               REMCOV_KCOV_TRACE_PC) != 0)
+                return 3;
+              return remcov_ioctl(moved, REMCOV_KCOV_DISABLE, 0) == 0 ? 0 : 4;
+            }),
+            0);
+  // The child's close dropped only its own reference.
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  remcov_close(fd);
+}
+
+}  // namespace
+}  // namespace remcov::testing

@@ -8,6 +8,7 @@
 // Not a hot path: may allocate and lock. Not async-signal-safe.
 #include "runtime/device.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,7 +20,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include <unordered_map>

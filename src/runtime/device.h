@@ -79,8 +79,8 @@ struct Device {
   // inherited, received) finds this view.
   dev_t dev = 0;
   ino_t ino = 0;
-  int fd = -1;          // the descriptor of the call in progress
-  bool has_fd = false;  // this process may hold a descriptor naming it
+  int fd = -1;               // the descriptor of the call in progress
+  bool has_fd = false;       // this process may hold a descriptor naming it
   uint64_t size = 0;         // words of the local mapping (sh->size)
   uint64_t* area = nullptr;  // the runtime's own mapping of the memfd
   size_t map_bytes = 0;

@@ -294,7 +294,7 @@ void MoveOneLocked(Device* d, RemoteArea* a) {
   }
   if (private_over)
     d->sh->private_overflow_entries.fetch_add(private_over,
-                                          std::memory_order_relaxed);
+                                              std::memory_order_relaxed);
   if (r.retries)
     d->sh->move_retries.fetch_add(r.retries, std::memory_order_relaxed);
   d->sh->sections_moved.fetch_add(1, std::memory_order_relaxed);
@@ -588,9 +588,8 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
                    uint64_t common) {
   std::lock_guard<std::mutex> lock(g_reg_mu);
   uint32_t slot = DeviceSlot(d);
-  uint64_t value =
-      PackValue(slot, d->sequence.load(std::memory_order_relaxed),
-                d->sh->mode.load(std::memory_order_relaxed));
+  uint64_t value = PackValue(slot, d->sequence.load(std::memory_order_relaxed),
+                             d->sh->mode.load(std::memory_order_relaxed));
   int err = 0;
   for (uint32_t i = 0; i < n && err == 0; i++) {
     if (!CheckHandle(handles[i], false, true, false)) {

@@ -93,14 +93,13 @@ TEST(DeviceSharingTest, DupFamilyNamesOneDevice) {
   unsigned long* area = MapArea(d2);
   ASSERT_NE(area, nullptr);
   // A wrong size is refused through a dup as through the original.
-  EXPECT_EQ(remcov_mmap(nullptr, 2 * kWords * sizeof(unsigned long),
-                        PROT_READ, MAP_SHARED, d3, 0),
+  EXPECT_EQ(remcov_mmap(nullptr, 2 * kWords * sizeof(unsigned long), PROT_READ,
+                        MAP_SHARED, d3, 0),
             MAP_FAILED);
   ASSERT_EQ(remcov_ioctl(d3, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
   // Enabled through d3: a second ENABLE through any descriptor is EINVAL.
-  EXPECT_EQ(
-      Errno(remcov_ioctl(d4, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC)),
-      EINVAL);
+  EXPECT_EQ(Errno(remcov_ioctl(d4, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC)),
+            EINVAL);
   area[0] = 0;
   (void)fixture_parse("KCOV", 4);
   const unsigned long n = CountOf(area);
@@ -177,8 +176,7 @@ TEST(DeviceSharingTest, ChildSeesTheParentsEnable) {
       return 1;
     if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) == 0 || errno != EINVAL)
       return 2;
-    if (remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) == 0 ||
-        errno != EBUSY)
+    if (remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) == 0 || errno != EBUSY)
       return 3;
     // The child traces nothing into the parent's area (kcov_task_init).
     const unsigned long before = CountOf(area);
@@ -209,9 +207,9 @@ TEST(DeviceSharingTest, ChildrenEnableTheParentsDeviceInTurn) {
         return 1;
       (void)fixture_parse("KCOV", 4);
       // Alternate the three ways a process ends without DISABLE.
-      if (i % 3 == 0) exit(0);     // atexit: the runtime disables
-      if (i % 3 == 1) _exit(0);    // reaped by the next ENABLE
-      raise(SIGKILL);              // likewise
+      if (i % 3 == 0) exit(0);   // atexit: the runtime disables
+      if (i % 3 == 1) _exit(0);  // reaped by the next ENABLE
+      raise(SIGKILL);            // likewise
       return 2;
     });
     if (rc != 0 && rc != 100 + SIGKILL) failed++;
@@ -225,8 +223,7 @@ TEST(DeviceSharingTest, ChildrenEnableTheParentsDeviceInTurn) {
   // exit() disables at exit (kcov_task_exit); _exit and SIGKILL are noticed
   // by the next ENABLE.
   const int reaped = kChildren - (kChildren + 2) / 3;
-  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits,
-            static_cast<uint64_t>(reaped));
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, static_cast<uint64_t>(reaped));
   munmap(area, kWords * sizeof(unsigned long));
   remcov_close(fd);
 }
@@ -253,8 +250,7 @@ TEST(DeviceSharingTest, OwnerKilledReturnsTheDeviceToInit) {
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   // A zombie is dead: wait for the exit without reaping it.
   siginfo_t info;
-  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT),
-            0);
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT), 0);
   EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
   EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
   EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 1u);
@@ -273,8 +269,8 @@ TEST(DeviceSharingTest, ChildInitTraceIsSeenByTheParent) {
             0);
   EXPECT_EQ(Errno(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords)), EBUSY);
   // The size the child chose is the device's.
-  EXPECT_EQ(remcov_mmap(nullptr, 2 * kWords * sizeof(unsigned long),
-                        PROT_READ, MAP_SHARED, fd, 0),
+  EXPECT_EQ(remcov_mmap(nullptr, 2 * kWords * sizeof(unsigned long), PROT_READ,
+                        MAP_SHARED, fd, 0),
             MAP_FAILED);
   unsigned long* area = MapArea(fd);
   ASSERT_NE(area, nullptr);
@@ -294,14 +290,14 @@ TEST(DeviceSharingTest, ChildsOverflowIsCountedOnTheDevice) {
   int fd = remcov_open();
   ASSERT_GE(fd, 0);
   ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kSmall), 0);
-  ASSERT_EQ(InChild([&] {
-              if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) !=
-                  0)
-                return 1;
-              (void)fixture_parse("KCOV", 4);
-              return remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) == 0 ? 0 : 2;
-            }),
-            0);
+  ASSERT_EQ(
+      InChild([&] {
+        if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+          return 1;
+        (void)fixture_parse("KCOV", 4);
+        return remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) == 0 ? 0 : 2;
+      }),
+      0);
   EXPECT_GT(RawDevice::StatsFor(fd).overflow_entries, 0u);
   EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 0u);
   remcov_close(fd);
@@ -313,18 +309,18 @@ TEST(DeviceSharingTest, ChildFindsInheritedDeviceUnderANewNumber) {
   int fd = remcov_open();
   ASSERT_GE(fd, 0);
   ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
-  ASSERT_EQ(InChild([&] {
-              int moved = fcntl(fd, F_DUPFD, 400);
-              if (moved < 0 || remcov_close(fd) != 0) return 1;
-              if (remcov_ioctl(moved, REMCOV_KCOV_INIT_TRACE, kWords) == 0 ||
-                  errno != EBUSY)
-                return 2;
-              if (remcov_ioctl(moved, REMCOV_KCOV_ENABLE,
-                               REMCOV_KCOV_TRACE_PC) != 0)
-                return 3;
-              return remcov_ioctl(moved, REMCOV_KCOV_DISABLE, 0) == 0 ? 0 : 4;
-            }),
-            0);
+  ASSERT_EQ(
+      InChild([&] {
+        int moved = fcntl(fd, F_DUPFD, 400);
+        if (moved < 0 || remcov_close(fd) != 0) return 1;
+        if (remcov_ioctl(moved, REMCOV_KCOV_INIT_TRACE, kWords) == 0 ||
+            errno != EBUSY)
+          return 2;
+        if (remcov_ioctl(moved, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+          return 3;
+        return remcov_ioctl(moved, REMCOV_KCOV_DISABLE, 0) == 0 ? 0 : 4;
+      }),
+      0);
   // The child's close dropped only its own reference.
   EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
   EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);

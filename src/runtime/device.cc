@@ -773,6 +773,68 @@ int RegisterDevice(int fd, bool anonymous) {
   return fd;
 }
 
+// kernel: exec keeps the task, and with it t->kcov: a thread that enabled a
+// device and then exec'd goes on tracing into it in the new image. The new
+// image finds such a device among its inherited descriptors (one that names
+// a device's file and is not close-on-exec: remcov_open's descriptor is, a
+// dup2 of it is not) by its owner record: this process (pid and start time,
+// which exec keeps). After exec the process has one thread, the leader; an
+// owner recorded under another thread id was a thread that exec ended (the
+// leader or another thread called exec), so the device returns to INIT as at
+// that thread's exit. A remote owner's registrations were this process's
+// and end with the old image: the device returns to INIT too (counted in
+// owner_exits; docs/kcov.md, difference 13).
+void AdoptDevicesAcrossExec() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  const int self = dirfd(dir);
+  while (struct dirent* e = readdir(dir)) {
+    char* end;
+    long n = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || end == e->d_name || n == self) continue;
+    const int fd = static_cast<int>(n);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_size) < kControlOffset)
+      continue;
+    std::unique_lock<std::mutex> lock;
+    Device* d = LookupLocked(fd, &lock);
+    if (d == nullptr) continue;
+    ThreadState& t = tls_state;
+    SharedLock shared(d->sh);
+    DeviceShared* sh = d->sh;
+    const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
+    if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
+        (sh->owner_start != 0 && sh->owner_start != g_self_start))
+      continue;
+    const bool resumable = sh->owner_tid == SelfPid() && !sh->owner_remote &&
+                           (mode == kModeTracePc || mode == kModeTraceCmp) &&
+                           t.device == nullptr &&
+                           EnsureAreaMappedLocked(d) == 0;
+    if (!resumable) {
+      sh->mode.store(kDevInit, std::memory_order_relaxed);
+      sh->owner_remote = 0;
+      sh->owner_tid = 0;
+      sh->owner_start = 0;
+      sh->owner_pid = 0;
+      sh->owner_exits.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    EnsureThreadExitHook(t);
+    StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
+                 &sh->overflow_entries);
+    t.device = d;
+    d->owner = &t;
+  }
+  closedir(dir);
+}
+
+// At start, before main: what exec kept.
+__attribute__((constructor)) void RemcovAdoptAcrossExec() {
+  ErrnoSaver errno_saver;
+  AdoptDevicesAcrossExec();
+}
+
 }  // namespace
 }  // namespace remcov::internal
 

@@ -327,5 +327,60 @@ TEST(DeviceSharingTest, ChildFindsInheritedDeviceUnderANewNumber) {
   remcov_close(fd);
 }
 
+// kernel: exec keeps the task and its t->kcov. A child enables a device and
+// execs an instrumented program with the descriptor (a dup2 to a fixed
+// number: not close-on-exec); the new image traces into it from its start
+// and, being the owner, may disable it.
+int ExecChild(int fd, const char* how, unsigned long request) {
+  constexpr int kFixed = 240;
+  return InChild([&] {
+    if (dup2(fd, kFixed) != kFixed) return 90;
+    if (request == REMCOV_KCOV_ENABLE &&
+        remcov_ioctl(kFixed, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+      return 91;
+    if (request == REMCOV_KCOV_REMOTE_ENABLE) {
+      remcov_kcov_remote_arg arg{};
+      arg.trace_mode = REMCOV_KCOV_TRACE_PC;
+      arg.area_size = 4096;
+      arg.common_handle = REMCOV_KCOV_SUBSYSTEM_COMMON | 0x42;
+      if (remcov_ioctl(kFixed, REMCOV_KCOV_REMOTE_ENABLE,
+                       reinterpret_cast<unsigned long>(&arg)) != 0)
+        return 92;
+    }
+    const std::string fd_arg = std::to_string(kFixed);
+    const std::string words = std::to_string(kWords);
+    execl(REMCOV_EXEC_IMAGE, REMCOV_EXEC_IMAGE, how, fd_arg.c_str(),
+          words.c_str(), static_cast<char*>(nullptr));
+    return 93;
+  });
+}
+
+TEST(DeviceSharingTest, ExecKeepsTracingIntoTheOwnersDevice) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  unsigned long* area = MapArea(fd);
+  ASSERT_NE(area, nullptr);
+  EXPECT_EQ(ExecChild(fd, "traces", REMCOV_KCOV_ENABLE), 0);
+  // What the new image recorded is in the area; it disabled the device.
+  EXPECT_GT(CountOf(area), 0u);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 0u);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  munmap(area, kWords * sizeof(unsigned long));
+  remcov_close(fd);
+}
+
+// A remote owner's registrations end with the image that made them: after
+// exec the device is INIT again, and counted.
+TEST(DeviceSharingTest, ExecEndsARemoteOwnership) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  EXPECT_EQ(ExecChild(fd, "idle", REMCOV_KCOV_REMOTE_ENABLE), 0);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 1u);
+  remcov_close(fd);
+}
+
 }  // namespace
 }  // namespace remcov::testing

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The image a device_sharing_test child execs while it owns a device
+ * (kernel: exec keeps the task and its t->kcov). Built with the kernel's
+ * instrumentation and linked with remcov's runtime.
+ *   exec_image traces FD WORDS: the device on FD is traced by this image from
+ *     its start (main runs under it); exits 0 when a call into instrumented
+ *     code grew the area's count and DISABLE (this image's thread is the
+ *     owner) succeeds, else a code naming the step that failed.
+ *   exec_image idle FD WORDS: records nothing itself; exits 0 after the
+ *     device is checked to be INIT (ENABLE then DISABLE succeed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "remcov/remcov.h"
+
+volatile int g_n = 10;
+volatile int g_sink;
+
+__attribute__((noinline)) static int Work(int n) {
+  int sum = 0;
+  for (int i = 0; i < n; i++)
+    if (i % 3 == 1) sum += i;
+  return sum;
+}
+
+int main(int argc, char** argv) {
+  if (argc != 4) return 2;
+  const int fd = atoi(argv[2]);
+  const unsigned long words = strtoul(argv[3], NULL, 10);
+  unsigned long* area = remcov_mmap(NULL, words * sizeof(unsigned long),
+                                    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (area == MAP_FAILED) return 3;
+  if (strcmp(argv[1], "traces") == 0) {
+    const unsigned long before = __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
+    g_sink = Work(g_n);
+    const unsigned long after = __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
+    if (after <= before) return 4;
+    if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) != 0) return 5;
+    return 0;
+  }
+  if (strcmp(argv[1], "idle") == 0) {
+    if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+      return 6;
+    if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) != 0) return 7;
+    return 0;
+  }
+  return 2;
+}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -379,6 +380,61 @@ TEST(DeviceSharingTest, ExecEndsARemoteOwnership) {
   ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
   EXPECT_EQ(ExecChild(fd, "idle", REMCOV_KCOV_REMOTE_ENABLE), 0);
   EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 1u);
+  remcov_close(fd);
+}
+
+// posix_spawn, vfork + exec and system make a new task without the
+// runtime's fork handlers (glibc's posix_spawn and system clone with
+// CLONE_VM | CLONE_VFORK): the parent's state stays intact, and the new
+// program, which inherits a descriptor of the parent's enabled device, is not
+// its owner (kcov_task_init: a new task has no kcov).
+TEST(DeviceSharingTest, SpawnedProgramsAreNotTheOwner) {
+  constexpr int kInherited = 241;
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  unsigned long* area = MapArea(fd);
+  ASSERT_NE(area, nullptr);
+  ASSERT_EQ(dup2(fd, kInherited), kInherited);  // survives exec
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  const std::string fd_arg = std::to_string(kInherited);
+  const std::string words = std::to_string(kWords);
+  char* const argv[] = {const_cast<char*>(REMCOV_EXEC_IMAGE),
+                        const_cast<char*>("idle"),
+                        const_cast<char*>(fd_arg.c_str()),
+                        const_cast<char*>(words.c_str()), nullptr};
+  // exec_image idle exits 6 when its ENABLE fails: EINVAL, the device is
+  // enabled (by this thread).
+  constexpr int kEnableRefused = 6;
+  auto exit_code = [](int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  pid_t pid = -1;
+  ASSERT_EQ(
+      posix_spawn(&pid, REMCOV_EXEC_IMAGE, nullptr, nullptr, argv, environ), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(exit_code(status), kEnableRefused) << "posix_spawn";
+  pid = vfork();
+  if (pid == 0) {
+    execv(REMCOV_EXEC_IMAGE, argv);
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(exit_code(status), kEnableRefused) << "vfork";
+  const std::string cmd =
+      std::string(REMCOV_EXEC_IMAGE) + " idle " + fd_arg + " " + words;
+  status = system(cmd.c_str());
+  EXPECT_EQ(exit_code(status), kEnableRefused) << "system";
+  // The parent still owns its device and traces.
+  area[0] = 0;
+  (void)fixture_parse("KCOV", 4);
+  EXPECT_GT(CountOf(area), 0u);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 0u);
+  munmap(area, kWords * sizeof(unsigned long));
+  remcov_close(kInherited);
   remcov_close(fd);
 }
 

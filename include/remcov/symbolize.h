@@ -111,6 +111,12 @@ REMCOV_EXPORT StatusOr<std::vector<InstrumentedSite>> ListInstrumentedSites(
 REMCOV_EXPORT StatusOr<std::vector<InstrumentedSite>> ListTailCallSites(
     const std::string& elf_path);
 
+// Every PC a callback can record in the module: ListInstrumentedSites and
+// ListTailCallSites together, from one sweep, sorted by pc, no duplicates.
+// What a report counts as the module's sites.
+REMCOV_EXPORT StatusOr<std::vector<InstrumentedSite>> ListCoverableSites(
+    const std::string& elf_path);
+
 }  // namespace remcov
 
 #endif  // REMCOV_SYMBOLIZE_H_

@@ -468,4 +468,14 @@ StatusOr<std::vector<InstrumentedSite>> ListTailCallSites(
   return tail;
 }
 
+StatusOr<std::vector<InstrumentedSite>> ListCoverableSites(
+    const std::string& elf_path) {
+  std::vector<InstrumentedSite> sites;
+  std::vector<InstrumentedSite> tail;
+  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, &tail));
+  sites.insert(sites.end(), tail.begin(), tail.end());
+  SortUnique(&sites);
+  return sites;
+}
+
 }  // namespace remcov

@@ -359,6 +359,29 @@ def case_diff_other_program(c):
     expect(rc == 0 and err == "", "no warning for one program", (out, err))
 
 
+def case_tail_calls(c):
+    """gcc -O2 tail jumps to the callback: the PCs they record are the return
+    addresses of the callers' calls; the report counts them as sites, so no
+    recorded PC is "not an instrumented site" and every line with hits has
+    sites."""
+    rc, dis, err = run(["objdump", "-d", "--no-show-raw-insn", c.fixture])
+    expect(rc == 0, "objdump -d: rc %d" % rc, (dis, err))
+    jumps = re.findall(r"\bjmp\s+[0-9a-f]+ <__(sanitizer|remcov)_cov_trace_pc(@plt)?>", dis)
+    expect(len(jumps) > 0, "the -O2 fixture has no tail jump to the callback: "
+           "the case would prove nothing", (dis[-2000:], err))
+    covs = [c.trace(arg, name="run%d.cov" % i)
+            for i, arg in enumerate(["123", "abc", "-", ""])]
+    rc, out, err = report(c, *covs)
+    expect(rc == 0 and "not instrumented sites" not in out + err,
+           "report rc %d: every recorded PC is a site" % rc, (out, err))
+    doc = json_report(c, *covs)
+    expect(sum(m["pcs_not_sites"] for m in doc["modules"]) == 0,
+           "pcs_not_sites is 0", (json.dumps(doc["modules"]), ""))
+    bad = [(f["path"], l["line"]) for f in doc["files"] for l in f["lines"]
+           if l["hits"] > 0 and l["sites"] == 0]
+    expect(not bad, "lines with hits but no sites: %r" % bad)
+
+
 def case_bad_files(c):
     cov = c.trace("123")
     data = open(cov, "rb").read()

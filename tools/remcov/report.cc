@@ -202,7 +202,9 @@ class ElfSourceMap : public SourceMap {
                uint64_t rebase = 0)
       : path_(std::move(path)), symbolizer_(std::move(s)), rebase_(rebase) {}
   StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
-    auto sites = ListInstrumentedSites(path_);
+    // The call sites and the return addresses a tail jump to a callback
+    // records (docs/symbolize.md, "Tail jumps"): both are coverable.
+    auto sites = ListCoverableSites(path_);
     if (!sites.ok()) return sites.status();
     // A PC is recorded by __sanitizer_cov_trace_pc and, in remcov's runtime,
     // by __sanitizer_cov_trace_pc_guard too (clang's trace-pc-guard).

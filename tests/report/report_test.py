@@ -665,6 +665,25 @@ def case_html(c):
            "genhtml failing: rc %d" % rc, (out, err))
 
 
+def case_html_missing_source(c):
+    """genhtml stops at a source it cannot read; the report gives pages
+    without source and says so (the last argument is the fixture's source,
+    moved away for the run)."""
+    src = c.fixture_nopie
+    cov = c.trace("123")
+    away = src + ".away"
+    os.rename(src, away)
+    try:
+        html = os.path.join(c.tmp, "html")
+        rc, out, err = report(c, "--html", html, cov)
+    finally:
+        os.rename(away, src)
+    expect(rc == 0 and "1 source file cannot be read (e.g. %s)" % src in err,
+           "report --html with a missing source: rc %d" % rc, (out, err))
+    expect(os.path.exists(os.path.join(html, "index.html")), "index.html",
+           (out, err))
+
+
 def fnv1a(data):
     h = 0xcbf29ce484222325
     for b in data:

@@ -429,10 +429,44 @@ int Load(const Options& o, std::vector<CoverageData>* data,
   return -1;
 }
 
-// Runs genhtml; returns an exit code or -1.
+// The source files (SF: records) of an lcov file that cannot be read: genhtml
+// stops at the first ("cannot read"). Sets *first to one of them.
+size_t CountMissingSources(const std::string& info, std::string* first) {
+  FILE* f = fopen(info.c_str(), "re");
+  if (f == nullptr) return 0;
+  size_t missing = 0;
+  char* line = nullptr;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &cap, f)) > 0) {
+    if (n < 4 || strncmp(line, "SF:", 3) != 0) continue;
+    std::string path(line + 3, static_cast<size_t>(n) - 3);
+    if (!path.empty() && path.back() == '\n') path.pop_back();
+    if (access(path.c_str(), R_OK) == 0) continue;
+    if (missing++ == 0) *first = path;
+  }
+  free(line);
+  fclose(f);
+  return missing;
+}
+
+// Runs genhtml; returns an exit code or -1. Source files that cannot be read
+// get pages without source (genhtml --ignore-errors source) and a warning,
+// instead of a failed report.
 int RunGenhtml(const Options& o, const std::string& info) {
   std::vector<std::string> args = {o.genhtml, "--quiet", "--output-directory",
                                    o.html};
+  std::string first;
+  if (size_t missing = CountMissingSources(info, &first)) {
+    fprintf(stderr,
+            "remcov report: warning: %zu source file%s cannot be read (e.g. "
+            "%s): %s page%s show%s the line counts without source\n",
+            missing, missing == 1 ? "" : "s", first.c_str(),
+            missing == 1 ? "its" : "their", missing == 1 ? "" : "s",
+            missing == 1 ? "s" : "");
+    args.push_back("--ignore-errors");
+    args.push_back("source");
+  }
   if (!o.root.empty()) {
     args.push_back("--prefix");
     args.push_back(o.root);

@@ -563,6 +563,15 @@ int InitTraceLocked(Device* d, unsigned long size) {
     if (grow) (void)ftruncate(d->fd, st.st_size);
     return ENOMEM;
   }
+  // kernel: INIT_TRACE commits the area (vmalloc_user), or fails with
+  // ENOMEM. The file's pages are allocated here, so no process that maps the
+  // area later can take a SIGBUS in a callback for want of memory (a page of
+  // a memfd faulted in lazily can); ENABLE only fills the page tables.
+  if (fallocate(d->fd, 0, 0, static_cast<off_t>(map_bytes)) != 0) {
+    munmap(p, map_bytes);
+    if (grow) (void)ftruncate(d->fd, st.st_size);
+    return ENOMEM;
+  }
   if (d->area != nullptr) munmap(d->area, d->map_bytes);
   d->area = static_cast<uint64_t*>(p);
   d->map_bytes = map_bytes;
@@ -586,6 +595,8 @@ int TraceModeFromArg(unsigned long arg, uint32_t* mode) {
   return EINVAL;
 }
 
+// Fills this process's page tables for the area, so callbacks take no page
+// fault. Best effort: the pages themselves were allocated by INIT_TRACE.
 void FaultInArea(Device* d) {
 #ifdef MADV_POPULATE_WRITE
   (void)madvise(d->area, d->map_bytes, MADV_POPULATE_WRITE);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -148,6 +149,24 @@ TEST(DeviceSharingTest, CloseOfOneDescriptorKeepsTheDevice) {
   ASSERT_EQ(remcov_ioctl(other, REMCOV_KCOV_DISABLE, 0), 0);
   munmap(area, kWords * sizeof(unsigned long));
   EXPECT_EQ(remcov_close(other), 0);
+}
+
+// kernel: INIT_TRACE commits the area (vmalloc_user) or fails with ENOMEM.
+// The runtime allocates the file's pages there: a page faulted in later
+// could not be had (SIGBUS in a callback).
+TEST(DeviceSharingTest, InitTraceCommitsTheArea) {
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  // A fresh device holds its control page only.
+  EXPECT_LE(static_cast<uint64_t>(st.st_blocks) * 512, page);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  ASSERT_EQ(fstat(fd, &st), 0);
+  EXPECT_GE(static_cast<uint64_t>(st.st_blocks) * 512,
+            kWords * sizeof(unsigned long) + page);
+  remcov_close(fd);
 }
 
 // A memfd that is not a device gets the memfd's own answers.

@@ -10,7 +10,9 @@
 #include "catalogue.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -1190,6 +1192,121 @@ void CaseRemoteCommonInheritedByFork(Case& c) {
   c.UnmapAll();
 }
 
+// dup and fcntl(F_DUPFD) name the same device: one struct kcov per open file
+// (kernel/kcov.c: kcov_open; the VFS shares the file between descriptors).
+void CaseDupNamesOneDevice(Case& c) {
+  int fd = c.Open("open");
+  const int d1 = dup(fd);
+  const int d2 = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+  c.Observe("dup", {{"dup_ok", d1 >= 0, true}, {"dupfd_ok", d2 >= 0, true}});
+  c.Ioctl("init_via_dup", d1, kInit, kWords, kOk);
+  c.Ioctl("init_via_original", fd, kInit, kWords, Err(EBUSY));
+  Word* area = c.Mmap("mmap_via_dupfd", d2, kWords * sizeof(Word), kOk);
+  c.Ioctl("enable_via_original", fd, kEnable, kPc, kOk);
+  c.Ioctl("enable_via_dup", d1, kEnable, kPc, Err(EINVAL));
+  if (area) {
+    ResetCount(area);
+    Exercise(c, 2);
+    c.Observe("collect", {{"count_positive", LoadCount(area) > 0, true}});
+  }
+  c.Ioctl("disable_via_dupfd", d2, kDisable, 0, kOk);
+  c.Close("close_original", fd);
+  // The file lives on in the other descriptors: still INIT.
+  c.Ioctl("init_after_close", d1, kInit, kWords, Err(EBUSY));
+  c.Ioctl("enable_after_close", d1, kEnable, kPc, kOk);
+  c.Ioctl("disable_after_close", d1, kDisable, 0, kOk);
+  c.Close("close_dup", d1);
+  c.Close("close_dupfd", d2);
+  c.UnmapAll();
+}
+
+// Runs child() in a forked child and returns its exit code (-1 when it did
+// not exit). The child reports through its exit status only.
+template <typename F>
+int ForkAndWait(F child) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(child());
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+    return -1;
+  return WEXITSTATUS(status);
+}
+
+// A child enables the device its parent initialized, records, and exits
+// without DISABLE: the parent sees what it recorded, and kcov_task_exit
+// returned the device to INIT for the parent's own ENABLE.
+void CaseEnableInForkedChild(Case& c) {
+  Word* area = nullptr;
+  int fd = c.Setup("", kWords, &area);
+  if (!area) return c.Fail("setup failed");
+  ResetCount(area);
+  const int code = ForkAndWait([&] {
+    if (c.b().ioctl(fd, kEnable, kPc) != 0) return 1;
+    c.h().exercise(2);
+    return 0;
+  });
+  c.Observe("child", {{"exited", code >= 0, true},
+                      {"child_enable_ok", code == 0, true}});
+  c.Observe("collect", {{"count_positive", LoadCount(area) > 0, true}});
+  c.Ioctl("enable_after_child_exit", fd, kEnable, kPc, kOk);
+  c.Ioctl("disable", fd, kDisable, 0, kOk);
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
+// The parent enabled the device: in the child (a new task, kcov_task_init)
+// ENABLE finds the mode no longer INIT and DISABLE a device that is not the
+// task's: both EINVAL; the parent still owns it.
+void CaseEnableInChildOfOwner(Case& c) {
+  Word* area = nullptr;
+  int fd = c.Setup("", kWords, &area);
+  c.Ioctl("enable", fd, kEnable, kPc, kOk);
+  const int code = ForkAndWait([&] {
+    int bits = 0;
+    errno = 0;
+    if (c.b().ioctl(fd, kEnable, kPc) == -1 && errno == EINVAL) bits |= 1;
+    errno = 0;
+    if (c.b().ioctl(fd, kDisable, 0) == -1 && errno == EINVAL) bits |= 2;
+    return bits;
+  });
+  c.Observe("child", {{"exited", code >= 0, true},
+                      {"child_enable_einval", code >= 0 && (code & 1), true},
+                      {"child_disable_einval", code >= 0 && (code & 2), true}});
+  c.Ioctl("disable", fd, kDisable, 0, kOk);
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
+// The owner's process is killed: kcov_task_exit runs for it, and the device
+// is INIT again for the parent.
+void CaseOwnerKilled(Case& c) {
+  Word* area = nullptr;
+  int fd = c.Setup("", kWords, &area);
+  int p[2];
+  if (pipe(p) != 0) return c.Fail("pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    char ok = c.b().ioctl(fd, kEnable, kPc) == 0 ? 'e' : 'x';
+    if (write(p[1], &ok, 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  close(p[1]);
+  char got = 0;
+  const bool ready = pid > 0 && read(p[0], &got, 1) == 1 && got == 'e';
+  close(p[0]);
+  c.Observe("child_enabled", {{"ok", ready, true}});
+  c.Ioctl("enable_while_child_owns", fd, kEnable, kPc, Err(EINVAL));
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  c.Ioctl("enable_after_kill", fd, kEnable, kPc, kOk);
+  c.Ioctl("disable", fd, kDisable, 0, kOk);
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
 void CaseModuleDirectLocal(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kBigWords, &area);
@@ -1212,6 +1329,7 @@ enum Need : unsigned {
   kNeedRemote = 2,  // remote_trigger + pc_in_target
   kNeedCommon = 4,  // common_handle
   kNeedFork = 8,    // hooks.supports_fork
+  kNeedDeviceFork = 16,  // hooks.devices_survive_fork
 };
 
 struct Entry {
@@ -1269,6 +1387,11 @@ const Entry kCases[] = {
      kNeedRemote | kNeedCommon},
     {"remote_common_inherited_by_fork", CaseRemoteCommonInheritedByFork,
      kNeedRemote | kNeedCommon | kNeedFork},
+    {"dup_names_one_device", CaseDupNamesOneDevice, kNeedExercise},
+    {"enable_in_forked_child", CaseEnableInForkedChild,
+     kNeedExercise | kNeedDeviceFork},
+    {"enable_in_child_of_owner", CaseEnableInChildOfOwner, kNeedDeviceFork},
+    {"owner_killed", CaseOwnerKilled, kNeedDeviceFork},
 };
 
 std::string MissingHook(const CatalogueHooks& h, unsigned needs) {
@@ -1277,6 +1400,8 @@ std::string MissingHook(const CatalogueHooks& h, unsigned needs) {
     return "remote_trigger/pc_in_target";
   if ((needs & kNeedCommon) && !h.common_handle) return "common_handle";
   if ((needs & kNeedFork) && !h.supports_fork) return "supports_fork";
+  if ((needs & kNeedDeviceFork) && !h.devices_survive_fork)
+    return "devices_survive_fork";
   return "";
 }
 

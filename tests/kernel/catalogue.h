@@ -71,6 +71,10 @@ struct CatalogueHooks {
   // The backend's state survives fork() as the kernel's does (the child
   // inherits the common handle, the MAP_SHARED buffer is shared).
   bool supports_fork = false;
+  // Descriptors of a device inherited across fork name the same device, with
+  // the kernel's owner rules (a child may enable a device its parent only
+  // initialized; a device returns to INIT when its owner's process ends).
+  bool devices_survive_fork = false;
   // Seconds each case may take before the run is declared hung.
   unsigned case_timeout_s = 30;
 };

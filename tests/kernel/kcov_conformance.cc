@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
   hooks.backend_name = "linux-kernel";
   hooks.exercise = KernelExercise;
   hooks.supports_fork = true;
+  hooks.devices_survive_fork = true;
   hooks.case_timeout_s = 60;  // TCG is slow
   int failures = 0;
 

@@ -115,6 +115,7 @@ void FreeDeviceLocked(Device* d) {
   d->remote = false;
   d->owner = nullptr;
   d->ino = 0;
+  d->base = 0;
   d->fd = -1;
 #define REMCOV_DEVICE_STAT(name, what) \
   d->name.store(0, std::memory_order_relaxed);
@@ -260,13 +261,14 @@ int InitTraceLocked(Device* d, unsigned long size) {
   size_t map_bytes = RoundUpToPage(bytes);
   // An adopted file (remcov_rt_adopt_area) may already be large enough, with
   // more after the area: it is only ever grown, never shrunk.
+  // An area adopted at an offset (AdoptAreaAt) starts there.
   struct stat st;
   if (fstat(d->fd, &st) != 0) return ENOMEM;
-  const bool grow = static_cast<size_t>(st.st_size) < map_bytes;
-  if (grow && ftruncate(d->fd, static_cast<off_t>(map_bytes)) != 0)
-    return ENOMEM;
-  void* p =
-      mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+  const size_t end = static_cast<size_t>(d->base) + map_bytes;
+  const bool grow = static_cast<size_t>(st.st_size) < end;
+  if (grow && ftruncate(d->fd, static_cast<off_t>(end)) != 0) return ENOMEM;
+  void* p = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+                 d->base);
   if (p == MAP_FAILED) {
     if (grow) (void)ftruncate(d->fd, st.st_size);
     return ENOMEM;
@@ -444,8 +446,9 @@ void EnsureThreadExitHook(ThreadState& t) {
 namespace remcov::internal {
 namespace {
 
-// Binds an open file to a free device slot (DISABLED). -1 with errno.
-int RegisterDevice(int fd) {
+// Binds an open file to a free device slot (DISABLED), its area at `base`.
+// -1 with errno.
+int RegisterDevice(int fd, off_t base) {
   pthread_once(&g_once, InitOnce);
   struct stat st;
   if (fstat(fd, &st) != 0) return -1;
@@ -461,6 +464,7 @@ int RegisterDevice(int fd) {
     d->in_use = true;
     d->fd = fd;
     d->ino = st.st_ino;
+    d->base = base;
     d->mode = kDevDisabled;
     d->refs = 1;
     d->sequence.fetch_add(1, std::memory_order_acq_rel);
@@ -473,6 +477,16 @@ int RegisterDevice(int fd) {
 }
 
 }  // namespace
+
+int AdoptAreaAt(int fd, uint64_t offset) {
+  if (offset % PageSize() != 0 ||
+      offset > static_cast<uint64_t>(INT64_MAX) / 2) {
+    errno = EINVAL;
+    return -1;
+  }
+  return RegisterDevice(fd, static_cast<off_t>(offset));
+}
+
 }  // namespace remcov::internal
 
 using namespace remcov::internal;  // NOLINT: the C shim below
@@ -483,7 +497,7 @@ REMCOV_EXPORT int remcov_open(void) {
   int fd =
       static_cast<int>(syscall(SYS_memfd_create, "remcov-kcov", MFD_CLOEXEC));
   if (fd < 0) return -1;
-  if (RegisterDevice(fd) < 0) {
+  if (RegisterDevice(fd, 0) < 0) {
     int err = errno;
     close(fd);
     errno = err;
@@ -492,7 +506,7 @@ REMCOV_EXPORT int remcov_open(void) {
   return fd;
 }
 
-REMCOV_EXPORT int remcov_rt_adopt_area(int fd) { return RegisterDevice(fd); }
+REMCOV_EXPORT int remcov_rt_adopt_area(int fd) { return RegisterDevice(fd, 0); }
 
 REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
   ThreadState& t = tls_state;
@@ -545,7 +559,7 @@ REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
     errno = EINVAL;
     return MAP_FAILED;
   }
-  return mmap(addr, len, prot, flags, fd, 0);
+  return mmap(addr, len, prot, flags, fd, d->base);
 }
 
 REMCOV_EXPORT int remcov_close(int fd) {

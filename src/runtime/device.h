@@ -69,8 +69,9 @@ struct Device {
   // ---- guarded by mu (the ioctl side) ----
   std::mutex mu;
   bool in_use = false;
-  int fd = -1;    // the user's descriptor; -1 after remcov_close
-  ino_t ino = 0;  // identity of the memfd, checked on every call
+  int fd = -1;     // the user's descriptor; -1 after remcov_close
+  ino_t ino = 0;   // identity of the memfd, checked on every call
+  off_t base = 0;  // where the area starts in the file (AdoptAreaAt)
   uint32_t mode = kDevDisabled;
   bool remote = false;
   uint64_t size = 0;         // words
@@ -150,6 +151,14 @@ void RemoteLocksForFork(bool lock);
 // Clears the handle map and makes remote.cc's mutexes anew (the child side of
 // fork, after RemoteLocksForFork(true) in the parent).
 void ResetRemoteAfterFork();
+
+// remcov_rt_adopt_area for an area that starts `offset` bytes into the file
+// (a multiple of the page size): KCOV_INIT_TRACE and remcov_mmap map the
+// file from there. The `remcov trace --in-process` hook (trace_env.cc) gives
+// each traced process its own slot of one hand-off file this way. The
+// device's semantics are otherwise those of remcov_rt_adopt_area. -1 with
+// errno (EINVAL for an unaligned offset).
+int AdoptAreaAt(int fd, uint64_t offset);
 
 // Capacities are the kernel's: size-1 PCs; (size-1)/4 comparison records.
 inline uint64_t CapacityFor(uint32_t mode, uint64_t size) {

@@ -5,8 +5,10 @@
 Usage: cli_test.py CASE REMCOV FIXTURE
 Each case pins the exit code and the relevant stdout/stderr. Exit 77 = skip.
 """
+import atexit
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -356,8 +358,15 @@ def unresolved(proc):
 PROCESS_EXECED, PROCESS_NO_EXIT, PROCESS_FORKED = 1, 2, 8
 
 
-def trace_to_file(remcov, args, cwd=None, env=None):
+def scratch_dir():
+    """A temporary directory removed when the test ends."""
     tmp = tempfile.mkdtemp(prefix="remcov-cli-")
+    atexit.register(shutil.rmtree, tmp, True)
+    return tmp
+
+
+def trace_to_file(remcov, args, cwd=None, env=None):
+    tmp = scratch_dir()
     out = os.path.join(tmp, "trace.cov")
     p = subprocess.run([remcov, "trace", "--in-process", "-o", out] + args,
                        capture_output=True, text=True, timeout=60, cwd=cwd,
@@ -407,6 +416,19 @@ def case_in_process_fork_child(remcov, fixture):
            covered(fixture, child["pcs"]) == {"cli_dispatch", "cli_letters"},
            "covered %r / %r" % (covered(fixture, parent["pcs"]),
                                 covered(fixture, child["pcs"])), (out, err))
+    # --unique deduplicates within each process: the counts still add up
+    # (report reads the file) and each process keeps its functions.
+    rc, out, err, cov = trace_to_file(
+        remcov, ["--unique", "--", fixture, "12", "fork", "ab"])
+    procs, _, pcs = read_coverage(cov)
+    expect(rc == 0 and len(procs) == 2 and
+           sum(p["n"] for p in procs) == len(pcs) and
+           all(len(set(p["pcs"])) == len(p["pcs"]) for p in procs) and
+           covered(fixture, procs[1]["pcs"]) == {"cli_dispatch", "cli_letters"},
+           "--unique: %r" % procs, (out, err))
+    rc, rout, rerr = run([remcov, "report", cov])
+    expect(rc == 0 and "cli_letters" in rout, "report --unique: rc %d" % rc,
+           (rout, rerr))
 
 
 def case_in_process_exec_chain(remcov, fixture):
@@ -479,7 +501,7 @@ def case_in_process_table_full(remcov, fixture):
 def case_in_process_relative_library_path(remcov, fixture, program, library):
     # LD_LIBRARY_PATH=lib (relative): the load map records the library's
     # absolute path, so `remcov report` works from another directory.
-    tmp = tempfile.mkdtemp(prefix="remcov-cli-")
+    tmp = scratch_dir()
     os.mkdir(os.path.join(tmp, "lib"))
     lib = os.path.join(tmp, "lib", os.path.basename(library))
     with open(library, "rb") as src, open(lib, "wb") as dst:

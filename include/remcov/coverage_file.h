@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,13 +33,18 @@ namespace remcov {
 
 inline constexpr char kCoverageFileMagic[8] = {'R', 'M', 'C', 'O',
                                                'V', 'C', 'O', 'V'};
-inline constexpr uint32_t kCoverageFileVersion = 2;        // written
+inline constexpr uint32_t kCoverageFileVersion = 3;        // written
 inline constexpr uint32_t kCoverageFileOldestVersion = 1;  // still read
 inline constexpr uint32_t kCoverageFileHeaderBytes = 64;
 // Limits of one module record (docs/format.md); larger is corrupt.
 inline constexpr uint32_t kCoverageModulePathMax = 4096;
 inline constexpr uint32_t kCoverageModuleBuildIdMax = 64;   // bytes
 inline constexpr uint32_t kCoverageModuleRecordBytes = 40;  // fixed part
+// One record of the process table (version 3; docs/format.md).
+inline constexpr uint32_t kCoverageProcessRecordBytes = 48;
+// The most processes one file may hold (a larger table is corrupt): bounds
+// what ReadCoverageFile reads before the header's counts apply.
+inline constexpr uint64_t kCoverageProcessMax = 65536;
 // ReadCoverageFile reads a file that is not a regular file (a pipe, a
 // device, /dev/stdin) up to this many bytes (4 GiB); a header whose counts
 // need more is refused before anything is read after it.
@@ -76,16 +82,50 @@ struct CoverageModule {
   bool operator==(const CoverageModule&) const = default;
 };
 
+enum ProcessFlags : uint32_t {
+  // The process replaced its program by exec(): the next process with the
+  // same pid continues it. Entries that did not fit before the exec are not
+  // counted.
+  kProcessExeced = 1u << 0,
+  // The process ended without exit() (a signal, _exit, a crash): its
+  // coverage up to the end is here, the entries that did not fit are not
+  // counted.
+  kProcessNoExit = 1u << 1,
+  // Its load map is missing or partial: some of its PCs may be unresolved.
+  kProcessMapPartial = 1u << 2,
+  // It was a fork() child of `ppid`, traced from the fork on.
+  kProcessForked = 1u << 3,
+};
+
+// One traced process (version 3): the file's modules and entries are
+// grouped by process, in process-table order. Its PCs resolve through its
+// own load map only (two processes may load different files at the same
+// addresses).
+struct CoverageProcess {
+  uint64_t pid = 0;
+  uint64_t ppid = 0;
+  uint32_t flags = 0;    // ProcessFlags
+  uint64_t modules = 0;  // its records: the next `modules` of the load map
+  uint64_t entries = 0;  // its entries: the next `entries` PCs or records
+  uint64_t dropped = 0;  // its entries known to be lost
+  bool operator==(const CoverageProcess&) const = default;
+};
+
 struct CoverageData {
-  uint32_t version = kCoverageFileVersion;  // as read (1 or 2)
+  uint32_t version = kCoverageFileVersion;  // as read (1 to 3)
   TraceMode mode = TraceMode::kPc;
   uint32_t word_bytes = 8;  // the collecting kernel's (or runtime's) word size
   uint32_t flags = 0;       // CoverageFlags
   uint64_t raw_count = 0;   // word 0 as read (may exceed the entries)
   uint64_t dropped = 0;     // entries known to be lost (overflow)
   std::vector<CoverageModule> modules;  // the load map (empty in version 1)
-  std::vector<uint64_t> pcs;            // mode == kPc
-  std::vector<CmpRecord> cmps;          // mode == kCmp
+  // Empty: one address space, every entry resolves through all of
+  // `modules` (kernel traces, merges, versions 1 and 2). Otherwise the
+  // processes partition `modules` and the entries, in order (their counts
+  // sum to the sizes).
+  std::vector<CoverageProcess> processes;
+  std::vector<uint64_t> pcs;    // mode == kPc
+  std::vector<CmpRecord> cmps;  // mode == kCmp
 };
 
 // The file's bytes (always the current version).
@@ -128,7 +168,25 @@ REMCOV_EXPORT std::vector<CoverageModule> CurrentLoadMap();
 
 // The module containing `pc` (start <= pc < end), or nullptr.
 REMCOV_EXPORT const CoverageModule* FindModule(
-    const std::vector<CoverageModule>& modules, uint64_t pc);
+    std::span<const CoverageModule> modules, uint64_t pc);
+
+// Where one process's modules and entries lie in a CoverageData.
+struct ProcessRange {
+  size_t process = 0;  // index into CoverageData::processes (0 without any)
+  size_t module_begin = 0, module_end = 0;
+  size_t entry_begin = 0, entry_end = 0;
+};
+// The address spaces of d: one range per process, or one range over all
+// modules and entries when d.processes is empty. REQUIRES: d is consistent
+// (as ParseCoverage returns it, or CheckProcesses(d) is ok).
+REMCOV_EXPORT std::vector<ProcessRange> ProcessRanges(const CoverageData& d);
+// Ok when d.processes is empty or its counts sum to the sizes of d.modules
+// and of the entries; else kInvalidArgument saying which.
+REMCOV_EXPORT Status CheckProcesses(const CoverageData& d);
+// The module of each entry (PC, or a record's ip), resolved through its own
+// process's load map; nullptr for an entry outside every module.
+REMCOV_EXPORT std::vector<const CoverageModule*> EntryModules(
+    const CoverageData& d);
 
 }  // namespace remcov
 

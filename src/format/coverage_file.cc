@@ -84,6 +84,47 @@ Status ParseModule(std::string_view* b, uint64_t index, CoverageModule* m) {
   return Status::Ok();
 }
 
+// Version 3: the process table at the front of *b (advanced past it).
+Status ParseProcesses(std::string_view* b, CoverageData* d) {
+  if (b->size() < 8) return Corrupt("truncated process table");
+  const uint64_t count = GetU64(*b, 0);
+  *b = b->substr(8);
+  if (count > kCoverageProcessMax) {
+    return Corrupt("process table says " + std::to_string(count) +
+                   " processes (at most " +
+                   std::to_string(kCoverageProcessMax) + ")");
+  }
+  if (count > b->size() / kCoverageProcessRecordBytes) {
+    return Corrupt("process table says " + std::to_string(count) +
+                   " processes but only " + std::to_string(b->size()) +
+                   " bytes follow (truncated?)");
+  }
+  for (uint64_t i = 0; i < count; i++) {
+    const std::string_view r = b->substr(0, kCoverageProcessRecordBytes);
+    CoverageProcess p;
+    p.pid = GetU64(r, 0);
+    p.ppid = GetU64(r, 8);
+    p.flags = GetU32(r, 16);
+    if (GetU32(r, 20) != 0)
+      return Corrupt("process " + std::to_string(i) +
+                     ": reserved field is not zero");
+    p.modules = GetU64(r, 24);
+    p.entries = GetU64(r, 32);
+    p.dropped = GetU64(r, 40);
+    // No process can own more than the bytes that follow hold.
+    if (p.modules > b->size() / kCoverageModuleRecordBytes ||
+        p.entries > b->size() / 8) {
+      return Corrupt("process " + std::to_string(i) + " claims " +
+                     std::to_string(p.modules) + " modules and " +
+                     std::to_string(p.entries) + " entries: more than the " +
+                     std::to_string(b->size()) + " bytes left hold");
+    }
+    d->processes.push_back(p);
+    *b = b->substr(kCoverageProcessRecordBytes);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string HexEncode(std::string_view raw) {
@@ -160,7 +201,7 @@ StatusOr<std::vector<CoverageModule>> ParseModules(std::string_view b,
   return out;
 }
 
-const CoverageModule* FindModule(const std::vector<CoverageModule>& modules,
+const CoverageModule* FindModule(std::span<const CoverageModule> modules,
                                  uint64_t pc) {
   for (const CoverageModule& m : modules) {
     if ((m.flags & kModuleAddressUnknown) == 0 && m.start <= pc && pc < m.end)
@@ -169,8 +210,81 @@ const CoverageModule* FindModule(const std::vector<CoverageModule>& modules,
   return nullptr;
 }
 
+Status CheckProcesses(const CoverageData& d) {
+  if (d.processes.empty()) return Status::Ok();
+  const uint64_t entries =
+      d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
+  uint64_t modules = 0, in = 0;
+  for (const CoverageProcess& p : d.processes) {
+    if (p.modules > d.modules.size() - modules || p.entries > entries - in)
+      return Status(StatusCode::kInvalidArgument,
+                    "the process table claims more modules or entries than "
+                    "there are");
+    modules += p.modules;
+    in += p.entries;
+  }
+  if (modules != d.modules.size() || in != entries) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the process table covers " + std::to_string(modules) +
+                      " modules and " + std::to_string(in) +
+                      " entries, not all " + std::to_string(d.modules.size()) +
+                      " and " + std::to_string(entries));
+  }
+  return Status::Ok();
+}
+
+std::vector<ProcessRange> ProcessRanges(const CoverageData& d) {
+  const size_t entries =
+      d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
+  std::vector<ProcessRange> out;
+  if (d.processes.empty()) {
+    out.push_back(ProcessRange{0, 0, d.modules.size(), 0, entries});
+    return out;
+  }
+  size_t m = 0, e = 0;
+  for (size_t i = 0; i < d.processes.size(); i++) {
+    ProcessRange r;
+    r.process = i;
+    r.module_begin = m;
+    r.module_end = m += static_cast<size_t>(d.processes[i].modules);
+    r.entry_begin = e;
+    r.entry_end = e += static_cast<size_t>(d.processes[i].entries);
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<const CoverageModule*> EntryModules(const CoverageData& d) {
+  std::vector<const CoverageModule*> out;
+  const bool pc = d.mode == TraceMode::kPc;
+  out.reserve(pc ? d.pcs.size() : d.cmps.size());
+  for (const ProcessRange& r : ProcessRanges(d)) {
+    const std::span<const CoverageModule> map(d.modules.data() + r.module_begin,
+                                              r.module_end - r.module_begin);
+    for (size_t i = r.entry_begin; i < r.entry_end; i++)
+      out.push_back(FindModule(map, pc ? d.pcs[i] : d.cmps[i].ip));
+  }
+  return out;
+}
+
+std::string SerializeProcesses(const std::vector<CoverageProcess>& procs) {
+  std::string out;
+  PutU64(&out, procs.size());
+  for (const CoverageProcess& p : procs) {
+    PutU64(&out, p.pid);
+    PutU64(&out, p.ppid);
+    format_internal::PutU32(&out, p.flags);
+    format_internal::PutU32(&out, 0);
+    PutU64(&out, p.modules);
+    PutU64(&out, p.entries);
+    PutU64(&out, p.dropped);
+  }
+  return out;
+}
+
 std::string SerializeCoverage(const CoverageData& d) {
-  std::string body = SerializeModules(d.modules);
+  std::string body = SerializeProcesses(d.processes);
+  body += SerializeModules(d.modules);
   uint64_t n = 0;
   if (d.mode == TraceMode::kPc) {
     n = d.pcs.size();
@@ -219,6 +333,7 @@ StatusOr<CoverageData> ParseCoverage(std::string_view b) {
   const std::string_view all = b.substr(kCoverageFileHeaderBytes);
   std::string_view body = all;
   const uint64_t entry_bytes = d.mode == TraceMode::kPc ? 8 : 32;
+  if (d.version >= 3) REMCOV_RETURN_IF_ERROR(ParseProcesses(&body, &d));
   // The module records lie before the payload; their total size is known
   // only by walking them, each bounded by what is left.
   if (module_count > body.size() / kCoverageModuleRecordBytes) {
@@ -236,6 +351,21 @@ StatusOr<CoverageData> ParseCoverage(std::string_view b) {
     return Corrupt("header says " + std::to_string(n) +
                    " entries but the payload has " +
                    std::to_string(payload_bytes) + " bytes (truncated?)");
+  }
+  if (!d.processes.empty()) {
+    uint64_t mods = 0, entries = 0;
+    for (const CoverageProcess& p : d.processes) {
+      // Each bounded by the bytes left, so the sums cannot wrap.
+      mods += p.modules;
+      entries += p.entries;
+    }
+    if (mods != module_count || entries != n) {
+      return Corrupt("the process table accounts for " + std::to_string(mods) +
+                     " modules and " + std::to_string(entries) +
+                     " entries, the header for " +
+                     std::to_string(module_count) + " and " +
+                     std::to_string(n));
+    }
   }
   // Structure first (a truncated file says "truncated"), then the checksum
   // over the module table and the payload.
@@ -299,13 +429,17 @@ Status ReadUpTo(int fd, uint64_t limit, const std::string& path,
   return Status::Ok();
 }
 
-// The most bytes a file with this header can hold: the header, `modules`
-// records of the largest size and `n` entries; saturates at UINT64_MAX.
-uint64_t MaxFileBytes(uint32_t modules, uint64_t n, uint64_t entry_bytes) {
+// The most bytes a file with this header can hold: the header, the largest
+// process table (version 3), `modules` records of the largest size and `n`
+// entries; saturates at UINT64_MAX.
+uint64_t MaxFileBytes(uint32_t version, uint32_t modules, uint64_t n,
+                      uint64_t entry_bytes) {
   const uint64_t record_max =
       kCoverageModuleRecordBytes +
       Pad8(size_t{kCoverageModulePathMax} + kCoverageModuleBuildIdMax);
-  const uint64_t table = uint64_t{modules} * record_max;
+  const uint64_t processes =
+      version >= 3 ? 8 + kCoverageProcessMax * kCoverageProcessRecordBytes : 0;
+  const uint64_t table = uint64_t{modules} * record_max + processes;
   if (n > (UINT64_MAX - kCoverageFileHeaderBytes - table) / entry_bytes)
     return UINT64_MAX;
   return kCoverageFileHeaderBytes + table + n * entry_bytes;
@@ -326,8 +460,8 @@ StatusOr<CoverageData> ReadBounded(int fd, const std::string& path,
   }
   const uint32_t mode = GetU32(bytes, 16);
   const uint64_t entry_bytes = mode == 0 ? 8 : 32;
-  const uint64_t max =
-      MaxFileBytes(GetU32(bytes, 28), GetU64(bytes, 32), entry_bytes);
+  const uint64_t max = MaxFileBytes(GetU32(bytes, 8), GetU32(bytes, 28),
+                                    GetU64(bytes, 32), entry_bytes);
   if (!regular && max > kCoverageStreamMaxBytes) {
     return Corrupt("the header's counts (" + std::to_string(GetU32(bytes, 28)) +
                    " modules, " + std::to_string(GetU64(bytes, 32)) +

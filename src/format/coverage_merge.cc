@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <span>
 #include <tuple>
 #include <utility>
 
@@ -31,7 +32,7 @@ std::string ModuleKeyOf(const CoverageModule& m) {
 // search per PC; FindModule (first record wins) when ranges overlap.
 class ModuleLookup {
  public:
-  explicit ModuleLookup(const std::vector<CoverageModule>& mods) : mods_(mods) {
+  explicit ModuleLookup(std::span<const CoverageModule> mods) : mods_(mods) {
     for (size_t i = 0; i < mods.size(); i++) {
       if ((mods[i].flags & kModuleAddressUnknown) == 0 &&
           mods[i].start < mods[i].end)
@@ -59,7 +60,7 @@ class ModuleLookup {
   }
 
  private:
-  const std::vector<CoverageModule>& mods_;
+  std::span<const CoverageModule> mods_;
   std::vector<size_t> sorted_;
   bool overlap_ = false;
 };
@@ -135,35 +136,40 @@ Status CoverageMerger::Add(const CoverageData& d) {
   stats_.dropped += d.dropped;
   if (d.flags & kCoverageOverflow) stats_.overflowed_files++;
   flags_ |= d.flags & ~uint32_t{kCoverageUnique};
+  REMCOV_RETURN_IF_ERROR(CheckProcesses(d));
   std::vector<uint32_t> out_index;
   out_index.reserve(d.modules.size());
   for (const CoverageModule& m : d.modules) out_index.push_back(ModuleIndex(m));
-  const ModuleLookup lookup(d.modules);
-  if (d.mode == TraceMode::kPc) {
-    stats_.entries_in += d.pcs.size();
-    for (uint64_t pc : d.pcs) {
-      const long i = lookup.Find(pc);
-      if (i < 0) {
-        stats_.unattributed++;
-        raw_hits_[pc]++;
-        continue;
-      }
-      const size_t idx = static_cast<size_t>(i);
-      pc_hits_[out_index[idx]][pc - d.modules[idx].bias]++;
-    }
-  } else {
-    stats_.entries_in += d.cmps.size();
-    for (const CmpRecord& r : d.cmps) {
-      const long i = lookup.Find(r.ip);
-      CmpKey k{kNone, r.ip, r.type, r.arg1, r.arg2};
-      if (i < 0) {
-        stats_.unattributed++;
+  stats_.entries_in += d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
+  // Each process's entries resolve through its own load map.
+  for (const ProcessRange& pr : ProcessRanges(d)) {
+    const std::span<const CoverageModule> map(
+        d.modules.data() + pr.module_begin, pr.module_end - pr.module_begin);
+    const ModuleLookup lookup(map);
+    for (size_t e = pr.entry_begin; e < pr.entry_end; e++) {
+      if (d.mode == TraceMode::kPc) {
+        const uint64_t pc = d.pcs[e];
+        const long i = lookup.Find(pc);
+        if (i < 0) {
+          stats_.unattributed++;
+          raw_hits_[pc]++;
+          continue;
+        }
+        const size_t idx = pr.module_begin + static_cast<size_t>(i);
+        pc_hits_[out_index[idx]][pc - d.modules[idx].bias]++;
       } else {
-        const size_t idx = static_cast<size_t>(i);
-        k.module = out_index[idx];
-        k.addr = r.ip - d.modules[idx].bias;
+        const CmpRecord& r = d.cmps[e];
+        const long i = lookup.Find(r.ip);
+        CmpKey k{kNone, r.ip, r.type, r.arg1, r.arg2};
+        if (i < 0) {
+          stats_.unattributed++;
+        } else {
+          const size_t idx = pr.module_begin + static_cast<size_t>(i);
+          k.module = out_index[idx];
+          k.addr = r.ip - d.modules[idx].bias;
+        }
+        cmp_hits_[k]++;
       }
-      cmp_hits_[k]++;
     }
   }
   return Status::Ok();
@@ -296,7 +302,10 @@ Status CoverageMerger::Write(int fd, const std::string& name,
   CoverageData d = Header(unique, *bias);
   Fnv sum;
   off_t at = kCoverageFileHeaderBytes;
-  std::string buf = SerializeModules(d.modules);
+  // No process table: a merge is one address space.
+  std::string buf;
+  PutU64(&buf, 0);
+  buf += SerializeModules(d.modules);
   uint64_t n = 0;
   auto flush = [&]() -> Status {
     sum.Add(buf);

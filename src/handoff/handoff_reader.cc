@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -27,7 +28,7 @@ void ReadLoadMap(const Layout& l, const uint64_t* trailer, CoverageData* d,
   const uint64_t slot =
       __atomic_load_n(&trailer[REMCOV_HANDOFF_W_MAP_SLOT], __ATOMIC_ACQUIRE);
   const uint64_t region = trailer[REMCOV_HANDOFF_W_MAP_REGION];
-  const uint64_t room = l.file_bytes - l.area_bytes - l.page;
+  const uint64_t room = l.slot_bytes - l.area_bytes - l.page;
   if (slot != 1 && slot != 2) {
     notes->load_map_problem = "the command recorded no load map";
     return;
@@ -57,8 +58,16 @@ Layout LayoutFor(uint64_t words, uint64_t page) {
   l.page = page;
   l.area_bytes = remcov_area_bytes(words, page);
   l.words = l.area_bytes / 8;  // whole pages, as a kernel area
-  l.file_bytes = remcov_handoff_file_bytes(l.area_bytes, page);
+  l.slot_bytes = remcov_handoff_proc_bytes(l.area_bytes, page);
   return l;
+}
+
+FileLayout FileLayoutFor(uint64_t words, uint64_t procs, uint64_t page) {
+  FileLayout f;
+  f.slot = LayoutFor(words, page);
+  f.procs = procs;
+  f.file_bytes = remcov_handoff_proc_offset(f.slot.slot_bytes, procs, page);
+  return f;
 }
 
 Status Read(const Layout& l, uint64_t* file, CoverageData* d,
@@ -76,6 +85,12 @@ Status Read(const Layout& l, uint64_t* file, CoverageData* d,
   const uint64_t state =
       __atomic_load_n(&trailer[REMCOV_HANDOFF_W_STATE], __ATOMIC_ACQUIRE);
   const uint64_t mode = trailer[REMCOV_HANDOFF_W_MODE];
+  notes->pid = trailer[REMCOV_HANDOFF_W_PID];
+  notes->ppid = trailer[REMCOV_HANDOFF_W_PPID];
+  notes->forked = trailer[REMCOV_HANDOFF_W_ORIGIN] == REMCOV_HANDOFF_FORKED;
+  // 0: the magic is written but the process died before it attached.
+  if (state > REMCOV_HANDOFF_EXECED)
+    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off trailer");
   if (mode > REMCOV_KCOV_TRACE_CMP ||
       trailer[REMCOV_HANDOFF_W_WORDS] != l.words)
     return Status(StatusCode::kDataLoss, "corrupt coverage hand-off trailer");
@@ -94,7 +109,10 @@ Status Read(const Layout& l, uint64_t* file, CoverageData* d,
     d->dropped = trailer[REMCOV_HANDOFF_W_DROPPED];
     if (d->dropped != 0) d->flags |= kCoverageOverflow;
   } else {
-    notes->incomplete = true;
+    if (state == REMCOV_HANDOFF_EXECED)
+      notes->execed = true;
+    else
+      notes->incomplete = true;
     if (count >= cap) d->flags |= kCoverageOverflow;
   }
   if (count > cap) d->flags |= kCoverageOverflow;  // corrupt or full: clamped
@@ -109,6 +127,87 @@ Status Read(const Layout& l, uint64_t* file, CoverageData* d,
         return Status(StatusCode::kDataLoss, "comparison record with type > 7");
       d->cmps.push_back(r);
     }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Status CorruptTable(const std::string& what) {
+  return Status(StatusCode::kDataLoss,
+                "corrupt process table in the coverage hand-off (" + what +
+                    "): the traced program overwrote it");
+}
+
+}  // namespace
+
+Status ReadAll(const FileLayout& l, uint64_t* file, CoverageData* d,
+               FileNotes* notes) {
+  // The table is what the tool wrote; anything else was written over.
+  if (memcmp(&file[REMCOV_HANDOFF_T_MAGIC], REMCOV_HANDOFF_TABLE_MAGIC,
+             REMCOV_HANDOFF_MAGIC_BYTES) != 0)
+    return CorruptTable("bad magic");
+  if (file[REMCOV_HANDOFF_T_PROCS] != l.procs)
+    return CorruptTable("process slot count " +
+                        std::to_string(file[REMCOV_HANDOFF_T_PROCS]) +
+                        ", not " + std::to_string(l.procs));
+  if (file[REMCOV_HANDOFF_T_PROC_BYTES] != l.slot.slot_bytes ||
+      file[REMCOV_HANDOFF_T_WORDS] != l.slot.words)
+    return CorruptTable("slot size");
+  if (file[REMCOV_HANDOFF_T_MODE] > REMCOV_KCOV_TRACE_CMP ||
+      file[REMCOV_HANDOFF_T_FOLLOW] > 1)
+    return CorruptTable("mode");
+  // Pairs with the fetch-and-add of each claim (ClaimProcessSlot).
+  const uint64_t claimed =
+      __atomic_load_n(&file[REMCOV_HANDOFF_T_CLAIMED], __ATOMIC_ACQUIRE);
+  const uint64_t used = claimed < l.procs ? claimed : l.procs;
+  notes->refused = claimed - used;
+  d->mode = static_cast<TraceMode>(file[REMCOV_HANDOFF_T_MODE]);
+  d->word_bytes = 8;
+  d->flags |= kCoverageInProcess;
+  for (uint64_t i = 0; i < used; i++) {
+    uint64_t* slot =
+        file +
+        remcov_handoff_proc_offset(l.slot.slot_bytes, i, l.slot.page) / 8;
+    CoverageData one;
+    ReadNotes n;
+    Status s = Read(l.slot, slot, &one, &n);
+    if (s.code() == StatusCode::kUnavailable) {
+      notes->unattached++;  // claimed, then gone before it attached
+      continue;
+    }
+    if (!s.ok()) {
+      return Status(s.code(),
+                    "process slot " + std::to_string(i) + ": " + s.message());
+    }
+    if (one.mode != d->mode)
+      return CorruptTable("slot " + std::to_string(i) + " has another mode");
+    CoverageProcess p;
+    p.pid = n.pid;
+    p.ppid = n.ppid;
+    if (n.forked) p.flags |= kProcessForked;
+    if (n.execed) p.flags |= kProcessExeced;
+    if (n.incomplete) p.flags |= kProcessNoExit;
+    if (n.load_map_problem != nullptr) p.flags |= kProcessMapPartial;
+    p.modules = one.modules.size();
+    p.entries = one.mode == TraceMode::kPc ? one.pcs.size() : one.cmps.size();
+    p.dropped = one.dropped;
+    d->processes.push_back(p);
+    d->flags |= one.flags;
+    d->raw_count += one.raw_count;
+    d->dropped += one.dropped;
+    for (CoverageModule& m : one.modules) d->modules.push_back(std::move(m));
+    d->pcs.insert(d->pcs.end(), one.pcs.begin(), one.pcs.end());
+    d->cmps.insert(d->cmps.end(), one.cmps.begin(), one.cmps.end());
+    notes->processes.push_back(n);
+  }
+  if (d->processes.empty()) {
+    return Status(
+        StatusCode::kUnavailable,
+        "the command never attached to remcov's runtime (none of its "
+        "processes did): is it built with "
+        "-fsanitize-coverage=trace-pc[,trace-cmp] and linked with remcov's "
+        "runtime?");
   }
   return Status::Ok();
 }

@@ -180,8 +180,12 @@ StatusOr<CoverageModel> BuildCoverageModel(
   std::map<ModuleKey, size_t> index;
   std::vector<std::map<uint64_t, uint64_t>> hits[kMaxRuns];
   for (size_t r = 0; r < runs.size(); r++) {
-    for (uint64_t pc : RunPcs(*runs[r])) {
-      const CoverageModule* m = FindModule(runs[r]->modules, pc);
+    const std::vector<uint64_t> pcs = RunPcs(*runs[r]);
+    // Each PC through its own process's load map.
+    const std::vector<const CoverageModule*> mods = EntryModules(*runs[r]);
+    for (size_t e = 0; e < pcs.size(); e++) {
+      const uint64_t pc = pcs[e];
+      const CoverageModule* m = mods[e];
       if (m == nullptr) {
         model.unattributed[r]++;
         continue;

@@ -38,8 +38,11 @@ struct Grouped {
 Grouped GroupByModule(const CoverageData& d) {
   std::map<size_t, std::map<uint64_t, uint64_t>> by_module;
   Grouped g;
-  for (uint64_t pc : d.pcs) {
-    const CoverageModule* m = FindModule(d.modules, pc);
+  // Each PC through its own process's load map.
+  const std::vector<const CoverageModule*> mods = EntryModules(d);
+  for (size_t e = 0; e < d.pcs.size(); e++) {
+    const uint64_t pc = d.pcs[e];
+    const CoverageModule* m = mods[e];
     if (m == nullptr) {
       g.outside++;
       continue;
@@ -164,8 +167,9 @@ StatusOr<ExportOutput> ExportRawcover(const CoverageData& data) {
     const CoverageModule& m = data.modules[mp.module];
     if (IsKernel(m))
       kernel = true;
-    else
-      spaces.push_back(m.path);
+    else if (std::find(spaces.begin(), spaces.end(), m.path) == spaces.end())
+      spaces.push_back(m.path);  // one file: the same addresses in every
+                                 // process that loaded it
   }
   if (kernel) spaces.insert(spaces.begin(), "the kernel");
   if (spaces.size() > 1) {
@@ -180,11 +184,13 @@ StatusOr<ExportOutput> ExportRawcover(const CoverageData& data) {
   }
   ExportOutput out;
   uint64_t outside = 0, too_low = 0;
-  for (uint64_t pc : data.pcs) {
+  const std::vector<const CoverageModule*> mods = EntryModules(data);
+  for (size_t e = 0; e < data.pcs.size(); e++) {
+    const uint64_t pc = data.pcs[e];
     uint64_t address = pc;
     if (has_user_map) {
       // User space: module addresses (of the one module with PCs).
-      const CoverageModule* m = FindModule(data.modules, pc);
+      const CoverageModule* m = mods[e];
       if (m == nullptr) {
         outside++;
         continue;

@@ -59,6 +59,13 @@ std::unordered_map<ino_t, uint32_t>& InodeIndex() {  // guarded by g_table_mu
   return *index;
 }
 
+// Descriptor -> slot of the adopted hand-off areas (AdoptAreaAt): one file
+// holds every traced process's slot, so they are told apart by descriptor.
+std::unordered_map<int, uint32_t>& AdoptedIndex() {  // guarded by g_table_mu
+  static auto* index = new std::unordered_map<int, uint32_t>();
+  return *index;
+}
+
 size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 size_t RoundUpToPage(size_t n) {
   size_t p = PageSize();
@@ -298,6 +305,8 @@ void FreeViewLocked(Device* d) {
   d->remote = false;
   d->owner = nullptr;
   d->has_fd = false;
+  d->adopted = false;
+  d->base = 0;
   d->fd = -1;
   d->sequence.fetch_add(1, std::memory_order_acq_rel);
   UnmapControlPage(DeviceSlot(d));
@@ -423,16 +432,17 @@ bool IsDeviceFile(int fd, const struct stat& st) {
   return memcmp(magic, kControlMagic, sizeof magic) == 0;
 }
 
-// Takes a free slot for the file (dev, ino) and maps its control page (fd
-// < 0: an anonymous one, initialized). nullptr with errno. REQUIRES:
+// Takes a free slot for the file (dev, ino) and maps its control page
+// (adopted: an anonymous one, initialized; the slot is indexed by its
+// descriptor and its area starts at `base`). nullptr with errno. REQUIRES:
 // g_table_mu held.
 Device* AttachLocked(int fd, const struct stat& st, bool create,
-                     bool anonymous) {
+                     bool adopted = false, off_t base = 0) {
   for (uint32_t i = 0; i < kMaxDevices; i++) {
     Device* d = &g_devices[i];
     std::lock_guard<std::mutex> lock(d->mu);
     if (d->in_use) continue;
-    if (int err = MapControlPage(i, anonymous ? -1 : fd, create || anonymous)) {
+    if (int err = MapControlPage(i, adopted ? -1 : fd, create || adopted)) {
       errno = err;
       return nullptr;
     }
@@ -442,8 +452,14 @@ Device* AttachLocked(int fd, const struct stat& st, bool create,
     d->ino = st.st_ino;
     d->fd = fd;
     d->has_fd = true;
+    d->adopted = adopted;
+    d->base = base;
     d->sequence.fetch_add(1, std::memory_order_acq_rel);
-    InodeIndex()[st.st_ino] = i;
+    if (adopted) {
+      AdoptedIndex()[fd] = i;
+    } else {
+      InodeIndex()[st.st_ino] = i;
+    }
     if (i >= g_slots_used) g_slots_used = i + 1;
     return d;
   }
@@ -466,6 +482,22 @@ Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
   if (fstat(fd, &st) != 0) return nullptr;
   // Two rounds: an index entry may be stale (a view freed at its owner's
   // exit); it is dropped and the file attached anew.
+  {
+    // An adopted hand-off area: by its descriptor.
+    Device* d = nullptr;
+    {
+      std::lock_guard<std::mutex> table(g_table_mu);
+      auto it = AdoptedIndex().find(fd);
+      if (it != AdoptedIndex().end()) d = &g_devices[it->second];
+    }
+    if (d != nullptr) {
+      *lock = std::unique_lock<std::mutex>(d->mu);
+      if (d->in_use && d->adopted && d->fd == fd && d->dev == st.st_dev &&
+          d->ino == st.st_ino)
+        return d;
+      lock->unlock();
+    }
+  }
   for (int round = 0; round < 2; round++) {
     Device* d = nullptr;
     {
@@ -476,12 +508,13 @@ Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
       } else {
         if (!IsDeviceFile(fd, st)) return nullptr;
         pthread_once(&g_once, InitOnce);
-        d = AttachLocked(fd, st, /*create=*/false, /*anonymous=*/false);
+        d = AttachLocked(fd, st, /*create=*/false);
         if (d == nullptr) return nullptr;
       }
     }
     *lock = std::unique_lock<std::mutex>(d->mu);
-    if (d->in_use && d->dev == st.st_dev && d->ino == st.st_ino) {
+    if (d->in_use && !d->adopted && d->dev == st.st_dev &&
+        d->ino == st.st_ino) {
       d->fd = fd;
       d->has_fd = true;
       return d;
@@ -501,8 +534,8 @@ int EnsureAreaMappedLocked(Device* d) {
   const uint64_t size = d->sh->size;
   if (d->area != nullptr || size == 0) return 0;
   size_t map_bytes = RoundUpToPage(size * sizeof(unsigned long));
-  void* p =
-      mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+  void* p = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+                 d->base);
   if (p == MAP_FAILED) return ENOMEM;
   d->area = static_cast<uint64_t*>(p);
   d->map_bytes = map_bytes;
@@ -552,13 +585,14 @@ int InitTraceLocked(Device* d, unsigned long size) {
   // A device's file already spans the largest area (its control page lies
   // beyond it). An adopted file (remcov_rt_adopt_area) may already be large
   // enough, with more after the area: it is only ever grown, never shrunk.
+  // An area adopted at an offset (AdoptAreaAt) starts there.
   struct stat st;
   if (fstat(d->fd, &st) != 0) return ENOMEM;
-  const bool grow = static_cast<size_t>(st.st_size) < map_bytes;
-  if (grow && ftruncate(d->fd, static_cast<off_t>(map_bytes)) != 0)
-    return ENOMEM;
-  void* p =
-      mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+  const size_t end = static_cast<size_t>(d->base) + map_bytes;
+  const bool grow = static_cast<size_t>(st.st_size) < end;
+  if (grow && ftruncate(d->fd, static_cast<off_t>(end)) != 0) return ENOMEM;
+  void* p = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+                 d->base);
   if (p == MAP_FAILED) {
     if (grow) (void)ftruncate(d->fd, st.st_size);
     return ENOMEM;
@@ -567,7 +601,7 @@ int InitTraceLocked(Device* d, unsigned long size) {
   // ENOMEM. The file's pages are allocated here, so no process that maps the
   // area later can take a SIGBUS in a callback for want of memory (a page of
   // a memfd faulted in lazily can); ENABLE only fills the page tables.
-  if (fallocate(d->fd, 0, 0, static_cast<off_t>(map_bytes)) != 0) {
+  if (fallocate(d->fd, 0, d->base, static_cast<off_t>(map_bytes)) != 0) {
     munmap(p, map_bytes);
     if (grow) (void)ftruncate(d->fd, st.st_size);
     return ENOMEM;
@@ -761,10 +795,12 @@ void EnsureThreadExitHook(ThreadState& t) {
 namespace remcov::internal {
 namespace {
 
-// Binds an open file to a free device slot (DISABLED). `anonymous`: the
-// control page is an anonymous shared page (an adopted hand-off file, whose
-// layout is the tool's); else the file's own, made here. -1 with errno.
-int RegisterDevice(int fd, bool anonymous) {
+// Binds an open file to a free device slot (DISABLED). `adopted`: a
+// hand-off file's area at `base` (AdoptAreaAt), found by its descriptor, with
+// an anonymous shared control page (the file's layout is the tool's); else a
+// file remcov_open made, found by its inode, its control page made here. -1
+// with errno.
+int RegisterDevice(int fd, bool adopted, off_t base) {
   pthread_once(&g_once, InitOnce);
   struct stat st;
   if (fstat(fd, &st) != 0) return -1;
@@ -773,14 +809,18 @@ int RegisterDevice(int fd, bool anonymous) {
     return -1;
   }
   std::lock_guard<std::mutex> table(g_table_mu);
-  auto it = InodeIndex().find(st.st_ino);
-  if (it != InodeIndex().end()) {
-    // The file is already a device here (adopted twice): one view.
-    Device* d = &g_devices[it->second];
-    std::lock_guard<std::mutex> lock(d->mu);
-    if (d->in_use && d->dev == st.st_dev && d->ino == st.st_ino) return fd;
+  if (adopted) {
+    auto it = AdoptedIndex().find(fd);
+    if (it != AdoptedIndex().end()) {
+      // The descriptor is adopted already: one view.
+      Device* d = &g_devices[it->second];
+      std::lock_guard<std::mutex> lock(d->mu);
+      if (d->in_use && d->adopted && d->fd == fd && d->ino == st.st_ino)
+        return fd;
+    }
   }
-  if (AttachLocked(fd, st, /*create=*/true, anonymous) == nullptr) return -1;
+  if (AttachLocked(fd, st, /*create=*/true, adopted, base) == nullptr)
+    return -1;
   return fd;
 }
 
@@ -847,6 +887,16 @@ __attribute__((constructor)) void RemcovAdoptAcrossExec() {
 }
 
 }  // namespace
+
+int AdoptAreaAt(int fd, uint64_t offset) {
+  if (offset % PageSize() != 0 ||
+      offset > static_cast<uint64_t>(INT64_MAX) / 2) {
+    errno = EINVAL;
+    return -1;
+  }
+  return RegisterDevice(fd, /*adopted=*/true, static_cast<off_t>(offset));
+}
+
 }  // namespace remcov::internal
 
 using namespace remcov::internal;  // NOLINT: the C shim below
@@ -860,7 +910,7 @@ REMCOV_EXPORT int remcov_open(void) {
   // The file spans the largest area and the control page above it (sparse:
   // only pages written cost memory).
   if (ftruncate(fd, static_cast<off_t>(kControlOffset + PageSize())) != 0 ||
-      RegisterDevice(fd, /*anonymous=*/false) < 0) {
+      RegisterDevice(fd, /*adopted=*/false, 0) < 0) {
     int err = errno;
     close(fd);
     errno = err;
@@ -869,9 +919,7 @@ REMCOV_EXPORT int remcov_open(void) {
   return fd;
 }
 
-REMCOV_EXPORT int remcov_rt_adopt_area(int fd) {
-  return RegisterDevice(fd, /*anonymous=*/true);
-}
+REMCOV_EXPORT int remcov_rt_adopt_area(int fd) { return AdoptAreaAt(fd, 0); }
 
 REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
   ThreadState& t = tls_state;
@@ -925,7 +973,7 @@ REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
     errno = EINVAL;
     return MAP_FAILED;
   }
-  return mmap(addr, len, prot, flags, fd, 0);
+  return mmap(addr, len, prot, flags, fd, d->base);
 }
 
 REMCOV_EXPORT int remcov_close(int fd) {
@@ -939,7 +987,9 @@ REMCOV_EXPORT int remcov_close(int fd) {
   const int close_errno = errno;
   const dev_t dev = d->dev;
   const ino_t ino = d->ino;
-  if (!AnyDescriptorFor(dev, ino)) d->has_fd = false;
+  const bool adopted = d->adopted;
+  // An adopted area is its descriptor's alone.
+  if (adopted || !AnyDescriptorFor(dev, ino)) d->has_fd = false;
   if (d->has_fd || d->owner != nullptr) return ret;
   lock.unlock();
   {
@@ -948,11 +998,17 @@ REMCOV_EXPORT int remcov_close(int fd) {
     std::lock_guard<std::mutex> table(g_table_mu);
     std::lock_guard<std::mutex> relock(d->mu);
     if (d->in_use && d->dev == dev && d->ino == ino && !d->has_fd &&
-        d->owner == nullptr) {
+        d->owner == nullptr && d->adopted == adopted) {
       FreeViewLocked(d);
-      auto it = InodeIndex().find(ino);
-      if (it != InodeIndex().end() && it->second == DeviceSlot(d))
-        InodeIndex().erase(it);
+      if (adopted) {
+        auto it = AdoptedIndex().find(fd);
+        if (it != AdoptedIndex().end() && it->second == DeviceSlot(d))
+          AdoptedIndex().erase(it);
+      } else {
+        auto it = InodeIndex().find(ino);
+        if (it != InodeIndex().end() && it->second == DeviceSlot(d))
+          InodeIndex().erase(it);
+      }
     }
   }
   errno = close_errno;

@@ -79,9 +79,14 @@ struct Device {
   // inherited, received) finds this view.
   dev_t dev = 0;
   ino_t ino = 0;
-  int fd = -1;               // the descriptor of the call in progress
-  bool has_fd = false;       // this process may hold a descriptor naming it
-  uint64_t size = 0;         // words of the local mapping (sh->size)
+  int fd = -1;          // the descriptor of the call in progress
+  bool has_fd = false;  // this process may hold a descriptor naming it
+  uint64_t size = 0;    // words of the local mapping (sh->size)
+  // An area adopted at an offset of a hand-off file (AdoptAreaAt): found by
+  // its descriptor, not its inode (one file holds every traced process's
+  // slot), and mapped from `base`.
+  bool adopted = false;
+  off_t base = 0;
   uint64_t* area = nullptr;  // the runtime's own mapping of the memfd
   size_t map_bytes = 0;
   ThreadState* owner = nullptr;  // the owner thread, when it is in this process
@@ -158,6 +163,14 @@ void RemoteLocksForFork(bool lock);
 // Clears the handle map and makes remote.cc's mutexes anew (the child side of
 // fork, after RemoteLocksForFork(true) in the parent).
 void ResetRemoteAfterFork();
+
+// remcov_rt_adopt_area for an area that starts `offset` bytes into the file
+// (a multiple of the page size): KCOV_INIT_TRACE and remcov_mmap map the
+// file from there. The `remcov trace --in-process` hook (trace_env.cc) gives
+// each traced process its own slot of one hand-off file this way. The
+// device's semantics are otherwise those of remcov_rt_adopt_area. -1 with
+// errno (EINVAL for an unaligned offset).
+int AdoptAreaAt(int fd, uint64_t offset);
 
 // Capacities are the kernel's: size-1 PCs; (size-1)/4 comparison records.
 inline uint64_t CapacityFor(uint32_t mode, uint64_t size) {

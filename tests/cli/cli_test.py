@@ -5,8 +5,10 @@
 Usage: cli_test.py CASE REMCOV FIXTURE
 Each case pins the exit code and the relevant stdout/stderr. Exit 77 = skip.
 """
+import atexit
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -161,9 +163,10 @@ def case_in_process_cmp(remcov, fixture):
     expect("cmp mode" in err, "summary", (out, err))
 
 
-def read_modules(data, count):
-    """The version 2 module table after the header: (list, end offset)."""
-    off, mods = 64, []
+def read_modules(data, count, off=64):
+    """The module table at off (after the header in version 2, after the
+    process table in version 3): (list, end offset)."""
+    mods = []
     for _ in range(count):
         kind, flags, plen, idlen, start, end, bias = struct.unpack_from("<IIIIQQQ", data, off)
         path = data[off + 40:off + 40 + plen].decode()
@@ -183,10 +186,15 @@ def case_in_process_output_file(remcov, fixture):
         data = open(path, "rb").read()
         magic, version, hsize, mode, word, flags, nmod, n, raw, dropped, _sum = \
             struct.unpack_from("<8sIIIIIIQQQQ", data)
-        expect(magic == b"RMCOVCOV" and version == 2 and hsize == 64 and mode == 0 and
+        expect(magic == b"RMCOVCOV" and version == 3 and hsize == 64 and mode == 0 and
                word == 8 and flags == 0b1001 and nmod >= 1 and dropped == 0,
                "header %r" % (struct.unpack_from("<8sIIIIIIQQQQ", data),), (out, err))
-        mods, off = read_modules(data, nmod)
+        # One process: the fixture, with all modules and entries.
+        nproc, pid, _ppid, pflags, res, pmods, pents = struct.unpack_from(
+            "<QQQIIQQ", data, 64)
+        expect(nproc == 1 and pid > 0 and pflags == 0 and res == 0 and
+               pmods == nmod and pents == n, "process table", (out, err))
+        mods, off = read_modules(data, nmod, 64 + 8 + 48)
         expect(len(data) == off + 8 * n, "size", (out, err))
         pcs = list(struct.unpack_from("<%dQ" % n, data, off))
         names = covered(fixture, pcs)
@@ -307,8 +315,222 @@ def case_in_process_killed_by_signal(remcov, fixture):
     expect("ended without exit()" in err, "warning", (out, err))
 
 
+def read_coverage(path):
+    """A version 3 coverage file (docs/format.md): (processes, modules, pcs);
+    each process a dict with its own modules and pcs."""
+    b = open(path, "rb").read()
+    (magic, version, _hsize, mode, _wb, _flags, nmod, n, _raw, _dropped,
+     _sum) = struct.unpack_from("<8sIIIIIIQQQQ", b, 0)
+    assert magic == b"RMCOVCOV" and version == 3 and mode == 0, (magic, version)
+    off = 64
+    (nproc,) = struct.unpack_from("<Q", b, off)
+    off += 8
+    procs = []
+    for _ in range(nproc):
+        pid, ppid, flags, _res, mods, ents, dropped = struct.unpack_from(
+            "<QQIIQQQ", b, off)
+        off += 48
+        procs.append({"pid": pid, "ppid": ppid, "flags": flags, "nmod": mods,
+                      "n": ents, "dropped": dropped})
+    modules = []
+    for _ in range(nmod):
+        _kind, _mflags, plen, idlen, start, end, bias = struct.unpack_from(
+            "<IIIIQQQ", b, off)
+        path = b[off + 40:off + 40 + plen].decode()
+        off += 40 + ((plen + idlen + 7) & ~7)
+        modules.append({"path": path, "start": start, "end": end, "bias": bias})
+    pcs = list(struct.unpack_from("<%dQ" % n, b, off))
+    m = e = 0
+    for p in procs:
+        p["modules"] = modules[m:m + p["nmod"]]
+        p["pcs"] = pcs[e:e + p["n"]]
+        m += p["nmod"]
+        e += p["n"]
+    return procs, modules, pcs
+
+
+def unresolved(proc):
+    """The PCs of a process outside every module of its own load map."""
+    return [pc for pc in proc["pcs"]
+            if not any(m["start"] <= pc < m["end"] for m in proc["modules"])]
+
+
+PROCESS_EXECED, PROCESS_NO_EXIT, PROCESS_FORKED = 1, 2, 8
+
+
+def scratch_dir():
+    """A temporary directory removed when the test ends."""
+    tmp = tempfile.mkdtemp(prefix="remcov-cli-")
+    atexit.register(shutil.rmtree, tmp, True)
+    return tmp
+
+
+def trace_to_file(remcov, args, cwd=None, env=None):
+    tmp = scratch_dir()
+    out = os.path.join(tmp, "trace.cov")
+    p = subprocess.run([remcov, "trace", "--in-process", "-o", out] + args,
+                       capture_output=True, text=True, timeout=60, cwd=cwd,
+                       env=env)
+    return p.returncode, p.stdout, p.stderr, out
+
+
+def case_in_process_shell_two_programs(remcov, fixture):
+    # Two different instrumented programs run by one shell (the second a PIE,
+    # the first not): both collected, each with its own load map, every PC
+    # resolved; `remcov report` places all of them.
+    other = os.path.join(os.path.dirname(fixture), "cli_fixture_pc_only")
+    script = "%s 12; %s ab; true" % (fixture, other)
+    rc, out, err, cov = trace_to_file(remcov, ["--", "sh", "-c", script])
+    expect(rc == 0 and "warning" not in err, "rc %d" % rc, (out, err))
+    procs, _, _ = read_coverage(cov)
+    expect(len(procs) == 2, "%d processes" % len(procs), (out, err))
+    expect(procs[0]["pid"] != procs[1]["pid"] and
+           all(p["flags"] == 0 for p in procs), "processes %r" % procs, (out, err))
+    expect(procs[0]["modules"][0]["path"] == os.path.realpath(fixture) and
+           procs[1]["modules"][0]["path"] == os.path.realpath(other),
+           "main programs %r" % [p["modules"][0] for p in procs], (out, err))
+    for p in procs:
+        expect(p["pcs"] and not unresolved(p), "pid %d: %d of %d PCs unresolved"
+               % (p["pid"], len(unresolved(p)), len(p["pcs"])), (out, err))
+    names = covered(fixture, procs[0]["pcs"])
+    expect(names == {"cli_dispatch", "cli_digits"}, "covered %r" % names, (out, err))
+    rc, rout, rerr = run([remcov, "report", cov])
+    expect(rc == 0 and "outside every module" not in rout + rerr and
+           "cli_letters" in rout and "cli_digits" in rout,
+           "report: rc %d" % rc, (rout, rerr))
+
+
+def case_in_process_fork_child(remcov, fixture):
+    # A fork() child is collected in its own process slot, with its own load
+    # map (its parent's, copied at the fork), attributed to it.
+    rc, out, err, cov = trace_to_file(remcov, ["--", fixture, "12", "fork", "ab"])
+    expect(rc == 0 and "warning" not in err, "rc %d" % rc, (out, err))
+    procs, _, _ = read_coverage(cov)
+    expect(len(procs) == 2, "%d processes" % len(procs), (out, err))
+    parent, child = procs
+    expect(child["flags"] == PROCESS_FORKED and child["ppid"] == parent["pid"]
+           and parent["flags"] == 0, "processes %r" % procs, (out, err))
+    expect(child["modules"] and not unresolved(child) and not unresolved(parent),
+           "child map %r" % child["modules"], (out, err))
+    expect(covered(fixture, parent["pcs"]) == {"cli_dispatch", "cli_digits"} and
+           covered(fixture, child["pcs"]) == {"cli_dispatch", "cli_letters"},
+           "covered %r / %r" % (covered(fixture, parent["pcs"]),
+                                covered(fixture, child["pcs"])), (out, err))
+    # --unique deduplicates within each process: the counts still add up
+    # (report reads the file) and each process keeps its functions.
+    rc, out, err, cov = trace_to_file(
+        remcov, ["--unique", "--", fixture, "12", "fork", "ab"])
+    procs, _, pcs = read_coverage(cov)
+    expect(rc == 0 and len(procs) == 2 and
+           sum(p["n"] for p in procs) == len(pcs) and
+           all(len(set(p["pcs"])) == len(p["pcs"]) for p in procs) and
+           covered(fixture, procs[1]["pcs"]) == {"cli_dispatch", "cli_letters"},
+           "--unique: %r" % procs, (out, err))
+    rc, rout, rerr = run([remcov, "report", cov])
+    expect(rc == 0 and "cli_letters" in rout, "report --unique: rc %d" % rc,
+           (rout, rerr))
+
+
+def case_in_process_exec_chain(remcov, fixture):
+    # An instrumented program that exec()s another: both images collected
+    # (same pid, two slots), the first marked exec'd, and the note says so
+    # instead of "ended without exit()".
+    rc, out, err, cov = trace_to_file(
+        remcov, ["--", fixture, "12", "exec", fixture, "ab"])
+    expect(rc == 0 and "ended without exit()" not in err and
+           "called exec()" in err, "rc %d" % rc, (out, err))
+    procs, _, _ = read_coverage(cov)
+    expect(len(procs) == 2 and procs[0]["pid"] == procs[1]["pid"] and
+           procs[0]["flags"] == PROCESS_EXECED and procs[1]["flags"] == 0,
+           "processes %r" % procs, (out, err))
+    expect(covered(fixture, procs[0]["pcs"]) == {"cli_dispatch", "cli_digits"} and
+           covered(fixture, procs[1]["pcs"]) == {"cli_dispatch", "cli_letters"},
+           "covered", (out, err))
+    # An exec of a program remcov does not trace: the warning names it.
+    rc, out, err, cov = trace_to_file(
+        remcov, ["--", fixture, "12", "exec", "/bin/true"])
+    expect(rc == 0 and "ended without exit() (a signal, _exit(), or an exec() "
+           "of a program remcov does not trace)" in err, "rc %d" % rc, (out, err))
+
+
+def case_in_process_no_follow(remcov, fixture):
+    # --no-follow: the command's own process only (through its exec()s, as
+    # KCOV follows a task); its fork() children and the programs a shell
+    # starts are not collected.
+    rc, out, err, cov = trace_to_file(
+        remcov, ["--no-follow", "--", fixture, "12", "fork", "ab"])
+    expect(rc == 0, "rc %d" % rc, (out, err))
+    procs, _, _ = read_coverage(cov)
+    expect(len(procs) == 1 and
+           covered(fixture, procs[0]["pcs"]) == {"cli_dispatch", "cli_digits"},
+           "processes %r" % procs, (out, err))
+    rc, out, err, cov = trace_to_file(
+        remcov, ["--no-follow", "--", fixture, "12", "exec", fixture, "ab"])
+    procs, _, _ = read_coverage(cov)
+    expect(rc == 0 and len(procs) == 2 and procs[0]["pid"] == procs[1]["pid"],
+           "exec under --no-follow: %r" % procs, (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--no-follow", "--",
+                        "sh", "-c", "%s 12; true" % fixture])
+    expect(rc == 121 and "never attached" in err, "sh: rc %d" % rc, (out, err))
+    rc, out, err = run([remcov, "trace", "--no-follow", "--", "true"])
+    expect(rc == 120 and "need --in-process" in err, "usage: rc %d" % rc, (out, err))
+
+
+def case_in_process_corrupt_table(remcov, fixture):
+    # A traced program that overwrites the process table: refused, 125.
+    rc, out, err = run([remcov, "trace", "--in-process", "--", fixture, "12",
+                        "corrupt"])
+    expect(rc == 125 and "corrupt process table in the coverage hand-off" in err
+           and out == "", "rc %d" % rc, (out, err))
+
+
+def case_in_process_table_full(remcov, fixture):
+    # More processes than slots: the rest are counted and reported.
+    script = "%s 12; %s ab; %s cd; true" % (fixture, fixture, fixture)
+    rc, out, err, cov = trace_to_file(
+        remcov, ["--max-processes", "1", "--", "sh", "-c", script])
+    expect(rc == 0 and "2 instrumented processes found every one of the 1 "
+           "process slots taken" in err, "rc %d" % rc, (out, err))
+    procs, _, _ = read_coverage(cov)
+    expect(len(procs) == 1, "%d processes" % len(procs), (out, err))
+    rc, out, err = run([remcov, "trace", "--in-process", "--max-processes", "0",
+                        "--", "true"])
+    expect(rc == 120, "--max-processes 0: rc %d" % rc, (out, err))
+
+
+def case_in_process_relative_library_path(remcov, fixture, program, library):
+    # LD_LIBRARY_PATH=lib (relative): the load map records the library's
+    # absolute path, so `remcov report` works from another directory.
+    tmp = scratch_dir()
+    os.mkdir(os.path.join(tmp, "lib"))
+    lib = os.path.join(tmp, "lib", os.path.basename(library))
+    with open(library, "rb") as src, open(lib, "wb") as dst:
+        dst.write(src.read())
+    env = dict(os.environ, LD_LIBRARY_PATH="lib")
+    rc, out, err, cov = trace_to_file(remcov, ["--", program, "12"], cwd=tmp,
+                                      env=env)
+    expect(rc == 0, "rc %d" % rc, (out, err))
+    procs, modules, _ = read_coverage(cov)
+    paths = [m["path"] for m in modules]
+    # Every path from a file is absolute (the vDSO has none: the kernel's
+    # name for it stays).
+    expect(os.path.realpath(lib) in paths and
+           all(p.startswith("/") for p in paths if "vdso" not in p),
+           "paths %r" % paths, (out, err))
+    expect(not unresolved(procs[0]), "unresolved PCs", (out, err))
+    p = subprocess.run([remcov, "report", cov], capture_output=True, text=True,
+                       timeout=60, cwd="/")
+    expect(p.returncode == 0 and "is missing" not in p.stderr and
+           "cli_dso" in p.stdout, "report from /: rc %d" % p.returncode,
+           (p.stdout, p.stderr))
+
+
 def main():
     case, remcov, fixture = sys.argv[1:4]
+    if case == "in_process_relative_library_path":
+        functions.cache = functions(fixture)
+        sys.exit(case_in_process_relative_library_path(remcov, fixture,
+                                                       *sys.argv[4:6]) or 0)
     functions.cache = functions(fixture)
     rc = globals()["case_" + case](remcov, fixture)
     if rc == SKIP and os.environ.get("CI") == "true":

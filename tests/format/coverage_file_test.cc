@@ -21,9 +21,28 @@ bool Says(const Status& s, const char* what) {
   return s.message().find(what) != std::string::npos;
 }
 
+// Where the module table starts in a version 3 file without processes: the
+// header, then the process count (0).
+constexpr size_t kBody = 64 + 8;
+
+// The bytes of an older version of a file SerializeCoverage wrote for data
+// without processes: version 2 has no process table (the 8 bytes of its
+// count go), and the checksum is recomputed over what remains.
+std::string AsVersion(std::string b, char version) {
+  b.erase(64, 8);
+  b[8] = version;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 64; i < b.size(); i++) {
+    h ^= static_cast<unsigned char>(b[i]);
+    h *= 0x100000001b3ull;
+  }
+  for (int i = 0; i < 8; i++) b[56 + i] = static_cast<char>(h >> (8 * i));
+  return b;
+}
+
 TEST(CoverageFileTest, PcsRoundTrip) {
   std::string b = SerializeCoverage(Pcs());
-  EXPECT_EQ(b.size(), 64u + 3 * 8);
+  EXPECT_EQ(b.size(), kBody + 3 * 8);
   EXPECT_EQ(b.substr(0, 8), "RMCOVCOV");
   auto d = ParseCoverage(b);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -66,10 +85,14 @@ TEST(CoverageFileTest, CorruptFilesAreRejected) {
     size_t offset;
     char value;
     const char* says;
-  } cases[] = {{0, 'X', "bad magic"},          {12, 1, "header size"},
-               {16, 5, "unknown mode"},        {20, 3, "word size"},
-               {28, 1, "modules but only"},    {32, 9, "entries"},
-               {64, 0x55, "checksum mismatch"}};
+  } cases[] = {{0, 'X', "bad magic"},
+               {12, 1, "header size"},
+               {16, 5, "unknown mode"},
+               {20, 3, "word size"},
+               {28, 1, "modules but only"},
+               {32, 9, "entries"},
+               {kBody, 0x55, "checksum mismatch"},
+               {64, 1, "processes but only"}};
   for (const Case& c : cases) {
     std::string b = good;
     b[c.offset] = c.value;
@@ -82,7 +105,7 @@ TEST(CoverageFileTest, CorruptFilesAreRejected) {
 
 TEST(CoverageFileTest, NewerVersionIsUnimplemented) {
   std::string b = SerializeCoverage(Pcs());
-  b[8] = 3;
+  b[8] = 4;
   auto d = ParseCoverage(b);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kUnimplemented);
@@ -110,16 +133,109 @@ CoverageData WithModules() {
   return d;
 }
 
-TEST(CoverageFileTest, VersionTwoWritesTheModuleTable) {
+TEST(CoverageFileTest, VersionThreeWritesTheModuleTable) {
   const CoverageData in = WithModules();
   std::string b = SerializeCoverage(in);
-  EXPECT_EQ(b[8], 2);
+  EXPECT_EQ(b[8], 3);
   EXPECT_EQ(b[28], 4);  // module count
+  EXPECT_EQ(b[64], 0);  // no process table: one address space
   auto d = ParseCoverage(b);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->version, 3u);
+  EXPECT_EQ(d->modules, in.modules);
+  EXPECT_EQ(d->pcs, in.pcs);
+  EXPECT_TRUE(d->processes.empty());
+}
+
+// A version 2 file as remcov 0.1.x wrote it: the module table right after
+// the header.
+TEST(CoverageFileTest, VersionTwoIsStillRead) {
+  const CoverageData in = WithModules();
+  auto d = ParseCoverage(AsVersion(SerializeCoverage(in), 2));
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->version, 2u);
   EXPECT_EQ(d->modules, in.modules);
   EXPECT_EQ(d->pcs, in.pcs);
+  EXPECT_TRUE(d->processes.empty());
+  // Each PC resolves through the one map.
+  const std::vector<const CoverageModule*> mods = EntryModules(*d);
+  ASSERT_EQ(mods.size(), in.pcs.size());
+  EXPECT_EQ(mods[0], &d->modules[0]);
+}
+
+CoverageData TwoProcesses() {
+  // Two programs loaded at the same address: only the process table says
+  // which PC is whose.
+  CoverageData d;
+  d.flags = kCoverageInProcess;
+  d.modules = {
+      {ModuleKind::kUser, 0, "/bin/a", "", 0x401000, 0x402000, 0},
+      {ModuleKind::kUser, 0, "/bin/b", "", 0x401000, 0x403000, 0},
+      {ModuleKind::kUser, 0, "/lib/libc.so.6", "", 0x7f0000001000,
+       0x7f0000002000, 0x7f0000000000},
+  };
+  d.pcs = {0x401010, 0x401020, 0x402010, 0x7f0000001100};
+  d.processes = {{.pid = 10,
+                  .ppid = 1,
+                  .flags = kProcessExeced,
+                  .modules = 1,
+                  .entries = 2,
+                  .dropped = 0},
+                 {.pid = 10,
+                  .ppid = 1,
+                  .flags = 0,
+                  .modules = 2,
+                  .entries = 2,
+                  .dropped = 3}};
+  return d;
+}
+
+TEST(CoverageFileTest, ProcessesRoundTripAndResolveThroughTheirOwnMaps) {
+  const CoverageData in = TwoProcesses();
+  ASSERT_TRUE(CheckProcesses(in).ok());
+  auto d = ParseCoverage(SerializeCoverage(in));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->processes, in.processes);
+  EXPECT_EQ(d->modules, in.modules);
+  EXPECT_EQ(d->pcs, in.pcs);
+  const std::vector<const CoverageModule*> mods = EntryModules(*d);
+  ASSERT_EQ(mods.size(), 4u);
+  EXPECT_EQ(mods[0]->path, "/bin/a");
+  EXPECT_EQ(mods[1]->path, "/bin/a");
+  EXPECT_EQ(mods[2]->path, "/bin/b");  // 0x402010 is outside /bin/a
+  EXPECT_EQ(mods[3]->path, "/lib/libc.so.6");
+  // The flat map would have put 0x401010 of the second process in /bin/a.
+  CoverageData flat = *d;
+  flat.processes.clear();
+  EXPECT_EQ(FindModule(flat.modules, 0x401010)->path, "/bin/a");
+}
+
+TEST(CoverageFileTest, AProcessTableThatDisagreesIsRejected) {
+  CoverageData in = TwoProcesses();
+  in.processes[1].entries = 1;  // one entry belongs to no process
+  EXPECT_EQ(CheckProcesses(in).code(), StatusCode::kInvalidArgument);
+  auto d = ParseCoverage(SerializeCoverage(in));
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(Says(d.status(),
+                   "the process table accounts for 3 modules and "
+                   "3 entries, the header for 3 and 4"))
+      << d.status().ToString();
+  std::string b = SerializeCoverage(TwoProcesses());
+  b[64 + 8 + 20] = 1;  // the first process's reserved field
+  d = ParseCoverage(b);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(Says(d.status(), "process 0: reserved field is not zero"));
+  b = SerializeCoverage(TwoProcesses());
+  b[64 + 8 + 24 + 6] = 1;  // the first process claims 2^48 modules
+  d = ParseCoverage(b);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(Says(d.status(), "process 0 claims")) << d.status().ToString();
+  b = SerializeCoverage(TwoProcesses());
+  b[64 + 3] = 1;  // 2^24 + 2 processes
+  d = ParseCoverage(b);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(Says(d.status(), "processes (at most 65536)"))
+      << d.status().ToString();
 }
 
 TEST(CoverageFileTest, ModuleRecordsArePaddedToEightBytes) {
@@ -133,8 +249,8 @@ TEST(CoverageFileTest, ModuleRecordsArePaddedToEightBytes) {
 
 // A version 1 file as remcov 0.1 wrote it: offset 28 reserved, then PCs.
 TEST(CoverageFileTest, VersionOneIsStillRead) {
-  std::string b = SerializeCoverage(Pcs());  // no modules: same bytes but 8
-  b[8] = 1;
+  // No modules: a version 2 file but for the version.
+  std::string b = AsVersion(SerializeCoverage(Pcs()), 1);
   auto d = ParseCoverage(b);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->version, 1u);
@@ -152,13 +268,13 @@ TEST(CoverageFileTest, CorruptModuleRecordsAreRejected) {
     size_t offset;
     char value;
     const char* says;
-  } cases[] = {{64, 7, "unknown kind 7"},
-               {64 + 8, 0, "bad path length 0"},
-               {64 + 10, 1, "bad path length"},
-               {64 + 12, 65, "bad build-id length 65"},
-               {64 + 16 + 7, 0x7f, "start above end"},
-               {64 + 40 + 13 + 20, 1, "padding is not zero"},
-               {64 + 40 + 1, 0, "NUL byte"},
+  } cases[] = {{kBody, 7, "unknown kind 7"},
+               {kBody + 8, 0, "bad path length 0"},
+               {kBody + 10, 1, "bad path length"},
+               {kBody + 12, 65, "bad build-id length 65"},
+               {kBody + 16 + 7, 0x7f, "start above end"},
+               {kBody + 40 + 13 + 20, 1, "padding is not zero"},
+               {kBody + 40 + 1, 0, "NUL byte"},
                {28, 100, "modules but only"},
                {28, 5, "truncated record"},
                {28, 3, "payload has"}};

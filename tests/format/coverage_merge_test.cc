@@ -87,6 +87,32 @@ TEST(CoverageMergeTest, DifferentProgramsSideBySide) {
   EXPECT_EQ(FindModule(r->modules, r->pcs[1]), &r->modules[1]);
 }
 
+TEST(CoverageMergeTest, TwoProcessesOfOneFileResolveThroughTheirOwnMaps) {
+  // One version 3 input whose two processes ran different programs at the
+  // same addresses: the first resolves /bin/a, the second /bin/b, as two
+  // inputs would; the result is one address space (no process table).
+  CoverageData d = Pcs({Mod("/bin/a", "aa", 0x1000, 0x2000, 0x1000),
+                        Mod("/bin/b", "bb", 0x1000, 0x3000, 0x1000)},
+                       {0x1010, 0x1010});
+  d.processes = {{.pid = 1, .modules = 1, .entries = 1},
+                 {.pid = 2, .modules = 1, .entries = 1}};
+  CoverageMerger m;
+  ASSERT_TRUE(m.Add(d).ok());
+  EXPECT_EQ(m.stats().unattributed, 0u);
+  auto r = m.Result(false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->processes.empty());
+  ASSERT_EQ(r->modules.size(), 2u);
+  ASSERT_EQ(r->pcs.size(), 2u);
+  EXPECT_EQ(FindModule(r->modules, r->pcs[0])->path, "/bin/a");
+  EXPECT_EQ(FindModule(r->modules, r->pcs[1])->path, "/bin/b");
+  EXPECT_EQ(r->pcs[1] - r->modules[1].bias, 0x10u);  // b's module address
+  // A process table that does not add up is refused.
+  d.processes[1].entries = 5;
+  CoverageMerger bad;
+  EXPECT_FALSE(bad.Add(d).ok());
+}
+
 TEST(CoverageMergeTest, NoBuildIdMatchesByPath) {
   CoverageData a = Pcs({Mod("/bin/x", "", 0x1000, 0x2000, 0)}, {0x1000});
   CoverageData b = Pcs({Mod("/bin/x", "", 0x1000, 0x2000, 0)}, {0x1000});

@@ -30,7 +30,7 @@ constexpr uint64_t kPage = 4096;
 // A hand-off file in memory, laid out as `remcov trace` sizes it.
 struct File {
   explicit File(uint64_t words) : layout(LayoutFor(words, kPage)) {
-    mem.assign(layout.file_bytes / 8, 0);
+    mem.assign(layout.slot_bytes / 8, 0);
   }
   uint64_t* area() { return mem.data(); }
   uint64_t* trailer() { return mem.data() + layout.area_bytes / 8; }
@@ -39,7 +39,7 @@ struct File {
   }
   uint64_t region_bytes() {
     return remcov_handoff_map_region_bytes(
-        layout.file_bytes - layout.area_bytes, kPage);
+        layout.slot_bytes - layout.area_bytes, kPage);
   }
   Layout layout;
   std::vector<uint64_t> mem;
@@ -68,7 +68,9 @@ TEST(HandOffTest, LayoutRoundsTheAreaToPages) {
   const Layout l = LayoutFor(1000, kPage);
   EXPECT_EQ(l.area_bytes, 8192u);
   EXPECT_EQ(l.words, 1024u);
-  EXPECT_EQ(l.file_bytes, 8192u + kPage + REMCOV_HANDOFF_LOAD_MAP_BYTES);
+  EXPECT_EQ(l.slot_bytes, 8192u + kPage + REMCOV_HANDOFF_LOAD_MAP_BYTES);
+  const FileLayout f = FileLayoutFor(1000, 3, kPage);
+  EXPECT_EQ(f.file_bytes, kPage + 3 * l.slot_bytes);
 }
 
 TEST(HandOffTest, PcsAndLoadMapRoundTrip) {
@@ -76,8 +78,8 @@ TEST(HandOffTest, PcsAndLoadMapRoundTrip) {
   const std::vector<CoverageModule> mods = {
       Module("/bin/traced", std::string("\x01\x02\x03\x04", 4), 0x400000),
       Module("/lib/libc.so.6", "", 0x7f0000000000)};
-  WriteTrailerHeader(f.trailer(), 42, REMCOV_KCOV_TRACE_PC, f.layout.words,
-                     f.region_bytes());
+  WriteTrailerHeader(f.trailer(), 42, 0, REMCOV_HANDOFF_STARTED,
+                     REMCOV_KCOV_TRACE_PC, f.layout.words, f.region_bytes());
   MapWriter w = BeginLoadMap(f.trailer(), f.region(), f.region_bytes());
   Add(&w, mods[0], "\x01\x02\x03\x04");
   Add(&w, mods[1], "");
@@ -117,8 +119,8 @@ TEST(HandOffTest, PcsAndLoadMapRoundTrip) {
 
 TEST(HandOffTest, ARewriteGoesToTheOtherSlotAndReplacesTheMap) {
   File f(512);
-  WriteTrailerHeader(f.trailer(), 1, REMCOV_KCOV_TRACE_PC, f.layout.words,
-                     f.region_bytes());
+  WriteTrailerHeader(f.trailer(), 1, 0, REMCOV_HANDOFF_STARTED,
+                     REMCOV_KCOV_TRACE_PC, f.layout.words, f.region_bytes());
   MapWriter w1 = BeginLoadMap(f.trailer(), f.region(), f.region_bytes());
   Add(&w1, Module("/old", "", 0x1000), "");
   PublishLoadMap(f.trailer(), w1);
@@ -143,8 +145,8 @@ TEST(HandOffTest, ARewriteGoesToTheOtherSlotAndReplacesTheMap) {
 
 TEST(HandOffTest, CmpRecordsRoundTripAndBadTypesAreDataLoss) {
   File f(64);
-  WriteTrailerHeader(f.trailer(), 1, REMCOV_KCOV_TRACE_CMP, f.layout.words,
-                     f.region_bytes());
+  WriteTrailerHeader(f.trailer(), 1, 0, REMCOV_HANDOFF_STARTED,
+                     REMCOV_KCOV_TRACE_CMP, f.layout.words, f.region_bytes());
   PublishState(f.trailer(), REMCOV_HANDOFF_ATTACHED);
   const uint64_t cap = remcov_area_capacity(f.layout.words, 4);
   ASSERT_TRUE(Area::AppendRecord4(f.area()[0], f.area(), cap, 7, 1, 2, 0x10));
@@ -163,8 +165,8 @@ TEST(HandOffTest, CmpRecordsRoundTripAndBadTypesAreDataLoss) {
 
 TEST(HandOffTest, ACountBeyondCapacityIsClampedAndFlagged) {
   File f(16);
-  WriteTrailerHeader(f.trailer(), 1, REMCOV_KCOV_TRACE_PC, f.layout.words,
-                     f.region_bytes());
+  WriteTrailerHeader(f.trailer(), 1, 0, REMCOV_HANDOFF_STARTED,
+                     REMCOV_KCOV_TRACE_PC, f.layout.words, f.region_bytes());
   f.area()[0] = 1u << 30;  // the traced code wrote the count word
   CoverageData d;
   ReadNotes notes;
@@ -178,8 +180,8 @@ TEST(HandOffTest, AMapThatDoesNotFitIsPartial) {
   File f(16);
   // A region with room for one short record per slot.
   const uint64_t region = 2 * remcov_module_record_size(8, 0);
-  WriteTrailerHeader(f.trailer(), 1, REMCOV_KCOV_TRACE_PC, f.layout.words,
-                     region);
+  WriteTrailerHeader(f.trailer(), 1, 0, REMCOV_HANDOFF_STARTED,
+                     REMCOV_KCOV_TRACE_PC, f.layout.words, region);
   MapWriter w = BeginLoadMap(f.trailer(), f.region(), region);
   Add(&w, Module("/a", "", 0x1000), "");
   Add(&w, Module("/b", "", 0x2000), "");
@@ -200,10 +202,176 @@ TEST(HandOffTest, AFileNoCommandAttachedToIsUnavailable) {
   EXPECT_EQ(Read(f.layout, f.mem.data(), &d, &notes).code(),
             StatusCode::kUnavailable);
   // A trailer for another area size is corrupt.
-  WriteTrailerHeader(f.trailer(), 1, REMCOV_KCOV_TRACE_PC, f.layout.words + 1,
+  WriteTrailerHeader(f.trailer(), 1, 0, REMCOV_HANDOFF_STARTED,
+                     REMCOV_KCOV_TRACE_PC, f.layout.words + 1,
                      f.region_bytes());
   EXPECT_EQ(Read(f.layout, f.mem.data(), &d, &notes).code(),
             StatusCode::kDataLoss);
+}
+
+// A whole hand-off file: the table, then process slots, as `remcov trace`
+// sizes and writes it; processes attach as the runtime's hook does.
+struct Table {
+  Table(uint64_t words, uint64_t procs)
+      : layout(FileLayoutFor(words, procs, kPage)) {
+    mem.assign(layout.file_bytes / 8, 0);
+    WriteTable(mem.data(), procs, layout.slot.slot_bytes, layout.slot.words,
+               REMCOV_KCOV_TRACE_PC, true);
+  }
+  uint64_t* slot(uint64_t i) {
+    return mem.data() +
+           remcov_handoff_proc_offset(layout.slot.slot_bytes, i, kPage) / 8;
+  }
+  uint64_t* trailer(uint64_t i) { return slot(i) + layout.slot.area_bytes / 8; }
+  unsigned char* region(uint64_t i) {
+    return reinterpret_cast<unsigned char*>(trailer(i)) + kPage;
+  }
+  uint64_t region_bytes() {
+    return remcov_handoff_map_region_bytes(
+        layout.slot.slot_bytes - layout.slot.area_bytes, kPage);
+  }
+  // Claims a slot and attaches a process with one module and these PCs.
+  uint64_t Attach(uint64_t pid, uint64_t ppid, uint64_t origin,
+                  const CoverageModule& m, std::vector<uint64_t> pcs) {
+    const uint64_t i = ClaimProcessSlot(mem.data());
+    if (i >= layout.procs) return i;
+    WriteTrailerHeader(trailer(i), pid, ppid, origin, REMCOV_KCOV_TRACE_PC,
+                       layout.slot.words, region_bytes());
+    MapWriter w = BeginLoadMap(trailer(i), region(i), region_bytes());
+    Add(&w, m, "");
+    PublishLoadMap(trailer(i), w);
+    PublishState(trailer(i), REMCOV_HANDOFF_ATTACHED);
+    const uint64_t cap = remcov_area_capacity(layout.slot.words, 1);
+    for (uint64_t pc : pcs)
+      EXPECT_TRUE(Area::AppendOne(slot(i)[0], slot(i), cap, &pc, 1));
+    return i;
+  }
+  FileLayout layout;
+  std::vector<uint64_t> mem;
+};
+
+TEST(HandOffTableTest, EveryProcessKeepsItsOwnMapAndEntries) {
+  Table t(64, 4);
+  // Two programs at the same addresses; the first exec()s the second
+  // (same pid), which forks a child (a copy of its map).
+  const CoverageModule a = Module("/bin/a", "", 0x401000);
+  const CoverageModule b = Module("/bin/b", "", 0x401000);
+  ASSERT_EQ(t.Attach(7, 1, REMCOV_HANDOFF_STARTED, a, {0x401010}), 0u);
+  EXPECT_TRUE(MarkExeced(t.trailer(0)));
+  EXPECT_FALSE(MarkExeced(t.trailer(0)));  // only an attached slot
+  ASSERT_EQ(t.Attach(7, 1, REMCOV_HANDOFF_STARTED, b, {0x401020, 0x401030}),
+            1u);
+  const uint64_t c = ClaimProcessSlot(t.mem.data());
+  ASSERT_EQ(c, 2u);
+  WriteTrailerHeader(t.trailer(c), 8, 7, REMCOV_HANDOFF_FORKED,
+                     REMCOV_KCOV_TRACE_PC, t.layout.slot.words,
+                     t.region_bytes());
+  PublishLoadMap(t.trailer(c),
+                 CopyLoadMap(t.trailer(1), t.region(1), t.trailer(c),
+                             t.region(c), t.region_bytes()));
+  PublishState(t.trailer(c), REMCOV_HANDOFF_ATTACHED);
+  PublishComplete(t.trailer(c), 2);
+  PublishComplete(t.trailer(1), 0);
+
+  CoverageData d;
+  FileNotes notes;
+  ASSERT_TRUE(ReadAll(t.layout, t.mem.data(), &d, &notes).ok());
+  ASSERT_EQ(d.processes.size(), 3u);
+  EXPECT_EQ(d.processes[0], (CoverageProcess{.pid = 7,
+                                             .ppid = 1,
+                                             .flags = kProcessExeced,
+                                             .modules = 1,
+                                             .entries = 1,
+                                             .dropped = 0}));
+  EXPECT_EQ(d.processes[1], (CoverageProcess{.pid = 7,
+                                             .ppid = 1,
+                                             .flags = 0,
+                                             .modules = 1,
+                                             .entries = 2,
+                                             .dropped = 0}));
+  EXPECT_EQ(d.processes[2], (CoverageProcess{.pid = 8,
+                                             .ppid = 7,
+                                             .flags = kProcessForked,
+                                             .modules = 1,
+                                             .entries = 0,
+                                             .dropped = 2}));
+  EXPECT_EQ(d.modules, (std::vector<CoverageModule>{a, b, b}));
+  EXPECT_EQ(d.pcs, (std::vector<uint64_t>{0x401010, 0x401020, 0x401030}));
+  EXPECT_EQ(d.dropped, 2u);
+  EXPECT_TRUE(CheckProcesses(d).ok());
+  const std::vector<const CoverageModule*> mods = EntryModules(d);
+  EXPECT_EQ(mods[0]->path, "/bin/a");
+  EXPECT_EQ(mods[1]->path, "/bin/b");
+  ASSERT_EQ(notes.processes.size(), 3u);
+  EXPECT_TRUE(notes.processes[0].execed);
+  EXPECT_FALSE(notes.processes[0].incomplete);
+  EXPECT_EQ(notes.refused, 0u);
+  EXPECT_EQ(notes.unattached, 0u);
+}
+
+TEST(HandOffTableTest, AFullTableCountsTheProcessesItRefused) {
+  Table t(16, 1);
+  ASSERT_EQ(t.Attach(5, 1, REMCOV_HANDOFF_STARTED, Module("/a", "", 0x1000),
+                     {0x1100}),
+            0u);
+  EXPECT_EQ(ClaimProcessSlot(t.mem.data()), 1u);  // refused
+  EXPECT_EQ(ClaimProcessSlot(t.mem.data()), 2u);  // refused
+  CoverageData d;
+  FileNotes notes;
+  ASSERT_TRUE(ReadAll(t.layout, t.mem.data(), &d, &notes).ok());
+  EXPECT_EQ(d.processes.size(), 1u);
+  EXPECT_EQ(notes.refused, 2u);
+  // Nothing attached in a slot that was claimed: counted as unattached.
+  Table u(16, 2);
+  ASSERT_EQ(
+      u.Attach(5, 1, REMCOV_HANDOFF_STARTED, Module("/a", "", 0x1000), {}), 0u);
+  EXPECT_EQ(ClaimProcessSlot(u.mem.data()), 1u);
+  CoverageData e;
+  FileNotes n2;
+  ASSERT_TRUE(ReadAll(u.layout, u.mem.data(), &e, &n2).ok());
+  EXPECT_EQ(n2.unattached, 1u);
+  EXPECT_TRUE(n2.processes[0].incomplete);
+  EXPECT_EQ(e.processes[0].flags, uint32_t{kProcessNoExit});
+}
+
+TEST(HandOffTableTest, ACorruptTableOrSlotIsDataLoss) {
+  Table t(16, 2);
+  ASSERT_EQ(t.Attach(5, 1, REMCOV_HANDOFF_STARTED, Module("/a", "", 0x1000),
+                     {0x1100}),
+            0u);
+  struct Case {
+    unsigned word;
+    uint64_t value;
+    const char* says;
+  } cases[] = {
+      {REMCOV_HANDOFF_T_MAGIC, 0, "bad magic"},
+      {REMCOV_HANDOFF_T_PROCS, 0xdeadbeef, "process slot count 3735928559"},
+      {REMCOV_HANDOFF_T_PROC_BYTES, 1, "slot size"},
+      {REMCOV_HANDOFF_T_WORDS, 3, "slot size"},
+      {REMCOV_HANDOFF_T_MODE, 2, "mode"},
+  };
+  for (const Case& c : cases) {
+    Table bad = t;
+    bad.mem[c.word] = c.value;
+    CoverageData d;
+    FileNotes notes;
+    const Status s = ReadAll(bad.layout, bad.mem.data(), &d, &notes);
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss) << c.says;
+    EXPECT_NE(s.message().find(c.says), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find("corrupt process table"), std::string::npos);
+  }
+  // A slot's state word beyond the known states.
+  Table bad = t;
+  bad.trailer(0)[REMCOV_HANDOFF_W_STATE] = 9;
+  CoverageData d;
+  FileNotes notes;
+  const Status s = ReadAll(bad.layout, bad.mem.data(), &d, &notes);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("process slot 0"), std::string::npos);
+  // No process at all: unavailable, as for a command that never attached.
+  Table none(16, 2);
+  EXPECT_EQ(ReadAll(none.layout, none.mem.data(), &d, &notes).code(),
+            StatusCode::kUnavailable);
 }
 
 }  // namespace

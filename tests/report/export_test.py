@@ -39,12 +39,15 @@ def skip(why):
 
 
 def read_cov(path):
-    """(modules, pcs) of a coverage file, per docs/format.md."""
+    """(modules, pcs) of a coverage file of one process, per docs/format.md."""
     d = open(path, "rb").read()
     (magic, version, _hs, mode, _wb, _flags, nmod, count, _raw, _dropped,
      _sum) = struct.unpack("<8sIIIIIIQQQQ", d[:64])
-    expect(magic == b"RMCOVCOV" and version == 2 and mode == 0, "a v2 PC file")
-    off, mods = 64, []
+    expect(magic == b"RMCOVCOV" and version == 3 and mode == 0, "a v3 PC file")
+    # One traced process: the process table (count, then 48-byte records).
+    (nproc,) = struct.unpack("<Q", d[64:72])
+    expect(nproc == 1, "one process")
+    off, mods = 72 + 48 * nproc, []
     for _ in range(nmod):
         kind, flags, plen, blen, start, end, bias = struct.unpack(
             "<IIIIQQQ", d[off:off + 40])

@@ -101,7 +101,7 @@ def case_golden_json(c):
     expect(rc == 0 and err == "", "report rc %d" % rc, (out, err))
     import json
     doc = json.loads(out)
-    expect(doc["schema"] == "remcov-report" and doc["input"]["format_version"] == 2,
+    expect(doc["schema"] == "remcov-report" and doc["input"]["format_version"] == 3,
            "schema and format version", (out, err))
     files = {f["path"]: f for f in doc["files"]}
     f = files["tests/report/fixture_report.c"]
@@ -320,7 +320,7 @@ def case_several_inputs(c):
     expect(rc == 0 and out == want.replace(a, "-", 1), "report - < A: rc %d" % rc,
            (out, err))
     rc, out, err = report(c, a, b)
-    expect(rc == 0 and out.startswith("remcov report: %s, %s (format 2" % (a, b)),
+    expect(rc == 0 and out.startswith("remcov report: %s, %s (format 3" % (a, b)),
            "report A B: rc %d" % rc, (out, err))
     with open(b, "rb") as f:
         rc, out2, err = report(c, a, "-", stdin=f)

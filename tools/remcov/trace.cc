@@ -31,6 +31,7 @@
 #include "exit_codes.h"
 #include "handoff/handoff.h"
 #include "handoff/handoff_reader.h"
+#include "handoff/handoff_writer.h"
 #include "kernel_client/kernel_load_map.h"
 
 namespace remcov::tool {
@@ -53,9 +54,15 @@ const char kTraceHelp[] =
     "with\n"
     "                     -fsanitize-coverage=trace-pc[,trace-cmp] and linked "
     "with\n"
-    "                     remcov's runtime\n"
+    "                     remcov's runtime; every such process COMMAND starts\n"
+    "                     (forked, exec'd, through shells) is collected, each\n"
+    "                     with its own load map\n"
     "\n"
     "Options:\n"
+    "  --no-follow        in-process: collect only COMMAND's own process\n"
+    "                     (through its exec()s), not the processes it starts\n"
+    "  --max-processes N  in-process: room for N processes (default 64, at\n"
+    "                     most 4096); more are counted and not collected\n"
     "  --cmp              collect comparison records instead of PCs\n"
     "  --common-id N      remote: COMMON handle instance N (default: remcov's "
     "pid)\n"
@@ -86,6 +93,10 @@ const char kTraceHelp[] =
 // at KCOV_INIT_TRACE, so this is also the traced process's extra RSS.
 constexpr uint64_t kDefaultWords = uint64_t{1} << 20;
 
+// The default --max-processes: each process that runs uses its own --size
+// area, so this bounds the hand-off's memory as well as its slots.
+constexpr uint64_t kDefaultProcesses = 64;
+
 // The largest --size that works: KCOV_INIT_TRACE takes at most
 // INT_MAX / sizeof(unsigned long) words (kernel/kcov.c, kcov_ioctl_locked;
 // remcov's runtime checks the same in InitTraceLocked), and remcov rounds
@@ -106,6 +117,9 @@ struct Options {
   bool cmp = false;
   bool remote = false;
   bool in_process = false;
+  bool follow = true;
+  bool explicit_in_process_option = false;  // --no-follow, --max-processes
+  uint64_t max_processes = kDefaultProcesses;
   bool unique = false;
   bool quiet = false;
   bool have_common_id = false;
@@ -157,6 +171,16 @@ int Parse(int argc, char** argv, Options* o) {
       o->remote = true;
     } else if (a == "--in-process") {
       o->in_process = true;
+    } else if (a == "--no-follow") {
+      o->follow = false;
+      o->explicit_in_process_option = true;
+    } else if (a == "--max-processes") {
+      if (!ParseNumber(value("--max-processes"), REMCOV_HANDOFF_MAX_PROCS,
+                       &o->max_processes) ||
+          o->max_processes == 0)
+        return UsageError("--max-processes needs a number from 1 to " +
+                          std::to_string(REMCOV_HANDOFF_MAX_PROCS));
+      o->explicit_in_process_option = true;
     } else if (a == "--unique") {
       o->unique = true;
     } else if (a == "-q" || a == "--quiet") {
@@ -205,6 +229,8 @@ int Parse(int argc, char** argv, Options* o) {
     return UsageError("--remote and --in-process cannot be combined");
   if (!o->remote && (o->have_common_id || !o->usb_buses.empty()))
     return UsageError("--common-id and --usb-bus need --remote");
+  if (!o->in_process && o->explicit_in_process_option)
+    return UsageError("--no-follow and --max-processes need --in-process");
   return -1;
 }
 
@@ -356,15 +382,31 @@ int Emit(const Options& o, CoverageData& d) {
   for (uint64_t pc : d.pcs) unique_pcs.Insert(pc);
   if (o.unique) {
     d.flags |= kCoverageUnique;
-    if (d.mode == TraceMode::kPc) {
+    if (d.processes.empty() && d.mode == TraceMode::kPc) {
       d.pcs = unique_pcs.values();
     } else {
-      std::vector<CmpRecord> u;
-      std::set<std::array<uint64_t, 4>> seen;
-      for (const CmpRecord& r : d.cmps) {
-        if (seen.insert({r.type, r.arg1, r.arg2, r.ip}).second) u.push_back(r);
+      // Within each process: its PCs resolve through its own load map.
+      std::vector<uint64_t> pcs;
+      std::vector<CmpRecord> cmps;
+      for (const ProcessRange& pr : ProcessRanges(d)) {
+        PcSet seen_pcs;
+        std::set<std::array<uint64_t, 4>> seen;
+        uint64_t kept = 0;
+        for (size_t e = pr.entry_begin; e < pr.entry_end; e++) {
+          if (d.mode == TraceMode::kPc) {
+            if (!seen_pcs.Insert(d.pcs[e])) continue;
+            pcs.push_back(d.pcs[e]);
+          } else {
+            const CmpRecord& r = d.cmps[e];
+            if (!seen.insert({r.type, r.arg1, r.arg2, r.ip}).second) continue;
+            cmps.push_back(r);
+          }
+          kept++;
+        }
+        if (!d.processes.empty()) d.processes[pr.process].entries = kept;
       }
-      d.cmps = std::move(u);
+      d.pcs = std::move(pcs);
+      d.cmps = std::move(cmps);
     }
   }
   if (!o.output.empty()) {
@@ -498,9 +540,68 @@ int TraceKernel(const Options& o) {
   return rc >= 0 ? rc : exit_code;
 }
 
+// The hand-off's notes as warnings: per process, what is uncertain.
+void WarnAboutProcesses(const Options& o, const handoff::FileNotes& notes) {
+  // Processes that ended without exit(): listed up to a few pids.
+  constexpr size_t kListed = 8;
+  std::string no_exit;
+  size_t no_exit_count = 0;
+  for (const handoff::ReadNotes& n : notes.processes) {
+    if (n.incomplete) {
+      if (no_exit_count++ < kListed)
+        no_exit += (no_exit.empty() ? "" : ", ") + std::to_string(n.pid);
+    }
+    if (n.load_map_problem != nullptr) {
+      fprintf(stderr,
+              "remcov trace: warning: process %" PRIu64
+              ": %s; `remcov report` cannot map these PCs to source\n",
+              n.pid, n.load_map_problem);
+    }
+  }
+  if (no_exit_count != 0) {
+    if (no_exit_count > kListed) no_exit += ", ...";
+    fprintf(stderr,
+            "remcov trace: warning: %zu traced process%s (pid %s) ended "
+            "without exit() (a signal, _exit(), or an exec() of a program "
+            "remcov does not trace): %s coverage up to the end is here, but "
+            "the number of entries that did not fit is unknown\n",
+            no_exit_count, no_exit_count == 1 ? "" : "es", no_exit.c_str(),
+            no_exit_count == 1 ? "its" : "their");
+  }
+  if (!o.quiet) {
+    for (const handoff::ReadNotes& n : notes.processes) {
+      if (!n.execed) continue;
+      fprintf(stderr,
+              "remcov trace: note: process %" PRIu64
+              " called exec(): its coverage before the exec and the new "
+              "program's after it are both collected, each with its own load "
+              "map\n",
+              n.pid);
+    }
+  }
+  if (notes.unattached != 0) {
+    fprintf(stderr,
+            "remcov trace: warning: %" PRIu64
+            " process%s claimed a slot but ended before %s attached: nothing "
+            "of %s is collected\n",
+            notes.unattached, notes.unattached == 1 ? "" : "es",
+            notes.unattached == 1 ? "it" : "they",
+            notes.unattached == 1 ? "it" : "them");
+  }
+  if (notes.refused != 0) {
+    fprintf(stderr,
+            "remcov trace: warning: %" PRIu64
+            " instrumented process%s found every one of the %" PRIu64
+            " process slots taken and %s not collected: raise "
+            "--max-processes\n",
+            notes.refused, notes.refused == 1 ? "" : "es", o.max_processes,
+            notes.refused == 1 ? "was" : "were");
+  }
+}
+
 int TraceInProcess(const Options& o) {
-  const handoff::Layout h =
-      handoff::LayoutFor(o.words, static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
+  const handoff::FileLayout h = handoff::FileLayoutFor(
+      o.words, o.max_processes, static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
   const size_t map_bytes = static_cast<size_t>(h.file_bytes);
   int fd = memfd_create("remcov-trace", 0);  // inherited by the command
   if (fd < 0) return Fail(Status::FromErrno(errno, "memfd_create"));
@@ -509,22 +610,26 @@ int TraceInProcess(const Options& o) {
     close(fd);
     return Fail(Status::FromErrno(err, "sizing the coverage hand-off"));
   }
-  void* p = mmap(nullptr, map_bytes, PROT_READ, MAP_SHARED, fd, 0);
+  // Writable for the table (written here before the command starts, and
+  // the root pid by the command's process); the rest is only read.
+  void* p = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     int err = errno;
     close(fd);
     return Fail(Status::FromErrno(err, "mapping the coverage hand-off"));
   }
+  uint64_t* table = static_cast<uint64_t*>(p);
+  handoff::WriteTable(table, h.procs, h.slot.slot_bytes, h.slot.words,
+                      o.cmp ? REMCOV_KCOV_TRACE_CMP : REMCOV_KCOV_TRACE_PC,
+                      o.follow);
   pid_t pid = -1;
   int rc = Spawn(
       o, nullptr,
       [&]() -> int {
+        // The command's own process: --no-follow traces this pid only.
+        table[REMCOV_HANDOFF_T_ROOT_PID] = static_cast<uint64_t>(getpid());
         std::string fds = std::to_string(fd);
-        std::string words = std::to_string(h.words);
-        if (setenv(REMCOV_HANDOFF_ENV_FD, fds.c_str(), 1) != 0 ||
-            setenv(REMCOV_HANDOFF_ENV_MODE, o.cmp ? "cmp" : "pc", 1) != 0 ||
-            setenv(REMCOV_HANDOFF_ENV_WORDS, words.c_str(), 1) != 0)
-          return errno;
+        if (setenv(REMCOV_HANDOFF_ENV_FD, fds.c_str(), 1) != 0) return errno;
         return 0;
       },
       &pid);
@@ -535,22 +640,10 @@ int TraceInProcess(const Options& o) {
   }
   int exit_code = WaitChild(pid);
   CoverageData d;
-  handoff::ReadNotes notes;
-  // The map is read-only: Read only loads.
-  Status s = handoff::Read(h, static_cast<uint64_t*>(p), &d, &notes);
+  handoff::FileNotes notes;
+  Status s = handoff::ReadAll(h, table, &d, &notes);
   munmap(p, map_bytes);
-  if (notes.incomplete) {
-    fprintf(stderr,
-            "remcov trace: warning: the command ended without exit(): its "
-            "coverage up to the end is here, but the number of entries that "
-            "did not fit is unknown\n");
-  }
-  if (notes.load_map_problem != nullptr) {
-    fprintf(stderr,
-            "remcov trace: warning: %s; `remcov report` cannot map these PCs "
-            "to source\n",
-            notes.load_map_problem);
-  }
+  WarnAboutProcesses(o, notes);
   if (!s.ok()) {
     Fail(s);
     return exit_code != 0 ? exit_code : ExitCodeFor(s);

@@ -1326,9 +1326,9 @@ void CaseModuleDirectLocal(Case& c) {
 // ---- registry ----
 enum Need : unsigned {
   kNeedExercise = 1,
-  kNeedRemote = 2,  // remote_trigger + pc_in_target
-  kNeedCommon = 4,  // common_handle
-  kNeedFork = 8,    // hooks.supports_fork
+  kNeedRemote = 2,       // remote_trigger + pc_in_target
+  kNeedCommon = 4,       // common_handle
+  kNeedFork = 8,         // hooks.supports_fork
   kNeedDeviceFork = 16,  // hooks.devices_survive_fork
 };
 

@@ -53,6 +53,12 @@ REMCOV_C_API int remcov_afl_init(void);
  * aborts. */
 REMCOV_C_API int remcov_afl_loop(unsigned max_iterations);
 
+/* The current input when afl-fuzz passes inputs in shared memory (AFL++'s
+ * shared-memory test cases, used whenever afl-fuzz offers them): its bytes
+ * and *size, valid until the next __AFL_LOOP. NULL otherwise: read standard
+ * input or the `@@` file then. */
+REMCOV_C_API const uint8_t* remcov_afl_input(size_t* size);
+
 /* The map the inputs are folded into (AFL++'s, or the private one) and its
  * size in bytes; valid after remcov_afl_init. */
 REMCOV_C_API const uint8_t* remcov_afl_map(size_t* size);

@@ -51,6 +51,7 @@ struct State {
   bool shared_map = false;   // AFL++'s map is attached
   bool fork_server = false;  // this process is a fork-server child
   uint8_t* map = g_private_map;
+  const uint8_t* testcase = nullptr;  // afl-fuzz's test-case segment
   bool loop_started = false;
   bool persistent = false;
   unsigned left = 0;
@@ -104,10 +105,27 @@ bool ReadAll(int fd, void* buf, size_t n) {
 // exchange). Returns false at once when afl-fuzz is not listening on
 // kStatusFd; otherwise returns only in a child, which then runs inputs. The
 // parent never returns: it serves afl-fuzz until the control pipe closes.
-bool RunForkServer() {
-  const uint32_t hello = kOptEnabled | kOptMapSize |
-                         MapSizeOption(static_cast<uint32_t>(kMapSize));
+// `testcase`: the test-case segment is attached, and the hello offers it;
+// cleared when afl-fuzz does not take the offer.
+bool RunForkServer(const uint8_t** testcase) {
+  uint32_t hello = kOptEnabled | kOptMapSize |
+                   MapSizeOption(static_cast<uint32_t>(kMapSize));
+  if (*testcase != nullptr) hello |= kOptShmemFuzz;
   if (!WriteAll(kStatusFd, &hello, sizeof hello)) return false;
+  // afl-fuzz's answer to the offer; an afl-fuzz that ignores it sends its
+  // first request instead, which is then served as such.
+  bool have_request = false;
+  uint32_t was_killed = 0;
+  if (*testcase != nullptr) {
+    uint32_t answer;
+    if (!ReadAll(kControlFd, &answer, sizeof answer)) _exit(1);
+    if ((answer & (kOptEnabled | kOptShmemFuzz)) !=
+        (kOptEnabled | kOptShmemFuzz)) {
+      *testcase = nullptr;
+      have_request = true;
+      was_killed = answer;
+    }
+  }
   // The child must be waitable whatever the program did with SIGCHLD.
   struct sigaction old_chld;
   struct sigaction dfl = {};
@@ -118,8 +136,9 @@ bool RunForkServer() {
   for (;;) {
     // afl-fuzz's request: nonzero when it killed the previous child (a
     // timeout) after that child had stopped itself.
-    uint32_t was_killed;
-    if (!ReadAll(kControlFd, &was_killed, sizeof was_killed)) _exit(1);
+    if (!have_request && !ReadAll(kControlFd, &was_killed, sizeof was_killed))
+      _exit(1);
+    have_request = false;
     int status = 0;
     if (child_stopped && was_killed != 0) {
       child_stopped = false;
@@ -255,7 +274,25 @@ extern "C" int remcov_afl_init(void) {
   }
   s.map = static_cast<uint8_t*>(map);
   s.shared_map = true;
-  s.fork_server = afl::RunForkServer();
+  // Inputs in shared memory when afl-fuzz provides the segment (afl-tmin
+  // and afl-analyze do not).
+  if (const char* fuzz_id = getenv(afl::kShmFuzzEnvVar); fuzz_id != nullptr) {
+    const long fid = strtol(fuzz_id, &end, 10);
+    void* seg = end == fuzz_id || *end != '\0' || fid < 0
+                    ? reinterpret_cast<void*>(-1)
+                    : shmat(static_cast<int>(fid), nullptr, SHM_RDONLY);
+    if (seg == reinterpret_cast<void*>(-1)) {
+      const uint32_t err = afl::ErrorWord(afl::kErrorShmOpen);
+      (void)afl::WriteAll(afl::kStatusFd, &err, sizeof err);
+      fprintf(stderr,
+              "remcov-afl: cannot attach AFL++'s test cases (%s=%s): %s\n",
+              afl::kShmFuzzEnvVar, fuzz_id, strerror(errno));
+      _exit(1);
+    }
+    s.testcase = static_cast<const uint8_t*>(seg);
+  }
+  s.fork_server = afl::RunForkServer(&s.testcase);
+  if (!s.fork_server) s.testcase = nullptr;  // nobody writes it
   return 1;
 }
 
@@ -298,6 +335,16 @@ extern "C" int remcov_afl_loop(unsigned max_iterations) {
   (void)s.collector->Disable();
   s.collector.reset();
   return 0;
+}
+
+extern "C" const uint8_t* remcov_afl_input(size_t* size) {
+  const State& s = GetState();
+  if (s.testcase == nullptr) return nullptr;
+  uint32_t len;
+  memcpy(&len, s.testcase, sizeof len);
+  if (size != nullptr)
+    *size = len < remcov::afl::kMaxInput ? len : remcov::afl::kMaxInput;
+  return s.testcase + sizeof len;
 }
 
 extern "C" const uint8_t* remcov_afl_map(size_t* size) {

@@ -7,10 +7,11 @@
 // process that runs inputs: start the service's threads there. Each input
 // runs once, under the adaptor's collector.
 //
-// Under afl-fuzz the input is the file named by the first argument (`@@`),
-// or standard input. Run by hand, each argument is a file run once (standard
-// input when there is none): a crash reproduces. Exit codes: 0 done, 2 an
-// input file cannot be read.
+// Under afl-fuzz the input comes from AFL++'s shared-memory test cases when
+// afl-fuzz offers them (it does), else from the file named by the first
+// argument (`@@`), else from standard input. Run by hand, each argument is a
+// file run once (standard input when there is none): a crash reproduces. Exit
+// codes: 0 done, 2 an input file cannot be read.
 //
 // REMCOV_AFL_DRIVER_PERSISTENT=1 (remcov::afl_driver) embeds AFL++'s
 // persistent-mode signature through __AFL_LOOP: a fork-server child runs up
@@ -106,7 +107,12 @@ int main(int argc, char** argv) {
   (void)iterations;
   while (remcov_afl_loop(1)) {
 #endif
-    if (!ReadInput(path, &input)) CannotRead(path);
+    size_t size = 0;
+    if (const uint8_t* shm = remcov_afl_input(&size); shm != nullptr) {
+      input.assign(shm, shm + size);  // an exact-size copy (ASan sees it)
+    } else if (!ReadInput(path, &input)) {
+      CannotRead(path);
+    }
     LLVMFuzzerTestOneInput(input.data(), input.size());
   }
   // The harness's threads may still run: leave without running destructors

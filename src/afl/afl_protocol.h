@@ -31,17 +31,26 @@ inline constexpr int kStatusFd = kControlFd + 1;
 // and "1" when it found kPersistentSignature in the target binary.
 inline constexpr char kShmEnvVar[] = "__AFL_SHM_ID";
 inline constexpr char kPersistentEnvVar[] = "__AFL_PERSISTENT";
+// The System V id of the test-case segment (config.h SHM_FUZZ_ENV_VAR):
+// afl-fuzz sets it when it can pass inputs in shared memory.
+inline constexpr char kShmFuzzEnvVar[] = "__AFL_SHM_FUZZ_ID";
+// That segment: a u32 length, then the input (at most config.h MAX_FILE
+// bytes; afl-fuzz-init.c setup_testcase_shmem).
+inline constexpr size_t kMaxInput = size_t{1} << 20;
 
 // The binary signatures afl-fuzz scans for (config.h PERSIST_SIG, DEFER_SIG)
 // are in the public header, remcov/afl.h, which embeds them through
 // __AFL_LOOP and __AFL_INIT: REMCOV_AFL_PERSISTENT_SIG, REMCOV_AFL_DEFER_SIG.
 
 // The hello word (types.h FS_OPT_*). remcov sends kOptEnabled | kOptMapSize |
-// MapSizeOption(size): no shared-memory test cases, no dictionary, and no
-// FS_OPT_NEWCMPLOG, so `afl-fuzz -c` refuses a remcov target at the
-// handshake (CmpLog is not supported; docs/afl.md).
+// MapSizeOption(size), plus kOptShmemFuzz when kShmFuzzEnvVar is set; no
+// dictionary, and no FS_OPT_NEWCMPLOG, so `afl-fuzz -c` refuses a remcov
+// target at the handshake (CmpLog is not supported; docs/afl.md). After a
+// hello with kOptShmemFuzz, afl-fuzz answers kOptEnabled | kOptShmemFuzz
+// (afl-forkserver.c afl_fsrv_start) before its first request.
 inline constexpr uint32_t kOptEnabled = 0x80000001u;
 inline constexpr uint32_t kOptMapSize = 0x40000000u;
+inline constexpr uint32_t kOptShmemFuzz = 0x01000000u;
 // Largest map the hello can announce (types.h FS_OPT_MAX_MAPSIZE).
 inline constexpr uint32_t kOptMaxMapSize = (0x00fffffeu >> 1) + 1;
 constexpr uint32_t MapSizeOption(uint32_t size) {
@@ -53,7 +62,8 @@ constexpr uint32_t MapSizeFromOption(uint32_t word) {
 // An error report instead of a hello (types.h FS_OPT_ERROR,
 // FS_OPT_SET_ERROR, FS_ERROR_SHMAT): afl-fuzz prints what failed and exits.
 inline constexpr uint32_t kOptError = 0xf800008fu;
-inline constexpr uint32_t kErrorShmat = 8;
+inline constexpr uint32_t kErrorShmOpen = 4;  // the test-case segment
+inline constexpr uint32_t kErrorShmat = 8;    // the map
 constexpr uint32_t ErrorWord(uint32_t error) {
   return kOptError | ((error & 0x0000ffffu) << 8);
 }

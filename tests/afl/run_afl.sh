@@ -15,6 +15,10 @@
 #       a main (-M main, -E N) and, once main has queued new inputs, a
 #       secondary (-S sec, -E N/4) with one sync directory; passes when both
 #       report their executions and the secondary imported main's inputs.
+#   run_afl.sh tools TARGET SEEDS WORK
+#       afl-showmap maps every seed three times: the same tuples each time
+#       (the housekeeping thread runs all along), none empty; afl-tmin
+#       minimizes a planted-bug input in crash mode and keeps the bug.
 # Exit codes: 0 pass, 1 fail, 2 usage or setup error.
 set -u
 [ $# -ge 4 ] || { echo "usage: see the header of $0"; exit 2; }
@@ -80,6 +84,8 @@ case $mode in
     if grep -q 'Persistent mode binary detected' "$work/log"; then got=persistent; else got=forkserver; fi
     [ "$got" = "$expect" ] || { echo "FAIL: afl-fuzz ran the target in $got mode, not $expect"; fail=1; }
     grep -q 'fork server is up' "$work/log" || { echo "FAIL: no fork server"; fail=1; }
+    grep -q 'Using SHARED MEMORY FUZZING' "$work/log" ||
+      { echo "FAIL: afl-fuzz did not pass inputs in shared memory"; fail=1; }
     [ "$(stat_of "$d" execs_done)" -ge "$n" ] || { echo "FAIL: fewer than $n executions"; fail=1; }
     [ "$(stat_of "$d" stability)" = "100.00%" ] || { echo "FAIL: stability is not 100.00%"; fail=1; }
     [ $fail -eq 0 ] && { echo "PASS: $n executions in $expect mode, stability 100.00%"; exit 0; }
@@ -116,6 +122,34 @@ case $mode in
     [ "${imported:-0}" -ge 1 ] || { echo "FAIL: the secondary imported nothing from main"; fail=1; }
     [ $fail -eq 0 ] && { echo "PASS: main and secondary fuzzed one sync directory"; exit 0; }
     tail -20 "$work/main.log" "$work/sec.log"; exit 1 ;;
+  tools)
+    fresh
+    fail=0
+    for f in "$seeds"/*; do
+      name=$(basename "$f")
+      for i in 1 2 3; do
+        AFL_QUIET=1 afl-showmap -q -t $timeout_ms -o "$work/$name.$i" \
+          -- "$target" < "$f" > /dev/null 2>&1
+      done
+      tuples=$(wc -l < "$work/$name.1")
+      echo "$name: $tuples tuples"
+      [ "$tuples" -gt 0 ] || { echo "FAIL: $name: empty map"; fail=1; }
+      cmp -s "$work/$name.1" "$work/$name.2" && cmp -s "$work/$name.1" "$work/$name.3" ||
+        { echo "FAIL: $name: the maps of three runs differ"; fail=1; }
+    done
+    printf 'GET /files/abc..def' > "$work/bug3"
+    afl-tmin -t $timeout_ms -i "$work/bug3" -o "$work/bug3.min" -- "$target" \
+      > "$work/tmin.log" 2>&1
+    grep -q 'minimizing in .*crash' "$work/tmin.log" ||
+      { echo "FAIL: afl-tmin did not see the crash"; fail=1; }
+    min=$(cat "$work/bug3.min" 2>/dev/null)
+    echo "afl-tmin: 'GET /files/abc..def' -> '$min'"
+    case $min in
+      *..*) [ ${#min} -lt 19 ] || { echo "FAIL: afl-tmin removed nothing"; fail=1; } ;;
+      *) echo "FAIL: the minimized input lost the bug"; fail=1 ;;
+    esac
+    [ $fail -eq 0 ] && { echo "PASS: afl-showmap and afl-tmin work on the target"; exit 0; }
+    exit 1 ;;
 esac
 echo "usage: see the header of $0"
 exit 2

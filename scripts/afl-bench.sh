@@ -5,9 +5,11 @@
 # instrumentation and global map). Prints execs_per_sec, stability and the
 # rest of each run's fuzzer_stats as a Markdown table.
 #   scripts/afl-bench.sh [-b BUILD_DIR] [-t SECONDS] [-s "SEEDS"] [-w WORKDIR]
+#                        [-p]
 # Defaults: build/clang (a clang build: the baseline links
 # remcov_runtime_libfuzzer, whose trace-pc-guard callbacks are local),
-# 60 seconds per run, RNG seeds "1 2 3", a temporary directory.
+# 60 seconds per run, RNG seeds "1 2 3", a temporary directory. -p: the
+# persistent targets only (remcov persistent and afl-clang-fast, alternating).
 # Targets, each from a fresh copy of examples/service/fuzz_harness/seeds,
 # without a dictionary, run with afl-fuzz -s S -V SECONDS:
 #   remcov persistent   remcov_service_afl
@@ -18,13 +20,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/clang secs=60 seeds="1 2 3" work=""
-while getopts "b:t:s:w:" opt; do
+targets="remcov_service_afl remcov_service_afl_forkserver global"
+while getopts "b:t:s:w:p" opt; do
   case $opt in
     b) build=$OPTARG ;;
     t) secs=$OPTARG ;;
     s) seeds=$OPTARG ;;
     w) work=$OPTARG ;;
-    *) echo "usage: $0 [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR]" >&2
+    p) targets="remcov_service_afl global" ;;
+    *) echo "usage: $0 [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-p]" >&2
        exit 2 ;;
   esac
 done
@@ -58,7 +62,7 @@ stat_of() { sed -n "s/^$2[[:space:]]*: //p" "$1/fuzzer_stats"; }
 echo "| target | seed | execs_done | execs_per_sec | stability | corpus_count | bitmap_cvg | saved_crashes |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for s in $seeds; do
-  for t in remcov_service_afl remcov_service_afl_forkserver global; do
+  for t in $targets; do
     case $t in
       global) bin=$global label="afl-clang-fast" ;;
       remcov_service_afl) bin=$h/$t label="remcov persistent" ;;

@@ -19,6 +19,14 @@
 #       afl-showmap maps every seed three times: the same tuples each time
 #       (the housekeeping thread runs all along), none empty; afl-tmin
 #       minimizes a planted-bug input in crash mode and keeps the bug.
+#   run_afl.sh fallback TARGET SEEDS WORK stdin|file N
+#       the input paths afl-fuzz 4.04c never picks by itself: the target runs
+#       through a wrapper that removes __AFL_SHM_FUZZ_ID, so it offers no
+#       shared-memory test cases and reads standard input or the @@ file
+#       (AFL_SKIP_BIN_CHECK lets afl-fuzz run a script; it then looks for
+#       no signature, so give it the fork-server target). Passes when -E N
+#       ran and the corpus grew beyond the seeds, which needs inputs that
+#       were actually read.
 # Exit codes: 0 pass, 1 fail, 2 usage or setup error.
 set -u
 [ $# -ge 4 ] || { echo "usage: see the header of $0"; exit 2; }
@@ -122,6 +130,30 @@ case $mode in
     [ "${imported:-0}" -ge 1 ] || { echo "FAIL: the secondary imported nothing from main"; fail=1; }
     [ $fail -eq 0 ] && { echo "PASS: main and secondary fuzzed one sync directory"; exit 0; }
     tail -20 "$work/main.log" "$work/sec.log"; exit 1 ;;
+  fallback)
+    [ $# -eq 2 ] || { echo "usage: run_afl.sh fallback TARGET SEEDS WORK stdin|file N"; exit 2; }
+    how=$1 n=$2
+    fresh
+    printf '#!/bin/sh\nexec env -u __AFL_SHM_FUZZ_ID "%s" "$@"\n' "$target" > "$work/wrapper"
+    chmod +x "$work/wrapper"
+    set --
+    [ "$how" = file ] && set -- @@
+    AFL_SKIP_BIN_CHECK=1 afl-fuzz -s 1 -t $timeout_ms -i "$seeds" -o "$work/out" \
+      -E "$n" -- "$work/wrapper" "$@" > "$work/log" 2>&1
+    rc=$?
+    d="$work/out/default"
+    [ -f "$d/fuzzer_stats" ] || { echo "FAIL: no fuzzer_stats (exit $rc)"; tail -30 "$work/log"; exit 1; }
+    report "$d"
+    fail=0
+    grep -q 'Using SHARED MEMORY FUZZING' "$work/log" &&
+      { echo "FAIL: shared-memory test cases were used"; fail=1; }
+    [ "$(stat_of "$d" execs_done)" -ge "$n" ] || { echo "FAIL: fewer than $n executions"; fail=1; }
+    nseeds=$(ls "$seeds" | wc -l)
+    [ "$(stat_of "$d" corpus_count)" -gt "$nseeds" ] ||
+      { echo "FAIL: no new input: the target does not read afl-fuzz's inputs ($how)"; fail=1; }
+    [ "$(stat_of "$d" stability)" = "100.00%" ] || { echo "FAIL: stability is not 100.00%"; fail=1; }
+    [ $fail -eq 0 ] && { echo "PASS: inputs from $how"; exit 0; }
+    tail -30 "$work/log"; exit 1 ;;
   tools)
     fresh
     fail=0

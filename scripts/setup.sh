@@ -5,20 +5,23 @@
 # go-md2man builds remcov(1); pkgconf and man-db are what the package test
 # (tests/package) checks the installed remcov.pc and man page with;
 # libxml2-utils gives xmllint, which checks the Cobertura export
-# (tests/report/export_test.py).
+# (tests/report/export_test.py); afl++ (4.04c) is the fuzzer the 'afl' lane
+# runs (tests/afl, docs/afl.md).
 #   --kernel adds the QEMU lane and Chromium for the browser lane (what the
-#   full run needs); --bench adds what bench/workloads/ needs (AFL++ for its
-#   edge-counter variant, openssl for the tarballs' sha512; npm itself comes
-#   with the machine's nodejs and is not installed here).
+#   full run needs); --bench adds what bench/workloads/ needs (openssl for
+#   the tarballs' sha512; AFL++, for its edge-counter variant, is installed
+#   anyway; npm itself comes with the machine's nodejs and is not installed
+#   here).
 set -euo pipefail
 packages=(build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
           googletest libgtest-dev libbenchmark-dev binutils python3
           spin relacy-dev valgrind lcov libdw-dev libelf-dev libcapstone-dev
-          libiberty-dev llvm-14 go-md2man pkgconf man-db libxml2-utils)
+          libiberty-dev llvm-14 go-md2man pkgconf man-db libxml2-utils
+          afl++)
 kernel_packages=(qemu-system-x86 linux-source-6.1 busybox-static bc flex bison
                  libelf-dev libssl-dev cpio xz-utils kmod patch file
                  chromium)
-bench_packages=(afl++ openssl)
+bench_packages=(openssl)
 for arg in "$@"; do
   case $arg in
     --kernel) packages+=("${kernel_packages[@]}") ;;

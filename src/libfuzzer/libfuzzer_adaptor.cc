@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The libFuzzer adaptor (include/remcov/libfuzzer.h): remote collectors per
 // fuzzer process, folded into libFuzzer's extra counters and compare hooks.
-#include <link.h>
 #include <string.h>
 
 #include <algorithm>
@@ -16,6 +15,8 @@
 
 #include "remcov/libfuzzer.h"
 #include "remcov/remcov.h"
+
+#include "fuzz_common/pc_key.h"
 
 // libFuzzer's compare hooks (its runtime defines them; the copy of remcov's
 // runtime linked into fuzz targets keeps its own under __remcov_cov_* only).
@@ -75,53 +76,6 @@ void Replay(const CmpRecord& r) {
   }
 }
 
-// Executable segments of the modules loaded when first needed, sorted by
-// address. A PC is hashed by its module and its offset in it, not by its
-// address: with ASLR the addresses change from process to process, and so
-// would the slot collisions and libFuzzer's feature numbers, which made
-// runs with the same -seed diverge (seed 1 hit its bug at runs 70627, 61062
-// and 64814 in three processes; at 44130 every time with ASLR off).
-struct Segment {
-  uint64_t start, end, base, module;
-};
-
-int AddSegments(struct dl_phdr_info* info, size_t, void* arg) {
-  auto* out = static_cast<std::vector<Segment>*>(arg);
-  const uint64_t module = out->empty() ? 0 : out->back().module + 1;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
-    const uint64_t start = info->dlpi_addr + ph.p_vaddr;
-    out->push_back({start, start + ph.p_memsz, info->dlpi_addr, module});
-  }
-  return 0;
-}
-
-const std::vector<Segment>& Segments() {
-  static const std::vector<Segment>* segments = [] {
-    auto* v = new std::vector<Segment>();
-    dl_iterate_phdr(AddSegments, v);
-    std::sort(v->begin(), v->end(), [](const Segment& a, const Segment& b) {
-      return a.start < b.start;
-    });
-    return v;
-  }();
-  return *segments;
-}
-
-// (module number << 48) + offset; the address itself for PCs outside the
-// modules known at the first call (code loaded later by dlopen).
-uint64_t StablePc(uint64_t pc) {
-  const std::vector<Segment>& segs = Segments();
-  auto it = std::upper_bound(
-      segs.begin(), segs.end(), pc,
-      [](uint64_t v, const Segment& s) { return v < s.start; });
-  if (it == segs.begin()) return pc;
-  --it;
-  if (pc >= it->end) return pc;
-  return (it->module << 48) + (pc - it->base);
-}
-
 bool Overflowed(const Collector& c, TraceMode mode) {
   return c.RawCount() > c.Capacity(mode);
 }
@@ -133,10 +87,9 @@ std::span<uint8_t> LibFuzzerAdaptor::Counters() {
 }
 
 namespace {
-// Fibonacci hashing: PCs of one function differ in their low bits only.
-size_t Hash(uint64_t key) {
-  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - kSlotBits));
-}
+// PCs keyed by module and offset (src/fuzz_common/pc_key.h).
+using fuzz::StablePc;
+size_t Hash(uint64_t key) { return fuzz::FibonacciSlot(key, kSlotBits); }
 }  // namespace
 
 size_t LibFuzzerAdaptor::SlotOf(uint64_t pc) { return Hash(StablePc(pc)); }
@@ -270,7 +223,7 @@ LibFuzzerAdaptor::LibFuzzerAdaptor(const LibFuzzerOptions& options,
 
 StatusOr<std::unique_ptr<LibFuzzerAdaptor>> LibFuzzerAdaptor::Create(
     const LibFuzzerOptions& options) {
-  (void)Segments();  // once, before any input
+  (void)fuzz::Segments();  // once, before any input
   auto pc = Collector::Open(RuntimeBackend(), options.pc_words);
   if (!pc.ok()) return pc.status();
   std::unique_ptr<LibFuzzerAdaptor> a(

@@ -23,3 +23,16 @@ message("${out}")
 if(r OR NOT out MATCHES "consumer: [1-9][0-9]* pcs, plugin: [1-9][0-9]* pcs")
   message(FATAL_ERROR "consumer run failed: ${r}")
 endif()
+# The AFL++ target: persistent (AFL++'s signature is in the binary), and it
+# runs an input by hand.
+file(STRINGS ${WORK_DIR}/build/consumer_afl sig REGEX "##SIG_AFL_PERSISTENT##")
+if(NOT sig)
+  message(FATAL_ERROR "consumer_afl lacks AFL++'s persistent signature")
+endif()
+file(WRITE ${WORK_DIR}/afl_input "hello")
+execute_process(COMMAND ${WORK_DIR}/build/consumer_afl ${WORK_DIR}/afl_input
+                RESULT_VARIABLE r)
+if(r)
+  message(FATAL_ERROR "consumer_afl failed on an input: ${r}")
+endif()
+message("consumer_afl: ran an input")

@@ -7,7 +7,10 @@
  *     lands in the collector that registered it;
  *  2. handlers installed with signal() and sigaction() are wrapped: their
  *     code records nothing into the interrupted thread's local trace, while a
- *     remote section a handler opens lands in the collector.
+ *     remote section a handler opens lands in the collector;
+ *  3. so are handlers installed with every other glibc installer (bsd_signal,
+ *     ssignal, sysv_signal, __sysv_signal, sigset, __sigaction): the
+ *     runtime's definitions, not libc.a's, are linked.
  * Before the fix the first pthread_create or signal() aborted ("CHECK failed:
  * f != nullptr": no dlsym(RTLD_NEXT) in a static program). Exits 0 when every
  * check holds, 1 otherwise (each failure is printed). */
@@ -161,6 +164,85 @@ static void SigactionHandler(int sig, siginfo_t* info, void* uc) {
   g_sigaction_runs++;
 }
 
+/* ---- 3. the other installers ------------------------------------------------
+ */
+
+/* Not declared under _GNU_SOURCE (bsd_signal: X/Open before 2008) or at all
+ * (__sigaction, glibc's exported alias). */
+extern __sighandler_t bsd_signal(int sig, __sighandler_t handler);
+extern int __sigaction(int sig, const struct sigaction* act,
+                       struct sigaction* old);
+
+static int g_plain_runs;
+
+static void PlainHandler(int sig) {
+  (void)sig;
+  probe_signal(10); /* outside a section: recorded nowhere */
+  g_plain_runs++;
+}
+
+static __sighandler_t InstallWithSigset(int sig, __sighandler_t handler) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return sigset(sig, handler);
+#pragma GCC diagnostic pop
+}
+
+static __sighandler_t InstallWithUnderscoreSigaction(int sig,
+                                                     __sighandler_t handler) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  return __sigaction(sig, &sa, NULL) == 0 ? SIG_DFL : SIG_ERR;
+}
+
+struct Installer {
+  const char* name;
+  __sighandler_t (*install)(int, __sighandler_t);
+};
+static const struct Installer kInstallers[] = {
+    {"bsd_signal", bsd_signal},
+    {"ssignal", ssignal},
+    {"sysv_signal", sysv_signal},
+    {"__sysv_signal", __sysv_signal},
+    {"sigset", InstallWithSigset},
+    {"__sigaction", InstallWithUnderscoreSigaction},
+};
+
+/* Installs PlainHandler with each installer and raises SIGUSR1 while the
+ * thread traces locally: the handler runs, and none of its code is in the
+ * trace. Returns the number of installers that failed. */
+static int CheckEveryInstaller(int fd, unsigned long* local) {
+  int failures = 0;
+  for (size_t i = 0; i < sizeof kInstallers / sizeof kInstallers[0]; i++) {
+    const struct Installer* in = &kInstallers[i];
+    unsigned long counts[kKinds];
+    int runs = g_plain_runs;
+    if (in->install(SIGUSR1, PlainHandler) == SIG_ERR ||
+        remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0) {
+      fprintf(stderr, "FAILED: %s: install or enable\n", in->name);
+      failures++;
+      continue;
+    }
+    __atomic_store_n(&local[0], 0, __ATOMIC_RELAXED);
+    probe_main(5);
+    raise(SIGUSR1);
+    probe_main(5);
+    remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);
+    Classify(local, kWords, counts);
+    printf("%s: handler ran %d time(s), main %lu, handler %lu in the trace\n",
+           in->name, g_plain_runs - runs, counts[kMain], counts[kSignal]);
+    if (g_plain_runs != runs + 1 || counts[kMain] == 0 ||
+        counts[kSignal] != 0) {
+      fprintf(stderr, "FAILED: %s: the handler is not wrapped\n", in->name);
+      failures++;
+    }
+    signal(SIGUSR1, SIG_DFL);
+  }
+  return failures;
+}
+
 int main(void) {
   /* Statically linked: no dynamic loader mapped this program. */
   CHECK(getauxval(AT_BASE) == 0);
@@ -211,14 +293,16 @@ int main(void) {
   probe_main(20);
   CHECK(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) == 0);
   CHECK(g_signal_runs == 1 && g_sigaction_runs == 1);
+  unsigned long traced[kKinds];
+  Classify(local, kWords, traced);
+  CHECK(CheckEveryInstaller(fd, local) == 0);
 
   __atomic_store_n(&owner.done, 1, __ATOMIC_RELEASE);
   CHECK(pthread_join(owner_thread, NULL) == 0);
   CHECK(owner.enabled == 1);
 
-  unsigned long remote[kKinds], traced[kKinds];
+  unsigned long remote[kKinds];
   Classify(owner.area, kWords, remote);
-  Classify(local, kWords, traced);
   Print("collector", remote);
   Print("main thread", traced);
   remcov_runtime_stats_t after;

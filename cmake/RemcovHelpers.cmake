@@ -188,3 +188,27 @@ function(remcov_runtime_export_flags out)
   endforeach()
   set(${out} "${flags}" PARENT_SCOPE)
 endfunction()
+
+# Statically linked programs (-static, -static-pie) with the static runtime
+# (src/runtime/interpose_linux.cc, "The real implementations"):
+#  -Wl,--undefined=__pthread_create  links libc.a's nptl/pthread_create.o,
+#      whose __pthread_create_2_1 and __libc_sigaction (which it calls) are
+#      the real functions behind the runtime's pthread_create and sigaction.
+#      A dynamic link has no such symbol to find and ignores it.
+#  -Wl,--defsym=<marker>=0  defines the symbol the static runtime references
+#      (REMCOV_STATIC_LINK_MARKER, compiled into it), so that a program linked
+#      without these options, dynamic or static, fails at link time with
+#      "undefined reference to `<marker>'", a name that says where the options
+#      come from, never at run time.
+set(REMCOV_STATIC_LINK_MARKER
+  remcov_static_runtime_link_options_missing__use_pkg_config_libs_static_or_cmake_remcov_runtime)
+
+# Every link option of the static runtime, remcov::runtime's usage requirement
+# (src/CMakeLists.txt) and remcov.pc's Libs.private (RemcovPackaging.cmake):
+# the exports above plus the static-program options.
+function(remcov_static_runtime_link_options out)
+  remcov_runtime_export_flags(flags)
+  list(APPEND flags "-Wl,--undefined=__pthread_create"
+    "-Wl,--defsym=${REMCOV_STATIC_LINK_MARKER}=0")
+  set(${out} "${flags}" PARENT_SCOPE)
+endfunction()

@@ -48,13 +48,14 @@ endif()
 # --- pkg-config -----------------------------------------------------------------
 # Libs: the C++ client's archives and the shared runtime (libremcov_rt.so).
 # Libs.private: what the static runtime archive needs besides, for
-# `pkg-config --static`, which a user pairs with -Wl,-Bstatic ... -Wl,-Bdynamic
-# (libremcov_rt.a is the static runtime under the shared one's name; a fully
-# -static executable is not supported: the runtime finds the real
-# pthread_create and sigaction with dlsym(RTLD_NEXT)). libpthread and libdl
-# are part of libc since glibc 2.34 (Debian 12 has 2.36).
-# The static runtime's exports for instrumented shared objects (RemcovHelpers).
-remcov_runtime_export_flags(_remcov_pc_export_flags)
+# `pkg-config --static`, which a user pairs with -Wl,-Bstatic ... -Wl,-Bdynamic,
+# or with -static for a statically linked program (libremcov_rt.a is the
+# static runtime under the shared one's name). libpthread and libdl are part
+# of libc since glibc 2.34 (Debian 12 has 2.36).
+# The static runtime's link options: exports for instrumented shared objects
+# and the static-program options (RemcovHelpers,
+# remcov_static_runtime_link_options).
+remcov_static_runtime_link_options(_remcov_pc_export_flags)
 list(JOIN _remcov_pc_export_flags " " _remcov_pc_export_flags)
 file(RELATIVE_PATH _remcov_pc_to_prefix
   "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")

@@ -147,7 +147,11 @@ for w in sqlite brotli; do
       BENCH_MINIMAL)
         $plain -O2 -c "$wl/minimal_kcov.c" -o "$tmp/minimal_kcov.o"
         extra=("$tmp/minimal_kcov.o") ;;
-      BENCH_REMCOV) extra=("build/bench-$c/src/libremcov_runtime.a" -pthread -ldl) ;;
+      BENCH_REMCOV)
+        # The static runtime's link options (src/CMakeLists.txt writes them).
+        read -ra rt_opts <"build/bench-$c/src/libremcov_runtime.link-options"
+        extra=("build/bench-$c/src/libremcov_runtime.a" -pthread -ldl
+          "${rt_opts[@]}") ;;
       BENCH_LIBFUZZER) extra=(-fsanitize=fuzzer) ;;
     esac
     $cxx -O2 "$(objdir $w "$c" "$fl")"/*.o "$tmp/driver.o" "$tmp/harness.o" \

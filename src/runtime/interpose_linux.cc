@@ -15,10 +15,28 @@
 //   kernel copies kcov_handle at fork: plain pthread_create and std::thread in
 //   code that includes no remcov header get it.
 //
-// Cooperation with sanitizers: ASan and TSan intercept the same functions. The
-// real implementation is looked up as the sanitizer's __interceptor_<name> when
-// present (weak reference), else with dlsym(RTLD_NEXT), so their bookkeeping
-// (TSan defers signal delivery to safe points) stays intact.
+// The real implementations, in this order (RealSigaction, RealPthreadCreate):
+// * the sanitizer's __interceptor_<name> when present (weak reference): ASan
+//   and TSan intercept the same functions, and their bookkeeping (TSan defers
+//   signal delivery to safe points) stays intact;
+// * in a statically linked program (-static, -static-pie: libc.a), glibc's
+//   own definitions under their internal names, __pthread_create_2_1 (what
+//   libc.a's weak pthread_create aliases) and __libc_sigaction (what its
+//   __sigaction calls after refusing glibc's internal signals). The runtime's
+//   definitions below take the public names, so dlsym(RTLD_NEXT) has nothing
+//   to find. The references are weak and hidden: a dynamic program never
+//   binds them to libc.so.6 (which exports __libc_sigaction as
+//   GLIBC_PRIVATE) and sees null. libc.a's pthread_create.o, which defines
+//   __pthread_create_2_1 and itself calls __libc_sigaction, is linked because
+//   the static runtime's link options (cmake/RemcovHelpers.cmake,
+//   remcov_static_runtime_link_options) hold -Wl,--undefined=__pthread_create;
+//   the static runtime references a marker symbol that only those options
+//   define, so a program linked without them fails at link time with
+//   "undefined reference to `<marker>'" (docs/design.md, "Statically linked
+//   programs");
+// * else dlsym(RTLD_NEXT): libc.so.6's.
+// None found (neither of the above: not glibc): the functions fail with
+// ENOSYS, never abort.
 //
 // Thread safety: all entry points are thread-safe. Signal safety: the
 // trampoline is; the installers are as async-signal-safe as glibc's
@@ -34,7 +52,6 @@
 
 #include "remcov/export.h"
 
-#include "base/raw_check.h"
 #include "runtime/device.h"
 #include "runtime/thread_state.h"
 
@@ -45,6 +62,17 @@ int __interceptor_sigaction(int, const struct sigaction*, struct sigaction*)
     __attribute__((weak));
 int __interceptor_pthread_create(pthread_t*, const pthread_attr_t*,
                                  void* (*)(void*), void*) __attribute__((weak));
+// glibc's internal names, defined only in a static program (see above).
+int __libc_sigaction(int, const struct sigaction*, struct sigaction*)
+    __attribute__((weak, visibility("hidden")));
+int __pthread_create_2_1(pthread_t*, const pthread_attr_t*, void* (*)(void*),
+                         void*) __attribute__((weak, visibility("hidden")));
+#ifdef REMCOV_STATIC_LINK_MARKER
+// Defined by the static runtime's link options only (-Wl,--defsym); its name
+// says where they come from.
+extern const char REMCOV_STATIC_LINK_MARKER[]
+    __attribute__((visibility("hidden")));
+#endif
 }
 
 namespace remcov::internal {
@@ -54,24 +82,57 @@ using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
 using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*,
                                 void* (*)(void*), void*);
 
+// A program linked with libc.a: glibc's internal definitions are present.
+bool StaticProgram() {
+#ifdef REMCOV_STATIC_LINK_MARKER
+  // The reference that makes a link without the options fail.
+  asm volatile("" : : "r"(REMCOV_STATIC_LINK_MARKER));
+#endif
+  return &__pthread_create_2_1 != nullptr && &__libc_sigaction != nullptr;
+}
+
+// glibc's __sigaction in a static program (signal/sigaction.c): EINVAL for a
+// number outside [1, NSIG) and for its internal signals (sigaddset refuses
+// exactly those), then __libc_sigaction.
+int StaticSigaction(int sig, const struct sigaction* act,
+                    struct sigaction* old) {
+  sigset_t probe;
+  sigemptyset(&probe);
+  if (sigaddset(&probe, sig) < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return __libc_sigaction(sig, act, old);
+}
+
+int NoSigaction(int, const struct sigaction*, struct sigaction*) {
+  errno = ENOSYS;
+  return -1;
+}
+
+int NoPthreadCreate(pthread_t*, const pthread_attr_t*, void* (*)(void*),
+                    void*) {
+  return ENOSYS;
+}
+
 SigactionFn RealSigaction() {
-  static SigactionFn fn = [] {
+  static SigactionFn fn = []() -> SigactionFn {
     if (&__interceptor_sigaction != nullptr) return &__interceptor_sigaction;
+    if (StaticProgram()) return &StaticSigaction;
     auto f = reinterpret_cast<SigactionFn>(dlsym(RTLD_NEXT, "sigaction"));
-    REMCOV_RAW_CHECK(f != nullptr);
-    return f;
+    return f != nullptr ? f : &NoSigaction;
   }();
   return fn;
 }
 
 PthreadCreateFn RealPthreadCreate() {
-  static PthreadCreateFn fn = [] {
+  static PthreadCreateFn fn = []() -> PthreadCreateFn {
     if (&__interceptor_pthread_create != nullptr)
       return &__interceptor_pthread_create;
+    if (StaticProgram()) return &__pthread_create_2_1;
     auto f =
         reinterpret_cast<PthreadCreateFn>(dlsym(RTLD_NEXT, "pthread_create"));
-    REMCOV_RAW_CHECK(f != nullptr);
-    return f;
+    return f != nullptr ? f : &NoPthreadCreate;
   }();
   return fn;
 }

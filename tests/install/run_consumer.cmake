@@ -9,6 +9,7 @@ endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build
                   -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX}
                   -DCMAKE_C_COMPILER=${CC}
+                  -DSTATIC_PROGRAM_DIR=${STATIC_PROGRAM_DIR}
                 RESULT_VARIABLE r)
 if(r)
   message(FATAL_ERROR "consumer configure failed: ${r}")
@@ -36,3 +37,12 @@ if(r)
   message(FATAL_ERROR "consumer_afl failed on an input: ${r}")
 endif()
 message("consumer_afl: ran an input")
+# The statically linked consumer (it checks that no dynamic loader mapped it):
+# threads inherit the common handle and handlers are wrapped, as in a dynamic
+# program.
+execute_process(COMMAND ${WORK_DIR}/build/static_consumer RESULT_VARIABLE r
+                OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(r OR NOT out MATCHES "static program: ok")
+  message(FATAL_ERROR "static_consumer failed: ${r}")
+endif()

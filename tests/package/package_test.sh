@@ -9,11 +9,14 @@
 #  3. `dpkg-deb -x` into a temporary root holds the tool, headers, libraries,
 #     the CMake package, remcov.pc and remcov(1), which `man -l` renders;
 #  4. a consumer (instrumented with -fsanitize-coverage=trace-pc) is built
-#     against that root three ways -- pkg-config (shared runtime), pkg-config
-#     --static (static runtime) and find_package with CMAKE_PREFIX_PATH --
+#     against that root four ways -- pkg-config (shared runtime), pkg-config
+#     --static (static runtime), pkg-config --static with -static (a
+#     statically linked program) and find_package with CMAKE_PREFIX_PATH --
 #     traced with the root's `remcov trace --in-process` and reported with its
 #     `remcov report`: the function that ran is covered, the other is not.
-#     A C++ program using remcov::Collector is built with pkg-config too.
+#     A C++ program using remcov::Collector is built with pkg-config too, and
+#     the runtime test's static program (tests/integration/static) with
+#     pkg-config --static and -static.
 #
 # Usage: package_test.sh BUILD_DIR WORK_DIR SOURCE_DIR CPACK CMAKE CC CXX
 #                        VERSION LIBDIR
@@ -181,6 +184,32 @@ for sym in __sanitizer_cov_trace_const_cmp4 __sanitizer_cov_trace_switch remcov_
     fail "pkg-config --static: $sym is not in the executable's dynamic symbol table"
 done
 trace_and_report static
+
+# A statically linked program (-static) with the same pkg-config line:
+# Libs.private brings the options it needs, and nothing else is added. First
+# the consumer above, traced and reported like the others ...
+run "link (pkg-config --static, -static)" "$cc" -static main.o target.o \
+  "${static_libs[@]}" -o static_program
+! grep -q 'INTERP' <(readelf -l static_program) ||
+  fail "-static: static_program has a program interpreter"
+trace_and_report static_program
+# ... then the runtime test's static program (tests/integration/static):
+# threads inherit the common handle, handlers are wrapped.
+static_src=$src/tests/integration/static
+run "compile static_program.c" "$cc" -c "${cflags[@]}" \
+  "$static_src/static_program.c" -o static_main.o
+run "compile probes.c" "$cc" -c -O0 -fsanitize-coverage=trace-pc \
+  "$static_src/probes.c" -o static_probes.o
+run "compile std_thread.cc" "$cxx" -c "$static_src/std_thread.cc" \
+  -o static_std_thread.o
+run "link the static program (pkg-config --static, -static)" "$cxx" -static \
+  static_main.o static_probes.o static_std_thread.o "${static_libs[@]}" \
+  -o static_checks
+./static_checks >static_checks.out 2>&1 ||
+  fail "static_checks: exit $?: $(cat static_checks.out)"
+grep -q '^static program: ok$' static_checks.out ||
+  fail "static_checks printed: $(cat static_checks.out)"
+echo "static_checks: $(head -2 static_checks.out | tr '\n' ';')"
 
 run "configure (find_package)" "$cmake" -S "$consumer" -B cmake-build \
   -DCMAKE_PREFIX_PATH="$root/usr" -DCMAKE_C_COMPILER="$cc" \

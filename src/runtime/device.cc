@@ -168,15 +168,27 @@ bool ReadProcStat(pid_t pid, char* state, uint64_t* start) {
 
 // This process's pid and start time, cached; the child side of fork clears
 // them.
-constinit pid_t g_self_pid = 0;
-constinit uint64_t g_self_start = 0;
+// Threads of the process may compute them at once (each holding only its
+// own device's mutexes): the start time is stored before the pid (release),
+// and both values are the same whoever computes them.
+constinit std::atomic<pid_t> g_self_pid{0};
+constinit std::atomic<uint64_t> g_self_start{0};
 pid_t SelfPid() {
-  if (g_self_pid == 0) {
+  pid_t pid = g_self_pid.load(std::memory_order_acquire);
+  if (pid == 0) {
     char state;
-    g_self_pid = getpid();
-    if (!ReadProcStat(g_self_pid, &state, &g_self_start)) g_self_start = 0;
+    uint64_t start = 0;
+    pid = getpid();
+    if (!ReadProcStat(pid, &state, &start)) start = 0;
+    g_self_start.store(start, std::memory_order_relaxed);
+    g_self_pid.store(pid, std::memory_order_release);
   }
-  return g_self_pid;
+  return pid;
+}
+// This process's start time; SelfPid() first.
+uint64_t SelfStart() {
+  (void)SelfPid();
+  return g_self_start.load(std::memory_order_relaxed);
 }
 
 // Whether the owner recorded in sh is gone: its process exited (or is a
@@ -214,7 +226,7 @@ void ReapDeadOwnerLocked(Device* d) {
 void SetOwnerLocked(DeviceShared* sh, uint32_t mode, bool remote) {
   sh->owner_pid = SelfPid();
   sh->owner_tid = static_cast<int32_t>(syscall(SYS_gettid));
-  sh->owner_start = g_self_start;
+  sh->owner_start = SelfStart();
   sh->owner_remote = remote ? 1 : 0;
   sh->mode.store(mode, std::memory_order_relaxed);
 }
@@ -400,8 +412,9 @@ void AtForkChild() {
   // mappings of their files): their owner, if any, is a thread of the
   // parent, so the child can neither disable nor re-enable them, as in the
   // kernel. Their handles are process-local here: see docs/kcov.md, "fork".
-  g_self_pid = 0;  // SelfPid() reads the child's identity anew
-  g_self_start = 0;
+  // SelfPid() reads the child's identity anew.
+  g_self_pid.store(0, std::memory_order_relaxed);
+  g_self_start.store(0, std::memory_order_relaxed);
   ResetRemoteAfterFork();
   for (uint32_t i = 0; i < g_slots_used; i++) {
     Device* d = &g_devices[i];
@@ -856,7 +869,7 @@ void AdoptDevicesAcrossExec() {
     DeviceShared* sh = d->sh;
     const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
     if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
-        (sh->owner_start != 0 && sh->owner_start != g_self_start))
+        (sh->owner_start != 0 && sh->owner_start != SelfStart()))
       continue;
     const bool resumable = sh->owner_tid == SelfPid() && !sh->owner_remote &&
                            (mode == kModeTracePc || mode == kModeTraceCmp) &&

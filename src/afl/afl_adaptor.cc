@@ -21,6 +21,7 @@
 
 #include "afl/afl_map.h"
 #include "afl/afl_protocol.h"
+#include "fuzz_common/dropped.h"
 #include "fuzz_common/pc_key.h"
 
 namespace remcov::afl {
@@ -218,23 +219,12 @@ void BeginInput(State& s) {
   g_running = &*s.collector;
 }
 
-// Entries the device could not keep: a remote section's move that did not
-// fit the collector's area, or a section's private area that filled up
-// (remcov/stats.inc). Either way the input's coverage is partial.
-uint64_t DroppedEntries(const Collector& c) {
-  remcov_device_stats_t st;
-  if (remcov_device_stats(c.fd(), &st) != 0) return 0;
-  return st.overflow_entries + st.private_overflow_entries;
-}
-
 void EndInput(State& s) {
   g_running = nullptr;
   Collector& c = *s.collector;
   s.inputs++;
-  const uint64_t dropped = DroppedEntries(c);
   const bool overflow =
-      c.RawCount() > c.Capacity(TraceMode::kPc) || dropped != s.dropped_entries;
-  s.dropped_entries = dropped;
+      fuzz::InputOverflowed(c, TraceMode::kPc, &s.dropped_entries);
   if (overflow) {
     s.overflow_inputs++;  // folded partially (Pcs() is clamped)
   } else {

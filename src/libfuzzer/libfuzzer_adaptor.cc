@@ -16,6 +16,7 @@
 #include "remcov/libfuzzer.h"
 #include "remcov/remcov.h"
 
+#include "fuzz_common/dropped.h"
 #include "fuzz_common/pc_key.h"
 
 // libFuzzer's compare hooks (its runtime defines them; the copy of remcov's
@@ -74,10 +75,6 @@ void Replay(const CmpRecord& r) {
         : __sanitizer_cov_trace_cmp8(r.arg1, r.arg2);
       break;
   }
-}
-
-bool Overflowed(const Collector& c, TraceMode mode) {
-  return c.RawCount() > c.Capacity(mode);
 }
 
 }  // namespace
@@ -187,7 +184,8 @@ class LibFuzzerAdaptor::CmpHelper {
       (*job)();
       // Overflow is counted, not an error; otherwise the (user-writable)
       // area must hold valid records.
-      const bool overflow = Overflowed(*col, TraceMode::kCmp);
+      const bool overflow =
+          fuzz::InputOverflowed(*col, TraceMode::kCmp, &dropped_seen_);
       Status s = !reset.ok() ? reset
                  : overflow  ? Status()
                              : col->Validate(TraceMode::kCmp);
@@ -214,6 +212,7 @@ class LibFuzzerAdaptor::CmpHelper {
   Status status_;
   std::vector<CmpRecord> cmps_;
   bool overflow_ = false;
+  uint64_t dropped_seen_ = 0;  // the CMP device's dropped entries (helper)
   std::thread thread_;
 };
 
@@ -255,8 +254,10 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
   memset(g_counters, 0, sizeof g_counters);
 
   REMCOV_RETURN_IF_ERROR(pc_.Reset());
+  uint64_t pc_dropped = fuzz::DroppedEntries(pc_);
   run();
-  const bool pc_overflow = Overflowed(pc_, TraceMode::kPc);
+  const bool pc_overflow =
+      fuzz::InputOverflowed(pc_, TraceMode::kPc, &pc_dropped);
   if (!pc_overflow) REMCOV_RETURN_IF_ERROR(pc_.Validate(TraceMode::kPc));
   stats_.overflow_runs += pc_overflow;
   std::span<const uint64_t> pcs = pc_.Pcs();  // clamped to capacity

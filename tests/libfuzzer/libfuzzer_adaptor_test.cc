@@ -229,6 +229,33 @@ TEST(LibFuzzerAdaptorTest, WithoutHintsNothingIsReplayed) {
   EXPECT_NE(std::count(got.begin(), got.end(), 0), std::ssize(got));
 }
 
+// Coverage that does not fit the collectors is counted, including what the
+// workers' remote sections lose when they move into a full collector (word 0
+// never counts past the capacity there: only the device's counters know).
+TEST(LibFuzzerAdaptorTest, CoverageThatDoesNotFitIsCountedAsOverflow) {
+  TheServer();
+  remcov::LibFuzzerOptions options;
+  options.pc_words = 2;   // one page: 511 PCs
+  options.cmp_words = 2;  // one page: 127 comparison records
+  auto a = LibFuzzerAdaptor::Create(options);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const auto one = Submit(FrameRequest("ABCD", 3));
+  ASSERT_TRUE((*a)->RunOne(one).ok());
+  const size_t per_request = (*a)->last_pcs().size();
+  ASSERT_GT(per_request, 0u);
+  EXPECT_EQ((*a)->stats().overflow_runs, 0u) << "one request fits";
+  // Enough requests in one input to overflow both collectors: the workers'
+  // sections are the ones that do not fit.
+  const size_t n = 2 * 511 / per_request + 2;
+  ASSERT_TRUE((*a)->RunOne([&] {
+                    for (size_t i = 0; i < n; i++) one();
+                  })
+                  .ok());
+  // Both runs of the input (PCs, then comparisons) overflowed.
+  EXPECT_EQ((*a)->stats().overflow_runs, 2u);
+  EXPECT_LE((*a)->last_pcs().size(), 511u);
+}
+
 TEST(LibFuzzerAdaptorTest, ValueProfileCountsHowCloseCompareOperandsAre) {
   TheServer();
   remcov::LibFuzzerOptions options;

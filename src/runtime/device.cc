@@ -34,7 +34,7 @@ namespace remcov::internal {
 constinit thread_local ThreadState tls_state;
 constinit RuntimeCounters g_counters;
 
-constinit Device g_devices[kMaxDevices];
+constinit DeviceSlotMem g_device_slots[kMaxDevices];
 
 // Pulls the `remcov trace --in-process` start-up hook (trace_env.cc) out of the
 // static runtime archive into every program that uses the runtime: the
@@ -73,15 +73,11 @@ size_t RoundUpToPage(size_t n) {
 }
 
 // ---- control pages ----
-// One page of address space per slot, reserved once (PROT_NONE, no memory):
-// a view maps its device's control page at its slot's address with
-// MAP_FIXED, and a freed view replaces it with a private zero page, so
-// Device::sh never changes and never dangles (type-stable, as the slots are).
-constinit char* g_control_base = nullptr;  // set in InitOnce
-
-DeviceShared* ControlPageOf(uint32_t slot) {
-  return reinterpret_cast<DeviceShared*>(g_control_base + slot * PageSize());
-}
+// Each slot's page after its view (DeviceSlotMem::control): a view maps its
+// device's control page there with MAP_FIXED, and a freed view replaces it
+// with a private zero page, so Device::sh() never changes and never dangles
+// (type-stable, as the slots are).
+DeviceShared* ControlPageOf(uint32_t slot) { return DeviceAt(slot)->sh(); }
 
 void InitControlPage(DeviceShared* sh) {
   pthread_mutexattr_t attr;
@@ -197,7 +193,7 @@ uint64_t SelfStart() {
 // device before this image was exec'd (the kernel's task keeps t->kcov across
 // exec): alive. REQUIRES: sh->mu held.
 bool OwnerGoneLocked(const Device* d) {
-  const DeviceShared* sh = d->sh;
+  const DeviceShared* sh = d->sh();
   if (sh->owner_pid == 0) return false;
   if (sh->owner_pid == SelfPid()) return false;
   char state = 0;
@@ -212,7 +208,7 @@ bool OwnerGoneLocked(const Device* d) {
 // Noticed by the next process that asks, before its answer is computed.
 // REQUIRES: d->mu and sh->mu held.
 void ReapDeadOwnerLocked(Device* d) {
-  DeviceShared* sh = d->sh;
+  DeviceShared* sh = d->sh();
   if (!OwnerGoneLocked(d)) return;
   sh->mode.store(kDevInit, std::memory_order_relaxed);
   sh->owner_remote = 0;
@@ -277,12 +273,12 @@ void ThreadExit(void* arg);
 // not taken: the child resets them (AtForkChild).
 void AtForkPrepare() {
   g_table_mu.lock();
-  for (uint32_t i = 0; i < g_slots_used; i++) g_devices[i].mu.lock();
+  for (uint32_t i = 0; i < g_slots_used; i++) DeviceAt(i)->mu.lock();
   RemoteLocksForFork(true);
 }
 void AtForkParent() {
   RemoteLocksForFork(false);
-  for (uint32_t i = g_slots_used; i-- > 0;) g_devices[i].mu.unlock();
+  for (uint32_t i = g_slots_used; i-- > 0;) DeviceAt(i)->mu.unlock();
   g_table_mu.unlock();
 }
 void AtForkChild();
@@ -294,10 +290,8 @@ void AtProcessExit();
 
 void InitOnce() {
   LinkInterposers();
-  void* base = mmap(nullptr, kMaxDevices * PageSize(), PROT_NONE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  REMCOV_RAW_CHECK(base != MAP_FAILED);
-  g_control_base = static_cast<char*>(base);
+  // The control pages are mapped over the slots' own pages (device.h).
+  REMCOV_RAW_CHECK(PageSize() == kControlPageBytes);
   REMCOV_RAW_CHECK(atexit(AtProcessExit) == 0);
   REMCOV_RAW_CHECK(pthread_key_create(&g_exit_key, ThreadExit) == 0);
   REMCOV_RAW_CHECK(pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild) ==
@@ -338,12 +332,12 @@ void DisableLocked(Device* d, ThreadState& t) {
   {
     // Mode first, owner after: a holder that dies between them leaves an
     // INIT device with a stale owner, which ReapDeadOwnerLocked clears.
-    SharedLock shared(d->sh);
-    d->sh->mode.store(kDevInit, std::memory_order_relaxed);
-    d->sh->owner_remote = 0;
-    d->sh->owner_tid = 0;
-    d->sh->owner_start = 0;
-    d->sh->owner_pid = 0;
+    SharedLock shared(d->sh());
+    d->sh()->mode.store(kDevInit, std::memory_order_relaxed);
+    d->sh()->owner_remote = 0;
+    d->sh()->owner_tid = 0;
+    d->sh()->owner_start = 0;
+    d->sh()->owner_pid = 0;
   }
   StopTracing(t);
   t.bitmap = nullptr;
@@ -417,7 +411,7 @@ void AtForkChild() {
   g_self_start.store(0, std::memory_order_relaxed);
   ResetRemoteAfterFork();
   for (uint32_t i = 0; i < g_slots_used; i++) {
-    Device* d = &g_devices[i];
+    Device* d = DeviceAt(i);
     new (&d->mu) std::mutex();
     d->owner = nullptr;
     // A move lock held at fork by another thread would never be released
@@ -452,14 +446,13 @@ bool IsDeviceFile(int fd, const struct stat& st) {
 Device* AttachLocked(int fd, const struct stat& st, bool create,
                      bool adopted = false, off_t base = 0) {
   for (uint32_t i = 0; i < kMaxDevices; i++) {
-    Device* d = &g_devices[i];
+    Device* d = DeviceAt(i);
     std::lock_guard<std::mutex> lock(d->mu);
     if (d->in_use) continue;
     if (int err = MapControlPage(i, adopted ? -1 : fd, create || adopted)) {
       errno = err;
       return nullptr;
     }
-    d->sh = ControlPageOf(i);
     d->in_use = true;
     d->dev = st.st_dev;
     d->ino = st.st_ino;
@@ -501,7 +494,7 @@ Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
     {
       std::lock_guard<std::mutex> table(g_table_mu);
       auto it = AdoptedIndex().find(fd);
-      if (it != AdoptedIndex().end()) d = &g_devices[it->second];
+      if (it != AdoptedIndex().end()) d = DeviceAt(it->second);
     }
     if (d != nullptr) {
       *lock = std::unique_lock<std::mutex>(d->mu);
@@ -517,7 +510,7 @@ Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
       std::lock_guard<std::mutex> table(g_table_mu);
       auto it = InodeIndex().find(st.st_ino);
       if (it != InodeIndex().end()) {
-        d = &g_devices[it->second];
+        d = DeviceAt(it->second);
       } else {
         if (!IsDeviceFile(fd, st)) return nullptr;
         pthread_once(&g_once, InitOnce);
@@ -535,7 +528,7 @@ Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
     lock->unlock();
     std::lock_guard<std::mutex> table(g_table_mu);
     auto it = InodeIndex().find(st.st_ino);
-    if (it != InodeIndex().end() && &g_devices[it->second] == d)
+    if (it != InodeIndex().end() && DeviceAt(it->second) == d)
       InodeIndex().erase(it);
   }
   return nullptr;
@@ -544,7 +537,7 @@ Device* LookupLocked(int fd, std::unique_lock<std::mutex>* lock) {
 // Maps the area into this process's view when another descriptor or process
 // set it up (INIT_TRACE elsewhere). 0 or ENOMEM. REQUIRES: d->mu held.
 int EnsureAreaMappedLocked(Device* d) {
-  const uint64_t size = d->sh->size;
+  const uint64_t size = d->sh()->size;
   if (d->area != nullptr || size == 0) return 0;
   size_t map_bytes = RoundUpToPage(size * sizeof(unsigned long));
   void* p = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
@@ -589,10 +582,11 @@ int CopyFromUser(void* dst, unsigned long src, size_t n) {
 
 int InitTraceLocked(Device* d, unsigned long size) {
   if (size < 2 || size > INT_MAX / sizeof(unsigned long)) return EINVAL;
-  SharedLock shared(d->sh);
+  SharedLock shared(d->sh());
   // The kernel allocates before checking the mode (ENOMEM before EBUSY); a
   // memfd cannot be resized while mapped, so the mode is checked first here.
-  if (d->sh->mode.load(std::memory_order_relaxed) != kDevDisabled) return EBUSY;
+  if (d->sh()->mode.load(std::memory_order_relaxed) != kDevDisabled)
+    return EBUSY;
   size_t bytes = size * sizeof(unsigned long);
   size_t map_bytes = RoundUpToPage(bytes);
   // A device's file already spans the largest area (its control page lies
@@ -623,8 +617,8 @@ int InitTraceLocked(Device* d, unsigned long size) {
   d->area = static_cast<uint64_t*>(p);
   d->map_bytes = map_bytes;
   d->size = size;
-  d->sh->size = size;
-  d->sh->mode.store(kDevInit, std::memory_order_relaxed);
+  d->sh()->size = size;
+  d->sh()->mode.store(kDevInit, std::memory_order_relaxed);
   return 0;
 }
 
@@ -657,10 +651,10 @@ void FaultInArea(Device* d) {
 // sh->mu held.
 int CheckEnableLocked(Device* d, const ThreadState& t) {
   ReapDeadOwnerLocked(d);
-  if (d->sh->mode.load(std::memory_order_relaxed) != kDevInit ||
-      d->sh->size == 0)
+  if (d->sh()->mode.load(std::memory_order_relaxed) != kDevInit ||
+      d->sh()->size == 0)
     return EINVAL;
-  if (d->sh->owner_pid != 0 || d->owner != nullptr || t.device != nullptr ||
+  if (d->sh()->owner_pid != 0 || d->owner != nullptr || t.device != nullptr ||
       t.remote != nullptr)
     return EBUSY;
   return EnsureAreaMappedLocked(d);
@@ -668,15 +662,15 @@ int CheckEnableLocked(Device* d, const ThreadState& t) {
 
 int EnableLocked(Device* d, unsigned long arg) {
   ThreadState& t = tls_state;
-  SharedLock shared(d->sh);
+  SharedLock shared(d->sh());
   if (int err = CheckEnableLocked(d, t)) return err;
   uint32_t mode;
   if (int err = TraceModeFromArg(arg, &mode)) return err;
   EnsureThreadExitHook(t);
   FaultInArea(d);
-  SetOwnerLocked(d->sh, mode, /*remote=*/false);
+  SetOwnerLocked(d->sh(), mode, /*remote=*/false);
   StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
-               &d->sh->overflow_entries);
+               &d->sh()->overflow_entries);
   t.device = d;
   d->owner = &t;
   return 0;
@@ -685,17 +679,17 @@ int EnableLocked(Device* d, unsigned long arg) {
 // The proposal's check order (v4): mode and area, then busy, then the size.
 int UniqueEnableLocked(Device* d, unsigned long bitmap_words) {
   ThreadState& t = tls_state;
-  SharedLock shared(d->sh);
+  SharedLock shared(d->sh());
   if (int err = CheckEnableLocked(d, t)) return err;
   if (bitmap_words == 0 || bitmap_words >= d->size - 1) return EINVAL;
   EnsureThreadExitHook(t);
   FaultInArea(d);
-  SetOwnerLocked(d->sh, kModeUniquePc, /*remote=*/false);
+  SetOwnerLocked(d->sh(), kModeUniquePc, /*remote=*/false);
   t.bitmap = d->area;
   t.bitmap_bits = bitmap_words * 64;
   // The trace part: its count word is word bitmap_words of the area.
   StartTracing(t, kModeUniquePc, d->area + bitmap_words,
-               d->size - bitmap_words - 1, &d->sh->overflow_entries);
+               d->size - bitmap_words - 1, &d->sh()->overflow_entries);
   t.device = d;
   d->owner = &t;
   return 0;
@@ -713,7 +707,7 @@ int DisableIoctlLocked(Device* d, unsigned long arg) {
 int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
   ThreadState& t = tls_state;
   {
-    SharedLock shared(d->sh);
+    SharedLock shared(d->sh());
     if (int err = CheckEnableLocked(d, t)) return err;
     uint32_t mode;
     if (int err = TraceModeFromArg(ra->trace_mode, &mode)) return err;
@@ -721,7 +715,7 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
     if (int err = EnsureIrqPool()) return err;
     EnsureThreadExitHook(t);
     FaultInArea(d);
-    SetOwnerLocked(d->sh, mode, /*remote=*/true);
+    SetOwnerLocked(d->sh(), mode, /*remote=*/true);
   }
   t.device = d;
   StoreModeRelaxed(t, kModeRemote);
@@ -826,7 +820,7 @@ int RegisterDevice(int fd, bool adopted, off_t base) {
     auto it = AdoptedIndex().find(fd);
     if (it != AdoptedIndex().end()) {
       // The descriptor is adopted already: one view.
-      Device* d = &g_devices[it->second];
+      Device* d = DeviceAt(it->second);
       std::lock_guard<std::mutex> lock(d->mu);
       if (d->in_use && d->adopted && d->fd == fd && d->ino == st.st_ino)
         return fd;
@@ -865,8 +859,8 @@ void AdoptDevicesAcrossExec() {
     Device* d = LookupLocked(fd, &lock);
     if (d == nullptr) continue;
     ThreadState& t = tls_state;
-    SharedLock shared(d->sh);
-    DeviceShared* sh = d->sh;
+    SharedLock shared(d->sh());
+    DeviceShared* sh = d->sh();
     const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
     if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
         (sh->owner_start != 0 && sh->owner_start != SelfStart()))
@@ -980,7 +974,7 @@ REMCOV_EXPORT void* remcov_mmap(void* addr, size_t len, int prot, int flags,
   // Not a device: that file's own answer (EBADF, ENODEV, or a mapping).
   if (d == nullptr) return mmap(addr, len, prot, flags, fd, off);
   // kcov_mmap: the VMA (page-rounded) must be exactly size words, pgoff 0.
-  const uint64_t size = d->sh->size;
+  const uint64_t size = d->sh()->size;
   if (size == 0 || off != 0 ||
       RoundUpToPage(len) != size * sizeof(unsigned long)) {
     errno = EINVAL;
@@ -1035,7 +1029,7 @@ REMCOV_EXPORT int remcov_device_stats(int fd, remcov_device_stats_t* out) {
   auto rd = [](const std::atomic<uint64_t>& c) {
     return c.load(std::memory_order_relaxed);
   };
-#define REMCOV_DEVICE_STAT(name, what) out->name = rd(d->sh->name);
+#define REMCOV_DEVICE_STAT(name, what) out->name = rd(d->sh()->name);
 #include "remcov/stats.inc"
 #undef REMCOV_DEVICE_STAT
   return REMCOV_OK;

@@ -93,10 +93,12 @@ struct Device {
   bool remote = false;           // the local owner enabled it remotely
   uint32_t remote_size = 0;      // private area words for task sections
 
-  // The shared part: this slot's control page, at a fixed address for the
-  // life of the process (ControlPageOf), so a late reader never follows a
-  // stale pointer; a freed view's page is a private zero page.
-  DeviceShared* sh = nullptr;
+  // The shared part: this slot's control page, the page that follows the
+  // view in its DeviceSlotMem (a constant offset: no pointer to load on the
+  // remote sections' path). Mapped from the device's file while the view is
+  // in use; a freed view's page is a private zero page, so a late reader never
+  // touches anything shared.
+  DeviceShared* sh() const;
 
   // ---- move side ----
   MoveLock move_lock;
@@ -109,11 +111,28 @@ struct Device {
   std::atomic<uint32_t> section_words{0};
 };
 
-// The table (never freed). Index = slot.
-extern Device g_devices[kMaxDevices];
-inline Device* DeviceAt(uint32_t slot) { return &g_devices[slot]; }
+// The table (never freed). Index = slot. Each slot is a view followed by the
+// page its device's control page is mapped at (MAP_FIXED over the slot's own
+// zeroed page): 4 KiB pages, as on x86-64, which the runtime requires.
+inline constexpr size_t kControlPageBytes = 4096;
+static_assert(sizeof(Device) <= kControlPageBytes);
+struct alignas(kControlPageBytes) DeviceSlotMem {
+  Device dev;
+  unsigned char pad[kControlPageBytes - sizeof(Device)] = {};
+  unsigned char control[kControlPageBytes] = {};
+};
+static_assert(sizeof(DeviceSlotMem) == 2 * kControlPageBytes);
+extern DeviceSlotMem g_device_slots[kMaxDevices];
+inline Device* DeviceAt(uint32_t slot) { return &g_device_slots[slot].dev; }
 inline uint32_t DeviceSlot(const Device* d) {
-  return static_cast<uint32_t>(d - g_devices);
+  return static_cast<uint32_t>(reinterpret_cast<const DeviceSlotMem*>(d) -
+                               g_device_slots);
+}
+inline DeviceShared* Device::sh() const {
+  // The slot's control page is not part of the view's own state: reaching
+  // it from a const view is not a const violation.
+  return reinterpret_cast<DeviceShared*>(reinterpret_cast<uintptr_t>(this) +
+                                         kControlPageBytes);
 }
 
 // Process-wide remote counters (remcov_runtime_stats).

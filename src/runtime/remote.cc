@@ -287,17 +287,17 @@ void MoveOneLocked(Device* d, RemoteArea* a) {
   MoveResult r =
       Area::Move(d->area[0], d->area, cap, entry_words, a->data + 1, n);
   if (r.garbage) {
-    d->sh->garbage_counts.fetch_add(1, std::memory_order_relaxed);
-    d->sh->garbage_entries.fetch_add(n, std::memory_order_relaxed);
+    d->sh()->garbage_counts.fetch_add(1, std::memory_order_relaxed);
+    d->sh()->garbage_entries.fetch_add(n, std::memory_order_relaxed);
   } else if (r.dropped) {
-    d->sh->overflow_entries.fetch_add(r.dropped, std::memory_order_relaxed);
+    d->sh()->overflow_entries.fetch_add(r.dropped, std::memory_order_relaxed);
   }
   if (private_over)
-    d->sh->private_overflow_entries.fetch_add(private_over,
-                                              std::memory_order_relaxed);
+    d->sh()->private_overflow_entries.fetch_add(private_over,
+                                                std::memory_order_relaxed);
   if (r.retries)
-    d->sh->move_retries.fetch_add(r.retries, std::memory_order_relaxed);
-  d->sh->sections_moved.fetch_add(1, std::memory_order_relaxed);
+    d->sh()->move_retries.fetch_add(r.retries, std::memory_order_relaxed);
+  d->sh()->sections_moved.fetch_add(1, std::memory_order_relaxed);
 }
 
 // REQUIRES: d->move_lock held. Moves every deferred area.
@@ -345,7 +345,7 @@ void DeferMove(Device* d, ThreadState& t, RemoteArea* a) {
   if (d->move_lock.TryLock(&t)) {
     UnlockAndDrain(d, &t);
   } else {
-    d->sh->sections_deferred.fetch_add(1, std::memory_order_relaxed);
+    d->sh()->sections_deferred.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -544,7 +544,7 @@ __attribute__((always_inline)) inline void StopTaskSection(ThreadState& t) {
   Device* d = a->device;
   if (d->accepting.load(std::memory_order_relaxed) &&
       d->sequence.load(std::memory_order_relaxed) == a->sequence) {
-    d->sh->sections_moved.fetch_add(1, std::memory_order_relaxed);
+    d->sh()->sections_moved.fetch_add(1, std::memory_order_relaxed);
   } else {
     g_counters.sequence_dropped_sections.fetch_add(1,
                                                    std::memory_order_relaxed);
@@ -589,7 +589,7 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
   std::lock_guard<std::mutex> lock(g_reg_mu);
   uint32_t slot = DeviceSlot(d);
   uint64_t value = PackValue(slot, d->sequence.load(std::memory_order_relaxed),
-                             d->sh->mode.load(std::memory_order_relaxed));
+                             d->sh()->mode.load(std::memory_order_relaxed));
   int err = 0;
   for (uint32_t i = 0; i < n && err == 0; i++) {
     if (!CheckHandle(handles[i], false, true, false)) {

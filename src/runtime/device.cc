@@ -207,15 +207,21 @@ bool OwnerGoneLocked(const Device* d) {
 // (SIGKILL, _exit, exit from another thread): the device returns to INIT.
 // Noticed by the next process that asks, before its answer is computed.
 // REQUIRES: d->mu and sh->mu held.
-void ReapDeadOwnerLocked(Device* d) {
-  DeviceShared* sh = d->sh();
-  if (!OwnerGoneLocked(d)) return;
+// Returns the device to INIT with no owner: the mode first, the owner after,
+// so a holder that dies between them leaves an INIT device with a stale
+// owner, which ReapDeadOwnerLocked clears. REQUIRES: sh->mu held.
+void ClearOwnerLocked(DeviceShared* sh) {
   sh->mode.store(kDevInit, std::memory_order_relaxed);
   sh->owner_remote = 0;
   sh->owner_tid = 0;
   sh->owner_start = 0;
   sh->owner_pid = 0;
-  sh->owner_exits.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ReapDeadOwnerLocked(Device* d) {
+  if (!OwnerGoneLocked(d)) return;
+  ClearOwnerLocked(d->sh());
+  d->sh()->owner_exits.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Records the calling thread as the owner. REQUIRES: sh->mu held.
@@ -230,24 +236,32 @@ void SetOwnerLocked(DeviceShared* sh, uint32_t mode, bool remote) {
 // Whether this process still holds a descriptor naming the file (dev, ino):
 // the kernel keeps a file, and so the device, while any descriptor refers to
 // it. Not a hot path (remcov_close only).
-bool AnyDescriptorFor(dev_t dev, ino_t ino) {
+// Calls visit(fd, stat) for each open descriptor of this process (from
+// /proc/self/fd) until it returns true. False when the list cannot be read.
+template <typename Visit>
+bool ForEachDescriptor(Visit visit) {
   DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return true;  // cannot tell: keep the view
+  if (dir == nullptr) return false;
   const int self = dirfd(dir);
-  bool found = false;
   while (struct dirent* e = readdir(dir)) {
     char* end;
     long n = strtol(e->d_name, &end, 10);
     if (*end != '\0' || end == e->d_name || n == self) continue;
     struct stat st;
-    if (fstat(static_cast<int>(n), &st) == 0 && st.st_dev == dev &&
-        st.st_ino == ino) {
-      found = true;
+    if (fstat(static_cast<int>(n), &st) == 0 && visit(static_cast<int>(n), st))
       break;
-    }
   }
   closedir(dir);
-  return found;
+  return true;
+}
+
+bool AnyDescriptorFor(dev_t dev, ino_t ino) {
+  bool found = false;
+  const bool listed = ForEachDescriptor([&](int, const struct stat& st) {
+    found = st.st_dev == dev && st.st_ino == ino;
+    return found;
+  });
+  return found || !listed;  // cannot tell: keep the view
 }
 
 bool ComparisonsDisabled() {
@@ -330,14 +344,8 @@ void MaybeFreeViewLocked(Device* d) {
 // kernel: kcov_disable = kcov_task_reset(t) + kcov_remote_reset + kcov_reset.
 void DisableLocked(Device* d, ThreadState& t) {
   {
-    // Mode first, owner after: a holder that dies between them leaves an
-    // INIT device with a stale owner, which ReapDeadOwnerLocked clears.
     SharedLock shared(d->sh());
-    d->sh()->mode.store(kDevInit, std::memory_order_relaxed);
-    d->sh()->owner_remote = 0;
-    d->sh()->owner_tid = 0;
-    d->sh()->owner_start = 0;
-    d->sh()->owner_pid = 0;
+    ClearOwnerLocked(d->sh());
   }
   StopTracing(t);
   t.bitmap = nullptr;
@@ -831,6 +839,34 @@ int RegisterDevice(int fd, bool adopted, off_t base) {
   return fd;
 }
 
+// The descriptor's device, if this task enabled it before exec: tracing
+// resumes on this thread, or the device returns to INIT (see below).
+void AdoptIfOwned(int fd) {
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, &lock);
+  if (d == nullptr) return;
+  ThreadState& t = tls_state;
+  SharedLock shared(d->sh());
+  DeviceShared* sh = d->sh();
+  const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
+  if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
+      (sh->owner_start != 0 && sh->owner_start != SelfStart()))
+    return;
+  const bool resumable = sh->owner_tid == SelfPid() && !sh->owner_remote &&
+                         (mode == kModeTracePc || mode == kModeTraceCmp) &&
+                         t.device == nullptr && EnsureAreaMappedLocked(d) == 0;
+  if (!resumable) {
+    ClearOwnerLocked(sh);
+    sh->owner_exits.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  EnsureThreadExitHook(t);
+  StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
+               &sh->overflow_entries);
+  t.device = d;
+  d->owner = &t;
+}
+
 // kernel: exec keeps the task, and with it t->kcov: a thread that enabled a
 // device and then exec'd goes on tracing into it in the new image. The new
 // image finds such a device among its inherited descriptors (one that names
@@ -843,48 +879,12 @@ int RegisterDevice(int fd, bool adopted, off_t base) {
 // and end with the old image: the device returns to INIT too (counted in
 // owner_exits; docs/kcov.md, difference 13).
 void AdoptDevicesAcrossExec() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return;
-  const int self = dirfd(dir);
-  while (struct dirent* e = readdir(dir)) {
-    char* end;
-    long n = strtol(e->d_name, &end, 10);
-    if (*end != '\0' || end == e->d_name || n == self) continue;
-    const int fd = static_cast<int>(n);
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) < kControlOffset)
-      continue;
-    std::unique_lock<std::mutex> lock;
-    Device* d = LookupLocked(fd, &lock);
-    if (d == nullptr) continue;
-    ThreadState& t = tls_state;
-    SharedLock shared(d->sh());
-    DeviceShared* sh = d->sh();
-    const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
-    if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
-        (sh->owner_start != 0 && sh->owner_start != SelfStart()))
-      continue;
-    const bool resumable = sh->owner_tid == SelfPid() && !sh->owner_remote &&
-                           (mode == kModeTracePc || mode == kModeTraceCmp) &&
-                           t.device == nullptr &&
-                           EnsureAreaMappedLocked(d) == 0;
-    if (!resumable) {
-      sh->mode.store(kDevInit, std::memory_order_relaxed);
-      sh->owner_remote = 0;
-      sh->owner_tid = 0;
-      sh->owner_start = 0;
-      sh->owner_pid = 0;
-      sh->owner_exits.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    EnsureThreadExitHook(t);
-    StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
-                 &sh->overflow_entries);
-    t.device = d;
-    d->owner = &t;
-  }
-  closedir(dir);
+  (void)ForEachDescriptor([](int fd, const struct stat& st) {
+    if (S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) >= kControlOffset)
+      AdoptIfOwned(fd);
+    return false;  // every descriptor
+  });
 }
 
 // At start, before main: what exec kept.

@@ -413,7 +413,8 @@ void AtForkChild() {
   // The devices are shared with the parent (their control pages are shared
   // mappings of their files): their owner, if any, is a thread of the
   // parent, so the child can neither disable nor re-enable them, as in the
-  // kernel. Their handles are process-local here: see docs/kcov.md, "fork".
+  // kernel. The child keeps its parent's handle map, so its sections reach
+  // the parent's devices (remote.cc, "the handle map"; docs/kcov.md, "fork").
   // SelfPid() reads the child's identity anew.
   g_self_pid.store(0, std::memory_order_relaxed);
   g_self_start.store(0, std::memory_order_relaxed);
@@ -423,10 +424,10 @@ void AtForkChild() {
     new (&d->mu) std::mutex();
     d->owner = nullptr;
     // A move lock held at fork by another thread would never be released
-    // here (that thread does not exist in the child): SetAccepting would
-    // spin on it for ever. The copy it guarded goes on in the parent only.
+    // here (that thread does not exist in the child). The copy it guarded
+    // goes on in the parent, which releases the control page's half.
     d->move_lock.ResetAfterFork();
-    if (d->in_use && d->remote) SetAccepting(d, false);
+    d->pending.store(nullptr, std::memory_order_relaxed);
     d->remote = false;
     d->remote_size = 0;
   }
@@ -440,11 +441,18 @@ bool IsDeviceFile(int fd, const struct stat& st) {
       static_cast<uint64_t>(st.st_size) < kControlOffset + sizeof(DeviceShared))
     return false;
   if (fcntl(fd, F_GET_SEALS) < 0) return false;
-  char magic[sizeof kControlMagic];
-  if (pread(fd, magic, sizeof magic, static_cast<off_t>(kControlOffset)) !=
-      static_cast<ssize_t>(sizeof magic))
+  // The magic and the version: a control page of another layout (a program
+  // linked with another remcov) is not taken for one of ours.
+  struct {
+    char magic[sizeof kControlMagic];
+    uint32_t version;
+  } head;
+  static_assert(offsetof(DeviceShared, version) == sizeof head.magic);
+  if (pread(fd, &head, sizeof head, static_cast<off_t>(kControlOffset)) !=
+      static_cast<ssize_t>(sizeof head))
     return false;
-  return memcmp(magic, kControlMagic, sizeof magic) == 0;
+  return memcmp(head.magic, kControlMagic, sizeof head.magic) == 0 &&
+         head.version == kControlVersion;
 }
 
 // Takes a free slot for the file (dev, ino) and maps its control page
@@ -902,6 +910,11 @@ int AdoptAreaAt(int fd, uint64_t offset) {
     return -1;
   }
   return RegisterDevice(fd, /*adopted=*/true, static_cast<off_t>(offset));
+}
+
+Device* DeviceForTesting(int fd) {
+  std::unique_lock<std::mutex> lock;
+  return LookupLocked(fd, &lock);
 }
 
 }  // namespace remcov::internal

@@ -3,15 +3,19 @@
 // remcov_open(), each backed by a memfd whose pages are the shared area.
 //
 // Devices live in a static, never-freed table (type-stable memory): a remote
-// section that outlives its device can still look at the slot, finds a newer
+// section that outlives its view can still look at the slot, finds a newer
 // sequence there, and drops its coverage (counted), as the kernel's sequence
-// check does. `sequence` keeps increasing across reuse of a slot.
+// check does. `sequence` keeps increasing across reuse of a slot; DISABLE
+// bumps the device's epoch in its control page (device_shared.h), which every
+// process moving into the device checks.
 //
 // Thread safety: the ioctl-side fields are guarded by `mu`. The move-side
-// fields (`sequence`, `accepting`, the area while accepting) are written with
-// both `mu` and `move_lock` held and read under `move_lock` by movers; remote
-// sections snapshot (slot, sequence, mode) from the handle map at start, never
-// under a lock. The lock order is mu -> registration lock -> move_lock.
+// fields (the control page's `accepting` and `epoch`, the area while
+// accepting) are written with `mu` and both halves of the move lock held and
+// read under the move lock by movers; remote sections snapshot (slot,
+// sequence, epoch, mode) from the handle map at start, never under a lock.
+// The lock order is mu -> registration lock -> move_lock -> the control
+// page's move_holder.
 // Signal safety: only MoveLock and the pending list are touched from signal
 // handlers (see remote.cc).
 #ifndef REMCOV_RUNTIME_DEVICE_H_
@@ -101,9 +105,10 @@ struct Device {
   DeviceShared* sh() const;
 
   // ---- move side ----
+  // This process's half of the move lock; its holder then takes the control
+  // page's `move_holder` (remote.cc, "the move lock").
   MoveLock move_lock;
-  std::atomic<uint32_t> sequence{1};   // only increases, across slot reuse
-  std::atomic<bool> accepting{false};  // remote and enabled: moves allowed
+  std::atomic<uint32_t> sequence{1};  // only increases, across slot reuse
   std::atomic<RemoteArea*> pending{nullptr};  // moves deferred by handlers
   // Private area size for task sections, readable without mu by
   // remcov_remote_start (a stale read only sizes a section that the sequence
@@ -150,8 +155,8 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
                    uint64_t common);
 // Removes every handle of d. REQUIRES: d->mu held.
 void UnregisterRemote(Device* d);
-// Lets or stops moves into d: bumps the sequence when stopping. REQUIRES:
-// d->mu.
+// Lets or stops moves into d, in every process: bumps the device's epoch
+// when stopping. REQUIRES: d->mu.
 void SetAccepting(Device* d, bool on);
 // Preallocates the signal-handler area pool (first REMOTE_ENABLE); 0 or errno.
 int EnsureIrqPool();
@@ -179,8 +184,9 @@ void ReleaseThreadAreas(ThreadState& t);
 // Locks (true) or unlocks (false) remote.cc's mutexes around fork, after the
 // device mutexes in the lock order.
 void RemoteLocksForFork(bool lock);
-// Clears the handle map and makes remote.cc's mutexes anew (the child side of
-// fork, after RemoteLocksForFork(true) in the parent).
+// Makes remote.cc's mutexes anew and forgets the thread's move identity (the
+// child side of fork, after RemoteLocksForFork(true) in the parent). The
+// handle map is kept: the child reaches its parent's devices with it.
 void ResetRemoteAfterFork();
 
 // remcov_rt_adopt_area for an area that starts `offset` bytes into the file
@@ -221,6 +227,11 @@ std::mutex& RegistrationMutexForTesting();
 // How many slots of the handle map a lookup of `handle` examines (what a
 // remote section's start costs beyond its constant part).
 uint32_t HandleProbesForTesting(uint64_t handle);
+// The view of the device `fd` names (nullptr if none), and both halves of its
+// move lock taken and never released: a test's child process holds them when
+// it is killed.
+Device* DeviceForTesting(int fd);
+void HoldMoveLockForTesting(Device* d);
 
 // Forces the interposers (signal handlers, thread creation) to be linked in.
 void LinkInterposers();

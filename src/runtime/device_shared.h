@@ -30,7 +30,7 @@ namespace remcov::internal {
 inline constexpr uint64_t kControlOffset = uint64_t{1} << 31;
 inline constexpr char kControlMagic[8] = {'R', 'C', 'K', 'C',
                                           'O', 'V', 'D', '1'};
-inline constexpr uint32_t kControlVersion = 1;
+inline constexpr uint32_t kControlVersion = 2;
 
 struct DeviceShared {
   char magic[8];  // kControlMagic, written last at creation
@@ -50,6 +50,20 @@ struct DeviceShared {
   int32_t owner_pid;
   int32_t owner_tid;
   uint64_t owner_start;
+
+  // ---- the move side (remote.cc), shared by every process that moves ----
+  // Whether remote sections may be moved in (set by REMOTE_ENABLE, cleared by
+  // DISABLE), and the epoch that DISABLE bumps (kernel: kcov->sequence): a
+  // section bound to an older epoch, in whichever process it ran, is dropped
+  // and counted at its move. Written with mu and the move lock held; read by
+  // movers under the move lock, and relaxed by remcov_remote_start's check.
+  std::atomic<uint32_t> accepting;
+  std::atomic<uint32_t> epoch;
+  // The move lock's cross-process half: 0 = free, else the holder's
+  // (pid << 32 | tid). One thread per process contends for it, the holder
+  // of that process's own MoveLock (device.h); a holder that died is found
+  // by the waiters and its lock taken over (MoveLockShared, remote.cc).
+  std::atomic<uint64_t> move_holder;
 
   // ---- statistics (relaxed counters; read by remcov_device_stats) ----
 #define REMCOV_DEVICE_STAT(name, what) std::atomic<uint64_t> name;

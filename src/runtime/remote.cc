@@ -15,10 +15,13 @@
 // remcov_remote_stop and remcov_common_handle are async-signal-safe; in a
 // signal handler they use only the preallocated pool and lock-free structures.
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -41,7 +44,8 @@ struct RemoteArea {
   // section start (kernel: t->kcov, t->kcov_sequence, t->kcov_mode). A task
   // area keeps its binding between sections (ThreadState::cached_area).
   Device* device = nullptr;
-  uint32_t sequence = 0;
+  uint32_t sequence = 0;  // the view's (Device::sequence)
+  uint32_t epoch = 0;     // the device's (DeviceShared::epoch)
   uint32_t mode = 0;
   uint64_t capacity = 0;  // in entries of `mode`: CapacityFor(mode, words)
   std::atomic<uint64_t> overflow{0};  // entries that did not fit this area
@@ -69,9 +73,18 @@ bool CheckHandle(uint64_t handle, bool common_valid, bool uncommon_valid,
 
 // ---- the handle map ----
 // Keys: 0 = empty, kTomb = removed (both invalid handles). Values pack the
-// device slot, its sequence at registration and the trace mode, so a section
-// snapshots all three with one lookup (the kernel reads them under
+// device slot, the view's sequence at registration and the trace mode; the
+// slot's second word is the device's epoch at registration. A section
+// snapshots all four with one lookup (the kernel reads them under
 // kcov_remote_lock).
+//
+// The map is this process's. A child made by fork keeps its parent's map as
+// it was at the fork (ResetRemoteAfterFork does not clear it), so the child's
+// sections with an inherited handle reach the parent's device through the
+// view the child inherited: the view's area is a shared mapping of the
+// device's file, and the move lock, `accepting` and the epoch are in the
+// device's control page (device_shared.h). A registration the parent makes
+// after the fork is not seen by that child (docs/kcov.md, "fork").
 constexpr uint32_t kMapSlots = 1u << 13;
 constexpr uint32_t kMapMaxLive = kMapSlots / 4 * 3;
 constexpr uint64_t kTomb = ~0ull;
@@ -79,6 +92,7 @@ constexpr uint64_t kTomb = ~0ull;
 struct MapSlot {
   std::atomic<uint64_t> key{0};
   std::atomic<uint64_t> value{0};
+  std::atomic<uint32_t> epoch{0};
 };
 constinit MapSlot g_map[kMapSlots];
 constinit std::mutex g_reg_mu;      // orders writers; readers never take it
@@ -109,7 +123,8 @@ uint32_t HashHandle(uint64_t h) {
 // kCountProbes (HandleProbesForTesting only) counts the slots examined into
 // *slots_read; the hot path instantiates it without.
 template <bool kCountProbes>
-bool MapFind(uint64_t handle, uint64_t* value, uint32_t* slots_read) {
+bool MapFind(uint64_t handle, uint64_t* value, uint32_t* epoch,
+             uint32_t* slots_read) {
   uint32_t i = HashHandle(handle);
   for (uint32_t probes = 0; probes < kMapSlots;
        probes++, i = (i + 1) & (kMapSlots - 1)) {
@@ -119,24 +134,45 @@ bool MapFind(uint64_t handle, uint64_t* value, uint32_t* slots_read) {
     if (k == 0) return false;
     if (k != handle) continue;
     uint64_t v = g_map[i].value.load(std::memory_order_acquire);
+    uint32_t e = g_map[i].epoch.load(std::memory_order_acquire);
     if (g_map[i].key.load(std::memory_order_acquire) != handle) return false;
     *value = v;
+    *epoch = e;
     return true;
   }
   return false;
 }
-bool MapLookup(uint64_t handle, uint64_t* value) {
-  return MapFind<false>(handle, value, nullptr);
+bool MapLookup(uint64_t handle, uint64_t* value, uint32_t* epoch) {
+  return MapFind<false>(handle, value, epoch, nullptr);
 }
 
+// Whether a registration still stands: its view was not freed or reused
+// since, and its device was not disabled since (in whichever process). A
+// child's map holds its parent's registrations as they were at the fork; the
+// ones that no longer stand are replaced by new registrations.
+bool RegistrationStands(uint64_t value, uint32_t epoch) {
+  const Device* d = DeviceAt(ValueSlot(value));
+  return d->sequence.load(std::memory_order_relaxed) == ValueSeq(value) &&
+         d->sh()->epoch.load(std::memory_order_relaxed) == epoch &&
+         d->sh()->accepting.load(std::memory_order_relaxed) != 0;
+}
+
+void MapRemoveAtLocked(uint32_t i);
+
 // REQUIRES: g_reg_mu. 0, EEXIST or ENOMEM.
-int MapInsertLocked(uint64_t handle, uint64_t value) {
+int MapInsertLocked(uint64_t handle, uint64_t value, uint32_t epoch) {
   uint32_t i = HashHandle(handle);
   int64_t free_slot = -1;
   for (uint32_t probes = 0; probes < kMapSlots;
        probes++, i = (i + 1) & (kMapSlots - 1)) {
     uint64_t k = g_map[i].key.load(std::memory_order_relaxed);
-    if (k == handle) return EEXIST;
+    if (k == handle) {
+      if (RegistrationStands(g_map[i].value.load(std::memory_order_relaxed),
+                             g_map[i].epoch.load(std::memory_order_relaxed)))
+        return EEXIST;
+      MapRemoveAtLocked(i);  // a registration inherited across fork, gone
+      return MapInsertLocked(handle, value, epoch);
+    }
     if (k == kTomb && free_slot < 0) free_slot = i;
     if (k == 0) {
       if (free_slot < 0) free_slot = i;
@@ -146,6 +182,7 @@ int MapInsertLocked(uint64_t handle, uint64_t value) {
   if (free_slot < 0 || g_map_live >= kMapMaxLive) return ENOMEM;
   MapSlot& s = g_map[free_slot];
   s.value.store(value, std::memory_order_relaxed);
+  s.epoch.store(epoch, std::memory_order_relaxed);
   s.key.store(handle, std::memory_order_release);  // pairs with MapLookup
   g_map_live++;
   return 0;
@@ -177,6 +214,13 @@ void MapReclaimRunLocked(uint32_t i) {
     g_map[k].key.store(0, std::memory_order_release);
 }
 
+// REQUIRES: g_reg_mu. Removes the live key at `i`.
+void MapRemoveAtLocked(uint32_t i) {
+  g_map[i].key.store(kTomb, std::memory_order_release);
+  g_map_live--;
+  MapReclaimRunLocked(i);
+}
+
 // REQUIRES: g_reg_mu. Removes every handle of the device in `slot`.
 void MapRemoveSlotLocked(uint32_t slot) {
   for (uint32_t i = 0; i < kMapSlots; i++) {
@@ -184,9 +228,7 @@ void MapRemoveSlotLocked(uint32_t slot) {
     if (k == 0 || k == kTomb) continue;
     if (ValueSlot(g_map[i].value.load(std::memory_order_relaxed)) != slot)
       continue;
-    g_map[i].key.store(kTomb, std::memory_order_release);
-    g_map_live--;
-    MapReclaimRunLocked(i);
+    MapRemoveAtLocked(i);
   }
 }
 
@@ -265,21 +307,133 @@ void IrqAreaRelease(RemoteArea* a) {
   a->in_use.store(0, std::memory_order_release);  // pairs with IrqAreaGet
 }
 
+// ---- the move lock ----
+// Two halves: the view's MoveLock orders this process's threads and signal
+// handlers (device.h), and its holder then takes the control page's
+// `move_holder`, which orders the processes that move into the device (a
+// fork child moving into its parent's device). Only one thread per process
+// ever waits for the second half, and never a thread of the process that
+// holds it, so a handler may wait for it: the holder is another process,
+// which either finishes its move or dies.
+
+// This thread's identity in `move_holder`: (pid << 32 | tid), computed once
+// per thread (the child side of fork clears it: ResetMoveIdentity).
+uint64_t MoveIdentity(ThreadState& t) {
+  if (t.move_identity == 0) {
+    ErrnoSaver errno_saver;
+    const uint64_t pid = static_cast<uint32_t>(syscall(SYS_getpid));
+    const uint64_t tid = static_cast<uint32_t>(syscall(SYS_gettid));
+    t.move_identity = pid << 32 | tid;
+  }
+  return t.move_identity;
+}
+
+// Appends the decimal digits of v at p; returns the end.
+char* AppendDecimal(char* p, uint32_t v) {
+  char digits[10];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *p++ = digits[--n];
+  return p;
+}
+
+// Whether the thread `holder` (a move_holder value) no longer runs: it exited,
+// or its process died and was not yet reaped (a zombie's threads are gone
+// but its leader is still found by tgkill: /proc tells). Async-signal-safe
+// (system calls only). A holder whose tid was reused meanwhile is taken for
+// alive: the wait goes on until that thread ends too.
+bool HolderGone(uint64_t holder) {
+  ErrnoSaver errno_saver;
+  const auto pid = static_cast<uint32_t>(holder >> 32);
+  const auto tid = static_cast<uint32_t>(holder);
+  if (syscall(SYS_tgkill, pid, tid, 0) != 0) return errno == ESRCH;
+  char path[64] = "/proc/";
+  char* p = AppendDecimal(path + 6, pid);
+  memcpy(p, "/task/", 6);
+  p = AppendDecimal(p + 6, tid);
+  memcpy(p, "/stat", 6);  // with the terminating NUL
+  const int fd = static_cast<int>(
+      syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return errno == ENOENT;
+  char buf[512];
+  const ssize_t n = syscall(SYS_read, fd, buf, sizeof buf);
+  syscall(SYS_close, fd);
+  // The state follows the last ')' (the command name may hold one).
+  const char* state = nullptr;
+  for (ssize_t i = 0; i + 2 < n; i++)
+    if (buf[i] == ')') state = buf + i + 2;
+  return state != nullptr && (*state == 'Z' || *state == 'X');
+}
+
+// REQUIRES: d->move_lock held by t. Takes the cross-process half.
+void LockMoveShared(Device* d, ThreadState& t) {
+  std::atomic<uint64_t>& word = d->sh()->move_holder;
+  const uint64_t self = MoveIdentity(t);
+  for (uint32_t spins = 0;; spins++) {
+    uint64_t holder = 0;
+    // Acquire pairs with the release in UnlockMoveShared: the previous
+    // holder's copy and count are visible to ours.
+    if (word.compare_exchange_strong(holder, self, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+      return;
+    if (spins < 64) {
+      __builtin_ia32_pause();
+      continue;
+    }
+    {
+      ErrnoSaver errno_saver;
+      sched_yield();
+    }
+    // Now and then: is the holder still there? A process killed in its move
+    // leaves the lock held for ever; its section is lost (never partial: the
+    // count it had not published does not cover what it copied).
+    if (spins % 256 == 0 && HolderGone(holder) &&
+        word.compare_exchange_strong(holder, self, std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+      d->sh()->move_holders_died.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+void UnlockMoveShared(Device* d) {
+  d->sh()->move_holder.store(0, std::memory_order_release);
+}
+
+// Both halves, for task context (spins).
+void LockMove(Device* d, ThreadState& t) {
+  d->move_lock.Lock(&t);
+  LockMoveShared(d, t);
+}
+
+// Whether the section bound in `a` may still be moved into d: the device
+// accepts sections, was not disabled since (epoch) and the view is the one
+// the section was bound to (sequence).
+bool SectionStands(const Device* d, const RemoteArea* a) {
+  return d->sh()->accepting.load(std::memory_order_relaxed) != 0 &&
+         d->sh()->epoch.load(std::memory_order_relaxed) == a->epoch &&
+         d->sequence.load(std::memory_order_relaxed) == a->sequence;
+}
+
 // ---- the move ----
-// REQUIRES: d->move_lock held, d == a->device. Moves one finished section
-// (kernel: kcov_move_area under kcov->lock, after the sequence check).
+// REQUIRES: both halves of d's move lock held, d == a->device. Moves one
+// finished section (kernel: kcov_move_area under kcov->lock, after the
+// sequence check).
 void MoveOneLocked(Device* d, RemoteArea* a) {
   // The area's count was written by the thread that ran the section: ours, or
   // (for a deferred area) a handler whose push pairs with our pop.
   uint64_t n = a->data[0];
   uint64_t private_over = a->overflow.load(std::memory_order_relaxed);
-  if (!d->accepting.load(std::memory_order_relaxed) ||
-      d->sequence.load(std::memory_order_relaxed) != a->sequence) {
+  if (!SectionStands(d, a)) {
     // Straddled DISABLE (or the device is gone): dropped, counted.
     g_counters.sequence_dropped_sections.fetch_add(1,
                                                    std::memory_order_relaxed);
     g_counters.sequence_dropped_entries.fetch_add(n + private_over,
                                                   std::memory_order_relaxed);
+    d->sh()->sections_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   size_t entry_words = a->mode == kModeTraceCmp ? 4 : 1;
@@ -300,7 +454,7 @@ void MoveOneLocked(Device* d, RemoteArea* a) {
   d->sh()->sections_moved.fetch_add(1, std::memory_order_relaxed);
 }
 
-// REQUIRES: d->move_lock held. Moves every deferred area.
+// REQUIRES: both halves of d's move lock held. Moves every deferred area.
 void DrainPendingLocked(Device* d) {
   // seq_cst: pairs with the push in DeferMove (store-buffer pattern with the
   // lock word: either the pusher sees the lock free or we see its area).
@@ -322,16 +476,19 @@ void DrainPendingLocked(Device* d) {
   }
 }
 
-// Releases the move lock and moves what was deferred meanwhile.
+// Releases both halves of the move lock and moves what was deferred
+// meanwhile.
 void UnlockAndDrain(Device* d, ThreadState* t) {
   for (;;) {
     // Relaxed: only spares the exchange when nothing is pending; a push this
     // load misses is found by the seq_cst load after the unlock.
     if (d->pending.load(std::memory_order_relaxed) != nullptr)
       DrainPendingLocked(d);
+    UnlockMoveShared(d);
     d->move_lock.Unlock();  // seq_cst: see MoveLock
     if (d->pending.load(std::memory_order_seq_cst) == nullptr) return;
     if (!d->move_lock.TryLock(t)) return;  // the holder drains it
+    LockMoveShared(d, *t);
   }
 }
 
@@ -343,6 +500,7 @@ void DeferMove(Device* d, ThreadState& t, RemoteArea* a) {
   } while (!d->pending.compare_exchange_weak(head, a, std::memory_order_seq_cst,
                                              std::memory_order_relaxed));
   if (d->move_lock.TryLock(&t)) {
+    LockMoveShared(d, t);
     UnlockAndDrain(d, &t);
   } else {
     d->sh()->sections_deferred.fetch_add(1, std::memory_order_relaxed);
@@ -403,9 +561,10 @@ __attribute__((noinline)) bool StillInHandler(ThreadState& t) {
 }
 
 // Binds an area to the registration found in the map.
-void BindArea(RemoteArea* a, uint64_t value) {
+void BindArea(RemoteArea* a, uint64_t value, uint32_t epoch) {
   a->device = DeviceAt(ValueSlot(value));
   a->sequence = ValueSeq(value);
+  a->epoch = epoch;
   a->mode = ValueMode(value);
   a->capacity = CapacityFor(a->mode, a->words);
 }
@@ -431,7 +590,11 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
     return;
   }
   uint64_t value;
-  if (!MapLookup(handle, &value)) return;  // nobody collects: the common case
+  uint32_t epoch;
+  // Nobody collects (the common case), or the registration was the
+  // parent's at fork and its device was disabled since.
+  if (!MapLookup(handle, &value, &epoch) || !RegistrationStands(value, epoch))
+    return;
   RemoteArea* a;
   if (in_irq) {
     a = IrqAreaGet();
@@ -466,8 +629,9 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
       a = fresh;
     }
   }
-  BindArea(a, value);
+  BindArea(a, value, epoch);
   if (!in_irq) t.cached_handle = handle;
+  a->device->sh()->sections_started.fetch_add(1, std::memory_order_relaxed);
   a->overflow.store(0, std::memory_order_relaxed);
   a->data[0] = 0;
   if (in_irq) {
@@ -521,6 +685,7 @@ __attribute__((noinline)) void RemoteStopMove(ThreadState& t, RemoteArea* a) {
     }
     d->move_lock.Lock(&t);  // spins
   }
+  LockMoveShared(d, t);
   MoveOneLocked(d, a);
   UnlockAndDrain(d, &t);
   std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -542,12 +707,12 @@ __attribute__((always_inline)) inline void StopTaskSection(ThreadState& t) {
   // a section that ends concurrently with KCOV_DISABLE either way (it
   // carries no entries, so nothing is published or lost either way).
   Device* d = a->device;
-  if (d->accepting.load(std::memory_order_relaxed) &&
-      d->sequence.load(std::memory_order_relaxed) == a->sequence) {
+  if (SectionStands(d, a)) {
     d->sh()->sections_moved.fetch_add(1, std::memory_order_relaxed);
   } else {
     g_counters.sequence_dropped_sections.fetch_add(1,
                                                    std::memory_order_relaxed);
+    d->sh()->sections_dropped.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -590,17 +755,18 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
   uint32_t slot = DeviceSlot(d);
   uint64_t value = PackValue(slot, d->sequence.load(std::memory_order_relaxed),
                              d->sh()->mode.load(std::memory_order_relaxed));
+  const uint32_t epoch = d->sh()->epoch.load(std::memory_order_relaxed);
   int err = 0;
   for (uint32_t i = 0; i < n && err == 0; i++) {
     if (!CheckHandle(handles[i], false, true, false)) {
       err = EINVAL;
     } else {
-      err = MapInsertLocked(handles[i], value);
+      err = MapInsertLocked(handles[i], value, epoch);
     }
   }
   if (err == 0 && common != 0) {
     err = CheckHandle(common, true, false, false)
-              ? MapInsertLocked(common, value)
+              ? MapInsertLocked(common, value, epoch)
               : EINVAL;
   }
   if (err != 0) MapRemoveSlotLocked(slot);
@@ -614,9 +780,9 @@ void UnregisterRemote(Device* d) {
 
 void SetAccepting(Device* d, bool on) {
   ThreadState& t = tls_state;
-  d->move_lock.Lock(&t);
-  if (!on) d->sequence.fetch_add(1, std::memory_order_relaxed);
-  d->accepting.store(on, std::memory_order_relaxed);
+  LockMove(d, t);
+  if (!on) d->sh()->epoch.fetch_add(1, std::memory_order_relaxed);
+  d->sh()->accepting.store(on ? 1 : 0, std::memory_order_relaxed);
   // Deferred sections of the old epoch are dropped here (counted), and their
   // areas go back to their pools.
   UnlockAndDrain(d, &t);
@@ -624,10 +790,13 @@ void SetAccepting(Device* d, bool on) {
 
 std::mutex& RegistrationMutexForTesting() { return g_reg_mu; }
 
+void HoldMoveLockForTesting(Device* d) { LockMove(d, tls_state); }
+
 uint32_t HandleProbesForTesting(uint64_t handle) {
   uint64_t value;
+  uint32_t epoch;
   uint32_t slots_read = 0;
-  (void)MapFind<true>(handle, &value, &slots_read);
+  (void)MapFind<true>(handle, &value, &epoch, &slots_read);
   return slots_read;
 }
 
@@ -649,11 +818,9 @@ void ResetRemoteAfterFork() {
   new (&g_reg_mu) std::mutex();
   new (&g_pool_mu) std::mutex();
   new (&g_irq_mu) std::mutex();
-  for (uint32_t i = 0; i < kMapSlots; i++) {
-    g_map[i].key.store(0, std::memory_order_relaxed);
-    g_map[i].value.store(0, std::memory_order_relaxed);
-  }
-  g_map_live = 0;
+  // The handle map stays: the child's sections with its parent's handles
+  // reach the parent's devices (see "the handle map" above).
+  tls_state.move_identity = 0;
 }
 
 void ReleaseThreadAreas(ThreadState& t) {
@@ -741,10 +908,10 @@ extern "C" {
 //
 // Fast paths (docs/design.md, "Remote sections: the fast path"): a task
 // section with the handle of the thread's previous task section reuses the
-// thread's area and its binding after one relaxed check of the device's
-// sequence, and a section that recorded nothing ends without the move lock.
-// Everything else is in the out-of-line slow paths below, so the fast paths
-// need no callee-saved registers.
+// thread's area and its binding after relaxed checks of the view's sequence
+// and the device's epoch, and a section that recorded nothing ends without the
+// move lock. Everything else is in the out-of-line slow paths below, so the
+// fast paths need no callee-saved registers.
 REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
   ThreadState& t = tls_state;
   RemoteArea* a = t.cached_area;
@@ -752,12 +919,15 @@ REMCOV_EXPORT void remcov_remote_start(uint64_t handle) {
   // section's trace mode), not tracing, not owning a device and no section
   // open (a section's mode is a trace mode). cached_handle was found in the
   // map (so it is valid) and `a` is bound to its registration; the relaxed
-  // sequence check only avoids starting sections that the check under the
-  // move lock at stop would drop: any DISABLE, re-enable or unregistration of
-  // the handle bumps the sequence.
+  // checks only avoid starting sections that the check under the move lock at
+  // stop would drop: a DISABLE in any process (which unregisters the handle)
+  // bumps the device's epoch, and freeing or reusing the view bumps its
+  // sequence.
   if (LoadModeRelaxed(t) == kModeDisabled && handle == t.cached_handle &&
       a != nullptr &&
-      a->device->sequence.load(std::memory_order_relaxed) == a->sequence) {
+      a->device->sequence.load(std::memory_order_relaxed) == a->sequence &&
+      a->device->sh()->epoch.load(std::memory_order_relaxed) == a->epoch) {
+    a->device->sh()->sections_started.fetch_add(1, std::memory_order_relaxed);
     a->overflow.store(0, std::memory_order_relaxed);
     a->data[0] = 0;
     t.remote = a;

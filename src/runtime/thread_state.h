@@ -123,6 +123,9 @@ struct ThreadState {
   uint64_t cached_handle = 0;
   // pthread key registered (thread-exit hook installed).
   bool exit_hook = false;
+  // (pid << 32 | tid) once computed: this thread as the holder of a device's
+  // cross-process move lock (remote.cc). 0 = not yet; cleared in a fork child.
+  uint64_t move_identity = 0;
 };
 
 // Initial-exec TLS (set for the whole runtime target): one %fs-relative load

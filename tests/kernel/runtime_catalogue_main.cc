@@ -8,9 +8,7 @@
 // the kernel's transcript by tests/kernel/CMakeLists.txt
 // (conformance.runtime_vs_kernel); it exits 1 when a case fails.
 //
-// Its transcript (STEP/CASE lines) should equal the kernel's line for line,
-// except remote_common_inherited_by_fork (SKIP: supports_fork is not set:
-// remote handles do not reach across processes yet, docs/kcov.md, "fork").
+// Its transcript (STEP/CASE lines) should equal the kernel's line for line.
 #include "remcov/remcov.h"
 
 #include "catalogue.h"
@@ -128,9 +126,10 @@ int main(int argc, char** argv) {
   remcov_catalogue::CatalogueHooks h;
   h.backend_name = "remcov-runtime";
   h.exercise = host_exercise;
-  // Devices are one object across fork (their state is in the memfd); the
-  // remote handle table is not yet (supports_fork stays false).
+  // Devices are one object across fork (their state is in the memfd), and a
+  // child's sections with inherited handles reach its parent's devices.
   h.devices_survive_fork = true;
+  h.supports_fork = true;
   h.remote_trigger = Trigger;
   h.pc_in_target = InTarget;
   h.common_handle = remcov_common_handle;

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: Apache-2.0
+// Remote sections across fork, as in the kernel (kernel/fork.c: copy_process
+// -> kcov_task_init keeps kcov_handle; remote handles are system-wide;
+// kernel/kcov.c: kcov_remote_start/kcov_move_area): a child's sections with
+// its parent's registered handles, or with the common handle it inherited,
+// land in the parent's device, exactly; after a DISABLE in the parent the
+// child's sections find no registration; a child killed in the middle
+// of its sections (SIGKILL, also while it holds the move lock) never blocks
+// the others and never leaves a partial section in the area.
+//
+// The children run their sections on their only thread: TSan refuses threads
+// in the child of a multi-threaded process.
+#include <errno.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "remcov/remcov.h"
+
+#include "fixture.h"
+#include "runtime/device.h"
+#include "test_util.h"
+
+namespace remcov::testing {
+namespace {
+
+constexpr uint64_t kHandle = REMCOV_KCOV_SUBSYSTEM_USB | 0x4242;
+
+void Section() { (void)fixture_parse("1234", 4); }
+
+// Runs `sections` sections with `handle` in the calling (child) process.
+void RunSections(uint64_t handle, int sections) {
+  for (int i = 0; i < sections; i++) {
+    remcov_remote_start(handle);
+    Section();
+    remcov_remote_stop();
+  }
+}
+
+// Forks, runs fn in the child, returns its exit code (100 + signal if killed,
+// -1 if it could not be waited for).
+template <typename Fn>
+int InChild(Fn fn) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(fn());
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+// A thread that owns a remote device with a common handle and runs whatever
+// it is asked to on itself (fork from it: the child inherits its handle).
+class CommonOwner {
+ public:
+  CommonOwner(int fd, uint64_t common) {
+    thread_ = std::thread([this, fd, common] {
+      uint64_t buf[3] = {};
+      auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+      ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+      ra->area_size = 4096;
+      ra->common_handle = common;
+      enable_rc_ = remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
+                                reinterpret_cast<unsigned long>(ra));
+      ready_ = true;
+      for (;;) {
+        while (!job_.load() && !done_.load()) std::this_thread::yield();
+        if (done_) break;
+        job_.load()();
+        job_ = nullptr;
+      }
+      if (enable_rc_ == 0)
+        disable_rc_ = remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);
+    });
+    while (!ready_) std::this_thread::yield();
+  }
+  ~CommonOwner() {
+    done_ = true;
+    thread_.join();
+    EXPECT_EQ(disable_rc_, 0);
+  }
+  int enable_rc() const { return enable_rc_; }
+  template <typename Fn>
+  void RunOnOwner(Fn fn) {
+    static Fn* current;
+    current = &fn;
+    job_ = [] { (*current)(); };
+    while (job_.load() != nullptr) std::this_thread::yield();
+  }
+
+ private:
+  std::atomic<bool> ready_{false}, done_{false};
+  std::atomic<void (*)()> job_{nullptr};
+  int enable_rc_ = -1, disable_rc_ = -1;
+  std::thread thread_;
+};
+
+TEST(CrossProcessRemoteTest, ChildSectionsWithRegisteredHandleReachParent) {
+  const uint64_t per_section = PcsOf(Section);
+  ASSERT_GT(per_section, 0u);
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  constexpr int kChildren = 6, kSections = 20;
+  std::vector<pid_t> pids;
+  for (int c = 0; c < kChildren; c++) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0) << strerror(errno);
+    if (pid == 0) {
+      RunSections(kHandle, kSections);
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  // Every section whole, nothing else: exactly kChildren * kSections
+  // sections' worth of the fixture's PCs.
+  EXPECT_EQ(dev.Count(), per_section * kChildren * kSections);
+  EXPECT_EQ(FixtureFunctions(dev.Pcs()),
+            (std::set<std::string>{"fixture_parse", "fixture_digits"}));
+  const remcov_device_stats_t s = dev.Stats();
+  EXPECT_EQ(s.sections_started, uint64_t{kChildren * kSections});
+  EXPECT_EQ(s.sections_moved, uint64_t{kChildren * kSections});
+  EXPECT_EQ(s.sections_dropped, 0u);
+  EXPECT_EQ(s.overflow_entries, 0u);
+}
+
+TEST(CrossProcessRemoteTest, ForkedChildInheritsTheCommonHandle) {
+  const uint64_t per_section = PcsOf(Section);
+  const uint64_t common =
+      REMCOV_KCOV_SUBSYSTEM_COMMON | (static_cast<uint64_t>(getpid()) & 0xffff);
+  RawDevice dev(1 << 16);
+  CommonOwner owner(dev.fd(), common);
+  ASSERT_EQ(owner.enable_rc(), 0) << strerror(errno);
+  int rc = -1;
+  // Forked by the owner thread: the child's task carries its kcov_handle.
+  owner.RunOnOwner([&] {
+    rc = InChild([&] {
+      if (remcov_common_handle() != common) return 1;
+      RunSections(remcov_common_handle(), 3);
+      return 0;
+    });
+  });
+  EXPECT_EQ(rc, 0) << "1: the child's common handle differs";
+  EXPECT_EQ(dev.Count(), per_section * 3);
+  // A child of another thread has no common handle (kcov_handle is per task).
+  EXPECT_EQ(InChild([] { return remcov_common_handle() == 0 ? 0 : 1; }), 0);
+}
+
+TEST(CrossProcessRemoteTest, DisableInParentDropsChildSectionsCounted) {
+  RawDevice dev(1 << 16);
+  int to_child[2], from_child[2];
+  ASSERT_EQ(pipe(to_child), 0);
+  ASSERT_EQ(pipe(from_child), 0);
+  auto owner = std::make_unique<RemoteOwner>(dev.fd(), std::vector{kHandle});
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Registered in the parent: a device of the child's own cannot take the
+    // handle (EEXIST, as the kernel's system-wide table answers).
+    RawDevice mine(4096);
+    uint64_t buf[4] = {};
+    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+    ra->area_size = 4096;
+    ra->num_handles = 1;
+    buf[3] = kHandle;
+    int code = 0;
+    if (remcov_ioctl(mine.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                     reinterpret_cast<unsigned long>(ra)) == 0 ||
+        errno != EEXIST)
+      code |= 1;
+    char c;
+    if (write(from_child[1], "r", 1) != 1) code |= 2;
+    if (read(to_child[0], &c, 1) != 1) code |= 2;  // the parent disabled
+    RunSections(kHandle, 2);  // dropped: the registration is gone
+    // Once the parent's registration is gone, the child may take the handle.
+    if (remcov_ioctl(mine.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                     reinterpret_cast<unsigned long>(ra)) != 0)
+      code |= 4;
+    else if (remcov_ioctl(mine.fd(), REMCOV_KCOV_DISABLE, 0) != 0)
+      code |= 8;
+    _exit(code);
+  }
+  char c;
+  ASSERT_EQ(read(from_child[0], &c, 1), 1);
+  owner.reset();  // KCOV_DISABLE in the parent
+  ASSERT_EQ(write(to_child[1], "d", 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: EEXIST expected while the parent's registration stands; "
+         "4/8: REMOTE_ENABLE/DISABLE of the handle once it was gone";
+  // The child's sections after the DISABLE find no registration, as in the
+  // kernel: nothing in the area, nothing started.
+  EXPECT_EQ(dev.Count(), 0u);
+  EXPECT_EQ(dev.Stats().sections_moved, 0u);
+  EXPECT_EQ(dev.Stats().sections_started, 0u)
+      << "a section bound to a disabled registration was started";
+  for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]})
+    close(fd);
+}
+
+// Children run sections without pause; the test kills one at a random moment
+// (SIGKILL: possibly inside a section, possibly holding the move lock) and
+// forks a replacement, kKills times. Nothing hangs; every section in the area
+// is whole; what the killed children had not published is accounted for:
+// started = stored whole + lost, with at most one section lost per kill.
+TEST(CrossProcessRemoteTest, ChildrenKilledAtRandomNeverBlockTheOthers) {
+  const uint64_t per_section = PcsOf(Section);
+  ASSERT_GT(per_section, 0u);
+  constexpr int kRunning = 3;
+  constexpr int kKills = 1000;
+  // Each child runs at most this many sections, then waits to be killed:
+  // the area is sized so that it never fills.
+  constexpr int kSectionsPerChild = 100;
+  unsigned long words = 1;
+  while (words < 2 * (kKills + kRunning + 1) * kSectionsPerChild * per_section)
+    words *= 2;
+  RawDevice dev(words);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  const pid_t parent = getpid();
+  auto spawn = [parent] {
+    pid_t pid = fork();
+    if (pid == 0) {
+      // Never outlive the test, whatever happens to it.
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(1);
+      RunSections(kHandle, kSectionsPerChild);
+      for (;;) pause();
+    }
+    return pid;
+  };
+  std::vector<pid_t> running;
+  for (int i = 0; i < kRunning; i++) running.push_back(spawn());
+  std::mt19937 rng(12345);
+  for (int k = 0; k < kKills; k++) {
+    const size_t victim = rng() % kRunning;
+    struct timespec ts = {0, static_cast<long>(rng() % 300) * 1000};
+    nanosleep(&ts, nullptr);
+    ASSERT_EQ(kill(running[victim], SIGKILL), 0);
+    ASSERT_EQ(waitpid(running[victim], nullptr, 0), running[victim]);
+    running[victim] = spawn();
+    ASSERT_GT(running[victim], 0);
+  }
+  for (pid_t pid : running) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  const int killed = kKills + kRunning;
+  const uint64_t count = dev.Count();
+  EXPECT_EQ(count % per_section, 0u) << "a partial section is in the area";
+  const uint64_t stored = count / per_section;
+  const remcov_device_stats_t s = dev.Stats();
+  EXPECT_EQ(s.overflow_entries, 0u);
+  EXPECT_EQ(s.sections_dropped, 0u);
+  EXPECT_GT(stored, static_cast<uint64_t>(killed)) << "sections ran";
+  // A child killed between its move's publication and the counter after it
+  // stored a section the counter does not show; only a holder that died can.
+  EXPECT_GE(stored, s.sections_moved);
+  EXPECT_LE(stored, s.sections_moved + s.move_holders_died);
+  ASSERT_GE(s.sections_started, stored);
+  const uint64_t lost = s.sections_started - stored;
+  EXPECT_LE(lost, static_cast<uint64_t>(killed))
+      << "at most one section in flight per killed child";
+  // And the device still works: one more child's sections arrive whole.
+  const uint64_t before = dev.Count();
+  EXPECT_EQ(InChild([] {
+              RunSections(kHandle, 5);
+              return 0;
+            }),
+            0);
+  EXPECT_EQ(dev.Count() - before, per_section * 5);
+  RecordProperty("stored_sections", std::to_string(stored));
+  RecordProperty("lost_sections", std::to_string(lost));
+  RecordProperty("move_holders_died", std::to_string(s.move_holders_died));
+}
+
+// A process that dies holding the move lock: the next mover finds the holder
+// gone (a zombie not yet reaped, then a reaped process), takes the lock over
+// and counts it; nothing hangs.
+TEST(CrossProcessRemoteTest, MoveLockOfADeadProcessIsTakenOver) {
+  const uint64_t per_section = PcsOf(Section);
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  for (const bool reap_first : {false, true}) {
+    SCOPED_TRACE(reap_first ? "reaped holder" : "zombie holder");
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      internal::Device* d = internal::DeviceForTesting(dev.fd());
+      if (d == nullptr) _exit(1);
+      internal::HoldMoveLockForTesting(d);
+      (void)!write(ready[1], "h", 1);
+      for (;;) pause();
+    }
+    char c = 0;
+    ASSERT_EQ(read(ready[0], &c, 1), 1);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    if (reap_first) {
+      ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
+    } else {
+      // Dead but not reaped: wait until /proc shows the zombie.
+      siginfo_t info;
+      ASSERT_EQ(waitid(P_PID, pid, &info, WEXITED | WNOWAIT), 0);
+    }
+    const uint64_t died = dev.Stats().move_holders_died;
+    const uint64_t before = dev.Count();
+    RunSections(kHandle, 2);  // in this process: takes the lock over
+    EXPECT_EQ(dev.Count() - before, 2 * per_section);
+    EXPECT_EQ(dev.Stats().move_holders_died, died + 1);
+    if (!reap_first) {
+      ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
+    }
+    close(ready[0]);
+    close(ready[1]);
+  }
+}
+
+}  // namespace
+}  // namespace remcov::testing

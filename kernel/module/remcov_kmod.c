@@ -17,6 +17,10 @@
  * <context>:
  *   direct   run remcov_kmod_target_d() in the writer's own context, no remote
  *            section (local KCOV_ENABLE sees it)
+ *   task     run remcov_kmod_target_d() in the writer's own context inside a
+ *            remote section: kcov_remote_start_common() for "common" (the
+ *            writer's inherited kcov_handle), kcov_remote_start() otherwise.
+ *            The writer must not trace (the kernel WARNs and skips it)
  *   kthread  a fresh kernel thread runs target_a inside a remote section
  *   work     a work item on remcov_kmod's workqueue runs target_b inside a
  *            remote section; the write waits with flush_work()
@@ -253,6 +257,22 @@ static ssize_t remcov_ctl_write(struct file *file, const char __user *ubuf,
 		ret = remcov_release_held();
 		mutex_unlock(&remcov_lock);
 		return ret ? ret : len;
+	}
+
+	if (!strcmp(ctx, "task")) {
+		u64 handle;
+
+		ret = remcov_parse_handle(spec, &handle);
+		if (ret)
+			return ret;
+		if (!strcmp(spec, "common"))
+			kcov_remote_start_common(handle & KCOV_INSTANCE_MASK);
+		else
+			kcov_remote_start(handle);
+		remcov_kmod_target_d(len);
+		kcov_remote_stop();
+		atomic_inc(&stat_sections[3]);
+		return len;
 	}
 
 	req = kzalloc(sizeof(*req), GFP_KERNEL);

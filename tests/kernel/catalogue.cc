@@ -1192,6 +1192,44 @@ void CaseRemoteCommonInheritedByFork(Case& c) {
   c.UnmapAll();
 }
 
+// A forked child's own task runs remote sections (kcov_remote_start_common
+// with its inherited kcov_handle, then kcov_remote_start with a handle the
+// parent registered): both land in the parent's buffer. kernel/fork.c:
+// copy_process -> kcov_task_init copies kcov_handle; the remote handle table
+// is global (kernel/kcov.c: kcov_remote_find).
+void CaseRemoteTaskInForkedChild(Case& c) {
+  Word* area = nullptr;
+  int fd = -1;
+  Worker owner;
+  owner.Run([&] {
+    fd = c.Setup("", kBigWords, &area);
+    c.Remote("remote_enable", fd, kPc, {c.Usb(0)}, c.Common(0), kOk);
+  });
+  if (!area) return c.Fail("setup failed");
+  const std::string usb = c.UsbSpec(0);
+  for (const char* spec : {"common", "usb"}) {
+    ResetCount(area);
+    int status = -1;
+    const std::string handle = spec[0] == 'c' ? "common" : usb;
+    owner.Run([&] {
+      pid_t pid = fork();
+      if (pid == 0)
+        _exit(c.h().remote_trigger("task", handle.c_str()) == 0 ? 0 : 1);
+      if (pid > 0) waitpid(pid, &status, 0);
+    });
+    PcFacts f = ReadPcs(c, area, kBigWords);
+    c.Observe(std::string("child_task_") + spec,
+              {{"exited", WIFEXITED(status), true},
+               {"trigger_ok", WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                true},
+               {"count_positive", f.count > 0, true},
+               {"target_d_hit", f.hits[3] > 0, true}});
+  }
+  owner.Run([&] { c.Ioctl("disable", fd, kDisable, 0, kOk); });
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
 // dup and fcntl(F_DUPFD) name the same device: one struct kcov per open file
 // (kernel/kcov.c: kcov_open; the VFS shares the file between descriptors).
 void CaseDupNamesOneDevice(Case& c) {
@@ -1386,6 +1424,8 @@ const Entry kCases[] = {
     {"remote_common_inherited_by_child", CaseRemoteCommonInheritedByChild,
      kNeedRemote | kNeedCommon},
     {"remote_common_inherited_by_fork", CaseRemoteCommonInheritedByFork,
+     kNeedRemote | kNeedCommon | kNeedFork},
+    {"remote_task_in_forked_child", CaseRemoteTaskInForkedChild,
      kNeedRemote | kNeedCommon | kNeedFork},
     {"dup_names_one_device", CaseDupNamesOneDevice, kNeedExercise},
     {"enable_in_forked_child", CaseEnableInForkedChild,

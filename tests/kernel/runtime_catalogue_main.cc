@@ -61,6 +61,12 @@ static int Trigger(const char* ctx, const char* h) {
     host_target_d(7);
     return 0;
   }
+  if (c == "task") {  // a remote section in the caller's own task
+    remcov_remote_start(handle);
+    host_target_d(9);
+    remcov_remote_stop();
+    return 0;
+  }
   if (c == "kthread" || c == "work") {
     std::thread t([&] {
       remcov_remote_start(handle);

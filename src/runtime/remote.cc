@@ -89,11 +89,13 @@ constexpr uint32_t kMapSlots = 1u << 13;
 constexpr uint32_t kMapMaxLive = kMapSlots / 4 * 3;
 constexpr uint64_t kTomb = ~0ull;
 
-struct MapSlot {
+// 32 bytes: a power of two, so a lookup's index is one shift.
+struct alignas(32) MapSlot {
   std::atomic<uint64_t> key{0};
   std::atomic<uint64_t> value{0};
   std::atomic<uint32_t> epoch{0};
 };
+static_assert(sizeof(MapSlot) == 32);
 constinit MapSlot g_map[kMapSlots];
 constinit std::mutex g_reg_mu;      // orders writers; readers never take it
 constinit uint32_t g_map_live = 0;  // guarded by g_reg_mu
@@ -412,7 +414,8 @@ void LockMove(Device* d, ThreadState& t) {
 // Whether the section bound in `a` may still be moved into d: the device
 // accepts sections, was not disabled since (epoch) and the view is the one
 // the section was bound to (sequence).
-bool SectionStands(const Device* d, const RemoteArea* a) {
+__attribute__((always_inline)) inline bool SectionStands(const Device* d,
+                                                         const RemoteArea* a) {
   return d->sh()->accepting.load(std::memory_order_relaxed) != 0 &&
          d->sh()->epoch.load(std::memory_order_relaxed) == a->epoch &&
          d->sequence.load(std::memory_order_relaxed) == a->sequence;

@@ -172,6 +172,12 @@ TEST(AbandonedHandlerTest, ThreadsThatExitInsideHandlerSections) {
   signal(SIGUSR2, SIG_DFL);
 }
 
+// Raises sig, whose handler siglongjmps to t_env, set here: the jump lands
+// in this frame, so no local of the caller lives across sigsetjmp.
+__attribute__((noinline)) void RaiseAndJumpBack(int sig) {
+  if (sigsetjmp(t_env, 1) == 0) raise(sig);
+}
+
 TEST(AbandonedHandlerTest, NextTaskSectionClearsTheStateOfAJumpedOutHandler) {
   RawDevice d(1 << 16);
   RemoteOwner owner(d.fd(), {kHandlerHandle, kTaskHandle}, 0, 1 << 12);
@@ -180,7 +186,7 @@ TEST(AbandonedHandlerTest, NextTaskSectionClearsTheStateOfAJumpedOutHandler) {
   const remcov_runtime_stats_t before = Stats();
   std::thread th([&] {
     for (int i = 0; i < kThreads; i++) {
-      if (sigsetjmp(t_env, 1) == 0) raise(SIGUSR1);
+      RaiseAndJumpBack(SIGUSR1);
       // Back in task context: this section is a task section again.
       remcov_remote_start(kTaskHandle);
       fixture_spin(3);

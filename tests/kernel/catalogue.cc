@@ -1218,12 +1218,12 @@ void CaseRemoteTaskInForkedChild(Case& c) {
       if (pid > 0) waitpid(pid, &status, 0);
     });
     PcFacts f = ReadPcs(c, area, kBigWords);
-    c.Observe(std::string("child_task_") + spec,
-              {{"exited", WIFEXITED(status), true},
-               {"trigger_ok", WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                true},
-               {"count_positive", f.count > 0, true},
-               {"target_d_hit", f.hits[3] > 0, true}});
+    c.Observe(
+        std::string("child_task_") + spec,
+        {{"exited", WIFEXITED(status), true},
+         {"trigger_ok", WIFEXITED(status) && WEXITSTATUS(status) == 0, true},
+         {"count_positive", f.count > 0, true},
+         {"target_d_hit", f.hits[3] > 0, true}});
   }
   owner.Run([&] { c.Ioctl("disable", fd, kDisable, 0, kOk); });
   c.Close("close", fd);

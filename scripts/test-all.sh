@@ -68,7 +68,7 @@ else
   perf=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DREMCOV_BUILD_BENCHMARKS=ON -DREMCOV_INSTALL=OFF
         -DREMCOV_BUILD_TOOLS=OFF "${light[@]}")
   perf_targets=(callback_cost callback_cost_shared remote_cost remote_cost_shared handle_churn
-                fork_server_cost)
+                fork_server_cost cross_process_section)
   run_config perf-gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc "${perf[@]}" \
     -- -L perf-smoke -- "${perf_targets[@]}"
   run_config perf-clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 \

@@ -11,9 +11,11 @@
 // The children run their sections on their only thread: TSan refuses threads
 // in the child of a multi-threaded process.
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,6 +137,34 @@ TEST(CrossProcessRemoteTest, ChildSectionsWithRegisteredHandleReachParent) {
   EXPECT_EQ(s.sections_moved, uint64_t{kChildren * kSections});
   EXPECT_EQ(s.sections_dropped, 0u);
   EXPECT_EQ(s.overflow_entries, 0u);
+}
+
+// A child that closes every inherited descriptor (close_range, as daemons and
+// sandboxes do) drops its references to the files, as a kernel process would;
+// the device lives on in the parent, and the child's sections with the
+// parent's handle still land there (a remote section names the handle, not a
+// descriptor: kernel/kcov.c, kcov_remote_start).
+TEST(CrossProcessRemoteTest, ChildThatClosesItsDescriptorsStillReachesParent) {
+  const uint64_t per_section = PcsOf(Section);
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  const int fd = dev.fd();
+  EXPECT_EQ(
+      InChild([fd] {
+        if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) return 1;
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) return 2;
+        // The descriptor is gone: the device calls say so.
+        if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) != -1 || errno != EBADF)
+          return 3;
+        RunSections(kHandle, 4);
+        return 0;
+      }),
+      0)
+      << "1: close_range; 2: the descriptor survived; 3: DISABLE on it";
+  EXPECT_EQ(dev.Count(), per_section * 4);
+  // And the parent's device is unaffected.
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, 1 << 16), -1);
+  EXPECT_EQ(errno, EBUSY);
 }
 
 TEST(CrossProcessRemoteTest, ForkedChildInheritsTheCommonHandle) {

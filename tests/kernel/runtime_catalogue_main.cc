@@ -20,6 +20,7 @@ extern "C" void host_exercise(unsigned);
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <csignal>
@@ -54,6 +55,17 @@ static uint64_t ParseHandle(const char* h) {
   return 0;
 }
 static std::thread* held;
+static pid_t g_main_pid;
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define REMCOV_CATALOGUE_TSAN 1
+#endif
+#endif
+#if defined(REMCOV_CATALOGUE_TSAN) || defined(__SANITIZE_THREAD__)
+constexpr bool kNoThreadsAfterFork = true;
+#else
+constexpr bool kNoThreadsAfterFork = false;
+#endif
 static int Trigger(const char* ctx, const char* h) {
   uint64_t handle = ParseHandle(h);
   std::string c = ctx;
@@ -68,11 +80,19 @@ static int Trigger(const char* ctx, const char* h) {
     return 0;
   }
   if (c == "kthread" || c == "work") {
-    std::thread t([&] {
+    auto work = [&] {
       remcov_remote_start(handle);
       (c == "kthread" ? host_target_a : host_target_b)(9);
       remcov_remote_stop();
-    });
+    };
+    // TSan refuses new threads in the child of a multi-threaded process
+    // (die_after_fork): there the work runs on the calling thread, still
+    // inside its own remote section with the same handle.
+    if (kNoThreadsAfterFork && getpid() != g_main_pid) {
+      work();
+      return 0;
+    }
+    std::thread t(work);
     t.join();
     return 0;
   }
@@ -127,6 +147,7 @@ static int Trigger(const char* ctx, const char* h) {
   return -1;
 }
 int main(int argc, char** argv) {
+  g_main_pid = getpid();
   remcov_catalogue::KcovBackend b{remcov_open, remcov_ioctl, remcov_mmap,
                                   remcov_close};
   remcov_catalogue::CatalogueHooks h;

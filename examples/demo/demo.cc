@@ -12,8 +12,6 @@
 //
 // --cov-dir writes each request's coverage as a remcov coverage file
 // (docs/format.md), for `remcov report` and `remcov diff` (scripts/demo.sh).
-#include <cxxabi.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,50 +26,14 @@
 #include "remcov/coverage_file.h"
 #include "remcov/remcov.h"
 
+#include "demo_support.h"
 #include "server.h"
 
 namespace {
 
+using remcov_demo::DemoRequest;
+using remcov_demo::FunctionOf;
 using remcov_service::Server;
-
-// The name of the function holding `pc`, demangled, without the build's
-// namespace prefix ("svc_trace::").
-std::string FunctionOf(uint64_t pc) {
-  Dl_info info;
-  if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 ||
-      info.dli_sname == nullptr)
-    return "?";
-  int status = 0;
-  char* d = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-  std::string name = status == 0 && d != nullptr ? d : info.dli_sname;
-  free(d);
-  if (name.rfind("svc_trace::", 0) == 0) name.erase(0, 11);
-  size_t paren = name.find('(');
-  if (paren != std::string::npos) name.erase(paren);
-  return name;
-}
-
-struct Request {
-  const char* label;  // file name stem for --cov-dir
-  std::string line;
-};
-
-std::vector<Request> Requests() {
-  std::string frame = "POST /frame ";
-  const uint8_t magic[] = {'R', 'C', 'O', 'V', 0x40, 0x00};  // length 64 > 3
-  frame.append(reinterpret_cast<const char*>(magic), sizeof magic);
-  frame += "abc";
-  return {
-      {"health", "GET /health"},
-      {"echo", "POST /echo hello"},
-      {"sum", "POST /sum 1,2,3"},
-      {"sum-magic", "POST /sum 1234605616436508551,1"},
-      {"frame-bad-length", frame},
-      {"files", "GET /files/readme"},
-      {"files-traversal", "GET /files/../etc/passwd"},
-      {"method", "DELETE /health"},
-  };
-}
 
 std::string Printable(const std::string& s) {
   std::string out;
@@ -95,7 +57,7 @@ struct Result {
   uint64_t dropped = 0;
 };
 
-void RunRequest(Server& server, const Request& req, uint32_t instance,
+void RunRequest(Server& server, const DemoRequest& req, uint32_t instance,
                 Result* r) {
   auto col = remcov::Collector::Open(remcov::RuntimeBackend(), 1 << 14);
   if (!col.ok()) {
@@ -137,7 +99,7 @@ int main(int argc, char** argv) {
     }
   }
   if (rounds < 1) rounds = 1;
-  const std::vector<Request> requests = Requests();
+  const std::vector<DemoRequest> requests = remcov_demo::DemoRequests();
   const unsigned kWorkers = 3;
   Server server(*svc_trace_api(), kWorkers);  // before any handle exists
 
@@ -162,7 +124,7 @@ int main(int argc, char** argv) {
   std::vector<remcov::CoverageModule> load_map;
   if (!cov_dir.empty()) load_map = remcov::CurrentLoadMap();
   for (size_t i = 0; i < n; i++) {
-    const Request& req = requests[i % requests.size()];
+    const DemoRequest& req = requests[i % requests.size()];
     const Result& r = results[i];
     std::string shown = Printable(req.line);
     if (shown.size() > 34) shown = shown.substr(0, 31) + "...";
@@ -177,47 +139,23 @@ int main(int argc, char** argv) {
     printf("%-36s -> %d  %3zu PCs, %3zu unique%s%s\n", shown.c_str(), r.status,
            r.pcs.size(), unique.size(), r.dropped ? "  [overflow counted]" : "",
            note);
-    std::string fns;
-    for (const auto& [fn, count] : r.functions) {
-      if (!fns.empty()) fns += ", ";
-      fns += fn + " " + std::to_string(count);
-      // Attribution check: never the housekeeping thread's code.
-      if (fn.rfind("Housekeeping", 0) == 0) {
-        printf("    !! housekeeping coverage leaked into this request\n");
-        failures++;
-      }
-    }
-    printf("    %s\n", fns.c_str());
+    failures += remcov_demo::PrintAndCheckFunctions(req, r.functions);
     if (r.pcs.empty()) failures++;
-    if (!cov_dir.empty() && i < requests.size()) {
-      remcov::CoverageData data;
-      data.flags = remcov::kCoverageRemote | remcov::kCoverageInProcess;
-      data.raw_count = r.pcs.size();
-      data.dropped = r.dropped;
-      data.pcs = r.pcs;
-      data.modules = load_map;
-      std::string path = cov_dir + "/" + req.label + ".cov";
-      if (auto s = remcov::WriteCoverageFile(path, data); !s.ok()) {
-        printf("    cannot write %s: %s\n", path.c_str(), s.ToString().c_str());
-        failures++;
-      }
-    }
+    if (!cov_dir.empty() && i < requests.size() &&
+        !remcov_demo::WriteRequestCoverage(cov_dir + "/" + req.label + ".cov",
+                                           r.pcs, r.dropped, load_map))
+      failures++;
   }
   if (!cov_dir.empty()) {  // every request of the first round in one file
-    remcov::CoverageData all;
-    all.flags = remcov::kCoverageRemote | remcov::kCoverageInProcess;
+    std::vector<uint64_t> all;
+    uint64_t dropped = 0;
     for (size_t i = 0; i < requests.size() && i < n; i++) {
-      all.pcs.insert(all.pcs.end(), results[i].pcs.begin(),
-                     results[i].pcs.end());
-      all.dropped += results[i].dropped;
+      all.insert(all.end(), results[i].pcs.begin(), results[i].pcs.end());
+      dropped += results[i].dropped;
     }
-    all.raw_count = all.pcs.size();
-    all.modules = load_map;
-    std::string path = cov_dir + "/all.cov";
-    if (auto s = remcov::WriteCoverageFile(path, all); !s.ok()) {
-      printf("cannot write %s: %s\n", path.c_str(), s.ToString().c_str());
+    if (!remcov_demo::WriteRequestCoverage(cov_dir + "/all.cov", all, dropped,
+                                           load_map))
       failures++;
-    }
   }
   remcov_runtime_stats_t rs{};
   remcov_runtime_stats(&rs);

@@ -19,8 +19,6 @@
 //   remcov_prefork_demo [--workers N] [--cov-dir DIR]
 //
 // Exits 0 when every request saw exactly its own handler's coverage.
-#include <cxxabi.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,9 +41,13 @@
 #include "remcov/coverage_file.h"
 #include "remcov/remcov.h"
 
+#include "demo_support.h"
 #include "service_api.h"
 
 namespace {
+
+using remcov_demo::DemoRequest;
+using remcov_demo::FunctionOf;
 
 // The wire format of a request: the handle, then the request's bytes (one
 // SOCK_SEQPACKET message); of a reply: the status and the worker's pid.
@@ -53,44 +55,6 @@ struct ReplyWire {
   int32_t status;
   int32_t worker_pid;
 };
-
-std::string FunctionOf(uint64_t pc) {
-  Dl_info info;
-  if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 ||
-      info.dli_sname == nullptr)
-    return "?";
-  int status = 0;
-  char* d = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-  std::string name = status == 0 && d != nullptr ? d : info.dli_sname;
-  free(d);
-  if (name.rfind("svc_trace::", 0) == 0) name.erase(0, 11);
-  size_t paren = name.find('(');
-  if (paren != std::string::npos) name.erase(paren);
-  return name;
-}
-
-struct Request {
-  const char* label;
-  std::string line;
-  const char* bug_function;  // the planted bug it reaches, or nullptr
-};
-
-std::vector<Request> Requests() {
-  std::string frame = "POST /frame ";
-  const uint8_t magic[] = {'R', 'C', 'O', 'V', 0x40, 0x00};  // length 64 > 3
-  frame.append(reinterpret_cast<const char*>(magic), sizeof magic);
-  frame += "abc";
-  return {
-      {"health", "GET /health", nullptr},
-      {"echo", "POST /echo hello", nullptr},
-      {"sum", "POST /sum 1,2,3", nullptr},
-      {"sum-magic", "POST /sum 1234605616436508551,1", "PlantedBugSumMagic"},
-      {"frame-bad-length", frame, "PlantedBugFrameLength"},
-      {"files", "GET /files/readme", nullptr},
-      {"files-traversal", "GET /files/../etc/passwd", "PlantedBugTraversal"},
-      {"method", "DELETE /health", nullptr},
-  };
-}
 
 sockaddr_un ServerAddress() {
   sockaddr_un a{};
@@ -185,7 +149,7 @@ struct Result {
 // device, as a kernel task does).
 class RequestClient {
  public:
-  RequestClient(const Request& req, uint64_t handle, Result* r)
+  RequestClient(const DemoRequest& req, uint64_t handle, Result* r)
       : req_(req), handle_(handle), r_(r) {
     thread_ = std::thread([this] { Run(); });
     while (!registered_.load()) std::this_thread::yield();
@@ -238,7 +202,7 @@ class RequestClient {
     registered_ = true;
   }
 
-  const Request& req_;
+  const DemoRequest& req_;
   const uint64_t handle_;
   Result* r_;
   std::atomic<bool> registered_{false}, go_{false};
@@ -262,7 +226,7 @@ int main(int argc, char** argv) {
     }
   }
   if (workers < 1) workers = 1;
-  const std::vector<Request> requests = Requests();
+  const std::vector<DemoRequest> requests = remcov_demo::DemoRequests();
   std::vector<Result> results(requests.size());
   // Every request's collector is registered before the server is forked.
   std::vector<std::unique_ptr<RequestClient>> clients;
@@ -289,7 +253,7 @@ int main(int argc, char** argv) {
   std::vector<remcov::CoverageModule> load_map;
   if (!cov_dir.empty()) load_map = remcov::CurrentLoadMap();
   for (size_t i = 0; i < requests.size(); i++) {
-    const Request& req = requests[i];
+    const DemoRequest& req = requests[i];
     const Result& r = results[i];
     if (!r.error.empty()) {
       printf("%-20s ERROR %s\n", req.label, r.error.c_str());
@@ -302,40 +266,12 @@ int main(int argc, char** argv) {
            r.status, r.worker, r.pcs.size(), unique.size(),
            r.dropped ? "  [overflow counted]" : "",
            r.status >= remcov_service::kBugBase ? "  <- planted bug" : "");
-    std::string fns;
-    for (const auto& [fn, count] : r.functions) {
-      if (!fns.empty()) fns += ", ";
-      fns += fn + " " + std::to_string(count);
-      if (fn.rfind("Housekeeping", 0) == 0) {
-        printf("    !! worker housekeeping coverage in this request\n");
-        failures++;
-      }
-      // A planted bug's code only in the request that reaches it.
-      if (fn.rfind("PlantedBug", 0) == 0 &&
-          (req.bug_function == nullptr || fn != req.bug_function)) {
-        printf("    !! %s is another request's planted bug\n", fn.c_str());
-        failures++;
-      }
-    }
-    printf("    %s\n", fns.c_str());
+    failures += remcov_demo::PrintAndCheckFunctions(req, r.functions);
     if (r.pcs.empty()) failures++;
-    if (req.bug_function != nullptr && !r.functions.count(req.bug_function)) {
-      printf("    !! %s missing\n", req.bug_function);
+    if (!cov_dir.empty() &&
+        !remcov_demo::WriteRequestCoverage(cov_dir + "/" + req.label + ".cov",
+                                           r.pcs, r.dropped, load_map))
       failures++;
-    }
-    if (!cov_dir.empty()) {
-      remcov::CoverageData data;
-      data.flags = remcov::kCoverageRemote | remcov::kCoverageInProcess;
-      data.raw_count = r.pcs.size();
-      data.dropped = r.dropped;
-      data.pcs = r.pcs;
-      data.modules = load_map;
-      std::string path = cov_dir + "/" + req.label + ".cov";
-      if (auto s = remcov::WriteCoverageFile(path, data); !s.ok()) {
-        printf("    cannot write %s: %s\n", path.c_str(), s.ToString().c_str());
-        failures++;
-      }
-    }
   }
   if (!WIFEXITED(master_status) || WEXITSTATUS(master_status) != 0) {
     printf("the server's master did not end cleanly\n");

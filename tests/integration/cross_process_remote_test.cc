@@ -49,17 +49,6 @@ void RunSections(uint64_t handle, int sections) {
   }
 }
 
-// Forks, runs fn in the child, returns its exit code (100 + signal if killed,
-// -1 if it could not be waited for).
-template <typename Fn>
-int InChild(Fn fn) {
-  pid_t pid = fork();
-  if (pid == 0) _exit(fn());
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
-}
-
 // A thread that owns a remote device with a common handle and runs whatever
 // it is asked to on itself (fork from it: the child inherits its handle).
 class CommonOwner {

@@ -49,16 +49,6 @@ std::set<std::string> FunctionsIn(const unsigned long* area) {
   return FixtureFunctions(pcs);
 }
 
-// Runs fn in a child and returns its exit code (100 + signal if killed).
-template <typename Fn>
-int InChild(Fn fn) {
-  pid_t pid = fork();
-  if (pid == 0) _exit(fn());
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
-}
-
 // A pipe the parent waits on until a child reports a step.
 class Signal {
  public:

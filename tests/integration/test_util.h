@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -57,6 +59,17 @@ class RemoteOwner {
   std::atomic<int> phase_{0};  // 0 starting, 1 registered, 2 release
   std::thread thread_;
 };
+
+// Runs fn() in a fork child and returns its exit code: 100 + the signal if
+// it was killed, -1 if it could not be forked or waited for.
+template <typename Fn>
+int InChild(Fn fn) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(fn());
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
 
 // Name of the fixture function containing pc, or "" if pc is not in one.
 std::string FixtureFunction(uint64_t pc);

@@ -28,6 +28,7 @@
 #include "remcov/kcov.h"
 #include "remcov/sys.h"
 
+#include "base/number.h"
 #include "exit_codes.h"
 #include "handoff/handoff.h"
 #include "handoff/handoff_reader.h"
@@ -138,14 +139,9 @@ int UsageError(const std::string& msg) {
   return kExitUsage;
 }
 
+// A number option's value in [0, max] (C notation: base/number.h).
 bool ParseNumber(const char* s, uint64_t max, uint64_t* out) {
-  if (s == nullptr || *s == '\0' || *s == '-') return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 0);
-  if (errno != 0 || *end != '\0' || v > max) return false;
-  *out = v;
-  return true;
+  return internal::ParseNumber(s, 0, max, out);
 }
 
 // Returns -1 on success, else the exit code (help: 0).

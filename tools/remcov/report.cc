@@ -23,6 +23,7 @@
 #include "remcov/symbolize.h"
 #include "remcov/version.h"
 
+#include "base/spawn.h"
 #include "exit_codes.h"
 #include "format/coverage_merge.h"
 #include "format/elf_build_id.h"
@@ -475,37 +476,18 @@ int RunGenhtml(const Options& o, const std::string& info) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0)
-    return Fail(o, kExitFailure, Status::FromErrno(errno, "pipe2"));
-  fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return Fail(o, kExitFailure, Status::FromErrno(errno, "fork"));
-  if (pid == 0) {
-    close(p[0]);
-    execvp(argv[0], argv.data());
-    int err = errno;
-    ssize_t w = write(p[1], &err, sizeof err);
-    (void)w;
-    _exit(127);
-  }
-  close(p[1]);
-  int err = 0;
-  ssize_t n;
-  do {
-    n = read(p[0], &err, sizeof err);
-  } while (n < 0 && errno == EINTR);
-  close(p[0]);
-  int ws = 0;
-  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  if (n == static_cast<ssize_t>(sizeof err)) {
+  StatusOr<internal::Spawned> spawned = internal::Spawn(argv.data());
+  if (!spawned.ok()) return Fail(o, kExitFailure, spawned.status());
+  if (spawned->failed != internal::Spawned::Failed::kNo) {
     fprintf(stderr,
             "remcov report: cannot run '%s': %s (genhtml comes with Debian's "
             "lcov package)\n",
-            o.genhtml.c_str(), strerror(err));
+            o.genhtml.c_str(), strerror(spawned->error));
     return kExitGenhtml;
   }
+  StatusOr<int> waited = internal::WaitExit(spawned->pid);
+  if (!waited.ok()) return Fail(o, kExitGenhtml, waited.status());
+  const int ws = *waited;
   if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
     fprintf(stderr, "remcov report: genhtml failed (%s %d) on %s\n",
             WIFEXITED(ws) ? "exit status" : "signal",

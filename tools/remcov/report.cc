@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,8 +119,8 @@ int UsageError(const Options& o, const std::string& msg) {
   return kExitUsage;
 }
 
-// Returns -1 on success, else the exit code (help: 0).
-int Parse(int argc, char** argv, bool diff, Options* o) {
+// Empty when the command goes on, else the exit code (help: 0).
+std::optional<int> Parse(int argc, char** argv, bool diff, Options* o) {
   o->name = diff ? "diff" : "report";
   o->diff = diff;
   for (int i = 1; i < argc; i++) {
@@ -190,7 +191,7 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
                               " is binary: not writing it to a terminal "
                               "(use -o FILE or a redirection)");
   }
-  return -1;
+  return std::nullopt;
 }
 
 // A module's source view: the libdw Symbolizer and the disassembled sites.
@@ -369,9 +370,10 @@ int FailModel(const Options& o, bool module_error, const Status& s) {
 }
 
 // Loads the inputs and, if `build_model`, builds the model; on failure
-// returns an exit code. `*module_error` is set when a module fails to open.
-int Load(const Options& o, std::vector<CoverageData>* data,
-         StatusOr<CoverageModel>* model, bool build_model, bool* module_error) {
+// returns the exit code. `*module_error` is set when a module fails to open.
+std::optional<int> Load(const Options& o, std::vector<CoverageData>* data,
+                        StatusOr<CoverageModel>* model, bool build_model,
+                        bool* module_error) {
   // report A B ...: their union, one input read at a time.
   const bool merge = !o.diff && o.inputs.size() > 1;
   CoverageMerger merger;
@@ -398,7 +400,7 @@ int Load(const Options& o, std::vector<CoverageData>* data,
     if (!u.ok()) return Fail(o, kExitUsage, u.status());
     data->push_back(std::move(u.value()));
   }
-  if (!build_model) return -1;
+  if (!build_model) return std::nullopt;
   std::vector<const CoverageData*> runs;
   for (const CoverageData& d : *data) runs.push_back(&d);
   SourceMapOpener open =
@@ -427,7 +429,7 @@ int Load(const Options& o, std::vector<CoverageData>* data,
     if (!o.quiet)
       fprintf(stderr, "remcov %s: warning: %s\n", o.name, what.c_str());
   }
-  return -1;
+  return std::nullopt;
 }
 
 // The source files (SF: records) of an lcov file that cannot be read: genhtml
@@ -451,10 +453,10 @@ size_t CountMissingSources(const std::string& info, std::string* first) {
   return missing;
 }
 
-// Runs genhtml; returns an exit code or -1. Source files that cannot be read
-// get pages without source (genhtml --ignore-errors source) and a warning,
-// instead of a failed report.
-int RunGenhtml(const Options& o, const std::string& info) {
+// Runs genhtml; empty when it made the pages, else the exit code. Source files
+// that cannot be read get pages without source (genhtml --ignore-errors source)
+// and a warning, instead of a failed report.
+std::optional<int> RunGenhtml(const Options& o, const std::string& info) {
   std::vector<std::string> args = {o.genhtml, "--quiet", "--output-directory",
                                    o.html};
   std::string first;
@@ -494,12 +496,12 @@ int RunGenhtml(const Options& o, const std::string& info) {
             WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws), info.c_str());
     return kExitGenhtml;
   }
-  return -1;
+  return std::nullopt;
 }
 
 // Writes the files of a per-module export into directory `dir`.
-int WriteFiles(const Options& o, const std::string& dir,
-               const std::vector<ExportFile>& files) {
+std::optional<int> WriteFiles(const Options& o, const std::string& dir,
+                              const std::vector<ExportFile>& files) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return Fail(o, kExitFailure,
                 Status::FromErrno(errno, "cannot create " + dir));
@@ -513,7 +515,7 @@ int WriteFiles(const Options& o, const std::string& dir,
               f.module.c_str());
     }
   }
-  return -1;
+  return std::nullopt;
 }
 
 // The coverage file's modification time, for Cobertura's timestamp (the
@@ -555,14 +557,14 @@ bool ShareModule(const CoverageModel& m) {
 
 int ReportMain(int argc, char** argv) {
   Options o;
-  int rc = Parse(argc, argv, false, &o);
-  if (rc >= 0) return rc;
+  if (std::optional<int> rc = Parse(argc, argv, false, &o)) return *rc;
   std::vector<CoverageData> data;
   StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
   bool module_error = false;
-  rc = Load(o, &data, &model, o.format->needs_model || !o.html.empty(),
-            &module_error);
-  if (rc >= 0) return rc;
+  if (std::optional<int> rc =
+          Load(o, &data, &model, o.format->needs_model || !o.html.empty(),
+               &module_error))
+    return *rc;
   EmitOptions e;
   e.root = o.root;
   for (size_t i = 0; i < o.inputs.size(); i++)
@@ -580,8 +582,7 @@ int ReportMain(int argc, char** argv) {
     if (!s.ok()) return Fail(o, kExitFailure, s);
     for (const std::string& w : warnings)
       fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
-    rc = RunGenhtml(o, info);
-    if (rc >= 0) return rc;
+    if (std::optional<int> rc = RunGenhtml(o, info)) return *rc;
     if (!o.quiet)
       fprintf(stderr, "remcov report: wrote %s/index.html\n", o.html.c_str());
     // With --html, a report goes to stdout (or -o) only when asked for.
@@ -612,8 +613,7 @@ int ReportMain(int argc, char** argv) {
   for (const std::string& w : out->warnings)
     fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
   if (o.format->output == FormatOutput::kDirectory) {
-    rc = WriteFiles(o, o.output, out->files);
-    return rc >= 0 ? rc : kExitOk;
+    return WriteFiles(o, o.output, out->files).value_or(kExitOk);
   }
   Status s = WriteAll(o.output, out->bytes);
   if (!s.ok()) return Fail(o, kExitFailure, s);
@@ -622,13 +622,12 @@ int ReportMain(int argc, char** argv) {
 
 int DiffMain(int argc, char** argv) {
   Options o;
-  int rc = Parse(argc, argv, true, &o);
-  if (rc >= 0) return rc;
+  if (std::optional<int> rc = Parse(argc, argv, true, &o)) return *rc;
   std::vector<CoverageData> data;
   StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
   bool module_error = false;
-  rc = Load(o, &data, &model, true, &module_error);
-  if (rc >= 0) return rc;
+  if (std::optional<int> rc = Load(o, &data, &model, true, &module_error))
+    return *rc;
   if (!ShareModule(*model)) {
     fprintf(stderr,
             "remcov diff: warning: %s and %s share no module (compared by "

@@ -147,8 +147,8 @@ bool ParseNumber(const char* s, uint64_t max, uint64_t* out) {
   return internal::ParseNumber(s, 0, max, out);
 }
 
-// Returns -1 on success, else the exit code (help: 0).
-int Parse(int argc, char** argv, Options* o) {
+// Empty when the command goes on, else the exit code (help: 0).
+std::optional<int> Parse(int argc, char** argv, Options* o) {
   int i = 1;
   // The value of the option at argv[i], or nullptr when it is missing.
   auto value = [&](const char* /*name*/) -> const char* {
@@ -230,7 +230,7 @@ int Parse(int argc, char** argv, Options* o) {
     return UsageError("--common-id and --usb-bus need --remote");
   if (!o->in_process && o->explicit_in_process_option)
     return UsageError("--no-follow and --max-processes need --in-process");
-  return -1;
+  return std::nullopt;
 }
 
 int Fail(const Status& s) {
@@ -334,8 +334,9 @@ void EmptyHint(const CoverageData& d) {
   }
 }
 
-// Text or binary output, and the summary. Returns an exit code or -1.
-int Emit(const Options& o, CoverageData& d) {
+// Text or binary output, and the summary. Empty when written, else the
+// exit code.
+std::optional<int> Emit(const Options& o, CoverageData& d) {
   uint64_t entries = d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
   PcSet unique_pcs;
   for (uint64_t pc : d.pcs) unique_pcs.Insert(pc);
@@ -397,7 +398,7 @@ int Emit(const Options& o, CoverageData& d) {
     if ((d.flags & kCoverageOverflow) != 0) OverflowHint(d, entries);
     if (entries == 0) EmptyHint(d);
   }
-  return -1;
+  return std::nullopt;
 }
 
 // Copies a Collector's published coverage (acquire load, clamped) into d.
@@ -494,8 +495,7 @@ int TraceKernel(const Options& o) {
     if (!s.ok())
       fprintf(stderr, "remcov trace: warning: %s\n", s.ToString().c_str());
   }
-  const int emitted = Emit(o, d);
-  return emitted >= 0 ? emitted : exit_code;
+  return Emit(o, d).value_or(exit_code);
 }
 
 // The hand-off's notes as warnings: per process, what is uncertain.
@@ -606,15 +606,14 @@ int TraceInProcess(const Options& o) {
     Fail(s);
     return exit_code != 0 ? exit_code : ExitCodeFor(s);
   }
-  const int emitted = Emit(o, d);
-  return emitted >= 0 ? emitted : exit_code;
+  return Emit(o, d).value_or(exit_code);
 }
 
 // Checks that -o FILE can be written before COMMAND runs (a run can be
 // long; its coverage must not be lost at the end). The check opens the file
 // for writing as the final write will; a file it had to create is removed
 // again, so a failed trace leaves nothing behind.
-int CheckOutputWritable(const std::string& path) {
+std::optional<int> CheckOutputWritable(const std::string& path) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   const bool created = fd >= 0;
   if (fd < 0 && errno == EEXIST)
@@ -629,18 +628,16 @@ int CheckOutputWritable(const std::string& path) {
   }
   close(fd);
   if (created) unlink(path.c_str());
-  return -1;
+  return std::nullopt;
 }
 
 }  // namespace
 
 int TraceMain(int argc, char** argv) {
   Options o;
-  int rc = Parse(argc, argv, &o);
-  if (rc >= 0) return rc;
+  if (std::optional<int> rc = Parse(argc, argv, &o)) return *rc;
   if (!o.output.empty()) {
-    rc = CheckOutputWritable(o.output);
-    if (rc >= 0) return rc;
+    if (std::optional<int> rc = CheckOutputWritable(o.output)) return *rc;
   }
   return o.in_process ? TraceInProcess(o) : TraceKernel(o);
 }

@@ -4,8 +4,6 @@
 // path, --vmlinux, --module-dir), checks its build-id, opens the libdw
 // Symbolizer and the instrumented-site list over it, and writes the format
 // asked for (report/formats.h lists them) or, through genhtml, HTML.
-#include "report.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,6 +23,7 @@
 #include "remcov/version.h"
 
 #include "base/spawn.h"
+#include "commands.h"
 #include "exit_codes.h"
 #include "format/coverage_merge.h"
 #include "format/elf_build_id.h"
@@ -553,24 +552,35 @@ bool ShareModule(const CoverageModel& m) {
   return !any[0] || !any[1];
 }
 
+// What report and diff read: the inputs and, when asked for, the model.
+struct Loaded {
+  std::vector<CoverageData> data;
+  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
+  bool module_error = false;  // a module failed to open (exit 118)
+};
+
+// Parses the command line and loads the inputs; the model is built for diff,
+// for formats that need it and for --html. Empty when the command goes on.
+std::optional<int> ParseAndLoad(int argc, char** argv, bool diff, Options* o,
+                                Loaded* in) {
+  if (std::optional<int> rc = Parse(argc, argv, diff, o)) return *rc;
+  const bool build_model = diff || o->format->needs_model || !o->html.empty();
+  return Load(*o, &in->data, &in->model, build_model, &in->module_error);
+}
+
 }  // namespace
 
 int ReportMain(int argc, char** argv) {
   Options o;
-  if (std::optional<int> rc = Parse(argc, argv, false, &o)) return *rc;
-  std::vector<CoverageData> data;
-  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
-  bool module_error = false;
-  if (std::optional<int> rc =
-          Load(o, &data, &model, o.format->needs_model || !o.html.empty(),
-               &module_error))
+  Loaded in;
+  if (std::optional<int> rc = ParseAndLoad(argc, argv, false, &o, &in))
     return *rc;
   EmitOptions e;
   e.root = o.root;
   for (size_t i = 0; i < o.inputs.size(); i++)
     e.input_name += (i == 0 ? "" : ", ") + o.inputs[i];
   if (o.inputs.size() > 1) e.input_names = o.inputs;
-  e.data = &data[0];
+  e.data = &in.data[0];
   if (!o.html.empty()) {
     if (mkdir(o.html.c_str(), 0755) != 0 && errno != EEXIST) {
       return Fail(o, kExitFailure,
@@ -578,7 +588,7 @@ int ReportMain(int argc, char** argv) {
     }
     const std::string info = o.html + "/remcov.info";
     std::vector<std::string> warnings;
-    Status s = WriteAll(info, EmitLcov(*model, e, &warnings));
+    Status s = WriteAll(info, EmitLcov(*in.model, e, &warnings));
     if (!s.ok()) return Fail(o, kExitFailure, s);
     for (const std::string& w : warnings)
       fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
@@ -590,14 +600,14 @@ int ReportMain(int argc, char** argv) {
   }
   ExportRequest r;
   r.format = o.format;
-  r.data = &data[0];
-  r.model = model.ok() ? &model.value() : nullptr;
+  r.data = &in.data[0];
+  r.model = in.model.ok() ? &in.model.value() : nullptr;
   r.emit = e;
   r.cobertura = {o.root, "remcov " REMCOV_VERSION_STRING,
                  InputTimeMs(o.inputs)};
   r.open = [&](const CoverageModule& m) {
     auto s = OpenModule(o, m);
-    if (!s.ok()) module_error = true;
+    if (!s.ok()) in.module_error = true;
     return s;
   };
   r.progress = Progress(o);
@@ -605,11 +615,11 @@ int ReportMain(int argc, char** argv) {
     auto file = CheckedModuleFile(o, m);
     StatusOr<ElfImage> image =
         file.ok() ? ReadElfImage(*file) : StatusOr<ElfImage>(file.status());
-    if (!image.ok()) module_error = true;
+    if (!image.ok()) in.module_error = true;
     return image;
   };
   auto out = RunExport(r);
-  if (!out.ok()) return FailModel(o, module_error, out.status());
+  if (!out.ok()) return FailModel(o, in.module_error, out.status());
   for (const std::string& w : out->warnings)
     fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
   if (o.format->output == FormatOutput::kDirectory) {
@@ -622,13 +632,10 @@ int ReportMain(int argc, char** argv) {
 
 int DiffMain(int argc, char** argv) {
   Options o;
-  if (std::optional<int> rc = Parse(argc, argv, true, &o)) return *rc;
-  std::vector<CoverageData> data;
-  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
-  bool module_error = false;
-  if (std::optional<int> rc = Load(o, &data, &model, true, &module_error))
+  Loaded in;
+  if (std::optional<int> rc = ParseAndLoad(argc, argv, true, &o, &in))
     return *rc;
-  if (!ShareModule(*model)) {
+  if (!ShareModule(*in.model)) {
     fprintf(stderr,
             "remcov diff: warning: %s and %s share no module (compared by "
             "build-id, else path): are they runs of different programs?\n",
@@ -638,11 +645,11 @@ int DiffMain(int argc, char** argv) {
   e.root = o.root;
   e.input_name = o.inputs[0];
   e.input_name_b = o.inputs[1];
-  e.data = &data[0];
-  e.data_b = &data[1];
+  e.data = &in.data[0];
+  e.data_b = &in.data[1];
   const bool json = o.format->format == ReportFormat::kJson;
-  Status s = WriteAll(o.output,
-                      json ? EmitDiffJson(*model, e) : EmitDiffText(*model, e));
+  Status s = WriteAll(
+      o.output, json ? EmitDiffJson(*in.model, e) : EmitDiffText(*in.model, e));
   if (!s.ok()) return Fail(o, kExitFailure, s);
   return kExitOk;
 }

@@ -4,8 +4,6 @@
 // common handle, settle polling) and in-process mode (the command is linked
 // with remcov's runtime and hands its coverage back through an inherited
 // memfd; src/handoff/handoff.h).
-#include "trace.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,6 +30,7 @@
 
 #include "base/number.h"
 #include "base/spawn.h"
+#include "commands.h"
 #include "exit_codes.h"
 #include "handoff/handoff.h"
 #include "handoff/handoff_reader.h"

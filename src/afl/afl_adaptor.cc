@@ -73,28 +73,26 @@ State& GetState() {
 Collector* volatile g_running = nullptr;
 uint8_t* volatile g_running_map = nullptr;
 
-bool WriteAll(int fd, const void* buf, size_t n) {
-  const char* p = static_cast<const char*>(buf);
+// Moves exactly n bytes with io (read or write), retrying EINTR and short
+// transfers; false on an error or end of file.
+template <typename Byte, typename Io>
+bool Exactly(Io io, int fd, Byte* p, size_t n) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
+    const ssize_t k = io(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<size_t>(k);
   }
   return true;
 }
 
+bool WriteAll(int fd, const void* buf, size_t n) {
+  return Exactly(write, fd, static_cast<const char*>(buf), n);
+}
+
 bool ReadAll(int fd, void* buf, size_t n) {
-  char* p = static_cast<char*>(buf);
-  while (n > 0) {
-    ssize_t r = read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
+  return Exactly(read, fd, static_cast<char*>(buf), n);
 }
 
 [[noreturn]] void Die(const char* what) {

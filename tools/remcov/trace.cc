@@ -28,6 +28,7 @@
 #include "remcov/kcov.h"
 #include "remcov/sys.h"
 
+#include "area/area_layout.h"
 #include "base/number.h"
 #include "base/spawn.h"
 #include "commands.h"
@@ -112,8 +113,8 @@ uint64_t MaxWords() {
 
 // The words remcov asks for: `words` rounded up to whole pages.
 uint64_t PageWords(uint64_t words) {
-  const uint64_t page_words = static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 8;
-  return (words + page_words - 1) / page_words * page_words;
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return remcov_area_bytes(words, page) / 8;  // what the Collector maps
 }
 
 struct Options {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `remcov report` and `remcov diff`: thin drivers over the report core
-// (coverage_model.h). This file finds each module's file (the load map's
-// path, --vmlinux, --module-dir), checks its build-id, opens the libdw
-// Symbolizer and the instrumented-site list over it, and writes the format
-// asked for (report/formats.h lists them) or, through genhtml, HTML.
+// (coverage_model.h). This file parses the options, opens each module
+// through report/module_files.h (the load map's path, --vmlinux,
+// --module-dir; build-id checked), and writes the format asked for
+// (report/formats.h lists them) or, through genhtml, HTML.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,11 +26,11 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "format/coverage_merge.h"
-#include "format/elf_build_id.h"
 #include "inputs.h"
 #include "report/coverage_model.h"
 #include "report/elf_image.h"
 #include "report/formats.h"
+#include "report/module_files.h"
 
 namespace remcov::tool {
 namespace {
@@ -193,130 +193,7 @@ std::optional<int> Parse(int argc, char** argv, bool diff, Options* o) {
   return std::nullopt;
 }
 
-// A module's source view: the libdw Symbolizer and the disassembled sites.
-// `rebase` is added to module addresses before they are symbolized: 0, but
-// for a kernel module (.ko, ET_REL) the address libdwfl laid .text out at,
-// since module addresses (and the sites) are offsets into .text there.
-class ElfSourceMap : public SourceMap {
- public:
-  ElfSourceMap(std::string path, std::unique_ptr<Symbolizer> s,
-               uint64_t rebase = 0)
-      : path_(std::move(path)), symbolizer_(std::move(s)), rebase_(rebase) {}
-  StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
-    // The call sites and the return addresses a tail jump to a callback
-    // records (docs/symbolize.md, "Tail jumps"): both are coverable.
-    auto sites = ListCoverableSites(path_);
-    if (!sites.ok()) return sites.status();
-    // A PC is recorded by __sanitizer_cov_trace_pc and, in remcov's runtime,
-    // by __sanitizer_cov_trace_pc_guard too (clang's trace-pc-guard).
-    std::vector<uint64_t> out;
-    for (const InstrumentedSite& s : *sites) {
-      const bool pc = s.kind == SiteKind::kPc || s.kind == SiteKind::kPcGuard;
-      if (pc == (mode == TraceMode::kPc)) out.push_back(s.pc);
-    }
-    return out;
-  }
-  Status Symbolize(std::span<const uint64_t> pcs,
-                   std::vector<SourceFrames>* out,
-                   const ProgressFn& progress) override {
-    if (rebase_ == 0)
-      return symbolizer_->SymbolizeReturnAddresses(pcs, out, progress);
-    std::vector<uint64_t> moved(pcs.begin(), pcs.end());
-    for (uint64_t& pc : moved) pc += rebase_;
-    return symbolizer_->SymbolizeReturnAddresses(moved, out, progress);
-  }
-
- private:
-  std::string path_;
-  std::unique_ptr<Symbolizer> symbolizer_;
-  uint64_t rebase_;
-};
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// The file to symbolize a module with, or an error naming what is missing.
-StatusOr<std::string> ModuleFile(const Options& o, const CoverageModule& m) {
-  switch (m.kind) {
-    case ModuleKind::kUser:
-      if (!Exists(m.path)) {
-        return Status(StatusCode::kNotFound,
-                      "module " + m.path + " (from the load map) is missing");
-      }
-      return m.path;
-    case ModuleKind::kKernel:
-      if (o.vmlinux.empty()) {
-        return Status(StatusCode::kNotFound,
-                      "the coverage has kernel PCs: pass the kernel image "
-                      "with --vmlinux PATH (vmlinux with DWARF)");
-      }
-      if (!Exists(o.vmlinux))
-        return Status(StatusCode::kNotFound,
-                      "--vmlinux " + o.vmlinux + " does not exist");
-      return o.vmlinux;
-    case ModuleKind::kKernelModule: {
-      if (o.module_dir.empty()) {
-        return Status(StatusCode::kNotFound,
-                      "the coverage has PCs of kernel module " + m.path +
-                          ": pass --module-dir DIR (with " + m.path + ".ko)");
-      }
-      std::string dashed = m.path;
-      for (char& c : dashed)
-        if (c == '_') c = '-';
-      for (const std::string& name : {m.path, dashed}) {
-        std::string p = o.module_dir + "/" + name + ".ko";
-        if (Exists(p)) return p;
-      }
-      return Status(StatusCode::kNotFound, "kernel module " + m.path + ": no " +
-                                               m.path + ".ko in " +
-                                               o.module_dir);
-    }
-  }
-  return Status(StatusCode::kInternal, "unknown module kind");
-}
-
-// ModuleFile, and the file's build-id checked against the recorded one.
-StatusOr<std::string> CheckedModuleFile(const Options& o,
-                                        const CoverageModule& m) {
-  auto file = ModuleFile(o, m);
-  if (!file.ok()) return file.status();
-  if (!m.build_id.empty()) {
-    auto id = ReadBuildId(*file);
-    if (!id.ok()) return id.status();
-    if (*id != m.build_id) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "module " + *file + " changed since the run: build-id " +
-                        (id->empty() ? std::string("none") : *id) +
-                        " on disk, " + m.build_id + " recorded");
-    }
-  }
-  return file;
-}
-
-StatusOr<std::unique_ptr<SourceMap>> OpenModule(const Options& o,
-                                                const CoverageModule& m) {
-  auto file = CheckedModuleFile(o, m);
-  if (!file.ok()) return file.status();
-  auto sym = Symbolizer::Open(*file);
-  if (!sym.ok()) {
-    return Status(sym.status().code(), *file + ": " + sym.status().message(),
-                  sym.status().error_number());
-  }
-  uint64_t rebase = 0;
-  if (m.kind == ModuleKind::kKernelModule) {
-    auto text = (*sym)->SectionAddress(".text");
-    if (!text.ok()) {
-      return Status(StatusCode::kNotFound,
-                    *file + ": " + text.status().message());
-    }
-    rebase = *text;
-  }
-  std::unique_ptr<SourceMap> map =
-      std::make_unique<ElfSourceMap>(*file, std::move(sym.value()), rebase);
-  return map;
-}
+ModuleFiles Files(const Options& o) { return {o.vmlinux, o.module_dir}; }
 
 // Progress on stderr, for big batches when stderr is a terminal.
 ModuleProgressFn Progress(const Options& o) {
@@ -404,7 +281,7 @@ std::optional<int> Load(const Options& o, std::vector<CoverageData>* data,
   for (const CoverageData& d : *data) runs.push_back(&d);
   SourceMapOpener open =
       [&](const CoverageModule& m) -> StatusOr<std::unique_ptr<SourceMap>> {
-    auto s = OpenModule(o, m);
+    auto s = OpenModule(Files(o), m);
     if (!s.ok()) *module_error = true;
     return s;
   };
@@ -606,13 +483,13 @@ int ReportMain(int argc, char** argv) {
   r.cobertura = {o.root, "remcov " REMCOV_VERSION_STRING,
                  InputTimeMs(o.inputs)};
   r.open = [&](const CoverageModule& m) {
-    auto s = OpenModule(o, m);
+    auto s = OpenModule(Files(o), m);
     if (!s.ok()) in.module_error = true;
     return s;
   };
   r.progress = Progress(o);
   r.image = [&](const CoverageModule& m) -> StatusOr<ElfImage> {
-    auto file = CheckedModuleFile(o, m);
+    auto file = CheckedModuleFile(Files(o), m);
     StatusOr<ElfImage> image =
         file.ok() ? ReadElfImage(*file) : StatusOr<ElfImage>(file.status());
     if (!image.ok()) in.module_error = true;

@@ -77,6 +77,24 @@ function(remcov_sanitize target)
   endif()
 endfunction()
 
+# remcov_install(TARGETS ... [CMAKE_FILES ...]): installs libraries into the
+# remcovTargets export set (what remcovConfig.cmake imports, as
+# remcov::<EXPORT_NAME>) and CMake helper files beside remcovConfig.cmake;
+# nothing unless REMCOV_INSTALL.
+function(remcov_install)
+  cmake_parse_arguments(A "" "" "TARGETS;CMAKE_FILES" ${ARGN})
+  if(NOT REMCOV_INSTALL)
+    return()
+  endif()
+  install(TARGETS ${A_TARGETS} EXPORT remcovTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  if(A_CMAKE_FILES)
+    install(FILES ${A_CMAKE_FILES} DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/remcov)
+  endif()
+endfunction()
+
 # remcov_cc_library(NAME name SRCS ... DEPS ... [OBJECT] [RUNTIME])
 # RUNTIME marks hot runtime code: no coverage instrumentation of itself, no
 # exceptions or RTTI, initial-exec TLS, no static constructors.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // remcov's C++ client API: RAII collectors over a KCOV device, with typed views
-// of the PC and comparison areas. The same Collector works over the in-process
+// of the PC and comparison areas (trace_records.h), and the options of a
+// remote trace. The same Collector works over the in-process
 // runtime (RuntimeBackend) and over the kernel's /sys/kernel/debug/kcov
 // (a kernel backend); both speak the kernel's ABI through a Backend.
 //
@@ -30,60 +31,18 @@
 
 #include <atomic>
 #include <span>
-#include <string>
 #include <vector>
 
+// The Collector's vocabulary, each in its own header (and included here, so
+// code written against this header keeps compiling): the device calls
+// (Backend), the trace modes and comparison records, and PcSet.
+#include "remcov/backend.h"
 #include "remcov/export.h"
-#include "remcov/kcov_abi.h"
+#include "remcov/pc_set.h"
 #include "remcov/status.h"
+#include "remcov/trace_records.h"
 
 namespace remcov {
-
-// The five calls KCOV needs (open, ioctl, mmap, munmap, close).
-// Implementations return -1 (MAP_FAILED) and set errno, exactly like the
-// system calls.
-class REMCOV_EXPORT Backend {
- public:
-  virtual ~Backend();
-  virtual int Open() = 0;
-  virtual int Ioctl(int fd, unsigned long cmd, unsigned long arg) = 0;
-  virtual void* Mmap(void* addr, size_t len, int prot, int flags, int fd,
-                     off_t off) = 0;
-  virtual int Munmap(void* addr, size_t len) = 0;
-  virtual int Close(int fd) = 0;
-  // The device's word size in bytes (8 for the runtime; the kernel's).
-  virtual unsigned WordBytes() const = 0;
-  // KCOV_INIT_TRACE encoded for that word size.
-  unsigned long InitTraceCmd() const {
-    return WordBytes() == 4 ? REMCOV_KCOV_INIT_TRACE32
-                            : REMCOV_KCOV_INIT_TRACE64;
-  }
-  virtual std::string Name() const = 0;
-  // Explains an errno from `call` for a person (e.g. what to do about EACCES);
-  // the errno text itself comes from the Status it goes into (FromErrno).
-  virtual std::string Explain(const char* call, int err) const;
-};
-
-// The in-process runtime (remcov_open/ioctl/mmap/close). Never null.
-REMCOV_EXPORT Backend& RuntimeBackend();
-
-enum class TraceMode {
-  kPc = REMCOV_KCOV_TRACE_PC,
-  kCmp = REMCOV_KCOV_TRACE_CMP
-};
-
-// One comparison record, the kernel's four 64-bit words.
-struct CmpRecord {
-  uint64_t type;
-  uint64_t arg1;
-  uint64_t arg2;
-  uint64_t ip;
-  bool is_const() const { return type & REMCOV_KCOV_CMP_CONST; }
-  // Operand size in bytes: 1, 2, 4 or 8.
-  unsigned size() const { return 1u << ((type & REMCOV_KCOV_CMP_MASK) >> 1); }
-  bool valid() const { return type <= 7; }
-  friend bool operator==(const CmpRecord&, const CmpRecord&) = default;
-};
 
 struct RemoteOptions {
   TraceMode mode = TraceMode::kPc;
@@ -159,23 +118,6 @@ class REMCOV_EXPORT Collector {
   // The thread id that enabled a local trace, 0 when none is enabled; read by
   // CheckMayReset on any thread.
   std::atomic<pid_t> local_owner_{0};
-};
-
-// Deduplicates PCs (or any nonzero 64-bit keys) with an open-addressing table.
-class REMCOV_EXPORT PcSet {
- public:
-  // Returns true when pc was not in the set.
-  bool Insert(uint64_t pc);
-  size_t size() const { return size_; }
-  // The distinct PCs in insertion order.
-  const std::vector<uint64_t>& values() const { return order_; }
-
- private:
-  void Grow();
-  std::vector<uint64_t> slots_;
-  std::vector<uint64_t> order_;
-  size_t size_ = 0;
-  bool has_zero_ = false;
 };
 
 }  // namespace remcov

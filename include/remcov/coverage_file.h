@@ -25,9 +25,9 @@
 #include <string_view>
 #include <vector>
 
-#include "remcov/collector.h"
 #include "remcov/export.h"
 #include "remcov/status.h"
+#include "remcov/trace_records.h"
 
 namespace remcov {
 

@@ -4,6 +4,7 @@
 // protocol (src/afl/afl_protocol.h), with remcov's collector as the only
 // source of the shared map's contents.
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "afl/afl_map.h"
 #include "afl/afl_protocol.h"
+#include "base/env_flags.h"
 #include "fuzz_common/dropped.h"
 #include "fuzz_common/pc_key.h"
 
@@ -42,7 +44,6 @@ namespace {
 // The common handle of the adaptor's collector ("AF"); handles are per
 // process, and the adaptor's collector is the only one it registers.
 constexpr uint32_t kHandleId = 0x41460000u;
-constexpr size_t kDefaultPcWords = size_t{1} << 18;
 
 // The map when AFL++ gave none (not run by afl-fuzz).
 uint8_t g_private_map[kMapSize];
@@ -72,28 +73,26 @@ State& GetState() {
 Collector* volatile g_running = nullptr;
 uint8_t* volatile g_running_map = nullptr;
 
-bool WriteAll(int fd, const void* buf, size_t n) {
-  const char* p = static_cast<const char*>(buf);
+// Moves exactly n bytes with io (read or write), retrying EINTR and short
+// transfers; false on an error or end of file.
+template <typename Byte, typename Io>
+bool Exactly(Io io, int fd, Byte* p, size_t n) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
+    const ssize_t k = io(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<size_t>(k);
   }
   return true;
 }
 
+bool WriteAll(int fd, const void* buf, size_t n) {
+  return Exactly(write, fd, static_cast<const char*>(buf), n);
+}
+
 bool ReadAll(int fd, void* buf, size_t n) {
-  char* p = static_cast<char*>(buf);
-  while (n > 0) {
-    ssize_t r = read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
+  return Exactly(read, fd, static_cast<char*>(buf), n);
 }
 
 [[noreturn]] void Die(const char* what) {
@@ -169,20 +168,24 @@ bool RunForkServer(const uint8_t** testcase) {
 }
 
 size_t PcWords() {
-  const char* v = getenv("REMCOV_AFL_PC_WORDS");
-  if (v == nullptr) return kDefaultPcWords;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long n = strtoull(v, &end, 0);
-  if (errno != 0 || end == v || *end != '\0' || n < 2 || n > (1ull << 28)) {
-    fprintf(stderr,
-            "remcov-afl: REMCOV_AFL_PC_WORDS=%s is not a number of words in "
-            "[2, 2^28]\n",
-            v);
-    fflush(stderr);
+  const char* v = getenv(internal::kAflPcWords.name);
+  uint64_t n = 0;
+  if (!internal::EnvNumber(internal::kAflPcWords, v, &n)) {
+    internal::PrintEnvNumberError("remcov-afl", internal::kAflPcWords, v);
     abort();
   }
   return static_cast<size_t>(n);
+}
+
+// shmat of the System V segment whose id is text (AFL++ writes them in
+// decimal); (void*)-1 with errno EINVAL when text is not an id.
+void* AttachShm(const char* text, int flags) {
+  uint64_t id = 0;
+  if (!internal::ParseNumber(text, 0, INT_MAX, &id)) {
+    errno = EINVAL;
+    return reinterpret_cast<void*>(-1);
+  }
+  return shmat(static_cast<int>(id), nullptr, flags);
 }
 
 // Folds what the collector holds into the map and re-raises: a crashing
@@ -249,11 +252,7 @@ extern "C" int remcov_afl_init(void) {
   (void)remcov::fuzz::Segments();
   const char* id = getenv(afl::kShmEnvVar);
   if (id == nullptr) return 0;
-  char* end = nullptr;
-  const long shm_id = strtol(id, &end, 10);
-  void* map = end == id || *end != '\0' || shm_id < 0
-                  ? reinterpret_cast<void*>(-1)
-                  : shmat(static_cast<int>(shm_id), nullptr, 0);
+  void* map = afl::AttachShm(id, 0);
   if (map == reinterpret_cast<void*>(-1)) {
     // Tell afl-fuzz why (it prints it), as AFL++'s own runtime does.
     const uint32_t err = afl::ErrorWord(afl::kErrorShmat);
@@ -267,10 +266,7 @@ extern "C" int remcov_afl_init(void) {
   // Inputs in shared memory when afl-fuzz provides the segment (afl-tmin
   // and afl-analyze do not).
   if (const char* fuzz_id = getenv(afl::kShmFuzzEnvVar); fuzz_id != nullptr) {
-    const long fid = strtol(fuzz_id, &end, 10);
-    void* seg = end == fuzz_id || *end != '\0' || fid < 0
-                    ? reinterpret_cast<void*>(-1)
-                    : shmat(static_cast<int>(fid), nullptr, SHM_RDONLY);
+    void* seg = afl::AttachShm(fuzz_id, SHM_RDONLY);
     if (seg == reinterpret_cast<void*>(-1)) {
       const uint32_t err = afl::ErrorWord(afl::kErrorShmOpen);
       (void)afl::WriteAll(afl::kStatusFd, &err, sizeof err);

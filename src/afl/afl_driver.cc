@@ -29,25 +29,20 @@
 
 #include "remcov/afl.h"
 
+#include "base/env_flags.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc,
                                                           char*** argv);
 
 namespace {
 
-constexpr unsigned kDefaultIterations = 10000;
-
 unsigned Iterations() {
-  const char* v = getenv("REMCOV_AFL_ITERATIONS");
-  if (v == nullptr) return kDefaultIterations;
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long n = strtoul(v, &end, 10);
-  if (errno != 0 || end == v || *end != '\0' || n == 0 || n > 1000000000ul) {
-    fprintf(stderr,
-            "remcov-afl: REMCOV_AFL_ITERATIONS=%s is not a count in "
-            "[1, 10^9]\n",
-            v);
+  const char* v = getenv(remcov::internal::kAflIterations.name);
+  uint64_t n = 0;
+  if (!remcov::internal::EnvNumber(remcov::internal::kAflIterations, v, &n)) {
+    remcov::internal::PrintEnvNumberError("remcov-afl",
+                                          remcov::internal::kAflIterations, v);
     exit(2);
   }
   return static_cast<unsigned>(n);

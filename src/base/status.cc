@@ -5,68 +5,55 @@
 #include <errno.h>
 #include <string.h>
 
+#include <iterator>
+
 #include "remcov/kcov_abi.h"
 
 namespace remcov {
 
+namespace {
+
+// Indexed by StatusCode (status.h numbers them from 0, in this order).
+constexpr std::string_view kCodeNames[] = {"OK",
+                                           "InvalidArgument",
+                                           "NotFound",
+                                           "Unavailable",
+                                           "PermissionDenied",
+                                           "FailedPrecondition",
+                                           "ResourceExhausted",
+                                           "IoError",
+                                           "DataLoss",
+                                           "Internal",
+                                           "AlreadyExists",
+                                           "Unimplemented"};
+static_assert(std::size(kCodeNames) ==
+              static_cast<size_t>(StatusCode::kUnimplemented) + 1);
+
+// The errnos with a code of their own; any other is kIoError.
+constexpr struct {
+  int err;
+  StatusCode code;
+} kErrnoCodes[] = {{EINVAL, StatusCode::kInvalidArgument},
+                   {ENOENT, StatusCode::kNotFound},
+                   {EACCES, StatusCode::kPermissionDenied},
+                   {EPERM, StatusCode::kPermissionDenied},
+                   {EBUSY, StatusCode::kFailedPrecondition},
+                   {EEXIST, StatusCode::kAlreadyExists},
+                   {ENOMEM, StatusCode::kResourceExhausted},
+                   {ENOTTY, StatusCode::kUnimplemented},
+                   {REMCOV_ENOTSUPP, StatusCode::kUnimplemented}};
+
+}  // namespace
+
 std::string_view StatusCodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return "OK";
-    case StatusCode::kInvalidArgument:
-      return "InvalidArgument";
-    case StatusCode::kNotFound:
-      return "NotFound";
-    case StatusCode::kUnavailable:
-      return "Unavailable";
-    case StatusCode::kPermissionDenied:
-      return "PermissionDenied";
-    case StatusCode::kFailedPrecondition:
-      return "FailedPrecondition";
-    case StatusCode::kResourceExhausted:
-      return "ResourceExhausted";
-    case StatusCode::kIoError:
-      return "IoError";
-    case StatusCode::kDataLoss:
-      return "DataLoss";
-    case StatusCode::kInternal:
-      return "Internal";
-    case StatusCode::kAlreadyExists:
-      return "AlreadyExists";
-    case StatusCode::kUnimplemented:
-      return "Unimplemented";
-  }
-  return "Unknown";
+  const auto i = static_cast<size_t>(code);
+  return i < std::size(kCodeNames) ? kCodeNames[i] : "Unknown";
 }
 
 Status Status::FromErrno(int err, std::string_view context) {
   StatusCode code = StatusCode::kIoError;
-  switch (err) {
-    case EINVAL:
-      code = StatusCode::kInvalidArgument;
-      break;
-    case ENOENT:
-      code = StatusCode::kNotFound;
-      break;
-    case EACCES:
-    case EPERM:
-      code = StatusCode::kPermissionDenied;
-      break;
-    case EBUSY:
-      code = StatusCode::kFailedPrecondition;
-      break;
-    case EEXIST:
-      code = StatusCode::kAlreadyExists;
-      break;
-    case ENOMEM:
-      code = StatusCode::kResourceExhausted;
-      break;
-    case ENOTTY:
-    case REMCOV_ENOTSUPP:
-      code = StatusCode::kUnimplemented;
-      break;
-    default:
-      break;
+  for (const auto& e : kErrnoCodes) {
+    if (e.err == err) code = e.code;
   }
   return Status(code, std::string(context), err);
 }

@@ -2,7 +2,8 @@
 // The Backend base class: its destructor and the default error explanation
 // (Backend::Explain). The runtime's backend is in src/runtime_backend, the
 // kernel's in src/kernel_client.
-#include "remcov/collector.h"
+#include "remcov/backend.h"
+
 #include "remcov/kcov_abi.h"
 
 namespace remcov {

@@ -21,43 +21,53 @@ namespace {
 
 using internal::ReadFullyAt;
 
+// Notes are small; a note region above 1 MiB is not a build-id.
+constexpr uint64_t kMaxNote = 1 << 20;
+
+// The build-id in the first of `count` headers of type Hdr at file offset
+// `off` whose region holds one. region(h, &offset, &size) is false for a
+// header that is not a note region. "" when none does.
+template <typename Hdr, typename Region>
+std::string FromNoteRegions(int fd, uint64_t off, size_t count, Region region) {
+  std::string headers;
+  if (!ReadFullyAt(fd, off, count * sizeof(Hdr), &headers)) return "";
+  std::string blob;
+  for (size_t i = 0; i < count; i++) {
+    Hdr h;
+    memcpy(&h, headers.data() + i * sizeof h, sizeof h);
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    if (!region(h, &offset, &size) || size > kMaxNote) continue;
+    if (!ReadFullyAt(fd, offset, static_cast<size_t>(size), &blob)) continue;
+    std::string id = BuildIdFromNotes(blob);
+    if (!id.empty()) return id;
+  }
+  return "";
+}
+
+// The section headers' SHT_NOTE sections when there are section headers,
+// else the program headers' PT_NOTE segments.
 template <typename Ehdr, typename Shdr, typename Phdr>
 std::string FromFile(int fd, const std::string& head) {
   Ehdr eh;
   memcpy(&eh, head.data(), sizeof eh);
-  std::string blob;
-  // Notes are small; a note region above 1 MiB is not a build-id.
-  constexpr uint64_t kMaxNote = 1 << 20;
   if (eh.e_shnum != 0 && eh.e_shentsize == sizeof(Shdr)) {
-    std::string shdrs;
-    if (!ReadFullyAt(fd, eh.e_shoff, size_t{eh.e_shnum} * sizeof(Shdr), &shdrs))
-      return "";
-    for (size_t i = 0; i < eh.e_shnum; i++) {
-      Shdr sh;
-      memcpy(&sh, shdrs.data() + i * sizeof sh, sizeof sh);
-      if (sh.sh_type != SHT_NOTE || sh.sh_size > kMaxNote) continue;
-      if (!ReadFullyAt(fd, sh.sh_offset, static_cast<size_t>(sh.sh_size),
-                       &blob))
-        continue;
-      std::string id = BuildIdFromNotes(blob);
-      if (!id.empty()) return id;
-    }
-    return "";
+    return FromNoteRegions<Shdr>(
+        fd, eh.e_shoff, eh.e_shnum,
+        [](const Shdr& sh, uint64_t* offset, uint64_t* size) {
+          *offset = sh.sh_offset;
+          *size = sh.sh_size;
+          return sh.sh_type == SHT_NOTE;
+        });
   }
   if (eh.e_phnum != 0 && eh.e_phentsize == sizeof(Phdr)) {
-    std::string phdrs;
-    if (!ReadFullyAt(fd, eh.e_phoff, size_t{eh.e_phnum} * sizeof(Phdr), &phdrs))
-      return "";
-    for (size_t i = 0; i < eh.e_phnum; i++) {
-      Phdr ph;
-      memcpy(&ph, phdrs.data() + i * sizeof ph, sizeof ph);
-      if (ph.p_type != PT_NOTE || ph.p_filesz > kMaxNote) continue;
-      if (!ReadFullyAt(fd, ph.p_offset, static_cast<size_t>(ph.p_filesz),
-                       &blob))
-        continue;
-      std::string id = BuildIdFromNotes(blob);
-      if (!id.empty()) return id;
-    }
+    return FromNoteRegions<Phdr>(
+        fd, eh.e_phoff, eh.e_phnum,
+        [](const Phdr& ph, uint64_t* offset, uint64_t* size) {
+          *offset = ph.p_offset;
+          *size = ph.p_filesz;
+          return ph.p_type == PT_NOTE;
+        });
   }
   return "";
 }

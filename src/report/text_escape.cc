@@ -55,6 +55,27 @@ bool IsUtf8(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// The characters XML text and attribute values cannot hold as they are
+// (tab, line feed and carriage return would be normalized in attributes).
+constexpr struct {
+  char c;
+  const char* entity;
+} kXmlEntities[] = {{'&', "&amp;"},  {'<', "&lt;"},  {'>', "&gt;"},
+                    {'"', "&quot;"}, {'\t', "&#9;"}, {'\n', "&#10;"},
+                    {'\r', "&#13;"}};
+
+const char* XmlEntity(uint32_t c) {
+  for (const auto& e : kXmlEntities) {
+    if (static_cast<uint32_t>(static_cast<unsigned char>(e.c)) == c)
+      return e.entity;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 size_t AppendXml(std::string_view s, std::string* out) {
   size_t replaced = 0;
   uint32_t c;
@@ -66,30 +87,10 @@ size_t AppendXml(std::string_view s, std::string* out) {
       i += n == 0 ? 1 : n;
       continue;
     }
-    switch (c) {
-      case '&':
-        out->append("&amp;");
-        break;
-      case '<':
-        out->append("&lt;");
-        break;
-      case '>':
-        out->append("&gt;");
-        break;
-      case '"':
-        out->append("&quot;");
-        break;
-      case '\t':
-        out->append("&#9;");
-        break;
-      case '\n':
-        out->append("&#10;");
-        break;
-      case '\r':
-        out->append("&#13;");
-        break;
-      default:
-        out->append(s.substr(i, n));
+    if (const char* entity = XmlEntity(c)) {
+      out->append(entity);
+    } else {
+      out->append(s.substr(i, n));
     }
     i += n;
   }

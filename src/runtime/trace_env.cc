@@ -66,6 +66,7 @@
 #include "remcov/remcov.h"
 
 #include "base/build_id_note.h"
+#include "base/number.h"
 #include "handoff/handoff.h"
 #include "handoff/handoff_writer.h"
 #include "runtime/device.h"
@@ -133,14 +134,6 @@ void RecordLoadMap() {
   handoff::MapWriter w = handoff::BeginLoadMap(g_trailer, g_map, g_map_bytes);
   dl_iterate_phdr(RecordModule, &w);
   handoff::PublishLoadMap(g_trailer, w);
-}
-
-uint64_t ParseU64(const char* s, bool* ok) {
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  *ok = s[0] != '\0' && end != nullptr && *end == '\0' && errno == 0;
-  return v;
 }
 
 uint64_t AreaBytes() { return remcov_area_bytes(g_words, g_page); }
@@ -284,9 +277,10 @@ bool ReadTable(int fd) {
 __attribute__((constructor)) void RemcovTraceEnvInit() {
   const char* fd_s = getenv(REMCOV_HANDOFF_ENV_FD);
   if (fd_s == nullptr) return;
-  bool ok = false;
-  const uint64_t fd64 = ParseU64(fd_s, &ok);
-  if (!ok || fd64 > 1u << 20 || !ReadTable(static_cast<int>(fd64))) return;
+  uint64_t fd64 = 0;
+  if (!remcov::internal::ParseNumber(fd_s, 0, 1u << 20, &fd64) ||
+      !ReadTable(static_cast<int>(fd64)))
+    return;
   const bool follow = g_table[REMCOV_HANDOFF_T_FOLLOW] == 1;
   if (!follow &&
       g_table[REMCOV_HANDOFF_T_ROOT_PID] != static_cast<uint64_t>(getpid()))

@@ -2,7 +2,7 @@
 // The Backend over the in-process runtime (remcov_open/ioctl/mmap/close).
 #include <sys/mman.h>
 
-#include "remcov/collector.h"
+#include "remcov/backend.h"
 #include "remcov/remcov.h"
 
 namespace remcov {

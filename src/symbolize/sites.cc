@@ -60,6 +60,25 @@ struct ScnInfo {
   std::string name;
 };
 
+// A relocation section's entries and the symbol table they refer to.
+struct RelaTables {
+  Elf_Data* relocations = nullptr;
+  Elf_Data* symbols = nullptr;
+  GElf_Shdr symtab_shdr{};
+};
+
+// Reads them for s; false when s is not an SHT_RELA section with entries or
+// either table cannot be read.
+bool ReadRelaTables(Elf* elf, const ScnInfo& s, RelaTables* t) {
+  if (s.shdr.sh_type != SHT_RELA || s.shdr.sh_entsize == 0) return false;
+  Elf_Scn* symscn = elf_getscn(elf, s.shdr.sh_link);
+  if (symscn == nullptr || gelf_getshdr(symscn, &t->symtab_shdr) == nullptr)
+    return false;
+  t->symbols = elf_getdata(symscn, nullptr);
+  t->relocations = elf_getdata(s.scn, nullptr);
+  return t->symbols != nullptr && t->relocations != nullptr;
+}
+
 // Closes the descriptor and the libelf handle on every path.
 class ElfFile {
  public:
@@ -185,16 +204,11 @@ Status ScanRelocatable(Elf* elf, const std::vector<ScnInfo>& scns,
   const uint64_t size =
       std::min<uint64_t>(code->d_size, text_scn->shdr.sh_size);
   for (const ScnInfo& s : scns) {
-    if (s.shdr.sh_type != SHT_RELA || s.shdr.sh_info != text ||
-        s.shdr.sh_entsize == 0)
-      continue;
-    Elf_Scn* symscn = elf_getscn(elf, s.shdr.sh_link);
-    GElf_Shdr symshdr;
-    if (symscn == nullptr || gelf_getshdr(symscn, &symshdr) == nullptr)
-      continue;
-    Elf_Data* symdata = elf_getdata(symscn, nullptr);
-    Elf_Data* data = elf_getdata(s.scn, nullptr);
-    if (symdata == nullptr || data == nullptr) continue;
+    RelaTables t;
+    if (s.shdr.sh_info != text || !ReadRelaTables(elf, s, &t)) continue;
+    Elf_Data* symdata = t.symbols;
+    Elf_Data* data = t.relocations;
+    const GElf_Shdr& symshdr = t.symtab_shdr;
     const size_t n = s.shdr.sh_size / s.shdr.sh_entsize;
     for (size_t i = 0; i < n; ++i) {
       GElf_Rela rela;
@@ -276,15 +290,11 @@ Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
     }
   }
   for (const ScnInfo& s : scns) {
-    if (s.shdr.sh_type != SHT_RELA) continue;
-    Elf_Scn* symscn = elf_getscn(elf, s.shdr.sh_link);
-    GElf_Shdr symshdr;
-    if (symscn == nullptr || gelf_getshdr(symscn, &symshdr) == nullptr)
-      continue;
-    Elf_Data* symdata = elf_getdata(symscn, nullptr);
-    Elf_Data* data = elf_getdata(s.scn, nullptr);
-    if (symdata == nullptr || data == nullptr || s.shdr.sh_entsize == 0)
-      continue;
+    RelaTables t;
+    if (!ReadRelaTables(elf, s, &t)) continue;
+    Elf_Data* symdata = t.symbols;
+    Elf_Data* data = t.relocations;
+    const GElf_Shdr& symshdr = t.symtab_shdr;
     // Only dynamic relocations (relocatable objects are not modules).
     if ((s.shdr.sh_flags & SHF_ALLOC) == 0) continue;
     const size_t n = s.shdr.sh_size / s.shdr.sh_entsize;
@@ -449,33 +459,34 @@ void SortUnique(std::vector<InstrumentedSite>* v) {
            v->end());
 }
 
+// What one sweep of the module finds: its calls to the callbacks, its tail
+// jumps to them, or both; sorted, each once.
+StatusOr<std::vector<InstrumentedSite>> Sites(const std::string& elf_path,
+                                              bool calls, bool tail_calls) {
+  std::vector<InstrumentedSite> sites;
+  std::vector<InstrumentedSite> tail;
+  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, tail_calls ? &tail : nullptr));
+  if (!calls) sites.clear();
+  sites.insert(sites.end(), tail.begin(), tail.end());
+  SortUnique(&sites);
+  return sites;
+}
+
 }  // namespace
 
 StatusOr<std::vector<InstrumentedSite>> ListInstrumentedSites(
     const std::string& elf_path) {
-  std::vector<InstrumentedSite> sites;
-  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, nullptr));
-  SortUnique(&sites);
-  return sites;
+  return Sites(elf_path, true, false);
 }
 
 StatusOr<std::vector<InstrumentedSite>> ListTailCallSites(
     const std::string& elf_path) {
-  std::vector<InstrumentedSite> sites;
-  std::vector<InstrumentedSite> tail;
-  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, &tail));
-  SortUnique(&tail);
-  return tail;
+  return Sites(elf_path, false, true);
 }
 
 StatusOr<std::vector<InstrumentedSite>> ListCoverableSites(
     const std::string& elf_path) {
-  std::vector<InstrumentedSite> sites;
-  std::vector<InstrumentedSite> tail;
-  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, &tail));
-  sites.insert(sites.end(), tail.begin(), tail.end());
-  SortUnique(&sites);
-  return sites;
+  return Sites(elf_path, true, true);
 }
 
 }  // namespace remcov

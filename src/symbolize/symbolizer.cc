@@ -352,6 +352,51 @@ Status DwSymbolizer::Init(const std::string& path) {
 
 // The lowest-numbered CU holding the address (BFD keeps the first CU that
 // answers), from elementary segments like the function map.
+namespace {
+
+// The elementary segments of n ranges [lo(r), hi(r)) that may overlap: a
+// start address wherever the best range holding it changes, with
+// value_of(best), or -1 where no range holds it. better(a, b) orders range
+// indices best first (a strict weak order).
+template <typename Value, typename Lo, typename Hi, typename Better,
+          typename ValueOf>
+void SweepSegments(size_t n, Lo lo, Hi hi, Better better, ValueOf value_of,
+                   std::vector<uint64_t>* starts, std::vector<Value>* values) {
+  struct Event {
+    uint64_t at;
+    bool start;
+    uint32_t range;
+  };
+  std::vector<Event> events;
+  events.reserve(2 * n);
+  for (uint32_t r = 0; r < n; ++r) {
+    events.push_back({lo(r), true, r});
+    events.push_back({hi(r), false, r});
+  }
+  std::sort(events.begin(), events.end(),
+            [](const Event& a, const Event& b) { return a.at < b.at; });
+  std::set<uint32_t, Better> active(better);
+  size_t i = 0;
+  while (i < events.size()) {
+    const uint64_t at = events[i].at;
+    for (; i < events.size() && events[i].at == at; ++i) {
+      if (events[i].start) {
+        active.insert(events[i].range);
+      } else {
+        active.erase(events[i].range);
+      }
+    }
+    const Value best = active.empty()
+                           ? Value{-1}
+                           : static_cast<Value>(value_of(*active.begin()));
+    if (!values->empty() && values->back() == best) continue;
+    starts->push_back(at);
+    values->push_back(best);
+  }
+}
+
+}  // namespace
+
 int DwSymbolizer::FindCu(uint64_t address) const {
   auto it =
       std::upper_bound(cu_seg_start_.begin(), cu_seg_start_.end(), address);
@@ -360,35 +405,17 @@ int DwSymbolizer::FindCu(uint64_t address) const {
 }
 
 void DwSymbolizer::BuildCuSegments() {
-  struct Event {
-    uint64_t at;
-    bool start;
-    uint32_t cu;
-  };
-  std::vector<Event> events;
-  events.reserve(2 * cu_ranges_.size());
-  for (const CuRange& r : cu_ranges_) {
-    events.push_back({r.lo, true, r.cu});
-    events.push_back({r.hi, false, r.cu});
-  }
-  std::sort(events.begin(), events.end(),
-            [](const Event& a, const Event& b) { return a.at < b.at; });
-  std::multiset<uint32_t> active;
-  size_t i = 0;
-  while (i < events.size()) {
-    const uint64_t at = events[i].at;
-    for (; i < events.size() && events[i].at == at; ++i) {
-      if (events[i].start) {
-        active.insert(events[i].cu);
-      } else {
-        active.erase(active.find(events[i].cu));
-      }
-    }
-    const int best = active.empty() ? -1 : static_cast<int>(*active.begin());
-    if (!cu_seg_cu_.empty() && cu_seg_cu_.back() == best) continue;
-    cu_seg_start_.push_back(at);
-    cu_seg_cu_.push_back(best);
-  }
+  // Of the CUs whose ranges hold an address, the first CU wins.
+  SweepSegments(
+      cu_ranges_.size(), [&](uint32_t r) { return cu_ranges_[r].lo; },
+      [&](uint32_t r) { return cu_ranges_[r].hi; },
+      [&](uint32_t a, uint32_t b) {
+        if (cu_ranges_[a].cu != cu_ranges_[b].cu)
+          return cu_ranges_[a].cu < cu_ranges_[b].cu;
+        return a < b;
+      },
+      [&](uint32_t r) { return static_cast<int>(cu_ranges_[r].cu); },
+      &cu_seg_start_, &cu_seg_cu_);
 }
 
 void DwSymbolizer::LoadCu(Cu& cu) {
@@ -553,19 +580,6 @@ void DwSymbolizer::BuildSegments(Cu& cu, const std::vector<uint32_t>& orders) {
   cu.seg_start.clear();
   cu.seg_func.clear();
   if (ranges.empty()) return;
-  struct Event {
-    uint64_t at;
-    bool start;
-    uint32_t range;
-  };
-  std::vector<Event> events;
-  events.reserve(2 * ranges.size());
-  for (uint32_t i = 0; i < ranges.size(); ++i) {
-    events.push_back({ranges[i].lo, true, i});
-    events.push_back({ranges[i].hi, false, i});
-  }
-  std::sort(events.begin(), events.end(),
-            [](const Event& a, const Event& b) { return a.at < b.at; });
   // Active ranges ordered best first: shortest, then latest DIE.
   auto better = [&](uint32_t a, uint32_t b) {
     const uint64_t la = ranges[a].hi - ranges[a].lo;
@@ -576,22 +590,10 @@ void DwSymbolizer::BuildSegments(Cu& cu, const std::vector<uint32_t>& orders) {
     if (oa != ob) return oa > ob;
     return a < b;
   };
-  std::set<uint32_t, decltype(better)> active(better);
-  size_t i = 0;
-  while (i < events.size()) {
-    const uint64_t at = events[i].at;
-    for (; i < events.size() && events[i].at == at; ++i) {
-      if (events[i].start) {
-        active.insert(events[i].range);
-      } else {
-        active.erase(events[i].range);
-      }
-    }
-    const int32_t best = active.empty() ? -1 : ranges[*active.begin()].func;
-    if (!cu.seg_func.empty() && cu.seg_func.back() == best) continue;
-    cu.seg_start.push_back(at);
-    cu.seg_func.push_back(best);
-  }
+  SweepSegments(
+      ranges.size(), [&](uint32_t r) { return ranges[r].lo; },
+      [&](uint32_t r) { return ranges[r].hi; }, better,
+      [&](uint32_t r) { return ranges[r].func; }, &cu.seg_start, &cu.seg_func);
 }
 
 int32_t DwSymbolizer::FindFunc(const Cu& cu, uint64_t address) const {

@@ -24,6 +24,13 @@ message("${out}")
 if(r OR NOT out MATCHES "consumer: [1-9][0-9]* pcs, plugin: [1-9][0-9]* pcs")
   message(FATAL_ERROR "consumer run failed: ${r}")
 endif()
+# Every installed header is usable: the symbolizer finds its own source.
+execute_process(COMMAND ${WORK_DIR}/build/symbolize_consumer RESULT_VARIABLE r
+                OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(r OR NOT out MATCHES "symbolize_consumer: consumer_probe at [^\n]*symbolize_consumer[.]cc:1[23]\n")
+  message(FATAL_ERROR "symbolize_consumer failed: ${r}")
+endif()
 # The AFL++ target: persistent (AFL++'s signature is in the binary), and it
 # runs an input by hand.
 file(STRINGS ${WORK_DIR}/build/consumer_afl sig REGEX "##SIG_AFL_PERSISTENT##")

@@ -2,6 +2,11 @@
 // remcov's stable exit codes (docs/tools/remcov.md, "EXIT STATUS"). `remcov
 // trace` otherwise mirrors the traced command: its exit status, or 128+N when
 // a signal N ended it. Values are pinned by tests/cli.
+//
+// The steps of a command (parse, load, run, write) return std::optional<int>:
+// empty when the command goes on, else the exit code to stop with (kExitOk
+// after --help), so a caller writes
+//   if (std::optional<int> rc = Parse(argc, argv, &o)) return *rc;
 #ifndef REMCOV_TOOLS_REMCOV_EXIT_CODES_H_
 #define REMCOV_TOOLS_REMCOV_EXIT_CODES_H_
 

@@ -7,10 +7,8 @@
 #include "remcov/coverage_file.h"
 #include "remcov/version.h"
 
+#include "commands.h"
 #include "exit_codes.h"
-#include "merge.h"
-#include "report.h"
-#include "trace.h"
 
 namespace {
 

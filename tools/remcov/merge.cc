@@ -2,8 +2,6 @@
 // `remcov merge -o OUT FILE...`: the union of coverage files, one input read
 // at a time into a CoverageMerger (src/format/coverage_merge.h, which holds
 // the rules); this file parses the flags, writes OUT and prints a summary.
-#include "merge.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -12,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "commands.h"
 #include "exit_codes.h"
 #include "format/coverage_merge.h"
 #include "inputs.h"

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `remcov report` and `remcov diff`: thin drivers over the report core
-// (coverage_model.h). This file finds each module's file (the load map's
-// path, --vmlinux, --module-dir), checks its build-id, opens the libdw
-// Symbolizer and the instrumented-site list over it, and writes the format
-// asked for (report/formats.h lists them) or, through genhtml, HTML.
-#include "report.h"
-
+// (coverage_model.h). This file parses the options, opens each module
+// through report/module_files.h (the load map's path, --vmlinux,
+// --module-dir; build-id checked), and writes the format asked for
+// (report/formats.h lists them) or, through genhtml, HTML.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +14,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,13 +22,15 @@
 #include "remcov/symbolize.h"
 #include "remcov/version.h"
 
+#include "base/spawn.h"
+#include "commands.h"
 #include "exit_codes.h"
 #include "format/coverage_merge.h"
-#include "format/elf_build_id.h"
 #include "inputs.h"
 #include "report/coverage_model.h"
 #include "report/elf_image.h"
 #include "report/formats.h"
+#include "report/module_files.h"
 
 namespace remcov::tool {
 namespace {
@@ -117,8 +118,8 @@ int UsageError(const Options& o, const std::string& msg) {
   return kExitUsage;
 }
 
-// Returns -1 on success, else the exit code (help: 0).
-int Parse(int argc, char** argv, bool diff, Options* o) {
+// Empty when the command goes on, else the exit code (help: 0).
+std::optional<int> Parse(int argc, char** argv, bool diff, Options* o) {
   o->name = diff ? "diff" : "report";
   o->diff = diff;
   for (int i = 1; i < argc; i++) {
@@ -189,133 +190,10 @@ int Parse(int argc, char** argv, bool diff, Options* o) {
                               " is binary: not writing it to a terminal "
                               "(use -o FILE or a redirection)");
   }
-  return -1;
+  return std::nullopt;
 }
 
-// A module's source view: the libdw Symbolizer and the disassembled sites.
-// `rebase` is added to module addresses before they are symbolized: 0, but
-// for a kernel module (.ko, ET_REL) the address libdwfl laid .text out at,
-// since module addresses (and the sites) are offsets into .text there.
-class ElfSourceMap : public SourceMap {
- public:
-  ElfSourceMap(std::string path, std::unique_ptr<Symbolizer> s,
-               uint64_t rebase = 0)
-      : path_(std::move(path)), symbolizer_(std::move(s)), rebase_(rebase) {}
-  StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
-    // The call sites and the return addresses a tail jump to a callback
-    // records (docs/symbolize.md, "Tail jumps"): both are coverable.
-    auto sites = ListCoverableSites(path_);
-    if (!sites.ok()) return sites.status();
-    // A PC is recorded by __sanitizer_cov_trace_pc and, in remcov's runtime,
-    // by __sanitizer_cov_trace_pc_guard too (clang's trace-pc-guard).
-    std::vector<uint64_t> out;
-    for (const InstrumentedSite& s : *sites) {
-      const bool pc = s.kind == SiteKind::kPc || s.kind == SiteKind::kPcGuard;
-      if (pc == (mode == TraceMode::kPc)) out.push_back(s.pc);
-    }
-    return out;
-  }
-  Status Symbolize(std::span<const uint64_t> pcs,
-                   std::vector<SourceFrames>* out,
-                   const ProgressFn& progress) override {
-    if (rebase_ == 0)
-      return symbolizer_->SymbolizeReturnAddresses(pcs, out, progress);
-    std::vector<uint64_t> moved(pcs.begin(), pcs.end());
-    for (uint64_t& pc : moved) pc += rebase_;
-    return symbolizer_->SymbolizeReturnAddresses(moved, out, progress);
-  }
-
- private:
-  std::string path_;
-  std::unique_ptr<Symbolizer> symbolizer_;
-  uint64_t rebase_;
-};
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// The file to symbolize a module with, or an error naming what is missing.
-StatusOr<std::string> ModuleFile(const Options& o, const CoverageModule& m) {
-  switch (m.kind) {
-    case ModuleKind::kUser:
-      if (!Exists(m.path)) {
-        return Status(StatusCode::kNotFound,
-                      "module " + m.path + " (from the load map) is missing");
-      }
-      return m.path;
-    case ModuleKind::kKernel:
-      if (o.vmlinux.empty()) {
-        return Status(StatusCode::kNotFound,
-                      "the coverage has kernel PCs: pass the kernel image "
-                      "with --vmlinux PATH (vmlinux with DWARF)");
-      }
-      if (!Exists(o.vmlinux))
-        return Status(StatusCode::kNotFound,
-                      "--vmlinux " + o.vmlinux + " does not exist");
-      return o.vmlinux;
-    case ModuleKind::kKernelModule: {
-      if (o.module_dir.empty()) {
-        return Status(StatusCode::kNotFound,
-                      "the coverage has PCs of kernel module " + m.path +
-                          ": pass --module-dir DIR (with " + m.path + ".ko)");
-      }
-      std::string dashed = m.path;
-      for (char& c : dashed)
-        if (c == '_') c = '-';
-      for (const std::string& name : {m.path, dashed}) {
-        std::string p = o.module_dir + "/" + name + ".ko";
-        if (Exists(p)) return p;
-      }
-      return Status(StatusCode::kNotFound, "kernel module " + m.path + ": no " +
-                                               m.path + ".ko in " +
-                                               o.module_dir);
-    }
-  }
-  return Status(StatusCode::kInternal, "unknown module kind");
-}
-
-// ModuleFile, and the file's build-id checked against the recorded one.
-StatusOr<std::string> CheckedModuleFile(const Options& o,
-                                        const CoverageModule& m) {
-  auto file = ModuleFile(o, m);
-  if (!file.ok()) return file.status();
-  if (!m.build_id.empty()) {
-    auto id = ReadBuildId(*file);
-    if (!id.ok()) return id.status();
-    if (*id != m.build_id) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "module " + *file + " changed since the run: build-id " +
-                        (id->empty() ? std::string("none") : *id) +
-                        " on disk, " + m.build_id + " recorded");
-    }
-  }
-  return file;
-}
-
-StatusOr<std::unique_ptr<SourceMap>> OpenModule(const Options& o,
-                                                const CoverageModule& m) {
-  auto file = CheckedModuleFile(o, m);
-  if (!file.ok()) return file.status();
-  auto sym = Symbolizer::Open(*file);
-  if (!sym.ok()) {
-    return Status(sym.status().code(), *file + ": " + sym.status().message(),
-                  sym.status().error_number());
-  }
-  uint64_t rebase = 0;
-  if (m.kind == ModuleKind::kKernelModule) {
-    auto text = (*sym)->SectionAddress(".text");
-    if (!text.ok()) {
-      return Status(StatusCode::kNotFound,
-                    *file + ": " + text.status().message());
-    }
-    rebase = *text;
-  }
-  std::unique_ptr<SourceMap> map =
-      std::make_unique<ElfSourceMap>(*file, std::move(sym.value()), rebase);
-  return map;
-}
+ModuleFiles Files(const Options& o) { return {o.vmlinux, o.module_dir}; }
 
 // Progress on stderr, for big batches when stderr is a terminal.
 ModuleProgressFn Progress(const Options& o) {
@@ -368,9 +246,10 @@ int FailModel(const Options& o, bool module_error, const Status& s) {
 }
 
 // Loads the inputs and, if `build_model`, builds the model; on failure
-// returns an exit code. `*module_error` is set when a module fails to open.
-int Load(const Options& o, std::vector<CoverageData>* data,
-         StatusOr<CoverageModel>* model, bool build_model, bool* module_error) {
+// returns the exit code. `*module_error` is set when a module fails to open.
+std::optional<int> Load(const Options& o, std::vector<CoverageData>* data,
+                        StatusOr<CoverageModel>* model, bool build_model,
+                        bool* module_error) {
   // report A B ...: their union, one input read at a time.
   const bool merge = !o.diff && o.inputs.size() > 1;
   CoverageMerger merger;
@@ -397,12 +276,12 @@ int Load(const Options& o, std::vector<CoverageData>* data,
     if (!u.ok()) return Fail(o, kExitUsage, u.status());
     data->push_back(std::move(u.value()));
   }
-  if (!build_model) return -1;
+  if (!build_model) return std::nullopt;
   std::vector<const CoverageData*> runs;
   for (const CoverageData& d : *data) runs.push_back(&d);
   SourceMapOpener open =
       [&](const CoverageModule& m) -> StatusOr<std::unique_ptr<SourceMap>> {
-    auto s = OpenModule(o, m);
+    auto s = OpenModule(Files(o), m);
     if (!s.ok()) *module_error = true;
     return s;
   };
@@ -426,7 +305,7 @@ int Load(const Options& o, std::vector<CoverageData>* data,
     if (!o.quiet)
       fprintf(stderr, "remcov %s: warning: %s\n", o.name, what.c_str());
   }
-  return -1;
+  return std::nullopt;
 }
 
 // The source files (SF: records) of an lcov file that cannot be read: genhtml
@@ -450,10 +329,10 @@ size_t CountMissingSources(const std::string& info, std::string* first) {
   return missing;
 }
 
-// Runs genhtml; returns an exit code or -1. Source files that cannot be read
-// get pages without source (genhtml --ignore-errors source) and a warning,
-// instead of a failed report.
-int RunGenhtml(const Options& o, const std::string& info) {
+// Runs genhtml; empty when it made the pages, else the exit code. Source files
+// that cannot be read get pages without source (genhtml --ignore-errors source)
+// and a warning, instead of a failed report.
+std::optional<int> RunGenhtml(const Options& o, const std::string& info) {
   std::vector<std::string> args = {o.genhtml, "--quiet", "--output-directory",
                                    o.html};
   std::string first;
@@ -475,49 +354,30 @@ int RunGenhtml(const Options& o, const std::string& info) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0)
-    return Fail(o, kExitFailure, Status::FromErrno(errno, "pipe2"));
-  fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return Fail(o, kExitFailure, Status::FromErrno(errno, "fork"));
-  if (pid == 0) {
-    close(p[0]);
-    execvp(argv[0], argv.data());
-    int err = errno;
-    ssize_t w = write(p[1], &err, sizeof err);
-    (void)w;
-    _exit(127);
-  }
-  close(p[1]);
-  int err = 0;
-  ssize_t n;
-  do {
-    n = read(p[0], &err, sizeof err);
-  } while (n < 0 && errno == EINTR);
-  close(p[0]);
-  int ws = 0;
-  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  if (n == static_cast<ssize_t>(sizeof err)) {
+  StatusOr<internal::Spawned> spawned = internal::Spawn(argv.data());
+  if (!spawned.ok()) return Fail(o, kExitFailure, spawned.status());
+  if (spawned->failed != internal::Spawned::Failed::kNo) {
     fprintf(stderr,
             "remcov report: cannot run '%s': %s (genhtml comes with Debian's "
             "lcov package)\n",
-            o.genhtml.c_str(), strerror(err));
+            o.genhtml.c_str(), strerror(spawned->error));
     return kExitGenhtml;
   }
+  StatusOr<int> waited = internal::WaitExit(spawned->pid);
+  if (!waited.ok()) return Fail(o, kExitGenhtml, waited.status());
+  const int ws = *waited;
   if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
     fprintf(stderr, "remcov report: genhtml failed (%s %d) on %s\n",
             WIFEXITED(ws) ? "exit status" : "signal",
             WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws), info.c_str());
     return kExitGenhtml;
   }
-  return -1;
+  return std::nullopt;
 }
 
 // Writes the files of a per-module export into directory `dir`.
-int WriteFiles(const Options& o, const std::string& dir,
-               const std::vector<ExportFile>& files) {
+std::optional<int> WriteFiles(const Options& o, const std::string& dir,
+                              const std::vector<ExportFile>& files) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return Fail(o, kExitFailure,
                 Status::FromErrno(errno, "cannot create " + dir));
@@ -531,7 +391,7 @@ int WriteFiles(const Options& o, const std::string& dir,
               f.module.c_str());
     }
   }
-  return -1;
+  return std::nullopt;
 }
 
 // The coverage file's modification time, for Cobertura's timestamp (the
@@ -569,24 +429,35 @@ bool ShareModule(const CoverageModel& m) {
   return !any[0] || !any[1];
 }
 
+// What report and diff read: the inputs and, when asked for, the model.
+struct Loaded {
+  std::vector<CoverageData> data;
+  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
+  bool module_error = false;  // a module failed to open (exit 118)
+};
+
+// Parses the command line and loads the inputs; the model is built for diff,
+// for formats that need it and for --html. Empty when the command goes on.
+std::optional<int> ParseAndLoad(int argc, char** argv, bool diff, Options* o,
+                                Loaded* in) {
+  if (std::optional<int> rc = Parse(argc, argv, diff, o)) return *rc;
+  const bool build_model = diff || o->format->needs_model || !o->html.empty();
+  return Load(*o, &in->data, &in->model, build_model, &in->module_error);
+}
+
 }  // namespace
 
 int ReportMain(int argc, char** argv) {
   Options o;
-  int rc = Parse(argc, argv, false, &o);
-  if (rc >= 0) return rc;
-  std::vector<CoverageData> data;
-  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
-  bool module_error = false;
-  rc = Load(o, &data, &model, o.format->needs_model || !o.html.empty(),
-            &module_error);
-  if (rc >= 0) return rc;
+  Loaded in;
+  if (std::optional<int> rc = ParseAndLoad(argc, argv, false, &o, &in))
+    return *rc;
   EmitOptions e;
   e.root = o.root;
   for (size_t i = 0; i < o.inputs.size(); i++)
     e.input_name += (i == 0 ? "" : ", ") + o.inputs[i];
   if (o.inputs.size() > 1) e.input_names = o.inputs;
-  e.data = &data[0];
+  e.data = &in.data[0];
   if (!o.html.empty()) {
     if (mkdir(o.html.c_str(), 0755) != 0 && errno != EEXIST) {
       return Fail(o, kExitFailure,
@@ -594,12 +465,11 @@ int ReportMain(int argc, char** argv) {
     }
     const std::string info = o.html + "/remcov.info";
     std::vector<std::string> warnings;
-    Status s = WriteAll(info, EmitLcov(*model, e, &warnings));
+    Status s = WriteAll(info, EmitLcov(*in.model, e, &warnings));
     if (!s.ok()) return Fail(o, kExitFailure, s);
     for (const std::string& w : warnings)
       fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
-    rc = RunGenhtml(o, info);
-    if (rc >= 0) return rc;
+    if (std::optional<int> rc = RunGenhtml(o, info)) return *rc;
     if (!o.quiet)
       fprintf(stderr, "remcov report: wrote %s/index.html\n", o.html.c_str());
     // With --html, a report goes to stdout (or -o) only when asked for.
@@ -607,31 +477,30 @@ int ReportMain(int argc, char** argv) {
   }
   ExportRequest r;
   r.format = o.format;
-  r.data = &data[0];
-  r.model = model.ok() ? &model.value() : nullptr;
+  r.data = &in.data[0];
+  r.model = in.model.ok() ? &in.model.value() : nullptr;
   r.emit = e;
   r.cobertura = {o.root, "remcov " REMCOV_VERSION_STRING,
                  InputTimeMs(o.inputs)};
   r.open = [&](const CoverageModule& m) {
-    auto s = OpenModule(o, m);
-    if (!s.ok()) module_error = true;
+    auto s = OpenModule(Files(o), m);
+    if (!s.ok()) in.module_error = true;
     return s;
   };
   r.progress = Progress(o);
   r.image = [&](const CoverageModule& m) -> StatusOr<ElfImage> {
-    auto file = CheckedModuleFile(o, m);
+    auto file = CheckedModuleFile(Files(o), m);
     StatusOr<ElfImage> image =
         file.ok() ? ReadElfImage(*file) : StatusOr<ElfImage>(file.status());
-    if (!image.ok()) module_error = true;
+    if (!image.ok()) in.module_error = true;
     return image;
   };
   auto out = RunExport(r);
-  if (!out.ok()) return FailModel(o, module_error, out.status());
+  if (!out.ok()) return FailModel(o, in.module_error, out.status());
   for (const std::string& w : out->warnings)
     fprintf(stderr, "remcov report: warning: %s\n", w.c_str());
   if (o.format->output == FormatOutput::kDirectory) {
-    rc = WriteFiles(o, o.output, out->files);
-    return rc >= 0 ? rc : kExitOk;
+    return WriteFiles(o, o.output, out->files).value_or(kExitOk);
   }
   Status s = WriteAll(o.output, out->bytes);
   if (!s.ok()) return Fail(o, kExitFailure, s);
@@ -640,14 +509,10 @@ int ReportMain(int argc, char** argv) {
 
 int DiffMain(int argc, char** argv) {
   Options o;
-  int rc = Parse(argc, argv, true, &o);
-  if (rc >= 0) return rc;
-  std::vector<CoverageData> data;
-  StatusOr<CoverageModel> model = Status(StatusCode::kInternal, "");
-  bool module_error = false;
-  rc = Load(o, &data, &model, true, &module_error);
-  if (rc >= 0) return rc;
-  if (!ShareModule(*model)) {
+  Loaded in;
+  if (std::optional<int> rc = ParseAndLoad(argc, argv, true, &o, &in))
+    return *rc;
+  if (!ShareModule(*in.model)) {
     fprintf(stderr,
             "remcov diff: warning: %s and %s share no module (compared by "
             "build-id, else path): are they runs of different programs?\n",
@@ -657,11 +522,11 @@ int DiffMain(int argc, char** argv) {
   e.root = o.root;
   e.input_name = o.inputs[0];
   e.input_name_b = o.inputs[1];
-  e.data = &data[0];
-  e.data_b = &data[1];
+  e.data = &in.data[0];
+  e.data_b = &in.data[1];
   const bool json = o.format->format == ReportFormat::kJson;
-  Status s = WriteAll(o.output,
-                      json ? EmitDiffJson(*model, e) : EmitDiffText(*model, e));
+  Status s = WriteAll(
+      o.output, json ? EmitDiffJson(*in.model, e) : EmitDiffText(*in.model, e));
   if (!s.ok()) return Fail(o, kExitFailure, s);
   return kExitOk;
 }

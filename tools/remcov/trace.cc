@@ -4,8 +4,6 @@
 // common handle, settle polling) and in-process mode (the command is linked
 // with remcov's runtime and hands its coverage back through an inherited
 // memfd; src/handoff/handoff.h).
-#include "trace.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,6 +17,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +28,10 @@
 #include "remcov/kcov.h"
 #include "remcov/sys.h"
 
+#include "area/area_layout.h"
+#include "base/number.h"
+#include "base/spawn.h"
+#include "commands.h"
 #include "exit_codes.h"
 #include "handoff/handoff.h"
 #include "handoff/handoff_reader.h"
@@ -109,8 +113,8 @@ uint64_t MaxWords() {
 
 // The words remcov asks for: `words` rounded up to whole pages.
 uint64_t PageWords(uint64_t words) {
-  const uint64_t page_words = static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 8;
-  return (words + page_words - 1) / page_words * page_words;
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return remcov_area_bytes(words, page) / 8;  // what the Collector maps
 }
 
 struct Options {
@@ -138,18 +142,13 @@ int UsageError(const std::string& msg) {
   return kExitUsage;
 }
 
+// A number option's value in [0, max] (C notation: base/number.h).
 bool ParseNumber(const char* s, uint64_t max, uint64_t* out) {
-  if (s == nullptr || *s == '\0' || *s == '-') return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 0);
-  if (errno != 0 || *end != '\0' || v > max) return false;
-  *out = v;
-  return true;
+  return internal::ParseNumber(s, 0, max, out);
 }
 
-// Returns -1 on success, else the exit code (help: 0).
-int Parse(int argc, char** argv, Options* o) {
+// Empty when the command goes on, else the exit code (help: 0).
+std::optional<int> Parse(int argc, char** argv, Options* o) {
   int i = 1;
   // The value of the option at argv[i], or nullptr when it is missing.
   auto value = [&](const char* /*name*/) -> const char* {
@@ -231,7 +230,7 @@ int Parse(int argc, char** argv, Options* o) {
     return UsageError("--common-id and --usb-bus need --remote");
   if (!o->in_process && o->explicit_in_process_option)
     return UsageError("--no-follow and --max-processes need --in-process");
-  return -1;
+  return std::nullopt;
 }
 
 int Fail(const Status& s) {
@@ -239,76 +238,36 @@ int Fail(const Status& s) {
   return ExitCodeFor(s);
 }
 
-// Status of the command from waitpid: exit code, or 128+signal.
-int MirrorStatus(int wstatus) {
-  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
-  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
-  return kExitFailure;
-}
-
-// What the child reports through the CLOEXEC pipe when it fails before exec.
-struct ChildError {
-  int stage;  // 0 enable, 1 exec
-  int err;
-};
-
-void WriteChildError(int fd, int stage, int err) {
-  ChildError e{stage, err};
-  ssize_t w = write(fd, &e, sizeof e);
-  (void)w;
-}
-
-// Forks and execs the command. pre_exec runs in the child (returns errno or 0).
-// On success *pid is the child's, and the parent's return is -1; otherwise an
-// exit code (the child's error explained).
-template <typename PreExec>
-int Spawn(const Options& o, const Backend* backend, PreExec pre_exec,
-          pid_t* pid) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return Fail(Status::FromErrno(errno, "pipe2"));
-  fflush(nullptr);
-  *pid = fork();
-  if (*pid < 0) return Fail(Status::FromErrno(errno, "fork"));
-  if (*pid == 0) {
-    close(p[0]);
-    int err = pre_exec();
-    if (err != 0) {
-      WriteChildError(p[1], 0, err);
-      _exit(kExitFailure);
-    }
-    execvp(o.command[0], o.command.data());
-    WriteChildError(p[1], 1, errno);
-    _exit(errno == ENOENT ? kExitNotFound : kExitCannotExecute);
-  }
-  close(p[1]);
-  ChildError e{};
-  ssize_t n;
-  do {
-    n = read(p[0], &e, sizeof e);
-  } while (n < 0 && errno == EINTR);
-  close(p[0]);
-  if (n == static_cast<ssize_t>(sizeof e)) {
-    int ws = 0;
-    waitpid(*pid, &ws, 0);
-    if (e.stage == 1) {
+// Runs the command (base/spawn.h); pre_exec runs in the child and returns
+// errno or 0 (the error is explained through backend, when there is one).
+// On success *pid is the child's and the result is empty; otherwise the exit
+// code, the failure explained.
+std::optional<int> Run(const Options& o, const Backend* backend,
+                       const std::function<int()>& pre_exec, pid_t* pid) {
+  StatusOr<internal::Spawned> s = internal::Spawn(o.command.data(), pre_exec);
+  if (!s.ok()) return Fail(s.status());
+  *pid = s->pid;
+  switch (s->failed) {
+    case internal::Spawned::Failed::kNo:
+      return std::nullopt;
+    case internal::Spawned::Failed::kExec:
       fprintf(stderr, "remcov trace: cannot execute '%s': %s\n", o.command[0],
-              strerror(e.err));
-      return e.err == ENOENT ? kExitNotFound : kExitCannotExecute;
-    }
-    std::string why = backend != nullptr
-                          ? backend->Explain("KCOV_ENABLE", e.err)
-                          : std::string("enabling coverage failed");
-    return Fail(Status::FromErrno(e.err, why));
+              strerror(s->error));
+      return s->error == ENOENT ? kExitNotFound : kExitCannotExecute;
+    case internal::Spawned::Failed::kPreExec:
+      break;
   }
-  return -1;
+  std::string why = backend != nullptr
+                        ? backend->Explain("KCOV_ENABLE", s->error)
+                        : std::string("enabling coverage failed");
+  return Fail(Status::FromErrno(s->error, why));
 }
 
+// The command's exit code: its exit status, or 128+N when signal N ended it.
 int WaitChild(pid_t pid) {
-  int ws = 0;
-  while (waitpid(pid, &ws, 0) < 0) {
-    if (errno != EINTR) return kExitFailure;
-  }
-  return MirrorStatus(ws);
+  StatusOr<int> ws = internal::WaitExit(pid);
+  const int code = ws.ok() ? internal::ShellExitCode(*ws) : -1;
+  return code >= 0 ? code : kExitFailure;
 }
 
 void SleepMs(uint64_t ms) {
@@ -375,8 +334,9 @@ void EmptyHint(const CoverageData& d) {
   }
 }
 
-// Text or binary output, and the summary. Returns an exit code or -1.
-int Emit(const Options& o, CoverageData& d) {
+// Text or binary output, and the summary. Empty when written, else the
+// exit code.
+std::optional<int> Emit(const Options& o, CoverageData& d) {
   uint64_t entries = d.mode == TraceMode::kPc ? d.pcs.size() : d.cmps.size();
   PcSet unique_pcs;
   for (uint64_t pc : d.pcs) unique_pcs.Insert(pc);
@@ -438,7 +398,7 @@ int Emit(const Options& o, CoverageData& d) {
     if ((d.flags & kCoverageOverflow) != 0) OverflowHint(d, entries);
     if (entries == 0) EmptyHint(d);
   }
-  return -1;
+  return std::nullopt;
 }
 
 // Copies a Collector's published coverage (acquire load, clamped) into d.
@@ -490,16 +450,15 @@ int TraceKernel(const Options& o) {
   }
   Collector* col = &c.value();
   pid_t pid = -1;
-  int rc = Spawn(
-      o, &kernel,
-      [&]() -> int {
-        if (o.remote) return 0;
-        // KCOV_ENABLE binds the device to this (child) task; exec keeps it.
-        Status s = col->Enable(mode);
-        return s.ok() ? 0 : (s.error_number() != 0 ? s.error_number() : EINVAL);
-      },
-      &pid);
-  if (rc >= 0) return rc;
+  std::function<int()> enable;
+  if (!o.remote) {
+    enable = [&]() -> int {
+      // KCOV_ENABLE binds the device to this (child) task; exec keeps it.
+      Status s = col->Enable(mode);
+      return s.ok() ? 0 : (s.error_number() != 0 ? s.error_number() : EINVAL);
+    };
+  }
+  if (std::optional<int> rc = Run(o, &kernel, enable, &pid)) return *rc;
   int exit_code = WaitChild(pid);
   if (o.remote) {
     // Remote sections may still be running: wait until the count is quiet
@@ -536,8 +495,7 @@ int TraceKernel(const Options& o) {
     if (!s.ok())
       fprintf(stderr, "remcov trace: warning: %s\n", s.ToString().c_str());
   }
-  rc = Emit(o, d);
-  return rc >= 0 ? rc : exit_code;
+  return Emit(o, d).value_or(exit_code);
 }
 
 // The hand-off's notes as warnings: per process, what is uncertain.
@@ -623,20 +581,20 @@ int TraceInProcess(const Options& o) {
                       o.cmp ? REMCOV_KCOV_TRACE_CMP : REMCOV_KCOV_TRACE_PC,
                       o.follow);
   pid_t pid = -1;
-  int rc = Spawn(
+  const std::string fds = std::to_string(fd);
+  std::optional<int> rc = Run(
       o, nullptr,
       [&]() -> int {
         // The command's own process: --no-follow traces this pid only.
         table[REMCOV_HANDOFF_T_ROOT_PID] = static_cast<uint64_t>(getpid());
-        std::string fds = std::to_string(fd);
         if (setenv(REMCOV_HANDOFF_ENV_FD, fds.c_str(), 1) != 0) return errno;
         return 0;
       },
       &pid);
   close(fd);  // the mapping keeps the pages
-  if (rc >= 0) {
+  if (rc) {
     munmap(p, map_bytes);
-    return rc;
+    return *rc;
   }
   int exit_code = WaitChild(pid);
   CoverageData d;
@@ -648,15 +606,14 @@ int TraceInProcess(const Options& o) {
     Fail(s);
     return exit_code != 0 ? exit_code : ExitCodeFor(s);
   }
-  rc = Emit(o, d);
-  return rc >= 0 ? rc : exit_code;
+  return Emit(o, d).value_or(exit_code);
 }
 
 // Checks that -o FILE can be written before COMMAND runs (a run can be
 // long; its coverage must not be lost at the end). The check opens the file
 // for writing as the final write will; a file it had to create is removed
 // again, so a failed trace leaves nothing behind.
-int CheckOutputWritable(const std::string& path) {
+std::optional<int> CheckOutputWritable(const std::string& path) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   const bool created = fd >= 0;
   if (fd < 0 && errno == EEXIST)
@@ -671,18 +628,16 @@ int CheckOutputWritable(const std::string& path) {
   }
   close(fd);
   if (created) unlink(path.c_str());
-  return -1;
+  return std::nullopt;
 }
 
 }  // namespace
 
 int TraceMain(int argc, char** argv) {
   Options o;
-  int rc = Parse(argc, argv, &o);
-  if (rc >= 0) return rc;
+  if (std::optional<int> rc = Parse(argc, argv, &o)) return *rc;
   if (!o.output.empty()) {
-    rc = CheckOutputWritable(o.output);
-    if (rc >= 0) return rc;
+    if (std::optional<int> rc = CheckOutputWritable(o.output)) return *rc;
   }
   return o.in_process ? TraceInProcess(o) : TraceKernel(o);
 }

@@ -114,12 +114,22 @@ std::vector<std::string> DefaultInputs() {
   };
 }
 
-Result MeasureRemcov(Server& server, const std::vector<std::string>& inputs,
-                     unsigned runs) {
+namespace {
+
+// A result for `runs` runs of each of `inputs`, nothing measured yet.
+Result EmptyResult(const std::vector<std::string>& inputs, unsigned runs) {
   Result r;
   r.inputs = inputs.size();
   r.runs = runs;
   r.per_input.resize(inputs.size());
+  return r;
+}
+
+}  // namespace
+
+Result MeasureRemcov(Server& server, const std::vector<std::string>& inputs,
+                     unsigned runs) {
+  Result r = EmptyResult(inputs, runs);
   for (size_t i = 0; i < inputs.size(); i++) {
     // One client thread and collector per input, with a handle no other
     // collector uses (kcov.rst: unique among concurrent collectors).
@@ -174,10 +184,7 @@ bool CountersAvailable() {
 
 Result MeasureCounters(Server& server, const std::vector<std::string>& inputs,
                        unsigned runs) {
-  Result r;
-  r.inputs = inputs.size();
-  r.runs = runs;
-  r.per_input.resize(inputs.size());
+  Result r = EmptyResult(inputs, runs);
   std::vector<std::pair<char*, char*>> ranges;
   {
     std::lock_guard<std::mutex> lock(g_ranges_mu);

@@ -63,7 +63,9 @@ uint64_t WorkerThreadsStarted();
 // sort_fuzz_bug_hits()), after printing
 // "remcov-fuzz: planted bug 1 hit at run RUN" (the line
 // tests/libfuzzer/run_fuzzer.sh, tests/afl/run_afl.sh and
-// scripts/runs-to-bug.sh read).
+// bench/fuzz_campaign.sh read). With REMCOV_FUZZ_BUG_CONTINUE=1 in the
+// environment it prints the line for the first hit only and does not trap,
+// so that a libFuzzer run lasts its whole time budget.
 void ReportPlantedBug(unsigned long hits_before, uint64_t run);
 
 }  // namespace remcov_sqlite_fuzz

@@ -46,10 +46,11 @@ void Exec(sqlite3* db, const char* sql) {
 // the 100 background keys alone fill several batches, each sorted and
 // written as a PMA on a worker, then merged by more workers: 8 worker
 // threads for an empty input, 13 for the largest one (clang 14 build).
-// PRAGMA threads=8 gives the sorter 8 workers, more than the batches of
-// the largest input: vdbeSorterFlushPMA then always finds an idle worker
-// whose previous job is not checked, and never falls back to the statement
-// thread, so which code runs does not depend on timing
+// vdbeSorterFlushPMA hands a batch to the next worker whose previous job has
+// ended, or sorts it on the statement thread if none has, so with more
+// batches than workers which code runs depends on timing. With
+// PRAGMA threads=4 the largest inputs started 18 or 20 threads from one run
+// to the next; with 8, every run of an input starts the same number
 // (tests/thirdparty: WorkersDoNotDependOnTiming).
 constexpr int kPmaPages = 4;
 

@@ -33,8 +33,8 @@ remcov::LibFuzzerAdaptor* GetAdaptor() {
     remcov::LibFuzzerOptions options;
     const char* hints = getenv("REMCOV_FUZZ_CMP_HINTS");
     options.cmp_hints = hints == nullptr || strcmp(hints, "0") != 0;
-    // An input records about 340,000 PCs (trace-pc records every block it
-    // runs; tests/thirdparty measures it), beyond the default 2^18 words.
+    // Headroom: an input records about 60,000 PCs (trace-pc records every
+    // block it runs) and more comparisons, at 4 words each.
     options.pc_words = kPcWords;
     options.cmp_words = kCmpWords;
     auto a = remcov::LibFuzzerAdaptor::Create(options);

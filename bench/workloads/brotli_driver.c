@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Whole-workload driver for Brotli (the C library iltorb ships, see
- * fetch.sh): generates text-like blocks (words from a fixed vocabulary,
- * numbers, punctuation, some noise) with a fixed-seed generator, compresses
- * each at a quality that cycles through 1, 5 and 9, decompresses it and checks
- * the round trip byte for byte. The compressed bytes go into the checksum.
- * Input: "SEED SCALE" (SCALE blocks of 16 KiB).
+ * scripts/fetch-thirdparty.sh): generates text-like blocks (words from a
+ * fixed vocabulary, numbers, punctuation, some noise) with a fixed-seed
+ * generator, compresses each at a quality that cycles through 1, 5 and 9,
+ * decompresses it and checks the round trip byte for byte. The compressed bytes
+ * go into the checksum. Input: "SEED SCALE" (SCALE blocks of 16 KiB).
  */
 #include <stdio.h>
 #include <stdlib.h>

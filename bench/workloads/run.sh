@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Whole-workload benchmark: two third-party code bases (fetch.sh) compiled
-# from the same sources with each kind of instrumentation, each driven by a
-# deterministic driver (sqlite_driver.c, brotli_driver.c), counting the
-# instructions of the whole run with callgrind. Prints one Markdown table per
+# Whole-workload benchmark: two third-party code bases
+# (scripts/fetch-thirdparty.sh) compiled from the same sources with each kind
+# of instrumentation, each driven by a deterministic driver (sqlite_driver.c,
+# brotli_driver.c), counting the instructions of the whole run with callgrind. Prints one Markdown table per
 # workload (ratios against the uninstrumented build of the same compiler,
 # measured in the same run), the call sites per compiler and the targets of
 # issue 8. Usage: bench/workloads/run.sh [OUT.md]
@@ -13,7 +13,7 @@
 # minus empty run. Object files are cached under build/workloads/, keyed by a
 # hash of the sources, compiler and flags.
 #
-# Environment: REMCOV_BENCH_CACHE (fetch.sh), SQLITE_INPUT / BROTLI_INPUT
+# Environment: REMCOV_BENCH_CACHE (scripts/fetch-thirdparty.sh), SQLITE_INPUT / BROTLI_INPUT
 # ("SEED SCALE"; defaults below size each run to a few seconds of callgrind).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,7 +29,7 @@ sqlite_input=${SQLITE_INPUT:-1 1000}
 brotli_input=${BROTLI_INPUT:-1 12}
 start=$(date +%s)
 
-fetch_report=$("$wl/fetch.sh")
+fetch_report=$(scripts/fetch-thirdparty.sh)
 sqlite_src=$cache/better-sqlite3-12.4.1/deps/sqlite3
 brotli_src=$cache/iltorb-2.4.5/brotli/c
 mkdir -p "$bdir/obj" "$bdir/bin" "$bdir/run"

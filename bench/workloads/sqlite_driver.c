@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Whole-workload driver for SQLite (the amalgamation better-sqlite3 ships,
- * see fetch.sh): an in-memory database of customers and orders built from a
- * fixed-seed generator, then joins, grouping, an index range, LIKE, a
- * correlated subquery, updates and deletes. The driver knows what several
- * results must be (row counts, sums, the rows a delete leaves) and fails if
- * SQLite disagrees; every result row is folded into the checksum.
+ * see scripts/fetch-thirdparty.sh): an in-memory database of customers and
+ * orders built from a fixed-seed generator, then joins, grouping, an index
+ * range, LIKE, a correlated subquery, updates and deletes. The driver knows
+ * what several results must be (row counts, sums, the rows a delete leaves) and
+ * fails if SQLite disagrees; every result row is folded into the checksum.
  * Input: "SEED SCALE" (customers = SCALE, orders = 4 * SCALE).
  */
 #include <stdio.h>

@@ -8,9 +8,10 @@
 #       passes when afl-fuzz saved a crash (AFL_BENCH_UNTIL_CRASH stops it
 #       there) and the crash file, run by hand, hits a planted bug: the
 #       harness prints "remcov-fuzz: planted bug N hit" and traps;
-#   run_afl.sh execs TARGET SEEDS WORK persistent|forkserver N
+#   run_afl.sh execs TARGET SEEDS WORK persistent|forkserver N [MIN]
 #       passes when afl-fuzz ran N executions (-E N) in the expected mode
-#       (its "Persistent mode binary detected" line) at 100.00% stability;
+#       (its "Persistent mode binary detected" line) at a stability of at
+#       least MIN percent (default 100.00);
 #   run_afl.sh parallel TARGET SEEDS WORK N
 #       a main (-M main, -E N) and, once main has queued new inputs, a
 #       secondary (-S sec, -E N/4) with one sync directory; passes when both
@@ -79,8 +80,9 @@ case $mode in
     echo "FAIL: the saved crash does not reproduce a planted bug (exit $rrc)"
     exit 1 ;;
   execs)
-    [ $# -eq 2 ] || { echo "usage: run_afl.sh execs TARGET SEEDS WORK persistent|forkserver N"; exit 2; }
-    expect=$1 n=$2
+    [ $# -eq 2 ] || [ $# -eq 3 ] ||
+      { echo "usage: run_afl.sh execs TARGET SEEDS WORK persistent|forkserver N [MIN]"; exit 2; }
+    expect=$1 n=$2 min=${3:-100.00}
     fresh
     afl-fuzz -s 1 -t $timeout_ms -i "$seeds" -o "$work/out" -E "$n" \
       -- "$target" > "$work/log" 2>&1
@@ -95,8 +97,10 @@ case $mode in
     grep -q 'Using SHARED MEMORY FUZZING' "$work/log" ||
       { echo "FAIL: afl-fuzz did not pass inputs in shared memory"; fail=1; }
     [ "$(stat_of "$d" execs_done)" -ge "$n" ] || { echo "FAIL: fewer than $n executions"; fail=1; }
-    [ "$(stat_of "$d" stability)" = "100.00%" ] || { echo "FAIL: stability is not 100.00%"; fail=1; }
-    [ $fail -eq 0 ] && { echo "PASS: $n executions in $expect mode, stability 100.00%"; exit 0; }
+    stab=$(stat_of "$d" stability)
+    awk -v s="${stab%\%}" -v m="$min" 'BEGIN { exit !(s + 0 >= m + 0) }' ||
+      { echo "FAIL: stability $stab is below $min%"; fail=1; }
+    [ $fail -eq 0 ] && { echo "PASS: $n executions in $expect mode, stability $stab (at least $min%)"; exit 0; }
     tail -30 "$work/log"; exit 1 ;;
   parallel)
     [ $# -eq 1 ] || { echo "usage: run_afl.sh parallel TARGET SEEDS WORK N"; exit 2; }

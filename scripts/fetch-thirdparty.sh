@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Obtains the third-party code bases the whole-workload benchmarks compile,
+# Obtains the third-party code bases that the whole-workload benchmarks
+# (bench/workloads) and the third-party fuzz targets (fuzz_targets/) compile,
 # from npm packages that ship their C sources, pinned to exact versions and
-# checked against the registry's sha512 integrity recorded here. Nothing
-# third-party is committed: the tarballs and their unpacked trees live in
-# ${REMCOV_BENCH_CACHE:-/var/cache/remcov/bench}. Prints one line per code base
-# with its version and lines of code. Usage: bench/workloads/fetch.sh
+# checked against the registry's sha512 integrity recorded here (the one list
+# of pins). Nothing third-party is committed: the tarballs and their unpacked
+# trees live in DIR, by default ${REMCOV_BENCH_CACHE:-/var/cache/remcov/bench}
+# (CMake passes a directory of the build tree). Prints one line per code base
+# with its version, source directory and lines of code.
+# Usage: scripts/fetch-thirdparty.sh [-d DIR] [NAME...]   (default: every NAME)
+# Exit codes: 0 done; 1 download or integrity failure; 2 usage error.
 #
 #   sqlite  SQLite 3.50.4 amalgamation, as shipped by better-sqlite3 12.4.1
 #   brotli  Brotli 1.0.7 (C library), as shipped by iltorb 2.4.5
 set -euo pipefail
 cache=${REMCOV_BENCH_CACHE:-/var/cache/remcov/bench}
+while getopts "d:" opt; do
+  case $opt in
+    d) cache=$OPTARG ;;
+    *) echo "usage: $0 [-d DIR] [NAME...]" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+wanted=("$@")
+command -v npm > /dev/null || { echo "fetch: npm not found (Debian: npm)" >&2; exit 1; }
 mkdir -p "$cache"
 
 # name  npm package@version  integrity (dist.integrity)  source subdirectory
@@ -37,14 +50,28 @@ count_loc() {
     END { printf "%d lines, %d code lines\n", total, code }'
 }
 
+for want in "${wanted[@]}"; do
+  found=0
+  for pin in "${pins[@]}"; do [[ ${pin%% *} == "$want" ]] && found=1; done
+  ((found)) || { echo "fetch: unknown code base '$want'" >&2; exit 2; }
+done
 for pin in "${pins[@]}"; do
   read -r name spec integrity subdir <<< "$pin"
+  if ((${#wanted[@]})); then
+    found=0
+    for want in "${wanted[@]}"; do [[ $want == "$name" ]] && found=1; done
+    ((found)) || continue
+  fi
   pkg=${spec%@*}
   ver=${spec##*@}
   tgz=$cache/$pkg-$ver.tgz
   if [[ ! -f $tgz ]]; then
     tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
-    (cd "$tmp" && npm pack --silent "$spec" > /dev/null)
+    if ! (cd "$tmp" && npm pack --silent "$spec" > /dev/null); then
+      rm -rf "$tmp"
+      echo "fetch: npm pack $spec failed" >&2
+      exit 1
+    fi
     mv "$tmp/$pkg-$ver.tgz" "$tgz"
     rmdir "$tmp"
   fi

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Side-by-side fuzzing campaign on the SQLite sort target (fuzz_targets/sqlite,
+# docs/fuzzing.md "Third-party targets"): for every RNG seed, the same
+# wall-clock budget for each of four variants, one after the other, each from
+# a fresh copy of the target's seeds:
+#   afl       remcov   sqlite_sort_afl (persistent; remcov's map)
+#   afl       global   the same harness, SQLite built by afl-clang-fast, linked
+#                      with AFL++'s libAFLDriver.a (built here into
+#                      BUILD_DIR/fuzz_targets/sqlite/aflcc when missing or
+#                      older than its sources)
+#   libfuzzer remcov   sqlite_sort_fuzz (remcov::LibFuzzerAdaptor)
+#   libfuzzer global   sqlite_sort_fuzz_global (-fsanitize=fuzzer counters)
+# Appends one CSV row per run to OUT.csv (header written when the file is
+# new); bench/fuzz_campaign_tables.py turns the rows into tables.
+#   bench/fuzz_campaign.sh [-b BUILD_DIR] [-t SECONDS] [-s "SEEDS"] [-w WORKDIR]
+#                          [-x] -o OUT.csv
+# Defaults: build/clang-rel (a clang RelWithDebInfo build configured with
+# -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON), 60 seconds, seeds "1 2 3", a temporary
+# work directory. -x gives both fuzzers the target's dictionary (sort.dict).
+#
+# Columns: fuzzer, variant, seed, seconds (budget), execs, execs_per_sec,
+# stability (AFL++'s own figure; empty for libFuzzer), coverage and
+# coverage_unit (AFL++: bitmap_cvg, the share of the 64 KiB map that is set;
+# libFuzzer: ft, its feature count; neither is comparable across variants,
+# whose maps count different things), corpus (queue or corpus entries at
+# the end), runs_to_bug and seconds_to_bug (the first planted-bug hit:
+# AFL++'s first crash file name, libFuzzer's harness line with
+# REMCOV_FUZZ_BUG_CONTINUE=1; empty if not hit within the budget).
+# Exit codes: 0 done; 2 usage error or a missing binary or tool.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=build/clang-rel secs=60 seeds="1 2 3" work="" out="" dict=0
+while getopts "b:t:s:w:o:x" opt; do
+  case $opt in
+    b) build=$OPTARG ;;
+    t) secs=$OPTARG ;;
+    s) seeds=$OPTARG ;;
+    w) work=$OPTARG ;;
+    o) out=$OPTARG ;;
+    x) dict=1 ;;
+    *) echo "usage: $0 [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-x] -o OUT.csv" >&2
+       exit 2 ;;
+  esac
+done
+[[ -n $out ]] || { echo "usage: $0 ... -o OUT.csv" >&2; exit 2; }
+t=$build/fuzz_targets/sqlite
+rt=$build/src/libfuzzer/libremcov_runtime_libfuzzer.a
+for f in "$t/sqlite_sort_afl" "$t/sqlite_sort_fuzz" "$t/sqlite_sort_fuzz_global" "$rt"; do
+  [[ -e $f ]] || { echo "missing $f (build it in a clang build with -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON)" >&2; exit 2; }
+done
+for tool in afl-fuzz afl-clang-fast afl-clang-fast++ clang++-14; do
+  command -v $tool > /dev/null || { echo "$tool not found" >&2; exit 2; }
+done
+cache_of() { sed -n "s/^$1:INTERNAL=//p" "$build/CMakeCache.txt"; }
+src=$(cache_of REMCOV_SQLITE_SRC)
+seeds_dir=$(cache_of REMCOV_SQLITE_FUZZ_SEEDS)
+# The instrumented part's defines and options, as CMake compiles it
+# (fuzz_targets/sqlite/CMakeLists.txt, one definition).
+IFS=';' read -r -a defines <<< "$(cache_of REMCOV_SQLITE_DEFINES)"
+IFS=';' read -r -a options <<< "$(cache_of REMCOV_SQLITE_OPTIONS)"
+defines=("${defines[@]/#/-D}")
+h=fuzz_targets/sqlite
+dict_file=$PWD/$h/sort.dict
+[[ -n $work ]] || work=$(mktemp -d)
+mkdir -p "$work"
+
+# The afl-clang-fast baseline: only sqlite3.c and the collation carry AFL++'s
+# instrumentation, as only they carry remcov's; AFL_DONT_OPTIMIZE keeps the
+# -O1 of the remcov build (AFL++'s wrapper would add -O3 -funroll-loops).
+aflcc=$t/aflcc
+global=$aflcc/sqlite_sort_afl_global
+stale=0
+[[ -x $global ]] || stale=1
+for f in "$src/sqlite3.c" "$h"/*.c "$h"/*.cc "$h"/*.h "$rt" "$build/CMakeCache.txt"; do
+  [[ $f -nt $global ]] && stale=1
+done
+if ((stale)); then
+  mkdir -p "$aflcc"
+  export AFL_DONT_OPTIMIZE=1 AFL_QUIET=1
+  afl-clang-fast "${options[@]}" "${defines[@]}" -w -I"$src" -c "$src/sqlite3.c" -o "$aflcc/sqlite3.o"
+  afl-clang-fast "${options[@]}" "${defines[@]}" -I"$h" -c "$h/sort_collation.c" -o "$aflcc/sort_collation.o"
+  flags=(-std=c++20 -O2 -Iinclude -I"$build/include" -I"$src" -I"$h")
+  clang++-14 "${flags[@]}" -DSORT_FUZZ_GLOBAL -c "$h/sqlite_sort_entry.cc" -o "$aflcc/entry.o"
+  clang++-14 "${flags[@]}" -c "$h/sort_harness.cc" -o "$aflcc/sort_harness.o"
+  afl-clang-fast++ -fsanitize=fuzzer "$aflcc/entry.o" "$aflcc/sort_harness.o" \
+    "$aflcc/sqlite3.o" "$aflcc/sort_collation.o" "$rt" -lpthread -ldl -lm -o "$global"
+  unset AFL_DONT_OPTIMIZE AFL_QUIET
+fi
+
+export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
+export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_CRASH_README=1
+[[ -f $out ]] || echo "fuzzer,variant,seed,seconds,execs,execs_per_sec,stability,coverage,coverage_unit,corpus,runs_to_bug,seconds_to_bug" > "$out"
+stat_of() { sed -n "s/^$2[[:space:]]*: //p" "$1/fuzzer_stats"; }
+
+run_afl() {  # run_afl VARIANT BINARY SEED
+  local dir=$work/afl-$1-$3 x=()
+  rm -rf "$dir" && mkdir -p "$dir"
+  ((dict)) && x=(-x "$dict_file")
+  afl-fuzz -s "$3" -t 2000 -i "$seeds_dir" -o "$dir/out" -V "$secs" "${x[@]}" \
+    -- "$2" > "$dir/log" 2>&1 || true
+  local d=$dir/out/default
+  if [[ ! -f $d/fuzzer_stats ]]; then echo "afl $1 seed $3: no fuzzer_stats ($dir/log)" >&2; return; fi
+  local first runs="" at=""
+  first=$(ls "$d/crashes" 2>/dev/null | grep '^id:' | sort | head -1 || true)
+  if [[ -n $first ]]; then
+    runs=$(sed -n 's/.*,execs:\([0-9]*\).*/\1/p' <<< "$first")
+    at=$(sed -n 's/.*,time:\([0-9]*\).*/\1/p' <<< "$first")
+    at=$(awk -v ms="$at" 'BEGIN { printf "%.1f", ms / 1000 }')
+  fi
+  echo "afl,$1,$3,$secs,$(stat_of "$d" execs_done),$(stat_of "$d" execs_per_sec),$(stat_of "$d" stability | tr -d %),$(stat_of "$d" bitmap_cvg | tr -d %),bitmap_cvg_percent,$(stat_of "$d" corpus_count),$runs,$at" >> "$out"
+}
+
+run_libfuzzer() {  # run_libfuzzer VARIANT BINARY SEED
+  local dir=$work/libfuzzer-$1-$3 x=()
+  rm -rf "$dir" && mkdir -p "$dir/corpus"
+  cp "$seeds_dir"/* "$dir/corpus/"
+  ((dict)) && x=(-dict="$dict_file")
+  local start end
+  start=$(date +%s.%N)
+  REMCOV_FUZZ_BUG_CONTINUE=1 "$2" -seed="$3" -max_total_time="$secs" -reload=0 \
+    -print_final_stats=1 "${x[@]}" -artifact_prefix="$dir/" "$dir/corpus" > "$dir/log" 2>&1 || true
+  end=$(date +%s.%N)
+  local execs ft corpus runs="" at=""
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log")
+  ft=$(grep -E '^#[0-9]+' "$dir/log" | sed -n 's/.* ft: \([0-9]*\).*/\1/p' | tail -1)
+  corpus=$(ls "$dir/corpus" | wc -l)
+  runs=$(sed -n 's/^remcov-fuzz: planted bug [0-9]* hit at run \([0-9]*\)$/\1/p' "$dir/log" | head -1)
+  local rate
+  rate=$(awk -v n="${execs:-0}" -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", n / (b - a) }')
+  # Seconds to bug: the run number at the libFuzzer's average rate of this
+  # run (libFuzzer prints no time per event).
+  [[ -n $runs ]] && at=$(awk -v r="$runs" -v x="$rate" 'BEGIN { printf "%.1f", r / x }')
+  echo "libfuzzer,$1,$3,$secs,${execs:-},$rate,,${ft:-},ft,$corpus,$runs,$at" >> "$out"
+}
+
+for s in $seeds; do
+  run_afl remcov "$t/sqlite_sort_afl" "$s"
+  run_afl global "$global" "$s"
+  run_libfuzzer remcov "$t/sqlite_sort_fuzz" "$s"
+  run_libfuzzer global "$t/sqlite_sort_fuzz_global" "$s"
+done
+echo "appended to $out (work directory: $work)"

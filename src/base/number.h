@@ -47,6 +47,19 @@ constexpr bool ParseNumber(const char* text, uint64_t min, uint64_t max,
   return true;
 }
 
+// Writes v's decimal digits at p (at most 20, no terminator) and returns the
+// end. Free of libc, so async-signal-safe.
+constexpr char* AppendDecimal(char* p, uint64_t v) {
+  char digits[20] = {};
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *p++ = digits[--n];
+  return p;
+}
+
 }  // namespace remcov::internal
 
 #endif  // REMCOV_BASE_NUMBER_H_

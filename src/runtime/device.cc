@@ -267,16 +267,14 @@ bool AnyDescriptorFor(dev_t dev, ino_t ino) {
 bool ComparisonsDisabled() {
   // Emulates a kernel without CONFIG_KCOV_ENABLE_COMPARISONS (ENOTSUPP), so
   // clients can test that path in-process.
-  const char* v = getenv("REMCOV_NO_COMPARISONS");
-  return v != nullptr && v[0] == '1';
+  return RuntimeEnvNumber(kNoComparisons) == 1;
 }
 
 bool UniqueSupported() {
   // Emulates a kernel with the unmerged KCOV_UNIQUE_ENABLE series applied
   // (CONFIG_KCOV_UNIQUE). Off by default: released kernels answer ENOTTY,
   // and so does the runtime (docs/kcov.md).
-  const char* v = getenv("REMCOV_UNIQUE_ENABLE");
-  return v != nullptr && v[0] == '1';
+  return RuntimeEnvNumber(kUniqueEnable) == 1;
 }
 
 void ThreadExit(void* arg);
@@ -910,6 +908,23 @@ int AdoptAreaAt(int fd, uint64_t offset) {
     return -1;
   }
   return RegisterDevice(fd, /*adopted=*/true, static_cast<off_t>(offset));
+}
+
+uint64_t RuntimeEnvNumber(const EnvNumberFlag& flag) {
+  const char* text = getenv(flag.name);
+  uint64_t v = 0;
+  if (EnvNumber(flag, text, &v)) return v;
+  // "remcov: NAME=TEXT is not NOUN in [MIN, MAX]; using DEFAULT", with
+  // write(2): the runtime does not use stdio.
+  char num[3][24];
+  const uint64_t nums[3] = {flag.min, flag.max, flag.default_value};
+  for (int i = 0; i < 3; i++) *AppendDecimal(num[i], nums[i]) = '\0';
+  const char* parts[] = {"remcov: ",  flag.name, "=",    text, " is not ",
+                         flag.noun,   " in [",   num[0], ", ", num[1],
+                         "]; using ", num[2],    "\n"};
+  ErrnoSaver errno_saver;
+  for (const char* part : parts) (void)!write(2, part, strlen(part));
+  return flag.default_value;
 }
 
 Device* DeviceForTesting(int fd) {

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "base/env_flags.h"
 #include "runtime/device_shared.h"
 #include "runtime/thread_state.h"
 
@@ -227,6 +228,11 @@ std::mutex& RegistrationMutexForTesting();
 // How many slots of the handle map a lookup of `handle` examines (what a
 // remote section's start costs beyond its constant part).
 uint32_t HandleProbesForTesting(uint64_t handle);
+// The value of one of the runtime's environment variables (base/env_flags.inc):
+// its default when unset or, with a message on stderr, when it is not a
+// number in the flag's range. Not async-signal-safe (getenv).
+uint64_t RuntimeEnvNumber(const EnvNumberFlag& flag);
+
 // The view of the device `fd` names (nullptr if none), and both halves of its
 // move lock taken and never released: a test's child process holds them when
 // it is killed.

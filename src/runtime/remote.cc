@@ -29,6 +29,8 @@
 #include "remcov/remcov.h"
 
 #include "area/shared_area.h"
+#include "base/env_flags.h"
+#include "base/number.h"
 #include "base/raw_check.h"
 #include "runtime/device.h"
 #include "runtime/thread_state.h"
@@ -328,18 +330,6 @@ uint64_t MoveIdentity(ThreadState& t) {
     t.move_identity = pid << 32 | tid;
   }
   return t.move_identity;
-}
-
-// Appends the decimal digits of v at p; returns the end.
-char* AppendDecimal(char* p, uint32_t v) {
-  char digits[10];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n > 0) *p++ = digits[--n];
-  return p;
 }
 
 // Whether the thread `holder` (a move_holder value) no longer runs: it exited,
@@ -731,14 +721,10 @@ int EnsureIrqPool() {
   std::lock_guard<std::mutex> lock(g_irq_mu);
   if (g_irq_done) return 0;
   // The API call wins over the environment.
-  const char* v;
-  if (!g_irq_configured && (v = getenv("REMCOV_IRQ_POOL_AREAS")) != nullptr) {
-    unsigned long n = strtoul(v, nullptr, 0);
-    if (n >= 1 && n <= kMaxIrqAreas) g_irq_cfg_areas = static_cast<uint32_t>(n);
-  }
-  if (!g_irq_configured && (v = getenv("REMCOV_IRQ_AREA_WORDS")) != nullptr) {
-    unsigned long n = strtoul(v, nullptr, 0);
-    if (n >= 2 && n <= 0x1000000) g_irq_cfg_words = static_cast<uint32_t>(n);
+  static_assert(kIrqPoolAreas.max == kMaxIrqAreas);
+  if (!g_irq_configured) {
+    g_irq_cfg_areas = static_cast<uint32_t>(RuntimeEnvNumber(kIrqPoolAreas));
+    g_irq_cfg_words = static_cast<uint32_t>(RuntimeEnvNumber(kIrqAreaWords));
   }
   uint32_t made = 0;
   for (; made < g_irq_cfg_areas; made++) {
@@ -952,7 +938,8 @@ REMCOV_EXPORT uint64_t remcov_common_handle(void) {
 }
 
 REMCOV_EXPORT int remcov_config_irq_pool(uint32_t areas, uint32_t words) {
-  if (areas < 1 || areas > kMaxIrqAreas || words < 2 || words > 0x1000000)
+  if (areas < kIrqPoolAreas.min || areas > kIrqPoolAreas.max ||
+      words < kIrqAreaWords.min || words > kIrqAreaWords.max)
     return REMCOV_E_INVALID;
   std::lock_guard<std::mutex> lock(g_irq_mu);
   if (g_irq_done) return REMCOV_E_BUSY;

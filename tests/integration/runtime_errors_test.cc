@@ -281,6 +281,24 @@ TEST(ErrorTableTest, EnableBadModeIsEinvalAfterBusyCheck) {
   EXPECT_EQ(Ioctl(other.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
 }
 
+// A malformed value is reported on stderr and the default used: comparisons
+// stay available ("yes" is not 0 or 1; it once counted as on for a leading
+// '1' only).
+TEST(ErrorTableTest, MalformedRuntimeVariableIsReportedAndIgnored) {
+  RawDevice d(kWords);
+  setenv("REMCOV_NO_COMPARISONS", "yes", 1);
+  ::testing::internal::CaptureStderr();
+  int e;
+  const int rc = Ioctl(d.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_CMP, &e);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  unsetenv("REMCOV_NO_COMPARISONS");
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(err,
+            "remcov: REMCOV_NO_COMPARISONS=yes is not 0 or 1 in [0, 1]; "
+            "using 0\n");
+  EXPECT_EQ(Ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0, &e), 0);
+}
+
 TEST(ErrorTableTest, EnableCmpWithoutComparisonSupportIsEnotsupp) {
   RawDevice d(kWords);
   setenv("REMCOV_NO_COMPARISONS", "1", 1);

@@ -27,6 +27,7 @@
 #include "remcov/remcov.h"
 
 #include "base/raw_check.h"
+#include "runtime/proc_stat.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {
@@ -137,29 +138,7 @@ class SharedLock {
 // A process's start time (field 22 of /proc/PID/stat) tells it from a later
 // process that reused its pid. `state` receives the state letter.
 bool ReadProcStat(pid_t pid, char* state, uint64_t* start) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[1024];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  // The command name may hold spaces and parentheses: fields start after the
-  // last ')'.
-  const char* p = strrchr(buf, ')');
-  if (p == nullptr || p[1] != ' ') return false;
-  p += 2;
-  *state = *p;
-  // Field 3 is the state; the start time is field 22.
-  for (int field = 3; field < 22; field++) {
-    p = strchr(p, ' ');
-    if (p == nullptr) return false;
-    p++;
-  }
-  *start = strtoull(p, nullptr, 10);
-  return true;
+  return ReadTaskStat(static_cast<uint32_t>(pid), 0, state, start);
 }
 
 // This process's pid and start time, cached; the child side of fork clears

@@ -33,6 +33,7 @@
 #include "base/number.h"
 #include "base/raw_check.h"
 #include "runtime/device.h"
+#include "runtime/proc_stat.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {
@@ -150,15 +151,25 @@ bool MapLookup(uint64_t handle, uint64_t* value, uint32_t* epoch) {
   return MapFind<false>(handle, value, epoch, nullptr);
 }
 
-// Whether a registration still stands: its view was not freed or reused
-// since, and its device was not disabled since (in whichever process). A
-// child's map holds its parent's registrations as they were at the fork; the
-// ones that no longer stand are replaced by new registrations.
+// Whether a binding (a registration, or a section bound to one) still holds
+// in d: the device accepts sections, was not disabled since (epoch, in any
+// process) and the view is the one it was bound to (sequence: not freed or
+// reused since). By pointer: a section's stop compares with its area's
+// fields in memory, each read only when the check before it passed (the
+// empty registered section's instruction count, docs/performance.md).
+__attribute__((always_inline)) inline bool BindingStands(
+    const Device* d, const uint32_t* sequence, const uint32_t* epoch) {
+  return d->sh()->accepting.load(std::memory_order_relaxed) != 0 &&
+         d->sh()->epoch.load(std::memory_order_relaxed) == *epoch &&
+         d->sequence.load(std::memory_order_relaxed) == *sequence;
+}
+
+// Whether a registration still stands. A child's map holds its parent's
+// registrations as they were at the fork; the ones that no longer stand are
+// replaced by new registrations.
 bool RegistrationStands(uint64_t value, uint32_t epoch) {
-  const Device* d = DeviceAt(ValueSlot(value));
-  return d->sequence.load(std::memory_order_relaxed) == ValueSeq(value) &&
-         d->sh()->epoch.load(std::memory_order_relaxed) == epoch &&
-         d->sh()->accepting.load(std::memory_order_relaxed) != 0;
+  const uint32_t sequence = ValueSeq(value);
+  return BindingStands(DeviceAt(ValueSlot(value)), &sequence, &epoch);
 }
 
 void MapRemoveAtLocked(uint32_t i);
@@ -342,22 +353,12 @@ bool HolderGone(uint64_t holder) {
   const auto pid = static_cast<uint32_t>(holder >> 32);
   const auto tid = static_cast<uint32_t>(holder);
   if (syscall(SYS_tgkill, pid, tid, 0) != 0) return errno == ESRCH;
-  char path[64] = "/proc/";
-  char* p = AppendDecimal(path + 6, pid);
-  memcpy(p, "/task/", 6);
-  p = AppendDecimal(p + 6, tid);
-  memcpy(p, "/stat", 6);  // with the terminating NUL
-  const int fd = static_cast<int>(
-      syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return errno == ENOENT;
-  char buf[512];
-  const ssize_t n = syscall(SYS_read, fd, buf, sizeof buf);
-  syscall(SYS_close, fd);
-  // The state follows the last ')' (the command name may hold one).
-  const char* state = nullptr;
-  for (ssize_t i = 0; i + 2 < n; i++)
-    if (buf[i] == ')') state = buf + i + 2;
-  return state != nullptr && (*state == 'Z' || *state == 'X');
+  char state = 0;
+  uint64_t start_time;
+  int error = 0;
+  if (!ReadTaskStat(pid, tid, &state, &start_time, &error))
+    return error == ENOENT;
+  return state == 'Z' || state == 'X';
 }
 
 // REQUIRES: d->move_lock held by t. Takes the cross-process half.
@@ -401,14 +402,10 @@ void LockMove(Device* d, ThreadState& t) {
   LockMoveShared(d, t);
 }
 
-// Whether the section bound in `a` may still be moved into d: the device
-// accepts sections, was not disabled since (epoch) and the view is the one
-// the section was bound to (sequence).
+// Whether the section bound in `a` may still be moved into d.
 __attribute__((always_inline)) inline bool SectionStands(const Device* d,
                                                          const RemoteArea* a) {
-  return d->sh()->accepting.load(std::memory_order_relaxed) != 0 &&
-         d->sh()->epoch.load(std::memory_order_relaxed) == a->epoch &&
-         d->sequence.load(std::memory_order_relaxed) == a->sequence;
+  return BindingStands(d, &a->sequence, &a->epoch);
 }
 
 // ---- the move ----

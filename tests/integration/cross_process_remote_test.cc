@@ -49,52 +49,6 @@ void RunSections(uint64_t handle, int sections) {
   }
 }
 
-// A thread that owns a remote device with a common handle and runs whatever
-// it is asked to on itself (fork from it: the child inherits its handle).
-class CommonOwner {
- public:
-  CommonOwner(int fd, uint64_t common) {
-    thread_ = std::thread([this, fd, common] {
-      uint64_t buf[3] = {};
-      auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
-      ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-      ra->area_size = 4096;
-      ra->common_handle = common;
-      enable_rc_ = remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
-                                reinterpret_cast<unsigned long>(ra));
-      ready_ = true;
-      for (;;) {
-        while (!job_.load() && !done_.load()) std::this_thread::yield();
-        if (done_) break;
-        job_.load()();
-        job_ = nullptr;
-      }
-      if (enable_rc_ == 0)
-        disable_rc_ = remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);
-    });
-    while (!ready_) std::this_thread::yield();
-  }
-  ~CommonOwner() {
-    done_ = true;
-    thread_.join();
-    EXPECT_EQ(disable_rc_, 0);
-  }
-  int enable_rc() const { return enable_rc_; }
-  template <typename Fn>
-  void RunOnOwner(Fn fn) {
-    static Fn* current;
-    current = &fn;
-    job_ = [] { (*current)(); };
-    while (job_.load() != nullptr) std::this_thread::yield();
-  }
-
- private:
-  std::atomic<bool> ready_{false}, done_{false};
-  std::atomic<void (*)()> job_{nullptr};
-  int enable_rc_ = -1, disable_rc_ = -1;
-  std::thread thread_;
-};
-
 TEST(CrossProcessRemoteTest, ChildSectionsWithRegisteredHandleReachParent) {
   const uint64_t per_section = PcsOf(Section);
   ASSERT_GT(per_section, 0u);
@@ -161,8 +115,7 @@ TEST(CrossProcessRemoteTest, ForkedChildInheritsTheCommonHandle) {
   const uint64_t common =
       REMCOV_KCOV_SUBSYSTEM_COMMON | (static_cast<uint64_t>(getpid()) & 0xffff);
   RawDevice dev(1 << 16);
-  CommonOwner owner(dev.fd(), common);
-  ASSERT_EQ(owner.enable_rc(), 0) << strerror(errno);
+  RemoteOwner owner(dev.fd(), {}, common);
   int rc = -1;
   // Forked by the owner thread: the child's task carries its kcov_handle.
   owner.RunOnOwner([&] {

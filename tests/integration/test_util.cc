@@ -58,12 +58,24 @@ RemoteOwner::RemoteOwner(int fd, std::vector<uint64_t> handles, uint64_t common,
                          reinterpret_cast<unsigned long>(ra));
     EXPECT_EQ(r, 0) << "KCOV_REMOTE_ENABLE: " << strerror(errno);
     phase_ = 1;
-    while (phase_.load() != 2) std::this_thread::yield();
+    while (phase_.load() != 2) {
+      if (const std::function<void()>* job = job_.load()) {
+        (*job)();
+        job_ = nullptr;
+      } else {
+        std::this_thread::yield();
+      }
+    }
     if (r == 0) {
       EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0) << strerror(errno);
     }
   });
   while (phase_.load() != 1) std::this_thread::yield();
+}
+
+void RemoteOwner::RunOnOwner(const std::function<void()>& fn) {
+  job_ = &fn;
+  while (job_.load() != nullptr) std::this_thread::yield();
 }
 
 RemoteOwner::~RemoteOwner() {

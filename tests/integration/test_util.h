@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -55,8 +56,13 @@ class RemoteOwner {
   RemoteOwner(const RemoteOwner&) = delete;
   RemoteOwner& operator=(const RemoteOwner&) = delete;
 
+  // Runs fn on the owner thread and returns when it is done (e.g. fork
+  // there: the child inherits the owner's common handle).
+  void RunOnOwner(const std::function<void()>& fn);
+
  private:
   std::atomic<int> phase_{0};  // 0 starting, 1 registered, 2 release
+  std::atomic<const std::function<void()>*> job_{nullptr};
   std::thread thread_;
 };
 

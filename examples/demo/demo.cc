@@ -32,7 +32,6 @@
 namespace {
 
 using remcov_demo::DemoRequest;
-using remcov_demo::FunctionOf;
 using remcov_service::Server;
 
 std::string Printable(const std::string& s) {
@@ -49,12 +48,9 @@ std::string Printable(const std::string& s) {
   return out;
 }
 
-struct Result {
+struct Result : remcov_demo::RequestCoverage {
   std::string error;
   int status = 0;
-  std::vector<uint64_t> pcs;
-  std::map<std::string, size_t> functions;  // function -> PCs in it
-  uint64_t dropped = 0;
 };
 
 void RunRequest(Server& server, const DemoRequest& req, uint32_t instance,
@@ -74,13 +70,8 @@ void RunRequest(Server& server, const DemoRequest& req, uint32_t instance,
     return;
   }
   r->status = server.Handle(req.line);  // runs on a pool worker
-  auto pcs = col->Pcs();
-  r->pcs.assign(pcs.begin(), pcs.end());
-  remcov_device_stats_t st{};
-  remcov_device_stats(col->fd(), &st);
-  r->dropped = st.overflow_entries + st.private_overflow_entries;
-  (void)col->Disable();
-  for (uint64_t pc : r->pcs) r->functions[FunctionOf(pc)]++;
+  static_cast<remcov_demo::RequestCoverage&>(*r) =
+      remcov_demo::TakeCoverage(*col);
 }
 
 }  // namespace

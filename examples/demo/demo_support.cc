@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "remcov/remcov.h"
+
 namespace remcov_demo {
 
 std::vector<DemoRequest> DemoRequests() {
@@ -38,6 +40,18 @@ std::string FunctionOf(uint64_t pc) {
   size_t paren = name.find('(');
   if (paren != std::string::npos) name.erase(paren);
   return name;
+}
+
+RequestCoverage TakeCoverage(remcov::Collector& col) {
+  RequestCoverage c;
+  auto pcs = col.Pcs();
+  c.pcs.assign(pcs.begin(), pcs.end());
+  remcov_device_stats_t st{};
+  remcov_device_stats(col.fd(), &st);
+  c.dropped = st.overflow_entries + st.private_overflow_entries;
+  (void)col.Disable();
+  for (uint64_t pc : c.pcs) c.functions[FunctionOf(pc)]++;
+  return c;
 }
 
 int PrintAndCheckFunctions(const DemoRequest& req,

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "remcov/collector.h"
 #include "remcov/coverage_file.h"
 
 namespace remcov_demo {
@@ -22,6 +23,17 @@ struct DemoRequest {
   std::string line;          // the request's bytes
   const char* bug_function;  // the planted bug it reaches, or nullptr
 };
+
+// One request's coverage as its collector saw it.
+struct RequestCoverage {
+  std::vector<uint64_t> pcs;
+  std::map<std::string, size_t> functions;  // function -> PCs in it
+  uint64_t dropped = 0;  // entries that did not fit (the device's counters)
+};
+
+// Reads the collector's PCs and dropped-entry counters, then disables it
+// (its sections have all ended), and names the functions of the PCs.
+RequestCoverage TakeCoverage(remcov::Collector& col);
 
 // The demos' requests: one per handler, three of them reaching planted bugs.
 std::vector<DemoRequest> DemoRequests();

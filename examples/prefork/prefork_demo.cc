@@ -47,7 +47,6 @@
 namespace {
 
 using remcov_demo::DemoRequest;
-using remcov_demo::FunctionOf;
 
 // The wire format of a request: the handle, then the request's bytes (one
 // SOCK_SEQPACKET message); of a reply: the status and the worker's pid.
@@ -136,13 +135,10 @@ pid_t StartServer(unsigned workers) {
 
 // ---- the client ----
 
-struct Result {
+struct Result : remcov_demo::RequestCoverage {
   std::string error;
   int status = 0;
   int worker = 0;
-  std::vector<uint64_t> pcs;
-  std::map<std::string, size_t> functions;
-  uint64_t dropped = 0;
 };
 
 // One request's collector, owned by its own thread (a thread owns at most one
@@ -167,13 +163,8 @@ class RequestClient {
     registered_ = true;
     while (!go_.load()) std::this_thread::yield();
     Send();
-    auto pcs = col->Pcs();
-    r_->pcs.assign(pcs.begin(), pcs.end());
-    remcov_device_stats_t st{};
-    remcov_device_stats(col->fd(), &st);
-    r_->dropped = st.overflow_entries + st.private_overflow_entries;
-    (void)col->Disable();
-    for (uint64_t pc : r_->pcs) r_->functions[FunctionOf(pc)]++;
+    static_cast<remcov_demo::RequestCoverage&>(*r_) =
+        remcov_demo::TakeCoverage(*col);
   }
   void Send() {
     int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);

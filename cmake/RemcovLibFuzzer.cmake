@@ -46,7 +46,14 @@ function(_remcov_libfuzzer_symbol_files rename_var localize_var)
   set(rename "")
   set(localize "")
   foreach(cb IN LISTS callbacks)
-    string(APPEND rename "__sanitizer_cov_${cb} __remcov_cov_${cb}\n")
+    # trace_pc goes to the entry that also counts in counters mode
+    # (src/runtime/callbacks.cc), which the adaptor enables.
+    if(cb STREQUAL "trace_pc")
+      string(APPEND rename
+        "__sanitizer_cov_trace_pc __remcov_cov_trace_pc_counting\n")
+    else()
+      string(APPEND rename "__sanitizer_cov_${cb} __remcov_cov_${cb}\n")
+    endif()
     string(APPEND localize "__sanitizer_cov_${cb}\n")
   endforeach()
   # The trace-pc-guard callbacks (unique mode, clang) have no aliases: they

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -44,8 +45,21 @@
 
 namespace remcov {
 
+// remcov's counters mode (kcov_abi.h, REMCOV_KCOV_TRACE_COUNTERS; docs/kcov.md,
+// "Counters mode"): an extension of the in-process runtime, for fuzzers. The
+// area starts with a map of 2^map_bits one-byte counters, one per coverage
+// slot, each saturating at 255; with `comparisons`, the rest of the area is a
+// comparison trace (Cmps), so one run gives both. The kernel answers EINVAL.
+struct CounterOptions {
+  unsigned map_bits = 16;    // REMCOV_KCOV_COUNTERS_MIN_BITS..MAX_BITS
+  bool comparisons = false;  // also record comparisons (needs trace-cmp)
+};
+
 struct RemoteOptions {
   TraceMode mode = TraceMode::kPc;
+  // Set: counters mode (`mode` is then ignored; area_words sizes the
+  // comparison trace of each section).
+  std::optional<CounterOptions> counters;
   std::vector<uint64_t> handles;  // USB-subsystem handles (at most 256)
   uint64_t common_handle = 0;     // 0 = none, else a COMMON handle
   uint32_t area_words = 0;        // private area per section; 0 = buffer size
@@ -68,6 +82,10 @@ class REMCOV_EXPORT Collector {
   // KCOV_ENABLE on the calling thread, then resets the count (the tail of the
   // enable call itself may have been traced).
   Status Enable(TraceMode mode);
+  // KCOV_ENABLE in counters mode on the calling thread; then Reset.
+  // kInvalidArgument when the map (and a comparison trace of at least one
+  // record) does not fit the buffer.
+  Status EnableCounters(const CounterOptions& options);
   // KCOV_REMOTE_ENABLE; the calling thread becomes the owner.
   Status EnableRemote(const RemoteOptions& options);
   // KCOV_DISABLE; must run on the enabling thread.
@@ -84,7 +102,12 @@ class REMCOV_EXPORT Collector {
   // OK, or kDataLoss when the count exceeds capacity or a record's type is not
   // a valid KCOV_CMP type (the mapping is user-writable: never trusted).
   Status Validate(TraceMode mode) const;
-  // Resets the count: a relaxed store of 0 (the kernel's documented reset).
+  // Counters mode: the map (empty otherwise). Remote sections add into it at
+  // their end; read it once the input's sections have ended. A view of the
+  // mapping, valid until the Collector's destruction.
+  std::span<const uint8_t> Counters() const;
+  // Resets the count: a relaxed store of 0 (the kernel's documented reset);
+  // in counters mode also zeroes the map.
   // kFailedPrecondition, and nothing changed, when a local trace is enabled
   // on another thread (see Thread safety above).
   Status Reset();
@@ -106,6 +129,8 @@ class REMCOV_EXPORT Collector {
   void Release();
   // OK when the calling thread may reset the count (see Thread safety).
   Status CheckMayReset(const char* call);
+  // Lays out the area for counters mode (map_bits 0: the kernel's modes).
+  Status SetLayout(unsigned map_bits, bool comparisons);
 
   Backend* backend_ = nullptr;
   int fd_ = -1;
@@ -113,6 +138,10 @@ class REMCOV_EXPORT Collector {
   void* reservation_ = nullptr;  // guard + area + guard
   size_t reservation_bytes_ = 0;
   uint64_t* area_ = nullptr;
+  // The trace part: the whole area, or (counters mode) what follows the map.
+  uint64_t* trace_ = nullptr;
+  size_t trace_words_ = 0;
+  size_t map_bytes_ = 0;  // counters mode: the map's size, else 0
   bool enabled_ = false;
   TraceMode mode_ = TraceMode::kPc;
   // The thread id that enabled a local trace, 0 when none is enabled; read by

@@ -51,6 +51,39 @@
 
 #define REMCOV_KCOV_REMOTE_MAX_HANDLES 0x100u
 
+/* remcov's counters mode (docs/kcov.md, "Counters mode"; no kernel has it):
+ * an extension value for KCOV_ENABLE's argument and for
+ * kcov_remote_arg.trace_mode, which the kernel answers with EINVAL. The area
+ * then starts with a map of 2^bits one-byte counters, one per coverage slot
+ * (a trace-pc-guard site, or a hash of a trace-pc return address), each
+ * saturating at 255; with REMCOV_KCOV_TRACE_CMP or-ed in, the words after the
+ * map are a comparison trace (word 0 = count, then records, as in CMP mode).
+ * Remote sections count into a private map that is added into the
+ * collector's at the section's end. bits: REMCOV_KCOV_COUNTERS_MIN_BITS to
+ * REMCOV_KCOV_COUNTERS_MAX_BITS. */
+#define REMCOV_KCOV_TRACE_COUNTERS_TAG 0x52430000u
+#define REMCOV_KCOV_TRACE_COUNTERS(bits) \
+  (REMCOV_KCOV_TRACE_COUNTERS_TAG | ((unsigned)(bits) << 8))
+#define REMCOV_KCOV_COUNTERS_MIN_BITS 6u
+#define REMCOV_KCOV_COUNTERS_MAX_BITS 24u
+
+/* Decodes a counters-mode value: 1 with *bits and *cmp set, else 0. */
+static inline int remcov_kcov_counters_mode(uint64_t mode, unsigned* bits,
+                                            int* cmp) {
+  unsigned b = (unsigned)(mode >> 8) & 0xffu;
+  if ((mode & ~0xff01ull) != REMCOV_KCOV_TRACE_COUNTERS_TAG ||
+      b < REMCOV_KCOV_COUNTERS_MIN_BITS || b > REMCOV_KCOV_COUNTERS_MAX_BITS)
+    return 0;
+  *bits = b;
+  *cmp = (int)(mode & REMCOV_KCOV_TRACE_CMP);
+  return 1;
+}
+
+/* The words a map of 2^bits counters takes at the start of the area. */
+static inline uint64_t remcov_kcov_counters_map_words(unsigned bits) {
+  return (1ull << bits) / 8;
+}
+
 #define REMCOV_KCOV_CMP_CONST (1u << 0)
 #define REMCOV_KCOV_CMP_SIZE(n) ((unsigned)(n) << 1)
 #define REMCOV_KCOV_CMP_MASK REMCOV_KCOV_CMP_SIZE(3)

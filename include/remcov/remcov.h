@@ -77,6 +77,15 @@ REMCOV_C_API void remcov_remote_stop(void);
  * signal handler and in threads without one. */
 REMCOV_C_API uint64_t remcov_common_handle(void);
 
+/* Counters mode (kcov_abi.h, REMCOV_KCOV_TRACE_COUNTERS): the slot of a map
+ * of 2^bits counters that a trace_pc call returning to `pc` counts in, and the
+ * slot of a trace-pc-guard site given its guard's address. The same in every
+ * process of one program (offsets from the main program's load bias). For
+ * tools that map slots back to code. bits: 6 to 24, else 0 is returned. */
+REMCOV_C_API uint64_t remcov_counter_slot(uint64_t pc, unsigned bits);
+REMCOV_C_API uint64_t remcov_counter_guard_slot(const uint32_t* guard,
+                                                unsigned bits);
+
 /* Per-device counters: nothing recorded is lost silently. The fields, and
  * what each counts, are listed in remcov/stats.inc. */
 typedef struct remcov_device_stats_t {

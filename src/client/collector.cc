@@ -36,7 +36,9 @@ Collector::Collector(Backend* backend, int fd, size_t words, void* reservation,
       words_(words),
       reservation_(reservation),
       reservation_bytes_(reservation_bytes),
-      area_(area) {}
+      area_(area),
+      trace_(area),
+      trace_words_(words) {}
 
 StatusOr<Collector> Collector::Open(Backend& backend, size_t words) {
   if (backend.WordBytes() != 8) {
@@ -89,6 +91,9 @@ Collector& Collector::operator=(Collector&& other) noexcept {
     reservation_ = std::exchange(other.reservation_, nullptr);
     reservation_bytes_ = std::exchange(other.reservation_bytes_, 0);
     area_ = std::exchange(other.area_, nullptr);
+    trace_ = std::exchange(other.trace_, nullptr);
+    trace_words_ = std::exchange(other.trace_words_, 0);
+    map_bytes_ = std::exchange(other.map_bytes_, 0);
     enabled_ = std::exchange(other.enabled_, false);
     mode_ = other.mode_;
     local_owner_.store(
@@ -114,7 +119,57 @@ void Collector::Release() {
   local_owner_.store(0, std::memory_order_relaxed);
 }
 
+Status Collector::SetLayout(unsigned map_bits, bool comparisons) {
+  if (map_bits == 0) {
+    trace_ = area_;
+    trace_words_ = words_;
+    map_bytes_ = 0;
+    return Status::Ok();
+  }
+  if (map_bits < REMCOV_KCOV_COUNTERS_MIN_BITS ||
+      map_bits > REMCOV_KCOV_COUNTERS_MAX_BITS) {
+    return Status(StatusCode::kInvalidArgument,
+                  "counters map of 2^" + std::to_string(map_bits) +
+                      " slots: the size must be 2^" +
+                      std::to_string(REMCOV_KCOV_COUNTERS_MIN_BITS) + " to 2^" +
+                      std::to_string(REMCOV_KCOV_COUNTERS_MAX_BITS),
+                  EINVAL);
+  }
+  const uint64_t map_words = remcov_kcov_counters_map_words(map_bits);
+  // After the map: a count word (always read), and with comparisons room for
+  // at least one record.
+  if (words_ < map_words + (comparisons ? 5 : 1)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "a buffer of " + std::to_string(words_) +
+                      " words cannot hold a map of 2^" +
+                      std::to_string(map_bits) + " counters (" +
+                      std::to_string(map_words) + " words) and " +
+                      (comparisons ? "a comparison record" : "a count word"),
+                  EINVAL);
+  }
+  trace_ = area_ + map_words;
+  trace_words_ = words_ - map_words;
+  map_bytes_ = map_words * 8;
+  return Status::Ok();
+}
+
+Status Collector::EnableCounters(const CounterOptions& o) {
+  REMCOV_RETURN_IF_ERROR(SetLayout(o.map_bits, o.comparisons));
+  const unsigned long arg = REMCOV_KCOV_TRACE_COUNTERS(o.map_bits) |
+                            (o.comparisons ? REMCOV_KCOV_TRACE_CMP : 0u);
+  if (backend_->Ioctl(fd_, REMCOV_KCOV_ENABLE, arg) != 0) {
+    const int err = errno;
+    (void)SetLayout(0, false);
+    return CallError(*backend_, "KCOV_ENABLE (counters mode)", err);
+  }
+  enabled_ = true;
+  mode_ = o.comparisons ? TraceMode::kCmp : TraceMode::kPc;
+  local_owner_.store(gettid(), std::memory_order_relaxed);
+  return Reset();
+}
+
 Status Collector::Enable(TraceMode mode) {
+  REMCOV_RETURN_IF_ERROR(SetLayout(0, false));
   if (backend_->Ioctl(fd_, REMCOV_KCOV_ENABLE,
                       static_cast<unsigned long>(mode)) != 0)
     return CallError(*backend_, "KCOV_ENABLE", errno);
@@ -133,16 +188,29 @@ Status Collector::EnableRemote(const RemoteOptions& o) {
   std::vector<uint64_t> buf(3 + o.handles.size());
   auto* arg = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
   arg->trace_mode = static_cast<uint32_t>(o.mode);
+  if (o.counters.has_value()) {
+    REMCOV_RETURN_IF_ERROR(
+        SetLayout(o.counters->map_bits, o.counters->comparisons));
+    arg->trace_mode = REMCOV_KCOV_TRACE_COUNTERS(o.counters->map_bits) |
+                      (o.counters->comparisons ? REMCOV_KCOV_TRACE_CMP : 0u);
+  } else {
+    REMCOV_RETURN_IF_ERROR(SetLayout(0, false));
+  }
   arg->area_size =
       o.area_words != 0 ? o.area_words : static_cast<uint32_t>(words_);
   arg->num_handles = static_cast<uint32_t>(o.handles.size());
   arg->common_handle = o.common_handle;
   for (size_t i = 0; i < o.handles.size(); i++) buf[3 + i] = o.handles[i];
   if (backend_->Ioctl(fd_, REMCOV_KCOV_REMOTE_ENABLE,
-                      reinterpret_cast<unsigned long>(buf.data())) != 0)
-    return CallError(*backend_, "KCOV_REMOTE_ENABLE", errno);
+                      reinterpret_cast<unsigned long>(buf.data())) != 0) {
+    const int err = errno;
+    (void)SetLayout(0, false);
+    return CallError(*backend_, "KCOV_REMOTE_ENABLE", err);
+  }
   enabled_ = true;
-  mode_ = o.mode;
+  mode_ = o.counters.has_value()
+              ? (o.counters->comparisons ? TraceMode::kCmp : TraceMode::kPc)
+              : o.mode;
   return Status::Ok();
 }
 
@@ -156,24 +224,24 @@ Status Collector::Disable() {
 
 uint64_t Collector::RawCount() const {
   // Pairs with the release publication of local appends and remote moves.
-  return Area::LoadCount(area_[0]);
+  return Area::LoadCount(trace_[0]);
 }
 
 uint64_t Collector::Capacity(TraceMode mode) const {
-  return remcov_area_capacity(words_, mode == TraceMode::kCmp
-                                          ? REMCOV_AREA_CMP_ENTRY_WORDS
-                                          : REMCOV_AREA_PC_ENTRY_WORDS);
+  return remcov_area_capacity(trace_words_, mode == TraceMode::kCmp
+                                                ? REMCOV_AREA_CMP_ENTRY_WORDS
+                                                : REMCOV_AREA_PC_ENTRY_WORDS);
 }
 
 std::span<const uint64_t> Collector::Pcs() const {
   // Clamped: never trusted, the mapping is user-writable.
-  const uint64_t n = Area::Published(area_[0], Capacity(TraceMode::kPc));
-  return {area_ + 1, static_cast<size_t>(n)};
+  const uint64_t n = Area::Published(trace_[0], Capacity(TraceMode::kPc));
+  return {trace_ + 1, static_cast<size_t>(n)};
 }
 
 std::span<const CmpRecord> Collector::Cmps() const {
-  const uint64_t n = Area::Published(area_[0], Capacity(TraceMode::kCmp));
-  return {reinterpret_cast<const CmpRecord*>(area_ + 1),
+  const uint64_t n = Area::Published(trace_[0], Capacity(TraceMode::kCmp));
+  return {reinterpret_cast<const CmpRecord*>(trace_ + 1),
           static_cast<size_t>(n)};
 }
 
@@ -216,15 +284,23 @@ Status Collector::CheckMayReset(const char* call) {
                     "thread)");
 }
 
+std::span<const uint8_t> Collector::Counters() const {
+  return {reinterpret_cast<const uint8_t*>(area_), map_bytes_};
+}
+
 Status Collector::Reset() {
   REMCOV_RETURN_IF_ERROR(CheckMayReset("Reset"));
-  Area::ResetOwner(area_[0]);
+  // Relaxed word stores: a section's move may add into the map meanwhile
+  // (its counts then land in this input or are cleared with it).
+  for (size_t i = 0; i < map_bytes_ / 8; i++)
+    std::atomic_ref<uint64_t>(area_[i]).store(0, std::memory_order_relaxed);
+  Area::ResetOwner(trace_[0]);
   return Status::Ok();
 }
 
 StatusOr<uint64_t> Collector::DrainPcs(std::vector<uint64_t>* out) {
   REMCOV_RETURN_IF_ERROR(CheckMayReset("DrainPcs"));
-  return Area::Drain(area_[0], area_, Capacity(TraceMode::kPc),
+  return Area::Drain(trace_[0], trace_, Capacity(TraceMode::kPc),
                      [out](uint64_t* slots, uint64_t first, uint64_t end) {
                        out->insert(out->end(), slots + 1 + first,
                                    slots + 1 + end);
@@ -233,7 +309,7 @@ StatusOr<uint64_t> Collector::DrainPcs(std::vector<uint64_t>* out) {
 
 StatusOr<uint64_t> Collector::DrainCmps(std::vector<CmpRecord>* out) {
   REMCOV_RETURN_IF_ERROR(CheckMayReset("DrainCmps"));
-  return Area::Drain(area_[0], area_, Capacity(TraceMode::kCmp),
+  return Area::Drain(trace_[0], trace_, Capacity(TraceMode::kCmp),
                      [out](uint64_t* slots, uint64_t first, uint64_t end) {
                        auto* recs =
                            reinterpret_cast<const CmpRecord*>(slots + 1);

@@ -59,6 +59,23 @@ REMCOV_INTERNAL_ALWAYS_INLINE void WriteCmp(uint64_t type, uint64_t arg1,
     CountOverflow(t, 1);
 }
 
+// Counters modes: adds one to a slot of the thread's map, saturating at 255.
+// Plain byte load and store: only this thread writes its map (a section's
+// private map, or a local trace's); the move adds a private map into the
+// collector's under the move lock (remote.cc, MergeCounters).
+// REQUIRES: slot < the map's size.
+REMCOV_INTERNAL_ALWAYS_INLINE void CountSlot(ThreadState& t, uint64_t slot) {
+  uint8_t* c = t.map + slot;
+  *c = static_cast<uint8_t>(*c + (*c != 255));
+}
+
+// Whether the thread counts (ThreadState::map): counters mode, or counters
+// with comparisons, whose thread mode is kModeTraceCmp with a map.
+REMCOV_INTERNAL_ALWAYS_INLINE bool Counting(const ThreadState& t,
+                                            uint32_t mode) {
+  return mode == kModeCounters || (mode == kModeTraceCmp && t.map != nullptr);
+}
+
 }  // namespace
 }  // namespace remcov::internal
 
@@ -69,6 +86,28 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc(void) {
   remcov::internal::ThreadState& t = tls_state;
   if (t.mode != remcov::internal::kModeTracePc)
     return;  // see ThreadState::mode
+  const uint64_t pc = REMCOV_INTERNAL_RET_IP;
+  uint64_t* area = t.area;
+  if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
+    remcov::internal::CountOverflow(t, 1);
+}
+
+// trace_pc for counters mode (remcov's extension, docs/kcov.md): counts when
+// the thread counts, else records as __sanitizer_cov_trace_pc. A separate
+// entry so that trace_pc's own paths stay as short as they are: code reaches
+// it when its trace_pc calls are renamed to it (the libFuzzer helper,
+// cmake/RemcovLibFuzzer.cmake, does so); plain __sanitizer_cov_trace_pc calls
+// count nothing in counters mode.
+REMCOV_INTERNAL_CALLBACK void __remcov_cov_trace_pc_counting(void) {
+  remcov::internal::ThreadState& t = tls_state;
+  const uint32_t mode = t.mode;  // plain load: see ThreadState::mode
+  if (remcov::internal::Counting(t, mode)) {
+    remcov::internal::CountSlot(
+        t, remcov::internal::CounterPcSlot(REMCOV_INTERNAL_RET_IP, t.map_origin,
+                                           t.map_shift));
+    return;
+  }
+  if (mode != remcov::internal::kModeTracePc) return;
   const uint64_t pc = REMCOV_INTERNAL_RET_IP;
   uint64_t* area = t.area;
   if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
@@ -178,7 +217,8 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmpd(double, double) {}
 // a site whose bitmap bit is already set records nothing; otherwise the bit is
 // set and the PC appended to the trace part, published like trace_pc's. In
 // PC mode the callback records like trace_pc. Sites beyond the bitmap record
-// every hit, as in the proposal.
+// every hit, as in the proposal. In counters modes (remcov's extension) the
+// guard's position is the slot; its value is not used.
 namespace remcov::internal {
 namespace {
 
@@ -212,6 +252,14 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard_init(uint32_t*,
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
   remcov::internal::ThreadState& t = tls_state;
   const uint32_t mode = t.mode;  // plain load: see ThreadState::mode
+  if (remcov::internal::Counting(t, mode)) {
+    // Counters (remcov's extension): the guard's position is the slot.
+    remcov::internal::CountSlot(
+        t, remcov::internal::CounterGuardSlot(
+               reinterpret_cast<uintptr_t>(guard), t.map_origin) &
+               t.map_mask);
+    return;
+  }
   if (mode == remcov::internal::kModeUniquePc) {
     // Relaxed: other threads only ever store the same final value.
     uint32_t g =

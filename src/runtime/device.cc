@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,7 @@ void DisableLocked(Device* d, ThreadState& t) {
     ClearOwnerLocked(d->sh());
   }
   StopTracing(t);
+  t.map = nullptr;  // ThreadState::map's invariant: null when not counting
   t.bitmap = nullptr;
   t.bitmap_bits = 0;
   t.device = nullptr;
@@ -338,6 +340,7 @@ void DisableLocked(Device* d, ThreadState& t) {
   d->owner = nullptr;
   d->remote = false;
   d->remote_size = 0;
+  d->counter_bits = 0;
 }
 
 void ThreadExit(void*) {
@@ -615,8 +618,31 @@ int InitTraceLocked(Device* d, unsigned long size) {
   return 0;
 }
 
-// kernel: kcov_get_mode.
-int TraceModeFromArg(unsigned long arg, uint32_t* mode) {
+// The main program is the first object dl_iterate_phdr reports. Computed by
+// a constructor (dl_iterate_phdr takes the loader's lock: not in a handler);
+// an exec'd image runs its constructors again.
+constinit uintptr_t g_counter_origin = 0;
+int FirstObjectBias(dl_phdr_info* info, size_t, void* out) {
+  *static_cast<uintptr_t*>(out) = info->dlpi_addr;
+  return 1;
+}
+__attribute__((constructor)) void ComputeCounterOrigin() {
+  dl_iterate_phdr(FirstObjectBias, &g_counter_origin);
+}
+
+// kernel: kcov_get_mode, and remcov's counters modes (kcov_abi.h,
+// REMCOV_KCOV_TRACE_COUNTERS), whose map size goes to *map_bits (0 for the
+// kernel's modes).
+int TraceModeFromArg(uint64_t arg, uint32_t* mode, uint32_t* map_bits) {
+  *map_bits = 0;
+  unsigned bits;
+  int cmp;
+  if (remcov_kcov_counters_mode(arg, &bits, &cmp)) {
+    if (cmp && ComparisonsDisabled()) return REMCOV_ENOTSUPP;
+    *mode = cmp ? kModeCountersCmp : kModeCounters;
+    *map_bits = bits;
+    return 0;
+  }
   if (arg == REMCOV_KCOV_TRACE_PC) {
     *mode = kModeTracePc;
     return 0;
@@ -658,12 +684,26 @@ int EnableLocked(Device* d, unsigned long arg) {
   SharedLock shared(d->sh());
   if (int err = CheckEnableLocked(d, t)) return err;
   uint32_t mode;
-  if (int err = TraceModeFromArg(arg, &mode)) return err;
+  uint32_t map_bits;
+  if (int err = TraceModeFromArg(arg, &mode, &map_bits)) return err;
+  const uint64_t map_words =
+      map_bits ? remcov_kcov_counters_map_words(map_bits) : 0;
+  // Counters: the map, and a comparison trace of at least one record.
+  if (map_bits && d->size < map_words + (mode == kModeCountersCmp ? 5 : 0))
+    return EINVAL;
   EnsureThreadExitHook(t);
   FaultInArea(d);
   SetOwnerLocked(d->sh(), mode, /*remote=*/false);
-  StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
-               &d->sh()->overflow_entries);
+  d->counter_bits = map_bits;
+  if (map_bits) {
+    StartCounting(t, mode, reinterpret_cast<uint8_t*>(d->area), map_bits,
+                  d->area + map_words,
+                  CapacityFor(kModeTraceCmp, d->size - map_words),
+                  &d->sh()->overflow_entries);
+  } else {
+    StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
+                 &d->sh()->overflow_entries);
+  }
   t.device = d;
   d->owner = &t;
   return 0;
@@ -703,7 +743,13 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
     SharedLock shared(d->sh());
     if (int err = CheckEnableLocked(d, t)) return err;
     uint32_t mode;
-    if (int err = TraceModeFromArg(ra->trace_mode, &mode)) return err;
+    uint32_t map_bits;
+    if (int err = TraceModeFromArg(ra->trace_mode, &mode, &map_bits))
+      return err;
+    if (map_bits && d->size < remcov_kcov_counters_map_words(map_bits) +
+                                  (mode == kModeCountersCmp ? 5 : 0))
+      return EINVAL;
+    d->counter_bits = map_bits;
     // area_size > LONG_MAX / sizeof(long) cannot happen for a u32 on 64-bit.
     if (int err = EnsureIrqPool()) return err;
     EnsureThreadExitHook(t);
@@ -715,7 +761,18 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
   d->owner = &t;
   d->remote = true;
   d->remote_size = ra->area_size;
-  d->section_words.store(ra->area_size, std::memory_order_relaxed);
+  // Counters: a section's area is the marker word, a comparison trace (the
+  // count word and area_size words) and the private map (remote.cc,
+  // RemoteArea::map).
+  uint64_t words = ra->area_size;
+  if (d->counter_bits != 0)
+    words = 2 +
+            (d->sh()->mode.load(std::memory_order_relaxed) == kModeCountersCmp
+                 ? words
+                 : 0) +
+            remcov_kcov_counters_map_words(d->counter_bits);
+  d->section_words.store(words > UINT32_MAX ? 0 : static_cast<uint32_t>(words),
+                         std::memory_order_relaxed);
   SetAccepting(d, true);
   int err = RegisterRemote(d, ra->handles, ra->num_handles, ra->common_handle);
   if (err != 0) {
@@ -888,6 +945,30 @@ int AdoptAreaAt(int fd, uint64_t offset) {
   }
   return RegisterDevice(fd, /*adopted=*/true, static_cast<off_t>(offset));
 }
+
+uintptr_t CounterOrigin() { return g_counter_origin; }
+
+}  // namespace remcov::internal
+
+REMCOV_EXPORT uint64_t remcov_counter_slot(uint64_t pc, unsigned bits) {
+  using namespace remcov::internal;
+  if (bits < REMCOV_KCOV_COUNTERS_MIN_BITS ||
+      bits > REMCOV_KCOV_COUNTERS_MAX_BITS)
+    return 0;
+  return CounterPcSlot(pc, CounterOrigin(), 64 - bits);
+}
+
+REMCOV_EXPORT uint64_t remcov_counter_guard_slot(const uint32_t* guard,
+                                                 unsigned bits) {
+  using namespace remcov::internal;
+  if (bits < REMCOV_KCOV_COUNTERS_MIN_BITS ||
+      bits > REMCOV_KCOV_COUNTERS_MAX_BITS)
+    return 0;
+  return CounterGuardSlot(reinterpret_cast<uintptr_t>(guard), CounterOrigin()) &
+         ((uint64_t{1} << bits) - 1);
+}
+
+namespace remcov::internal {
 
 uint64_t RuntimeEnvNumber(const EnvNumberFlag& flag) {
   const char* text = getenv(flag.name);

@@ -97,6 +97,7 @@ struct Device {
   ThreadState* owner = nullptr;  // the owner thread, when it is in this process
   bool remote = false;           // the local owner enabled it remotely
   uint32_t remote_size = 0;      // private area words for task sections
+  uint32_t counter_bits = 0;     // counters modes: log2 of the map's size
 
   // The shared part: this slot's control page, the page that follows the
   // view in its DeviceSlotMem (a constant offset: no pointer to load on the
@@ -213,6 +214,24 @@ inline void StartTracing(ThreadState& t, uint32_t mode, uint64_t* area,
   t.overflow = overflow;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   StoreModeRelaxed(t, mode);
+}
+// The main program's load bias (computed once, at start-up): the origin of
+// counters-mode slots (ThreadState::map_origin). Async-signal-safe.
+uintptr_t CounterOrigin();
+// StartTracing for the counters modes: the map of 2^bits counters, then the
+// comparison trace (area, capacity; unused without comparisons).
+inline void StartCounting(ThreadState& t, uint32_t mode, uint8_t* map,
+                          uint32_t bits, uint64_t* area, uint64_t capacity,
+                          std::atomic<uint64_t>* overflow) {
+  t.map = map;
+  t.map_mask = (uint64_t{1} << bits) - 1;
+  t.map_shift = 64 - bits;
+  t.map_origin = CounterOrigin();
+  StartTracing(t, mode == kModeCountersCmp ? kModeTraceCmp : mode, area,
+               capacity, overflow);
+}
+inline bool IsCountersMode(uint32_t mode) {
+  return (mode | 1) == kModeCountersCmp;
 }
 inline void StopTracing(ThreadState& t, uint32_t new_mode = kModeDisabled) {
   StoreModeRelaxed(t, new_mode);

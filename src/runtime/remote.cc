@@ -52,6 +52,13 @@ struct RemoteArea {
   uint64_t capacity = 0;  // in entries of `mode`: CapacityFor(mode, words)
   std::atomic<uint64_t> overflow{0};  // entries that did not fit this area
   uint64_t* data = nullptr;           // word 0 = count
+  // Counters modes (BindCounters): data[0] = 1 (so that the stop always
+  // moves), data[1] the comparison trace's count, its records, then the map
+  // of 2^map_bits counters. INVARIANT: outside a section, a non-null map is
+  // all zero (the move or the drop clears it), so a section that binds the
+  // same map need not clear it first.
+  uint8_t* map = nullptr;
+  uint32_t map_bits = 0;
 };
 
 namespace {
@@ -102,17 +109,21 @@ constinit MapSlot g_map[kMapSlots];
 constinit std::mutex g_reg_mu;      // orders writers; readers never take it
 constinit uint32_t g_map_live = 0;  // guarded by g_reg_mu
 
-uint64_t PackValue(uint32_t slot, uint32_t seq, uint32_t mode) {
+// A registration: the view's slot and sequence, its task mode (kModeTracePc
+// and up, in 3 bits: modes are below 8) and, for counters modes, the map's
+// log2 size.
+uint64_t PackValue(uint32_t slot, uint32_t seq, uint32_t mode,
+                   uint32_t map_bits) {
   return static_cast<uint64_t>(seq) | static_cast<uint64_t>(slot) << 32 |
-         static_cast<uint64_t>(mode == kModeTraceCmp) << 48;
+         static_cast<uint64_t>(mode & 7) << 48 |
+         static_cast<uint64_t>(map_bits) << 52;
 }
 uint32_t ValueSlot(uint64_t v) {
   return static_cast<uint32_t>(v >> 32) & 0xffff;
 }
 uint32_t ValueSeq(uint64_t v) { return static_cast<uint32_t>(v); }
-uint32_t ValueMode(uint64_t v) {
-  return (v >> 48) & 1 ? kModeTraceCmp : kModeTracePc;
-}
+uint32_t ValueMode(uint64_t v) { return (v >> 48) & 7; }
+uint32_t ValueMapBits(uint64_t v) { return (v >> 52) & 0xff; }
 
 uint32_t HashHandle(uint64_t h) {
   h ^= h >> 33;
@@ -408,10 +419,81 @@ __attribute__((always_inline)) inline bool SectionStands(const Device* d,
 }
 
 // ---- the move ----
+// Adds eight counters to eight others, each saturating at 255 (SWAR: the low
+// seven bits of each byte are added without crossing into the next byte, and
+// the carry out of bit 7 is recomputed per byte and turned into 0xff).
+inline uint64_t SaturatingAdd8(uint64_t x, uint64_t y) {
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const uint64_t low = (x & ~kHigh) + (y & ~kHigh);
+  const uint64_t carry = ((x & y) | (low & (x | y))) & kHigh;
+  return (low ^ ((x ^ y) & kHigh)) | ((carry >> 7) * 0xff);
+}
+
+// The counters-mode part of MoveOneLocked: adds the section's private map
+// into the device's (which starts its area) and clears it, then appends the
+// comparison records to the trace after the map. A section that straddled
+// DISABLE is dropped and counted as in the PC and CMP modes: its records, and
+// one entry per counter it set.
+void MoveCountersLocked(Device* d, RemoteArea* a) {
+  const uint64_t map_words = remcov_kcov_counters_map_words(a->map_bits);
+  auto* src = reinterpret_cast<uint64_t*>(a->map);
+  const uint64_t n = a->data[1];
+  const uint64_t private_over = a->overflow.load(std::memory_order_relaxed);
+  if (!SectionStands(d, a)) {
+    uint64_t hits = 0;
+    for (uint64_t i = 0; i < map_words; i++) {
+      uint64_t v = src[i];
+      if (v == 0) continue;
+      src[i] = 0;
+      // One per nonzero byte.
+      v |= v >> 4;
+      v |= v >> 2;
+      v |= v >> 1;
+      hits += static_cast<uint64_t>(
+          __builtin_popcountll(v & 0x0101010101010101ull));
+    }
+    g_counters.sequence_dropped_sections.fetch_add(1,
+                                                   std::memory_order_relaxed);
+    g_counters.sequence_dropped_entries.fetch_add(n + private_over + hits,
+                                                  std::memory_order_relaxed);
+    d->sh()->sections_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Relaxed word accesses: the collector may read the map meanwhile (it
+  // sees each counter old or new; the owner never writes a remote map).
+  for (uint64_t i = 0; i < map_words; i++) {
+    const uint64_t v = src[i];
+    if (v == 0) continue;
+    src[i] = 0;
+    std::atomic_ref<uint64_t> w(d->area[i]);
+    w.store(SaturatingAdd8(w.load(std::memory_order_relaxed), v),
+            std::memory_order_relaxed);
+  }
+  if (a->mode == kModeCountersCmp && d->size > map_words) {
+    uint64_t* trace = d->area + map_words;
+    MoveResult r = Area::Move(trace[0], trace,
+                              CapacityFor(kModeTraceCmp, d->size - map_words),
+                              4, a->data + 2, n);
+    if (r.garbage) {
+      d->sh()->garbage_counts.fetch_add(1, std::memory_order_relaxed);
+      d->sh()->garbage_entries.fetch_add(n, std::memory_order_relaxed);
+    } else if (r.dropped) {
+      d->sh()->overflow_entries.fetch_add(r.dropped, std::memory_order_relaxed);
+    }
+    if (r.retries)
+      d->sh()->move_retries.fetch_add(r.retries, std::memory_order_relaxed);
+  }
+  if (private_over)
+    d->sh()->private_overflow_entries.fetch_add(private_over,
+                                                std::memory_order_relaxed);
+  d->sh()->sections_moved.fetch_add(1, std::memory_order_relaxed);
+}
+
 // REQUIRES: both halves of d's move lock held, d == a->device. Moves one
 // finished section (kernel: kcov_move_area under kcov->lock, after the
 // sequence check).
 void MoveOneLocked(Device* d, RemoteArea* a) {
+  if (a->map != nullptr) return MoveCountersLocked(d, a);
   // The area's count was written by the thread that ran the section: ours, or
   // (for a deferred area) a handler whose push pairs with our pop.
   uint64_t n = a->data[0];
@@ -506,6 +588,9 @@ void EndAbandonedSection(ThreadState& t) {
   t.area = t.saved.area;
   t.capacity = t.saved.capacity;
   t.overflow = t.saved.overflow;
+  t.map = t.saved.map;
+  t.map_mask = t.saved.map_mask;
+  t.map_shift = t.saved.map_shift;
   t.saved = TraceContext{};
   t.softirq_active = 0;
   t.softirq_depth = 0;
@@ -549,13 +634,58 @@ __attribute__((noinline)) bool StillInHandler(ThreadState& t) {
   return t.irq_depth > 0;
 }
 
-// Binds an area to the registration found in the map.
-void BindArea(RemoteArea* a, uint64_t value, uint32_t epoch) {
+// Binds an area to the registration found in the map. False when a
+// counters-mode registration's map does not fit the area (a signal-handler
+// pool area smaller than the map).
+bool BindArea(RemoteArea* a, uint64_t value, uint32_t epoch) {
   a->device = DeviceAt(ValueSlot(value));
   a->sequence = ValueSeq(value);
   a->epoch = epoch;
   a->mode = ValueMode(value);
-  a->capacity = CapacityFor(a->mode, a->words);
+  if (!IsCountersMode(a->mode)) {
+    a->map = nullptr;  // the PCs or records will overwrite it
+    a->capacity = CapacityFor(a->mode, a->words);
+    return true;
+  }
+  const uint32_t bits = ValueMapBits(value);
+  const uint64_t map_words = remcov_kcov_counters_map_words(bits);
+  if (a->words < 2 + map_words) return false;
+  const uint64_t trace_words = a->words - 1 - map_words;  // count + records
+  uint64_t* map = a->data + 1 + trace_words;
+  if (a->map != reinterpret_cast<uint8_t*>(map) || a->map_bits != bits) {
+    for (uint64_t i = 0; i < map_words; i++) map[i] = 0;
+  }
+  a->map = reinterpret_cast<uint8_t*>(map);
+  a->map_bits = bits;
+  a->capacity =
+      a->mode == kModeCountersCmp ? CapacityFor(kModeTraceCmp, trace_words) : 0;
+  return true;
+}
+
+// Starts tracing into a bound area: its trace, or (counters modes) its map
+// and comparison trace after the marker word.
+void StartSection(ThreadState& t, RemoteArea* a) {
+  a->overflow.store(0, std::memory_order_relaxed);
+  t.remote = a;
+  if (a->map == nullptr) {
+    a->data[0] = 0;
+    t.map = nullptr;  // a handler's section: the interrupted map is saved
+    StartTracing(t, a->mode, a->data, a->capacity, &a->overflow);
+    return;
+  }
+  a->data[0] = 1;  // the stop always moves: the map may hold counts
+  a->data[1] = 0;
+  StartCounting(t, a->mode, a->map, a->map_bits, a->data + 1, a->capacity,
+                &a->overflow);
+}
+
+// Restores an interrupted context saved by a handler's section.
+void RestoreContext(ThreadState& t, const TraceContext& c) {
+  t.remote = c.remote;
+  t.map = c.map;
+  t.map_mask = c.map_mask;
+  t.map_shift = c.map_shift;
+  StartTracing(t, c.mode, c.area, c.capacity, c.overflow);
 }
 
 // Everything remcov_remote_start's fast path does not handle: invalid and
@@ -601,7 +731,11 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
     std::atomic_signal_fence(std::memory_order_seq_cst);
     const uint32_t words = DeviceAt(ValueSlot(value))
                                ->section_words.load(std::memory_order_relaxed);
-    a = t.cached_area;
+    // Counters-mode sections keep their own area, never bound to a handle
+    // (the fast path would not set the map fields).
+    const bool counters = IsCountersMode(ValueMode(value));
+    RemoteArea** kept = counters ? &t.counters_area : &t.cached_area;
+    a = *kept;
     if (a == nullptr || a->words != words) {
       // Another size: swap the thread's area. A failed allocation keeps the
       // old area and its binding.
@@ -611,18 +745,26 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
         StoreModeRelaxed(t, kModeDisabled);
         return;
       }
-      EnsureThreadExitHook(t);  // returns the area at thread exit
-      t.cached_handle = 0;      // keeps the invariant while the area changes
-      t.cached_area = fresh;
+      EnsureThreadExitHook(t);             // returns the area at thread exit
+      if (!counters) t.cached_handle = 0;  // keeps the invariant meanwhile
+      *kept = fresh;
       if (a != nullptr) TaskAreaPut(a);
       a = fresh;
     }
   }
-  BindArea(a, value, epoch);
-  if (!in_irq) t.cached_handle = handle;
+  if (!BindArea(a, value, epoch)) {
+    // A counters map larger than the signal-handler pool's areas
+    // (REMCOV_IRQ_AREA_WORDS): the section cannot be recorded.
+    g_counters.area_alloc_failures.fetch_add(1, std::memory_order_relaxed);
+    if (in_irq) {
+      IrqAreaRelease(a);
+    } else {
+      StoreModeRelaxed(t, kModeDisabled);
+    }
+    return;
+  }
+  if (!in_irq && a->map == nullptr) t.cached_handle = handle;
   a->device->sh()->sections_started.fetch_add(1, std::memory_order_relaxed);
-  a->overflow.store(0, std::memory_order_relaxed);
-  a->data[0] = 0;
   if (in_irq) {
     // Park the interrupted context (kernel: kcov_remote_softirq_start).
     t.saved.mode = LoadModeRelaxed(t);
@@ -630,12 +772,14 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
     t.saved.capacity = t.capacity;
     t.saved.overflow = t.overflow;
     t.saved.remote = t.remote;
+    t.saved.map = t.map;
+    t.saved.map_mask = t.map_mask;
+    t.saved.map_shift = t.map_shift;
     t.softirq_active = 1;
     t.softirq_depth = t.irq_depth;
     g_counters.signal_sections.fetch_add(1, std::memory_order_relaxed);
   }
-  t.remote = a;
-  StartTracing(t, a->mode, a->data, a->capacity, &a->overflow);
+  StartSection(t, a);
 }
 
 void StopTaskSection(ThreadState& t);
@@ -649,9 +793,7 @@ __attribute__((noinline)) void RemoteStopInHandler(ThreadState& t) {
   if (a == nullptr) return;
   StopTracing(t, kModeInIrq);
   // Restore the interrupted context (kernel: kcov_remote_softirq_stop).
-  t.remote = t.saved.remote;
-  StartTracing(t, t.saved.mode, t.saved.area, t.saved.capacity,
-               t.saved.overflow);
+  RestoreContext(t, t.saved);
   t.saved = TraceContext{};
   t.softirq_active = 0;
   DeferMove(a->device, t, a);
@@ -660,6 +802,7 @@ __attribute__((noinline)) void RemoteStopInHandler(ThreadState& t) {
 // A task section that recorded something: the move under the device's move
 // lock. The area stays attached to the thread.
 __attribute__((noinline)) void RemoteStopMove(ThreadState& t, RemoteArea* a) {
+  t.map = nullptr;  // ThreadState::map's invariant: null when not counting
   Device* d = a->device;
   // Busy: an unwrapped handler's section is refused while we move `a`.
   StoreModeRelaxed(t, kModeBusy);
@@ -738,8 +881,9 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
                    uint64_t common) {
   std::lock_guard<std::mutex> lock(g_reg_mu);
   uint32_t slot = DeviceSlot(d);
-  uint64_t value = PackValue(slot, d->sequence.load(std::memory_order_relaxed),
-                             d->sh()->mode.load(std::memory_order_relaxed));
+  uint64_t value =
+      PackValue(slot, d->sequence.load(std::memory_order_relaxed),
+                d->sh()->mode.load(std::memory_order_relaxed), d->counter_bits);
   const uint32_t epoch = d->sh()->epoch.load(std::memory_order_relaxed);
   int err = 0;
   for (uint32_t i = 0; i < n && err == 0; i++) {
@@ -809,6 +953,10 @@ void ResetRemoteAfterFork() {
 }
 
 void ReleaseThreadAreas(ThreadState& t) {
+  if (RemoteArea* c = t.counters_area; c != nullptr && c != t.remote) {
+    t.counters_area = nullptr;
+    TaskAreaPut(c);
+  }
   RemoteArea* a = t.cached_area;
   // A section still open at thread exit keeps its area (never reused): a
   // later remcov_remote_stop from another thread-exit hook may still move it.

@@ -33,6 +33,14 @@ inline constexpr uint32_t kModeRemote =
 // KCOV_MODE_UNIQUE_PC of the unmerged KCOV_UNIQUE_ENABLE series: each
 // trace-pc-guard site's PC is recorded once (docs/kcov.md).
 inline constexpr uint32_t kModeUniquePc = 5;
+// remcov's counters mode (REMCOV_KCOV_TRACE_COUNTERS, docs/kcov.md): coverage
+// counted into ThreadState::map. With comparisons (kModeCountersCmp, a device
+// and registration mode) the thread's mode is kModeTraceCmp with a map, so
+// the comparison callbacks are those of CMP mode, unchanged; the counting
+// callbacks count when the mode is kModeCounters, or kModeTraceCmp with a
+// map. INVARIANT: map is null whenever the thread does not count.
+inline constexpr uint32_t kModeCounters = 6;
+inline constexpr uint32_t kModeCountersCmp = 7;
 // Set while a signal handler runs outside a remote section (the kernel's
 // "not in task context"): the mode then never equals a trace mode.
 inline constexpr uint32_t kModeInIrq = 1u << 30;
@@ -54,6 +62,9 @@ struct TraceContext {
   std::atomic<uint64_t>* overflow =
       nullptr;                   // where dropped entries are counted
   RemoteArea* remote = nullptr;  // the active section's private area, if any
+  uint8_t* map = nullptr;        // counters modes: the counter map
+  uint64_t map_mask = 0;         // its size - 1
+  uint32_t map_shift = 64;       // 64 - log2(its size)
 };
 
 // One signal handler level: a trampoline on this thread's stack (its frame),
@@ -82,6 +93,17 @@ struct ThreadState {
   uint64_t capacity = 0;
   std::atomic<uint64_t>* overflow = nullptr;
   RemoteArea* remote = nullptr;
+  // Counters modes: the map the callbacks count into (the device's, or the
+  // section's private one), its size - 1, and 64 - log2(its size) (a trace_pc
+  // slot is the top bits of a multiplicative hash). Set before the mode, like
+  // area (StartCounting).
+  uint8_t* map = nullptr;
+  uint64_t map_mask = 0;
+  uint32_t map_shift = 64;
+  // The main program's load bias (CounterOrigin), subtracted from a PC or a
+  // guard's address before it becomes a slot, so that a slot is the same in
+  // every process of one program whatever ASLR did.
+  uintptr_t map_origin = 0;
 
   // Unique-PC mode (kModeUniquePc): the bitmap (the first words of the
   // device's area; `area` then starts after it) and its size in bits, and a
@@ -121,6 +143,10 @@ struct ThreadState {
   // task section that found its handle).
   RemoteArea* cached_area = nullptr;
   uint64_t cached_handle = 0;
+  // The thread's private area for counters-mode task sections: kept like
+  // cached_area but never bound to a handle (such sections always take the
+  // slow path, which sets the map fields).
+  RemoteArea* counters_area = nullptr;
   // pthread key registered (thread-exit hook installed).
   bool exit_hook = false;
   // (pid << 32 | tid) once computed: this thread as the holder of a device's
@@ -142,6 +168,19 @@ inline void StoreModeRelaxed(ThreadState& t, uint32_t mode) {
 }
 
 inline ThreadState& CurrentThread() { return tls_state; }
+
+// Counters-mode slots, before the map's mask (the callbacks and
+// remcov_counter_slot): a trace_pc return address hashes to the top bits of
+// a multiplicative (Fibonacci) hash of its offset from the main program's
+// load bias, so distinct PCs may share a slot; a trace-pc-guard site's slot is
+// its guard's index from that bias, so the sites of one module never share a
+// slot while they fit the map.
+inline uint64_t CounterPcSlot(uint64_t pc, uintptr_t origin, uint32_t shift) {
+  return ((pc - origin) * 0x9e3779b97f4a7c15ull) >> shift;
+}
+inline uint64_t CounterGuardSlot(uintptr_t guard, uintptr_t origin) {
+  return (guard - origin) >> 2;
+}
 
 // Installs the thread-exit hook that disables the device on exit (kernel:
 // kcov_task_exit). Not signal-safe; called from ioctl paths only.

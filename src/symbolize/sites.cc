@@ -34,7 +34,9 @@ std::optional<SiteKind> CallbackKind(std::string_view name) {
   if (at != std::string_view::npos) name = name.substr(0, at);
   // remcov's runtime also exports each callback as __remcov_cov_trace_*
   // (an alias at the same address, for objects renamed to link next to
-  // libFuzzer: docs/fuzzing.md); a call to either name is a site.
+  // libFuzzer: docs/fuzzing.md), and trace_pc also as
+  // __remcov_cov_trace_pc_counting (its counters-mode entry, which the
+  // libFuzzer helper renames trace_pc calls to); a call to any is a site.
   constexpr std::string_view kPrefix = "__sanitizer_cov_trace_";
   constexpr std::string_view kAliasPrefix = "__remcov_cov_trace_";
   if (name.substr(0, kPrefix.size()) == kPrefix) {
@@ -44,7 +46,7 @@ std::optional<SiteKind> CallbackKind(std::string_view name) {
   } else {
     return std::nullopt;
   }
-  if (name == "pc") return SiteKind::kPc;
+  if (name == "pc" || name == "pc_counting") return SiteKind::kPc;
   if (name == "pc_guard") return SiteKind::kPcGuard;
   if (name == "switch") return SiteKind::kCmp;
   if (name.substr(0, 6) == "const_") name.remove_prefix(6);

@@ -70,12 +70,23 @@ struct LibFuzzerOptions {
   // coverage. Needs cmp_hints. Grows the corpus, like libFuzzer's value
   // profile.
   bool value_profile = false;
+  // One run per input: the collector runs in counters mode (docs/kcov.md,
+  // "Counters mode") with a map of kLibFuzzerCounterSlots counters, copied
+  // slot for slot into the extra counters, and (cmp_hints) records the
+  // input's comparisons in the same run; no helper thread, no second run.
+  // The service's trace_pc calls must go to __remcov_cov_trace_pc_counting
+  // (cmake/RemcovLibFuzzer.cmake renames them so), and trace-pc-guard sites
+  // count collision-free. Slots are remcov_counter_slot's, not SlotOf's;
+  // last_pcs() is then empty and LibFuzzerStats::last_pcs counts the slots
+  // set. cmp_words sizes the comparison trace after the map.
+  bool single_run = false;
 };
 
 struct LibFuzzerStats {
   uint64_t runs = 0;           // RunOne calls
   uint64_t overflow_runs = 0;  // runs whose coverage did not fit a collector
-  uint64_t last_pcs = 0;       // PCs recorded for the last input
+  uint64_t last_pcs = 0;       // PCs recorded for the last input (single_run:
+                               // counters set)
   uint64_t last_cmps = 0;      // comparison records of the last input
 };
 
@@ -96,11 +107,12 @@ class REMCOV_EXPORT LibFuzzerAdaptor {
 
   // Clears the extra counters, runs run() attributed to the PC collector and
   // folds its PCs into the counters, then (cmp_hints) runs it attributed to
-  // the CMP collector and replays the records. run() must return only after
-  // the input's work has finished (e.g. after waiting for the pool's future:
-  // its remote section has ended and been moved by then). Returns kDataLoss
-  // if a collector's area fails validation; coverage lost to overflow is
-  // counted, not an error.
+  // the CMP collector and replays the records. With single_run: one run,
+  // whose counters are copied and whose records are replayed. run() must return
+  // only after the input's work has finished (e.g. after waiting for the pool's
+  // future: its remote section has ended and been moved by then). Returns
+  // kDataLoss if a collector's area fails validation; coverage lost to overflow
+  // is counted, not an error.
   Status RunOne(const std::function<void()>& run);
 
   // The common handles (for tests and for work the harness hands to threads
@@ -127,6 +139,11 @@ class REMCOV_EXPORT LibFuzzerAdaptor {
 
   LibFuzzerAdaptor(const LibFuzzerOptions& options, Collector pc,
                    uint64_t pc_handle);
+  // RunOne with single_run.
+  Status RunOnce(const std::function<void()>& run);
+  // Replays cmps_ into libFuzzer's hooks, and sets the value profile's
+  // counters.
+  void FeedComparisons();
 
   LibFuzzerOptions options_;
   Collector pc_;

@@ -223,13 +223,18 @@ LibFuzzerAdaptor::LibFuzzerAdaptor(const LibFuzzerOptions& options,
 StatusOr<std::unique_ptr<LibFuzzerAdaptor>> LibFuzzerAdaptor::Create(
     const LibFuzzerOptions& options) {
   (void)fuzz::Segments();  // once, before any input
-  auto pc = Collector::Open(RuntimeBackend(), options.pc_words);
+  // single_run: the map, then the comparison trace.
+  const size_t words = options.single_run
+                           ? remcov_kcov_counters_map_words(kSlotBits) +
+                                 (options.cmp_hints ? options.cmp_words : 1)
+                           : options.pc_words;
+  auto pc = Collector::Open(RuntimeBackend(), words);
   if (!pc.ok()) return pc.status();
   std::unique_ptr<LibFuzzerAdaptor> a(
       new LibFuzzerAdaptor(options, std::move(pc).value(), NextCommonHandle()));
   // The helper first: a thread inherits its creator's common handle, and the
   // helper needs its own.
-  if (options.cmp_hints) {
+  if (options.cmp_hints && !options.single_run) {
     a->cmp_handle_ = NextCommonHandle();
     auto helper = CmpHelper::Start(options.cmp_words, a->cmp_handle_);
     if (!helper.ok()) return helper.status();
@@ -238,6 +243,13 @@ StatusOr<std::unique_ptr<LibFuzzerAdaptor>> LibFuzzerAdaptor::Create(
   RemoteOptions ro;
   ro.mode = TraceMode::kPc;
   ro.common_handle = a->pc_handle_;
+  if (options.single_run) {
+    ro.counters = CounterOptions{kSlotBits, options.cmp_hints};
+    // Each section's comparison trace: as large as the collector's.
+    ro.area_words = static_cast<uint32_t>(
+        options.cmp_hints ? std::min<size_t>(options.cmp_words, UINT32_MAX)
+                          : 1);
+  }
   REMCOV_RETURN_IF_ERROR(a->pc_.EnableRemote(ro));
   return a;
 }
@@ -253,6 +265,7 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
   // keeps the adaptor correct on its own (and in tests without libFuzzer).
   memset(g_counters, 0, sizeof g_counters);
 
+  if (options_.single_run) return RunOnce(run);
   REMCOV_RETURN_IF_ERROR(pc_.Reset());
   uint64_t pc_dropped = fuzz::DroppedEntries(pc_);
   run();
@@ -276,6 +289,37 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
   const Status cmp_status = helper_->Run(run, &cmps_, &cmp_overflow);
   stats_.overflow_runs += cmp_overflow;
   REMCOV_RETURN_IF_ERROR(cmp_status);
+  FeedComparisons();
+  return Status();
+}
+
+Status LibFuzzerAdaptor::RunOnce(const std::function<void()>& run) {
+  REMCOV_RETURN_IF_ERROR(pc_.Reset());
+  uint64_t dropped = fuzz::DroppedEntries(pc_);
+  run();
+  // The map is libFuzzer's array slot for slot (both 2^kSlotBits bytes).
+  std::span<const uint8_t> map = pc_.Counters();
+  static_assert(sizeof g_counters == size_t{1} << kSlotBits);
+  uint64_t set = 0;
+  for (size_t i = 0; i < map.size(); i++) {
+    g_counters[i] = map[i];
+    set += map[i] != 0;
+  }
+  stats_.last_pcs = set;
+  cmps_.clear();
+  stats_.last_cmps = 0;
+  if (!options_.cmp_hints) return Status();
+  // Records that did not fit are counted (an overflowed run is fed the
+  // records that fit); otherwise the user-writable trace must be valid.
+  const bool overflow = fuzz::InputOverflowed(pc_, TraceMode::kCmp, &dropped);
+  stats_.overflow_runs += overflow;
+  if (!overflow) REMCOV_RETURN_IF_ERROR(pc_.Validate(TraceMode::kCmp));
+  cmps_.assign(pc_.Cmps().begin(), pc_.Cmps().end());
+  FeedComparisons();
+  return Status();
+}
+
+void LibFuzzerAdaptor::FeedComparisons() {
   stats_.last_cmps = cmps_.size();
   for (const CmpRecord& r : cmps_) {
     Replay(r);
@@ -288,10 +332,10 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
       if (c == 0) c = 1;
     }
   }
-  return Status();
 }
 
 std::span<const uint64_t> LibFuzzerAdaptor::last_pcs() const {
+  if (options_.single_run) return {};
   return pc_.Pcs();
 }
 

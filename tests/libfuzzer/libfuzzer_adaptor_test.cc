@@ -9,11 +9,13 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "remcov/libfuzzer.h"
+#include "remcov/remcov.h"
 
 #include "server.h"
 #include "service_api.h"
@@ -311,6 +313,89 @@ TEST(LibFuzzerAdaptorTest, PlantedBugCoverageReachesTheCounters) {
   EXPECT_GT(bug_pcs, 0u);
   EXPECT_GE(svc_trace_api()->bug_hits(remcov_service::kBugTraversal), 2u)
       << "one hit per run: the PC run and the CMP run";
+}
+
+}  // namespace
+
+namespace {
+
+// ---- single_run: one run per input (counters mode) ----
+
+// What the two-run adaptor sees of each input, on a thread of its own (one
+// thread owns one collector): the counts per counters-mode slot
+// (remcov_counter_slot) of the PCs it records, and its comparison records.
+struct TwoRunView {
+  std::vector<std::map<size_t, unsigned>> counts;
+  std::vector<std::vector<remcov::CmpRecord>> cmps;
+};
+
+TwoRunView ViewWithTwoRuns() {
+  TwoRunView v;
+  std::thread([&v] {
+    auto a = LibFuzzerAdaptor::Create();
+    if (!a.ok()) return;
+    for (const std::string& input : Inputs()) {
+      if (!(*a)->RunOne(Submit(input)).ok()) return;
+      std::map<size_t, unsigned> counts;
+      for (uint64_t pc : (*a)->last_pcs())
+        counts[remcov_counter_slot(pc, 16)]++;
+      v.counts.push_back(counts);
+      auto cmps = (*a)->last_cmps();
+      v.cmps.emplace_back(cmps.begin(), cmps.end());
+    }
+  }).join();
+  return v;
+}
+
+// One run gives libFuzzer exactly what the two runs gave: the counters of the
+// input's PCs (slot for slot; housekeeping on the server's other thread never
+// counts) and the same comparison records, replayed.
+TEST(LibFuzzerAdaptorTest, SingleRunFeedsWhatTwoRunsFed) {
+  TheServer();
+  const TwoRunView want = ViewWithTwoRuns();
+  ASSERT_EQ(want.counts.size(), Inputs().size());
+  remcov::LibFuzzerOptions options;
+  options.single_run = true;
+  auto a = LibFuzzerAdaptor::Create(options);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const std::vector<std::string> inputs = Inputs();
+  for (size_t k = 0; k < inputs.size(); k++) {
+    SCOPED_TRACE(inputs[k]);
+    for (unsigned run = 0; run < 2; run++) {
+      TakeCalls();
+      ASSERT_TRUE((*a)->RunOne(Submit(inputs[k])).ok());
+      const std::vector<uint8_t> got = Snapshot();
+      size_t nonzero = 0;
+      for (size_t slot = 0; slot < got.size(); slot++) {
+        auto it = want.counts[k].find(slot);
+        const unsigned w = it == want.counts[k].end() ? 0 : it->second;
+        ASSERT_EQ(got[slot], std::min(w, 255u)) << "slot " << slot;
+        nonzero += got[slot] != 0;
+      }
+      EXPECT_GT(nonzero, 0u);  // "garbage" sets 5
+      EXPECT_EQ((*a)->stats().last_pcs, nonzero);
+      EXPECT_TRUE((*a)->last_pcs().empty());
+      auto cmps = (*a)->last_cmps();
+      EXPECT_EQ(std::vector<remcov::CmpRecord>(cmps.begin(), cmps.end()),
+                want.cmps[k]);
+      EXPECT_EQ(TakeCalls().size(), cmps.size());
+    }
+  }
+  EXPECT_EQ((*a)->stats().overflow_runs, 0u);
+}
+
+// A comparison trace too small for an input: counted, and the records that
+// fit are still fed.
+TEST(LibFuzzerAdaptorTest, SingleRunCountsComparisonOverflow) {
+  TheServer();
+  remcov::LibFuzzerOptions options;
+  options.single_run = true;
+  options.cmp_words = 5;  // room for one record
+  auto a = LibFuzzerAdaptor::Create(options);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE((*a)->RunOne(Submit(FrameRequest("ABCD", 3))).ok());
+  EXPECT_EQ((*a)->stats().overflow_runs, 1u);
+  EXPECT_LE((*a)->last_cmps().size(), 1u);
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
  * the runtime linked into the command adopts it before main
  * (src/runtime/trace_env.cc). This header is the one definition of its
  * layout, shared by the writer (trace_env.cc, through handoff_writer.h) and
- * the reader (handoff_reader.cc, used by tools/remcov/trace.cc), as leveldb's
- * log_format.h is for its log writer and reader. docs/tools/remcov.md,
- * "In-process mode", describes it for users.
+ * the reader (handoff_reader.cc, used by src/trace/trace_run.cc), as
+ * leveldb's log_format.h is for its log writer and reader.
+ * docs/tools/remcov.md, "In-process mode", describes it for users.
  *
  * The file: a process table, then one slot per traced process.
  *   [0, page)      the table: little-endian u64 words, indexed by

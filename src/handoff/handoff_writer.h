@@ -4,7 +4,7 @@
 // slot's trailer words and load-map slots, in the order and with the release
 // stores the reader (handoff_reader.cc) pairs with. Used by the runtime's
 // start-up hook (src/runtime/trace_env.cc), by `remcov trace` for the table
-// (tools/remcov/trace.cc) and by the round-trip test (tests/handoff).
+// (src/trace/trace_run.cc) and by the round-trip test (tests/handoff).
 //
 // Header-only; no allocation, no locks, only memcpy/memset and atomics:
 // callable from the runtime's constructor, its fork handler and its exit()

@@ -190,7 +190,7 @@ struct TraceRun::Impl {
                         layout.slot.slot_bytes, layout.slot.words,
                         o.mode == TraceMode::kCmp ? REMCOV_KCOV_TRACE_CMP
                                                   : REMCOV_KCOV_TRACE_PC,
-                        o.follow);
+                        o.follow, o.threads);
     return Status::Ok();
   }
 

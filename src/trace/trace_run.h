@@ -96,10 +96,16 @@ struct TraceOptions {
   uint64_t settle_ms = kDefaultSettleMs;
 
   // In-process: every instrumented process the command starts, or only the
-  // command's own (through its exec()s); the number of process slots (1 to
-  // REMCOV_HANDOFF_MAX_PROCS).
+  // command's own (through its exec()s); the number of slots (1 to
+  // REMCOV_HANDOFF_MAX_PROCS): one per process, and one per thread with
+  // `threads`.
   bool follow = true;
   uint64_t max_processes = kDefaultProcesses;
+  // In-process: also trace the threads each traced process creates after
+  // its runtime attached, each in a slot of its own (so they count against
+  // max_processes), their entries collected into their process's
+  // (src/runtime/trace_env.cc states the rules).
+  bool threads = false;
 
   // The command and its arguments (execvp: found through PATH). REQUIRES:
   // non-empty.

@@ -53,6 +53,9 @@ const char kTraceHelp[] =
     "                     (through its exec()s), not the processes it starts\n"
     "  --max-processes N  in-process: room for N processes (default 64, at\n"
     "                     most 4096); more are counted and not collected\n"
+    "  --threads          in-process: also collect the threads each traced\n"
+    "                     process creates (each takes one of the\n"
+    "                     --max-processes slots)\n"
     "  --cmp              collect comparison records instead of PCs\n"
     "  --common-id N      remote: COMMON handle instance N (default: remcov's "
     "pid)\n"
@@ -83,7 +86,9 @@ struct Options {
   bool remote = false;
   bool in_process = false;
   bool follow = true;
-  bool explicit_in_process_option = false;  // --no-follow, --max-processes
+  bool threads = false;
+  bool explicit_in_process_option = false;  // --no-follow, --max-processes,
+                                            // --threads
   uint64_t max_processes = trace::kDefaultProcesses;
   bool unique = false;
   bool quiet = false;
@@ -133,6 +138,9 @@ std::optional<int> Parse(int argc, char** argv, Options* o) {
       o->in_process = true;
     } else if (a == "--no-follow") {
       o->follow = false;
+      o->explicit_in_process_option = true;
+    } else if (a == "--threads") {
+      o->threads = true;
       o->explicit_in_process_option = true;
     } else if (a == "--max-processes") {
       if (!ParseNumber(value("--max-processes"), REMCOV_HANDOFF_MAX_PROCS,
@@ -189,7 +197,8 @@ std::optional<int> Parse(int argc, char** argv, Options* o) {
   if (!o->remote && (o->have_common_id || !o->usb_buses.empty()))
     return UsageError("--common-id and --usb-bus need --remote");
   if (!o->in_process && o->explicit_in_process_option)
-    return UsageError("--no-follow and --max-processes need --in-process");
+    return UsageError(
+        "--no-follow, --max-processes and --threads need --in-process");
   return std::nullopt;
 }
 
@@ -233,7 +242,7 @@ void OverflowHint(const CoverageData& d, uint64_t entries) {
 }
 
 // After a trace with no entries: the likely reasons, honestly.
-void EmptyHint(const CoverageData& d) {
+void EmptyHint(const Options& o, const CoverageData& d) {
   const bool in_process = (d.flags & kCoverageInProcess) != 0;
   if (d.mode == TraceMode::kCmp) {
     fprintf(stderr,
@@ -246,12 +255,18 @@ void EmptyHint(const CoverageData& d) {
                   "built with CONFIG_KCOV_ENABLE_COMPARISONS)\n");
     return;
   }
-  if (in_process) {
+  if (in_process && !o.threads) {
     fprintf(stderr,
             "remcov trace: hint: no PCs: --in-process traces only the main "
             "thread of COMMAND (as KCOV traces only the task that enabled "
-            "it); code that ran in other threads, or that is not built with "
-            "-fsanitize-coverage=trace-pc, is not recorded\n");
+            "it); code that ran in other threads (add --threads to collect "
+            "them), or that is not built with -fsanitize-coverage=trace-pc, "
+            "is not recorded\n");
+  } else if (in_process) {
+    fprintf(stderr,
+            "remcov trace: hint: no PCs: no traced thread of COMMAND ran "
+            "code built with -fsanitize-coverage=trace-pc (threads that "
+            "existed before remcov's runtime attached are not traced)\n");
   }
 }
 
@@ -289,7 +304,7 @@ std::optional<int> Emit(const Options& o, CoverageData& d) {
     fprintf(stderr, ", overflow %s, %" PRIu64 " dropped\n",
             (d.flags & kCoverageOverflow) ? "yes" : "no", d.dropped);
     if ((d.flags & kCoverageOverflow) != 0) OverflowHint(d, entries);
-    if (entries == 0) EmptyHint(d);
+    if (entries == 0) EmptyHint(o, d);
   }
   return std::nullopt;
 }
@@ -371,7 +386,14 @@ void WarnAboutProcesses(const Options& o, const handoff::FileNotes& notes) {
             notes.unattached == 1 ? "it" : "they",
             notes.unattached == 1 ? "it" : "them");
   }
-  if (notes.refused != 0) {
+  if (notes.refused != 0 && o.threads) {
+    fprintf(stderr,
+            "remcov trace: warning: %" PRIu64
+            " instrumented processes or threads found every one of the "
+            "%" PRIu64
+            " slots taken and were not collected: raise --max-processes\n",
+            notes.refused, o.max_processes);
+  } else if (notes.refused != 0) {
     fprintf(stderr,
             "remcov trace: warning: %" PRIu64
             " instrumented process%s found every one of the %" PRIu64
@@ -396,6 +418,7 @@ trace::TraceOptions LibraryOptions(const Options& o) {
   t.settle_ms = o.timeout_ms;
   t.follow = o.follow;
   t.max_processes = o.max_processes;
+  t.threads = o.threads;
   t.command = o.command;
   return t;
 }

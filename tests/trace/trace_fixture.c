@@ -4,8 +4,10 @@
  * writes the run-time addresses of its instrumented functions (in source
  * order, which -O0 keeps in memory) to FILE, then calls
  * trace_fixture_called() and, when MODE is "both",
- * trace_fixture_also_called(); trace_fixture_never_called() never runs. The
- * exit status is MODE's length. */
+ * trace_fixture_also_called() (with MODE "thread", in a second thread);
+ * trace_fixture_never_called() never runs. The exit status is MODE's
+ * length. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +21,11 @@ __attribute__((noinline)) int trace_fixture_never_called(int x) {
 
 __attribute__((noinline)) int trace_fixture_end(void) { return 0; }
 
+static void* also_called_thread(void* arg) {
+  (void)trace_fixture_also_called(*(int*)arg);
+  return NULL;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) return 100;
   FILE* f = fopen(argv[2], "w");
@@ -29,6 +36,12 @@ int main(int argc, char** argv) {
   if (fclose(f) != 0) return 102;
   int r = trace_fixture_called(argc);
   if (strcmp(argv[1], "both") == 0) r += trace_fixture_also_called(r);
+  if (strcmp(argv[1], "thread") == 0) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, also_called_thread, &r) != 0 ||
+        pthread_join(t, NULL) != 0)
+      return 103;
+  }
   (void)r;
   return (int)strlen(argv[1]);
 }

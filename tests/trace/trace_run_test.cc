@@ -100,6 +100,32 @@ TEST(TraceRunTest, InProcessTraceGivesTheFunctionsTheProgramRan) {
   }
 }
 
+TEST(TraceRunTest, InProcessThreadsAreCollectedIntoTheirProcessWithThreads) {
+  for (bool threads : {false, true}) {
+    SCOPED_TRACE(threads);
+    TempPath addresses;
+    TraceOptions o =
+        InProcess({REMCOV_TRACE_FIXTURE, "thread", addresses.path()});
+    o.threads = threads;
+    StatusOr<TraceRun> run = TraceRun::Prepare(o);
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    StatusOr<TraceResult> r = run->Run();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->exit_code, 6);
+    ASSERT_TRUE(r->read_status.ok()) << r->read_status.ToString();
+    const std::vector<uint64_t> a = ReadAddresses(addresses.path());
+    ASSERT_EQ(a.size(), 4u);
+    const CoverageData& d = r->data;
+    ASSERT_EQ(d.processes.size(), 1u);  // the thread is its process's
+    EXPECT_EQ(d.processes[0].entries, d.pcs.size());
+    EXPECT_GT(CountIn(d.pcs, a[0], a[1]), 0u);           // main
+    EXPECT_EQ(CountIn(d.pcs, a[1], a[2]) > 0, threads);  // the thread
+    EXPECT_EQ(CountIn(d.pcs, a[2], a[3]), 0u);
+    EXPECT_EQ(r->notes.threads, threads ? 1u : 0u);
+    EXPECT_FALSE(r->notes.processes[0].incomplete);
+  }
+}
+
 TEST(TraceRunTest, InProcessComparisonsOfAPcOnlyProgramAreNone) {
   TempPath addresses;
   TraceOptions o = InProcess({REMCOV_TRACE_FIXTURE, "both", addresses.path()});

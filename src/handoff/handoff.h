@@ -4,9 +4,9 @@
  * the runtime linked into the command adopts it before main
  * (src/runtime/trace_env.cc). This header is the one definition of its
  * layout, shared by the writer (trace_env.cc, through handoff_writer.h) and
- * the reader (handoff_reader.cc, used by tools/remcov/trace.cc), as leveldb's
- * log_format.h is for its log writer and reader. docs/tools/remcov.md,
- * "In-process mode", describes it for users.
+ * the reader (handoff_reader.cc, used by src/trace/trace_run.cc), as
+ * leveldb's log_format.h is for its log writer and reader.
+ * docs/tools/remcov.md, "In-process mode", describes it for users.
  *
  * The file: a process table, then one slot per traced process.
  *   [0, page)      the table: little-endian u64 words, indexed by
@@ -29,6 +29,16 @@
  * processes that found the table full. With `--no-follow` only the process
  * whose pid is the table's root pid claims (through its exec()s, as KCOV
  * follows a task).
+ *
+ * Threads (`remcov trace --in-process --threads`, the table's threads word
+ * 1): every thread a traced process creates with pthread_create after its
+ * runtime attached claims a slot of its own the same way (origin
+ * REMCOV_HANDOFF_THREAD; the trailer's owner word names the process slot of
+ * its process, plus one) and traces itself into that slot's area: one
+ * writer per area, as for processes. It records no load map: the reader
+ * appends its entries to its process's (the same address space, whose load
+ * map is the process slot's). A thread completes its slot at thread exit;
+ * the process's exit() handler completes the slots of threads still running.
  *
  * exec(): the new program's runtime finds the process slot its pid still
  * holds as attached and marks it exec'd (compare-and-swap of the state)
@@ -76,7 +86,8 @@ enum remcov_handoff_table_word {
   REMCOV_HANDOFF_T_FOLLOW = 5,     /* 1: every process; 0: the root only */
   REMCOV_HANDOFF_T_ROOT_PID = 6,   /* the command's process (set before
                                       it executes the command) */
-  REMCOV_HANDOFF_T_CLAIMED = 7     /* the claim counter; fetch-and-add */
+  REMCOV_HANDOFF_T_CLAIMED = 7,    /* the claim counter; fetch-and-add */
+  REMCOV_HANDOFF_T_THREADS = 8     /* 1: created threads claim slots too */
 };
 
 /* The load-map region `remcov trace` reserves: two slots of 32 KiB, room for a
@@ -101,13 +112,15 @@ enum remcov_handoff_word {
   REMCOV_HANDOFF_W_MAP_OVERFLOW = 12, /* 1: the load map did not fit */
   REMCOV_HANDOFF_W_MAP_REGION = 13,   /* bytes of the load-map region */
   REMCOV_HANDOFF_W_PPID = 14,         /* the parent process */
-  REMCOV_HANDOFF_W_ORIGIN = 15        /* enum remcov_handoff_origin */
+  REMCOV_HANDOFF_W_ORIGIN = 15,       /* enum remcov_handoff_origin */
+  REMCOV_HANDOFF_W_OWNER = 16         /* a thread's: its process slot + 1 */
 };
 
 /* Trailer word REMCOV_HANDOFF_W_ORIGIN: how the process came to be traced. */
 enum remcov_handoff_origin {
   REMCOV_HANDOFF_STARTED = 0, /* its program started with the hand-off */
-  REMCOV_HANDOFF_FORKED = 1   /* a fork() child of a traced process */
+  REMCOV_HANDOFF_FORKED = 1,  /* a fork() child of a traced process */
+  REMCOV_HANDOFF_THREAD = 2   /* a thread of the process in slot owner - 1 */
 };
 
 /* Trailer word REMCOV_HANDOFF_W_STATE. 0 (as created): the command never

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "remcov/collector.h"
 #include "remcov/kcov_abi.h"
@@ -87,7 +88,16 @@ Status Read(const Layout& l, uint64_t* file, CoverageData* d,
   const uint64_t mode = trailer[REMCOV_HANDOFF_W_MODE];
   notes->pid = trailer[REMCOV_HANDOFF_W_PID];
   notes->ppid = trailer[REMCOV_HANDOFF_W_PPID];
-  notes->forked = trailer[REMCOV_HANDOFF_W_ORIGIN] == REMCOV_HANDOFF_FORKED;
+  const uint64_t origin = trailer[REMCOV_HANDOFF_W_ORIGIN];
+  notes->forked = origin == REMCOV_HANDOFF_FORKED;
+  if (origin > REMCOV_HANDOFF_THREAD)
+    return Status(StatusCode::kDataLoss, "corrupt coverage hand-off trailer");
+  if (origin == REMCOV_HANDOFF_THREAD) {
+    const uint64_t owner = trailer[REMCOV_HANDOFF_W_OWNER];
+    if (owner == 0 || owner > REMCOV_HANDOFF_MAX_PROCS)
+      return Status(StatusCode::kDataLoss, "corrupt coverage hand-off trailer");
+    notes->owner = static_cast<int64_t>(owner - 1);
+  }
   // 0: the magic is written but the process died before it attached.
   if (state > REMCOV_HANDOFF_EXECED)
     return Status(StatusCode::kDataLoss, "corrupt coverage hand-off trailer");
@@ -116,7 +126,7 @@ Status Read(const Layout& l, uint64_t* file, CoverageData* d,
     if (count >= cap) d->flags |= kCoverageOverflow;
   }
   if (count > cap) d->flags |= kCoverageOverflow;  // corrupt or full: clamped
-  ReadLoadMap(l, trailer, d, notes);
+  if (notes->owner < 0) ReadLoadMap(l, trailer, d, notes);
   const uint64_t* w = file + 1;
   for (uint64_t i = 0; i < n; i++) {
     if (per == 1) {
@@ -165,13 +175,20 @@ Status ReadAll(const FileLayout& l, uint64_t* file, CoverageData* d,
   d->mode = static_cast<TraceMode>(file[REMCOV_HANDOFF_T_MODE]);
   d->word_bytes = 8;
   d->flags |= kCoverageInProcess;
+  if (file[REMCOV_HANDOFF_T_THREADS] > 1) return CorruptTable("threads");
+  // Every slot first: a thread's entries go after its process's.
+  struct Slot {
+    bool attached = false;
+    CoverageData data;
+    ReadNotes notes;
+  };
+  std::vector<Slot> slots(static_cast<size_t>(used));
   for (uint64_t i = 0; i < used; i++) {
     uint64_t* slot =
         file +
         remcov_handoff_proc_offset(l.slot.slot_bytes, i, l.slot.page) / 8;
-    CoverageData one;
-    ReadNotes n;
-    Status s = Read(l.slot, slot, &one, &n);
+    Slot& one = slots[static_cast<size_t>(i)];
+    Status s = Read(l.slot, slot, &one.data, &one.notes);
     if (s.code() == StatusCode::kUnavailable) {
       notes->unattached++;  // claimed, then gone before it attached
       continue;
@@ -180,25 +197,56 @@ Status ReadAll(const FileLayout& l, uint64_t* file, CoverageData* d,
       return Status(s.code(),
                     "process slot " + std::to_string(i) + ": " + s.message());
     }
-    if (one.mode != d->mode)
+    if (one.data.mode != d->mode)
       return CorruptTable("slot " + std::to_string(i) + " has another mode");
+    one.attached = true;
+  }
+  // Each thread slot's process: an attached process slot claimed before it.
+  std::vector<std::vector<size_t>> threads_of(slots.size());
+  for (size_t i = 0; i < slots.size(); i++) {
+    const int64_t owner = slots[i].notes.owner;
+    if (!slots[i].attached || owner < 0) continue;
+    const size_t o = static_cast<size_t>(owner);
+    if (o >= i || !slots[o].attached || slots[o].notes.owner >= 0)
+      return CorruptTable("slot " + std::to_string(i) +
+                          " names no process slot");
+    threads_of[o].push_back(i);
+    notes->threads++;
+  }
+  for (size_t i = 0; i < slots.size(); i++) {
+    Slot& one = slots[i];
+    if (!one.attached || one.notes.owner >= 0) continue;
+    ReadNotes& n = one.notes;
     CoverageProcess p;
     p.pid = n.pid;
     p.ppid = n.ppid;
+    p.modules = one.data.modules.size();
+    for (size_t t : threads_of[i]) {
+      CoverageData& td = slots[t].data;
+      one.data.pcs.insert(one.data.pcs.end(), td.pcs.begin(), td.pcs.end());
+      one.data.cmps.insert(one.data.cmps.end(), td.cmps.begin(), td.cmps.end());
+      one.data.flags |= td.flags;
+      one.data.raw_count += td.raw_count;
+      one.data.dropped += td.dropped;
+      // A thread that did not complete: its process died (or exec()ed);
+      // the count of its entries that did not fit is unknown.
+      if (slots[t].notes.incomplete && !n.execed) n.incomplete = true;
+    }
     if (n.forked) p.flags |= kProcessForked;
     if (n.execed) p.flags |= kProcessExeced;
     if (n.incomplete) p.flags |= kProcessNoExit;
     if (n.load_map_problem != nullptr) p.flags |= kProcessMapPartial;
-    p.modules = one.modules.size();
-    p.entries = one.mode == TraceMode::kPc ? one.pcs.size() : one.cmps.size();
-    p.dropped = one.dropped;
+    p.entries = one.data.mode == TraceMode::kPc ? one.data.pcs.size()
+                                                : one.data.cmps.size();
+    p.dropped = one.data.dropped;
     d->processes.push_back(p);
-    d->flags |= one.flags;
-    d->raw_count += one.raw_count;
-    d->dropped += one.dropped;
-    for (CoverageModule& m : one.modules) d->modules.push_back(std::move(m));
-    d->pcs.insert(d->pcs.end(), one.pcs.begin(), one.pcs.end());
-    d->cmps.insert(d->cmps.end(), one.cmps.begin(), one.cmps.end());
+    d->flags |= one.data.flags;
+    d->raw_count += one.data.raw_count;
+    d->dropped += one.data.dropped;
+    for (CoverageModule& m : one.data.modules)
+      d->modules.push_back(std::move(m));
+    d->pcs.insert(d->pcs.end(), one.data.pcs.begin(), one.data.pcs.end());
+    d->cmps.insert(d->cmps.end(), one.data.cmps.begin(), one.data.cmps.end());
     notes->processes.push_back(n);
   }
   if (d->processes.empty()) {

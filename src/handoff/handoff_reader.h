@@ -56,6 +56,9 @@ struct ReadNotes {
   bool incomplete = false;
   // Why the load map is missing or partial; nullptr when it is complete.
   const char* load_map_problem = nullptr;
+  // A thread's slot (--threads): its process's slot index, else -1. A
+  // thread slot has no load map of its own.
+  int64_t owner = -1;
 };
 
 // Reads the coverage, mode, counts and load map from one process slot
@@ -71,12 +74,17 @@ struct FileNotes {
   std::vector<ReadNotes> processes;  // in slot order, those that attached
   uint64_t unattached = 0;  // slots claimed by a process that died before
                             // it attached
-  uint64_t refused = 0;     // processes that found every slot taken
+  uint64_t refused = 0;     // processes (or threads) that found every slot
+                            // taken
+  uint64_t threads = 0;     // thread slots read (their entries are in their
+                            // processes'); 0 without --threads
 };
 
 // Reads every process slot of a hand-off file mapped at `file`
 // (layout.file_bytes long) into *d: its processes in slot order, each with
 // its own load map (CoverageData::processes), the entries known lost summed.
+// A thread slot's entries and counters are its process's: they follow the
+// process slot's own entries, in slot order.
 // The table is checked against `layout` (what the tool wrote) first.
 // Errors: kUnavailable (no process attached), kDataLoss (a corrupt table or
 // slot: the traced program overwrote it).

@@ -4,7 +4,7 @@
 // slot's trailer words and load-map slots, in the order and with the release
 // stores the reader (handoff_reader.cc) pairs with. Used by the runtime's
 // start-up hook (src/runtime/trace_env.cc), by `remcov trace` for the table
-// (tools/remcov/trace.cc) and by the round-trip test (tests/handoff).
+// (src/trace/trace_run.cc) and by the round-trip test (tests/handoff).
 //
 // Header-only; no allocation, no locks, only memcpy/memset and atomics:
 // callable from the runtime's constructor, its fork handler and its exit()
@@ -26,7 +26,8 @@ namespace remcov::handoff {
 // (all but the root pid, which the command's process sets before it
 // executes the command, and the claim counter, which starts at 0).
 inline void WriteTable(uint64_t* table, uint64_t procs, uint64_t proc_bytes,
-                       uint64_t words, uint64_t mode, bool follow) {
+                       uint64_t words, uint64_t mode, bool follow,
+                       bool threads = false) {
   memcpy(&table[REMCOV_HANDOFF_T_MAGIC], REMCOV_HANDOFF_TABLE_MAGIC,
          REMCOV_HANDOFF_MAGIC_BYTES);
   table[REMCOV_HANDOFF_T_PROCS] = procs;
@@ -34,6 +35,7 @@ inline void WriteTable(uint64_t* table, uint64_t procs, uint64_t proc_bytes,
   table[REMCOV_HANDOFF_T_WORDS] = words;
   table[REMCOV_HANDOFF_T_MODE] = mode;
   table[REMCOV_HANDOFF_T_FOLLOW] = follow ? 1 : 0;
+  table[REMCOV_HANDOFF_T_THREADS] = threads ? 1 : 0;
 }
 
 // Claims the next process slot: its index, or `procs` or more when the
@@ -65,6 +67,11 @@ inline void WriteTrailerHeader(uint64_t* trailer, uint64_t pid, uint64_t ppid,
   trailer[REMCOV_HANDOFF_W_MODE] = mode;
   trailer[REMCOV_HANDOFF_W_WORDS] = words;
   trailer[REMCOV_HANDOFF_W_MAP_REGION] = map_region_bytes;
+}
+
+// A thread's slot: the process slot of its process (before PublishState).
+inline void WriteThreadOwner(uint64_t* trailer, uint64_t process_slot) {
+  trailer[REMCOV_HANDOFF_W_OWNER] = process_slot + 1;
 }
 
 // Publishes a state. Pairs with the acquire load of the state in

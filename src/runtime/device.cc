@@ -304,6 +304,7 @@ void FreeViewLocked(Device* d) {
   d->owner = nullptr;
   d->has_fd = false;
   d->adopted = false;
+  d->steps_aside = false;
   d->base = 0;
   d->fd = -1;
   d->sequence.fetch_add(1, std::memory_order_acq_rel);
@@ -946,6 +947,29 @@ int AdoptAreaAt(int fd, uint64_t offset) {
   return RegisterDevice(fd, /*adopted=*/true, static_cast<off_t>(offset));
 }
 
+int MarkStepsAside(int fd) {
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, &lock);
+  if (d == nullptr || !d->adopted) {
+    errno = EBADF;
+    return -1;
+  }
+  d->steps_aside = true;
+  return 0;
+}
+
+void StepAsideForProgram(ThreadState& t) {
+  Device* d = t.device;
+  // t.device is this thread's own field; steps_aside was set before this
+  // thread enabled d, on this thread.
+  if (d == nullptr || !d->steps_aside) return;
+  std::lock_guard<std::mutex> lock(d->mu);
+  if (t.device != d || d->owner != &t) return;
+  const uint64_t handle = t.common_handle;  // the program's, inherited
+  DisableLocked(d, t);
+  t.common_handle = handle;
+}
+
 uintptr_t CounterOrigin() { return g_counter_origin; }
 
 }  // namespace remcov::internal
@@ -1021,6 +1045,11 @@ REMCOV_EXPORT int remcov_ioctl(int fd, unsigned long cmd, unsigned long arg) {
   if (t.irq_depth > 0)  // a handler left by longjmp: its state goes first
     LeaveAbandonedSignalLevels(
         t, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  // `remcov trace`'s hand-off device yields to the program's own (before
+  // the lookup: it takes that device's mutex).
+  if (cmd == REMCOV_KCOV_ENABLE || cmd == REMCOV_KCOV_REMOTE_ENABLE ||
+      cmd == REMCOV_KCOV_UNIQUE_ENABLE)
+    StepAsideForProgram(t);
   std::unique_lock<std::mutex> lock;
   Device* d = LookupLocked(fd, &lock);
   // Not a device: that file's own answer (EBADF when fd is not open).

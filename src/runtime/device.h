@@ -92,6 +92,12 @@ struct Device {
   // slot), and mapped from `base`.
   bool adopted = false;
   off_t base = 0;
+  // `remcov trace`'s hand-off device (trace_env.cc, MarkStepsAside): when
+  // its owner thread enables a device of the program's own, registers remote
+  // handles or starts a remote section, it is disabled first
+  // (StepAsideForProgram), so the program's use of the API works as without
+  // the tool. Set once, on the owner thread, before KCOV_ENABLE.
+  bool steps_aside = false;
   uint64_t* area = nullptr;  // the runtime's own mapping of the memfd
   size_t map_bytes = 0;
   ThreadState* owner = nullptr;  // the owner thread, when it is in this process
@@ -198,6 +204,17 @@ void ResetRemoteAfterFork();
 // device's semantics are otherwise those of remcov_rt_adopt_area. -1 with
 // errno (EINVAL for an unaligned offset).
 int AdoptAreaAt(int fd, uint64_t offset);
+
+// Marks the device of fd (an adopted hand-off area) as one that steps aside
+// for the program's own use of the API (Device::steps_aside). -1 with errno
+// (EBADF: not a device).
+int MarkStepsAside(int fd);
+
+// When the calling thread traces into a device that steps aside, disables it
+// (as KCOV_DISABLE would, keeping the thread's common handle): the program's
+// own enable, remote registration or section then proceeds. Task context
+// only (takes the device's mutex); not from a signal handler.
+void StepAsideForProgram(ThreadState& t);
 
 // Capacities are the kernel's: size-1 PCs; (size-1)/4 comparison records.
 inline uint64_t CapacityFor(uint32_t mode, uint64_t size) {

@@ -13,7 +13,9 @@
 //   later (remote.cc, LeaveAbandonedSignalLevels).
 // * Threads created by a thread that holds a common handle inherit it, as the
 //   kernel copies kcov_handle at fork: plain pthread_create and std::thread in
-//   code that includes no remcov header get it.
+//   code that includes no remcov header get it. A thread-start hook
+//   (thread_hook.h; `remcov trace --in-process --threads`) runs first on
+//   every new thread once it is set.
 //
 // The real implementations, in this order (RealSigaction, RealPthreadCreate):
 // * the sanitizer's __interceptor_<name> when present (weak reference): ASan
@@ -53,6 +55,7 @@
 #include "remcov/export.h"
 
 #include "runtime/device.h"
+#include "runtime/thread_hook.h"
 #include "runtime/thread_state.h"
 
 extern "C" {
@@ -355,17 +358,29 @@ struct ThreadStart {
   void* (*fn)(void*);
   void* arg;
   uint64_t common_handle;
+  ThreadStartHook hook;
 };
+
+// Written by SetThreadStartHook (release), read by pthread_create (acquire:
+// pairs with it, so the hook's own set-up is visible to the new thread).
+std::atomic<ThreadStartHook> g_thread_start_hook{nullptr};
 
 void* ThreadTrampoline(void* p) {
   ThreadStart start = *static_cast<ThreadStart*>(p);
   delete static_cast<ThreadStart*>(p);
-  tls_state.common_handle = start.common_handle;
-  g_counters.inherited_handles.fetch_add(1, std::memory_order_relaxed);
+  if (start.common_handle != 0) {
+    tls_state.common_handle = start.common_handle;
+    g_counters.inherited_handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (start.hook != nullptr) start.hook();
   return start.fn(start.arg);
 }
 
 }  // namespace
+
+void SetThreadStartHook(ThreadStartHook hook) {
+  g_thread_start_hook.store(hook, std::memory_order_release);
+}
 
 void LinkInterposers() {}
 
@@ -418,9 +433,11 @@ REMCOV_EXPORT int siginterrupt(int sig, int interrupt) {
 REMCOV_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                                  void* (*fn)(void*), void* arg) {
   const uint64_t handle = remcov::internal::tls_state.common_handle;
-  if (handle == 0)
+  const remcov::internal::ThreadStartHook hook =
+      remcov::internal::g_thread_start_hook.load(std::memory_order_acquire);
+  if (handle == 0 && hook == nullptr)
     return remcov::internal::RealPthreadCreate()(thread, attr, fn, arg);
-  auto* start = new ThreadStart{fn, arg, handle};
+  auto* start = new ThreadStart{fn, arg, handle, hook};
   int r = remcov::internal::RealPthreadCreate()(
       thread, attr, &remcov::internal::ThreadTrampoline, start);
   if (r != 0) delete start;

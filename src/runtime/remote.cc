@@ -701,6 +701,9 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
   // included) pay nothing for it.
   if (t.irq_depth > 0) StillInHandler(t);
   const bool in_irq = t.irq_depth > 0;
+  // A thread `remcov trace` traces into its hand-off yields it to the
+  // program's own section (device.h, StepAsideForProgram).
+  if (!in_irq && t.device != nullptr) StepAsideForProgram(t);
   if (in_irq ? t.softirq_active != 0
              : (LoadModeRelaxed(t) != kModeDisabled || t.remote != nullptr)) {
     // Task sections do not nest and are refused in tracing or owner threads;

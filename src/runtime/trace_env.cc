@@ -24,6 +24,24 @@
 //     load map, copied (dl_iterate_phdr is not safe there).
 // With --no-follow (the table's follow word 0) only the process whose pid is
 // the table's root pid claims, through its exec()s, as KCOV follows a task.
+//
+// With --threads (the table's threads word 1), every thread a traced process
+// creates with pthread_create after it attached claims a slot of its own in
+// a thread-start hook (thread_hook.h) and traces itself into it: one writer
+// per area, so nothing is torn or lost between threads. The slot names its
+// process's slot (handoff.h); the reader appends its entries to the
+// process's. A thread completes its slot at thread exit (a pthread key
+// destructor: return or pthread_exit); the process's exit() handler
+// completes the slots of threads still running. Threads created before the
+// runtime attached (by constructors that ran before this one) are not
+// traced; threads they create afterwards are.
+//
+// The program's own use of the API wins over the tool's: the hand-off device
+// of every traced thread (the main thread's too) steps aside
+// (runtime/device.h, StepAsideForProgram) when that thread enables a device
+// of its own, registers remote handles or starts a remote section. What it
+// ran before is in the hand-off; from then on that thread's coverage goes
+// only where the program sends it.
 // A process that finds the table full is counted (the claim counter) and not
 // traced.
 //
@@ -63,6 +81,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include "remcov/remcov.h"
 
 #include "base/build_id_note.h"
@@ -70,6 +90,7 @@
 #include "handoff/handoff.h"
 #include "handoff/handoff_writer.h"
 #include "runtime/device.h"
+#include "runtime/thread_hook.h"
 
 namespace {
 
@@ -85,6 +106,7 @@ uint64_t g_mode = 0;
 int g_env_fd = -1;  // the inherited descriptor, left to children
 
 // The slot this process holds (none: g_trailer == nullptr).
+uint64_t g_slot = 0;
 int g_dev_fd = -1;
 pid_t g_pid = 0;
 uint64_t* g_trailer = nullptr;
@@ -97,6 +119,25 @@ char g_exe_path[4096];
 char g_abs_path[PATH_MAX];
 
 static_assert(sizeof g_exe_path == REMCOV_MODULE_PATH_MAX);
+
+// --threads: threads claim slots (read at adoption). g_threads_on is true
+// while this process is traced and its exit() handler has not started:
+// written by the adopting thread and Flush (release), read by the
+// thread-start hook (acquire).
+bool g_threads = false;
+std::atomic<bool> g_threads_on{false};
+pthread_key_t g_thread_key;
+
+// The slots this process's threads hold, by slot index. state: free ->
+// live (the thread, after it attached) -> done (whoever completes it first:
+// the thread's key destructor or the exit() handler; compare-and-swap).
+enum : uint32_t { kThreadFree = 0, kThreadLive = 1, kThreadDone = 2 };
+struct ThreadSlot {
+  int fd = -1;
+  uint64_t* trailer = nullptr;
+  std::atomic<uint32_t> state{kThreadFree};
+};
+ThreadSlot g_thread_slots[REMCOV_HANDOFF_MAX_PROCS];
 
 int RecordModule(dl_phdr_info* info, size_t /*size*/, void* arg) {
   handoff::MapWriter* w = static_cast<handoff::MapWriter*>(arg);
@@ -186,11 +227,13 @@ bool AttachSlot(uint64_t origin, uint64_t ppid, const uint64_t* parent,
           fd, remcov_handoff_proc_offset(g_proc_bytes, slot, g_page)) < 0 ||
       remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE,
                    static_cast<unsigned long>(g_words)) != 0 ||
+      remcov::internal::MarkStepsAside(fd) != 0 ||
       remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
                    static_cast<unsigned long>(g_mode)) != 0) {
     munmap(t, tail);
     return false;  // the slot stays unattached: the reader counts it
   }
+  g_slot = slot;
   g_dev_fd = fd;
   g_pid = getpid();
   g_trailer = t;
@@ -212,8 +255,83 @@ bool AttachSlot(uint64_t origin, uint64_t ppid, const uint64_t* parent,
   return true;
 }
 
+// Completes thread slot i: the entries that did not fit, then the state.
+// `own`: called on the thread itself at its exit, which also disables and
+// releases its device and mapping (the exit() handler leaves them: the
+// thread may still be running).
+void CompleteThreadSlot(uint64_t i, bool own) {
+  ThreadSlot& r = g_thread_slots[i];
+  uint32_t expected = kThreadLive;
+  // Pairs with the release store that made the slot live (ThreadAttach).
+  if (!r.state.compare_exchange_strong(expected, kThreadDone,
+                                       std::memory_order_acq_rel))
+    return;
+  if (own) (void)remcov_ioctl(r.fd, REMCOV_KCOV_DISABLE, 0);  // EINVAL: aside
+  remcov_device_stats_t st;
+  memset(&st, 0, sizeof st);
+  (void)remcov_device_stats(r.fd, &st);
+  handoff::PublishComplete(r.trailer, st.overflow_entries);
+  if (own) {
+    (void)remcov_close(r.fd);
+    munmap(r.trailer, g_proc_bytes - AreaBytes());
+  }
+}
+
+// The thread key's destructor: the thread is ending (return, pthread_exit).
+void ThreadDetach(void* value) {
+  const uintptr_t slot = reinterpret_cast<uintptr_t>(value);
+  if (slot != 0 && slot <= g_procs) CompleteThreadSlot(slot - 1, true);
+}
+
+// The thread-start hook (--threads): runs on every new thread of this
+// process before its start routine; claims a slot and traces this thread
+// into it. A thread that finds the table full is counted by the claim
+// counter, as a process is. (A thread that starts while exit() runs may
+// attach after the exit handler looked: its slot then reads as not ended.)
+void ThreadAttach() {
+  if (!g_threads_on.load(std::memory_order_acquire) || getpid() != g_pid)
+    return;
+  const uint64_t slot = handoff::ClaimProcessSlot(g_table);
+  if (slot >= g_procs) return;
+  uint64_t* t = MapTail(slot);
+  if (t == nullptr) return;
+  const int fd = fcntl(g_env_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    munmap(t, g_proc_bytes - AreaBytes());
+    return;
+  }
+  if (remcov::internal::AdoptAreaAt(
+          fd, remcov_handoff_proc_offset(g_proc_bytes, slot, g_page)) < 0 ||
+      remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE,
+                   static_cast<unsigned long>(g_words)) != 0 ||
+      remcov::internal::MarkStepsAside(fd) != 0 ||
+      remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
+                   static_cast<unsigned long>(g_mode)) != 0) {
+    (void)remcov_close(fd);
+    munmap(t, g_proc_bytes - AreaBytes());
+    return;  // the slot stays unattached: the reader counts it
+  }
+  // No load map: the reader uses the process's.
+  handoff::WriteTrailerHeader(t, static_cast<uint64_t>(g_pid),
+                              static_cast<uint64_t>(getppid()),
+                              REMCOV_HANDOFF_THREAD, g_mode, g_words, 0);
+  handoff::WriteThreadOwner(t, g_slot);
+  handoff::PublishState(t, REMCOV_HANDOFF_ATTACHED);
+  ThreadSlot& r = g_thread_slots[slot];
+  r.fd = fd;
+  r.trailer = t;
+  // Pairs with the compare-and-swap in CompleteThreadSlot.
+  r.state.store(kThreadLive, std::memory_order_release);
+  (void)pthread_setspecific(g_thread_key,
+                            reinterpret_cast<void*>(uintptr_t{slot} + 1));
+}
+
 void Flush() {
   if (g_trailer == nullptr || getpid() != g_pid) return;
+  if (g_threads) {
+    g_threads_on.store(false, std::memory_order_release);
+    for (uint64_t i = 0; i < g_procs; i++) CompleteThreadSlot(i, false);
+  }
   (void)remcov_ioctl(g_dev_fd, REMCOV_KCOV_DISABLE, 0);  // EINVAL off main
   remcov_device_stats_t st;
   memset(&st, 0, sizeof st);
@@ -228,6 +346,16 @@ void Flush() {
 // own slot. The parent's slot stays mapped here until the map is copied.
 void ForkChild() {
   if (g_trailer == nullptr) return;  // this process is not traced
+  // The parent's other threads do not exist here: their slots are theirs.
+  // (The fork child has one thread: plain stores suffice.)
+  for (ThreadSlot& r : g_thread_slots) {
+    if (r.state.load(std::memory_order_relaxed) != kThreadLive) continue;
+    (void)remcov_close(r.fd);
+    munmap(r.trailer, g_proc_bytes - AreaBytes());
+    r.state.store(kThreadFree, std::memory_order_relaxed);
+  }
+  // This thread may hold a thread slot of the parent's: not in the child.
+  if (g_threads) (void)pthread_setspecific(g_thread_key, nullptr);
   uint64_t* parent = g_trailer;
   const unsigned char* parent_map = g_map;
   const uint64_t parent_tail = g_tail_bytes;
@@ -270,6 +398,7 @@ bool ReadTable(int fd) {
   g_words = words;
   g_proc_bytes = table[REMCOV_HANDOFF_T_PROC_BYTES];
   g_mode = table[REMCOV_HANDOFF_T_MODE];
+  g_threads = table[REMCOV_HANDOFF_T_THREADS] == 1;
   g_env_fd = fd;
   return true;
 }
@@ -295,6 +424,10 @@ __attribute__((constructor)) void RemcovTraceEnvInit() {
   // After the runtime's own fork handlers (registered when the device was
   // adopted), so the child's device state is clean when this one runs.
   if (follow) (void)pthread_atfork(nullptr, nullptr, ForkChild);
+  if (g_threads && pthread_key_create(&g_thread_key, ThreadDetach) == 0) {
+    g_threads_on.store(true, std::memory_order_release);
+    remcov::internal::SetThreadStartHook(ThreadAttach);
+  }
   // Registered after the runtime's first use, so it runs before any
   // exit-time teardown the runtime registered.
   atexit(Flush);

@@ -294,6 +294,97 @@ def case_empty_trace_hints(remcov, fixture):
     expect(rc == 0 and err == "", "-q", (out, err))
 
 
+def case_in_process_threads_pool(remcov, fixture):
+    # A thread pool (4 workers, one of which creates a thread of its own):
+    # nothing without --threads (the main thread runs no instrumented code),
+    # every worker's functions with it, in the one process of the file.
+    rc, out, err = run([remcov, "trace", "--help"])
+    expect(rc == 0 and "--threads" in out, "help lists --threads", (out, err))
+    def entries_in(out, name):
+        return len([pc for pc in pcs_of(out)
+                    if covered(fixture, [pc]) == {name}])
+
+    # One call in one thread, for the counts below.
+    _, out, _ = run([remcov, "trace", "--in-process", "--threads", "--",
+                     fixture, "123", "thread"])
+    one_digits = entries_in(out, "cli_digits")
+    _, out, _ = run([remcov, "trace", "--in-process", "--threads", "--",
+                     fixture, "abc", "thread"])
+    one_letters = entries_in(out, "cli_letters")
+    expect(one_digits > 0 and one_letters > 0, "one thread: %d, %d" %
+           (one_digits, one_letters))
+    args = ["--", fixture, "123", "pool", "4"]
+    rc, out, err = run([remcov, "trace", "--in-process"] + args)
+    expect(rc == 0 and out == "" and "pc mode, 0 entries" in err and
+           "--threads" in err, "without --threads: rc %d" % rc, (out, err))
+    for extra in ([], ["detached"]):
+        rc, out, err = run([remcov, "trace", "--in-process", "--threads"] +
+                           args + extra)
+        expect(rc == 0 and "warning" not in err and "hint" not in err and
+               covered(fixture, pcs_of(out)) ==
+               {"cli_dispatch", "cli_digits", "cli_letters"},
+               "--threads %r: rc %d, covered %r" %
+               (extra, rc, covered(fixture, pcs_of(out))), (out, err))
+        # 4 workers and the nested thread: cli_digits("123") 4 times and
+        # cli_letters("abc") once, each call as many PCs as in one thread:
+        # no entry lost or duplicated between threads.
+        expect(entries_in(out, "cli_digits") == 4 * one_digits and
+               entries_in(out, "cli_letters") == one_letters,
+               "%r: %d cli_digits PCs (one call: %d), %d cli_letters (%d)" %
+               (extra, entries_in(out, "cli_digits"), one_digits,
+                entries_in(out, "cli_letters"), one_letters), (out, err))
+        rc, out, err, cov = trace_to_file(remcov, ["--threads"] + args + extra)
+        procs, _, pcs = read_coverage(cov)
+        expect(rc == 0 and len(procs) == 1 and procs[0]["flags"] == 0 and
+               not unresolved(procs[0]) and
+               covered(fixture, pcs) ==
+               {"cli_dispatch", "cli_digits", "cli_letters"},
+               "-o %r: rc %d, processes %r" % (extra, rc, procs), (out, err))
+    # Each thread takes a slot: with 3 slots, the main thread and two
+    # workers fit, the other three threads are counted.
+    rc, out, err = run([remcov, "trace", "--in-process", "--threads",
+                        "--max-processes", "3"] + args)
+    expect(rc == 0 and "3 instrumented processes or threads found every one "
+           "of the 3 slots taken" in err, "table full: rc %d" % rc, (out, err))
+    rc, out, err = run([remcov, "trace", "--threads"] + args)
+    expect(rc == 120 and "need --in-process" in err, "usage: rc %d" % rc,
+           (out, err))
+
+
+def case_in_process_threads_created_early(remcov, fixture):
+    # A thread created before the runtime attached (a priority-101
+    # constructor) is not traced; the thread it creates afterwards is.
+    env = dict(os.environ, CLI_FIXTURE_EARLY_THREAD="1")
+    p = subprocess.run([remcov, "trace", "--in-process", "--threads", "--",
+                        fixture, "123", "early"], capture_output=True,
+                       text=True, timeout=60, env=env)
+    out, err = p.stdout, p.stderr
+    expect(p.returncode == 0 and
+           covered(fixture, pcs_of(out)) == {"cli_dispatch", "cli_digits"},
+           "rc %d, covered %r" % (p.returncode, covered(fixture, pcs_of(out))),
+           (out, err))
+
+
+def case_in_process_threads_own_api(remcov, fixture):
+    # A program that uses remcov's API itself (a local device on main, a
+    # remote device whose common handle a thread's section uses): its
+    # devices get their entries (the fixture exits 5 otherwise); the
+    # hand-off gets what ran outside them: main's cli_compare before its own
+    # device, the thread's cli_letters before its section; never cli_digits,
+    # which ran only in the program's own device and section.
+    for threads, want in (([], {"cli_dispatch", "cli_compare"}),
+                          (["--threads"], {"cli_dispatch", "cli_compare",
+                                           "cli_letters"})):
+        rc, out, err = run([remcov, "trace", "--in-process"] + threads +
+                           ["--", fixture, "123", "own"])
+        own = re.search(r"own: local (\d+) remote (\d+)", err)
+        expect(rc == 0 and own and int(own.group(1)) > 0 and
+               int(own.group(2)) > 0 and covered(fixture, pcs_of(out)) == want,
+               "%r: rc %d, covered %r" % (threads, rc,
+                                          covered(fixture, pcs_of(out))),
+               (out, err))
+
+
 def case_in_process_not_found(remcov, fixture):
     rc, out, err = run([remcov, "trace", "--in-process", "--", "/nonexistent/prog"])
     expect(rc == 127 and "cannot execute '/nonexistent/prog'" in err,

@@ -309,6 +309,100 @@ TEST(HandOffTableTest, EveryProcessKeepsItsOwnMapAndEntries) {
   EXPECT_EQ(notes.unattached, 0u);
 }
 
+// A thread's slot (--threads), as trace_env.cc's ThreadAttach writes it: no
+// load map, the owner word naming its process's slot.
+uint64_t AttachThread(Table& t, uint64_t pid, uint64_t owner,
+                      std::vector<uint64_t> pcs) {
+  const uint64_t i = ClaimProcessSlot(t.mem.data());
+  if (i >= t.layout.procs) return i;
+  WriteTrailerHeader(t.trailer(i), pid, 1, REMCOV_HANDOFF_THREAD,
+                     REMCOV_KCOV_TRACE_PC, t.layout.slot.words, 0);
+  WriteThreadOwner(t.trailer(i), owner);
+  PublishState(t.trailer(i), REMCOV_HANDOFF_ATTACHED);
+  const uint64_t cap = remcov_area_capacity(t.layout.slot.words, 1);
+  for (uint64_t pc : pcs)
+    EXPECT_TRUE(Area::AppendOne(t.slot(i)[0], t.slot(i), cap, &pc, 1));
+  return i;
+}
+
+TEST(HandOffTableTest, AThreadsEntriesAndCountersAreItsProcesss) {
+  Table t(64, 6);
+  const CoverageModule a = Module("/bin/a", "", 0x401000);
+  const CoverageModule b = Module("/bin/b", "", 0x601000);
+  ASSERT_EQ(t.Attach(7, 1, REMCOV_HANDOFF_STARTED, a, {0x401010}), 0u);
+  ASSERT_EQ(AttachThread(t, 7, 0, {0x401020, 0x401030}), 1u);
+  ASSERT_EQ(t.Attach(9, 1, REMCOV_HANDOFF_STARTED, b, {0x601010}), 2u);
+  ASSERT_EQ(AttachThread(t, 7, 0, {0x401040}), 3u);
+  ASSERT_EQ(AttachThread(t, 9, 2, {0x601020}), 4u);
+  PublishComplete(t.trailer(0), 0);
+  PublishComplete(t.trailer(1), 3);  // a thread's own dropped count
+  PublishComplete(t.trailer(2), 0);
+  PublishComplete(t.trailer(3), 0);
+  // Slot 4 never completes: its process died, say: the process is
+  // incomplete too.
+
+  CoverageData d;
+  FileNotes notes;
+  Status s = ReadAll(t.layout, t.mem.data(), &d, &notes);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(d.processes.size(), 2u);
+  EXPECT_EQ(d.processes[0], (CoverageProcess{.pid = 7,
+                                             .ppid = 1,
+                                             .flags = 0,
+                                             .modules = 1,
+                                             .entries = 4,
+                                             .dropped = 3}));
+  EXPECT_EQ(d.processes[1], (CoverageProcess{.pid = 9,
+                                             .ppid = 1,
+                                             .flags = kProcessNoExit,
+                                             .modules = 1,
+                                             .entries = 2,
+                                             .dropped = 0}));
+  // The process's own entries, then its threads' in slot order.
+  EXPECT_EQ(d.pcs, (std::vector<uint64_t>{0x401010, 0x401020, 0x401030,
+                                          0x401040, 0x601010, 0x601020}));
+  EXPECT_EQ(d.modules, (std::vector<CoverageModule>{a, b}));
+  EXPECT_EQ(d.dropped, 3u);
+  EXPECT_NE(d.flags & kCoverageOverflow, 0u);
+  EXPECT_TRUE(CheckProcesses(d).ok());
+  EXPECT_EQ(notes.threads, 3u);
+  ASSERT_EQ(notes.processes.size(), 2u);
+  EXPECT_FALSE(notes.processes[0].incomplete);
+  EXPECT_TRUE(notes.processes[1].incomplete);
+  EXPECT_EQ(notes.processes[1].load_map_problem, nullptr);
+}
+
+TEST(HandOffTableTest, AThreadSlotNamingNoProcessIsDataLoss) {
+  // The owner word names a later slot, a thread slot, or nothing.
+  for (uint64_t owner : {uint64_t{5}, uint64_t{1}, uint64_t{4095}}) {
+    SCOPED_TRACE(owner);
+    Table t(16, 6);
+    ASSERT_EQ(
+        t.Attach(7, 1, REMCOV_HANDOFF_STARTED, Module("/a", "", 0x1000), {}),
+        0u);
+    ASSERT_EQ(AttachThread(t, 7, 0, {}), 1u);
+    ASSERT_EQ(AttachThread(t, 7, owner, {}), 2u);
+    CoverageData d;
+    FileNotes notes;
+    EXPECT_EQ(ReadAll(t.layout, t.mem.data(), &d, &notes).code(),
+              StatusCode::kDataLoss);
+  }
+  // An owner word of 0 (no process) or an origin past the known ones.
+  Table t(16, 2);
+  ASSERT_EQ(
+      t.Attach(7, 1, REMCOV_HANDOFF_STARTED, Module("/a", "", 0x1000), {}), 0u);
+  ASSERT_EQ(AttachThread(t, 7, 0, {}), 1u);
+  t.trailer(1)[REMCOV_HANDOFF_W_OWNER] = 0;
+  CoverageData d;
+  FileNotes notes;
+  EXPECT_EQ(ReadAll(t.layout, t.mem.data(), &d, &notes).code(),
+            StatusCode::kDataLoss);
+  t.trailer(1)[REMCOV_HANDOFF_W_OWNER] = 1;
+  t.trailer(1)[REMCOV_HANDOFF_W_ORIGIN] = 3;
+  EXPECT_EQ(ReadAll(t.layout, t.mem.data(), &d, &notes).code(),
+            StatusCode::kDataLoss);
+}
+
 TEST(HandOffTableTest, AFullTableCountsTheProcessesItRefused) {
   Table t(16, 1);
   ASSERT_EQ(t.Attach(5, 1, REMCOV_HANDOFF_STARTED, Module("/a", "", 0x1000),

@@ -688,6 +688,24 @@ void RestoreContext(ThreadState& t, const TraceContext& c) {
   StartTracing(t, c.mode, c.area, c.capacity, c.overflow);
 }
 
+void RemoteStartSlow(ThreadState& t, uint64_t handle);
+
+// A section that cannot start on this thread: task sections do not nest and
+// are refused in tracing or owner threads; one signal-handler section per
+// thread at a time (the kernel WARNs). Counted. Except that a thread `remcov
+// trace` traces into its hand-off yields it to the program's own section
+// (device.h, StepAsideForProgram), and the section starts after all. Out of
+// line, and a tail call: the paths that start no section keep their code.
+__attribute__((noinline)) void RefuseSection(ThreadState& t, uint64_t handle) {
+  // Task context: no handler level is recorded (StillInHandler has run).
+  if (t.irq_depth == 0 && t.device != nullptr) {
+    StepAsideForProgram(t);
+    if (LoadModeRelaxed(t) == kModeDisabled && t.remote == nullptr)
+      return RemoteStartSlow(t, handle);
+  }
+  g_counters.refused_sections.fetch_add(1, std::memory_order_relaxed);
+}
+
 // Everything remcov_remote_start's fast path does not handle: invalid and
 // refused sections, map lookups, signal-handler sections, area (re)binding.
 __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
@@ -701,15 +719,9 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
   // included) pay nothing for it.
   if (t.irq_depth > 0) StillInHandler(t);
   const bool in_irq = t.irq_depth > 0;
-  // A thread `remcov trace` traces into its hand-off yields it to the
-  // program's own section (device.h, StepAsideForProgram).
-  if (!in_irq && t.device != nullptr) StepAsideForProgram(t);
   if (in_irq ? t.softirq_active != 0
              : (LoadModeRelaxed(t) != kModeDisabled || t.remote != nullptr)) {
-    // Task sections do not nest and are refused in tracing or owner threads;
-    // one signal-handler section per thread at a time (the kernel WARNs).
-    g_counters.refused_sections.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return RefuseSection(t, handle);
   }
   uint64_t value;
   uint32_t epoch;

@@ -47,18 +47,36 @@ enum { kBitmapWords = 4096 };
 
 static unsigned long* area;
 static unsigned long area_words;
-static unsigned long count_index; /* 0, or kBitmapWords in unique mode */
+static unsigned long count_index; /* 0, kBitmapWords in unique mode, or
+                                     kCounterMapWords in counters mode */
+static int counting;               /* counters mode: the map's slots set */
+
+/* Counters mode (remcov's extension, docs/kcov.md): a map of 2^16 counters
+ * at the start of the area, as AFL++'s and libFuzzer's default maps. */
+enum { kCounterBits = 16, kCounterMapWords = (1 << kCounterBits) / 8 };
 static unsigned long long records, max_step, steps_full;
+
+/* Counters mode: the whole run is one input. A fuzzer clears its map once
+ * per input; reading and clearing 64 KiB at each of the drivers' thousands
+ * of steps would measure that, not the callbacks. */
+static int final_step;
 
 void BenchStep(void) {
   if (!area) return;
+  if (counting && !final_step) return;
   /* Same thread as the writer: relaxed is enough. */
   unsigned long n = __atomic_load_n(&area[count_index], __ATOMIC_RELAXED);
+  if (counting) { /* the "records" of a step: the slots it set */
+    n = 0;
+    for (unsigned long i = 0; i < count_index * 8; i++)
+      n += ((const unsigned char*)area)[i] != 0;
+  }
   records += n;
   if (n > max_step) max_step = n;
   if (count_index + n + 1 >= area_words) steps_full++;
   /* Unique mode resets as the proposal says: bitmap and count, so each step
-   * (like each fuzzer input) records each PC once. */
+   * (like each fuzzer input) records each PC once; counters mode zeroes its
+   * map, as a fuzzer does between inputs. */
   for (unsigned long i = 0; i < count_index; i++)
     __atomic_store_n(&area[i], 0, __ATOMIC_RELAXED);
   __atomic_store_n(&area[count_index], 0, __ATOMIC_RELAXED);
@@ -107,12 +125,14 @@ int main(int argc, char** argv) {
   size_t size = 0;
   uint8_t* data = argc >= 2 ? ReadFile(input, &size) : NULL;
   if (!data) {
-    fprintf(stderr, "usage: %s [off|pc|cmp] INPUT\n", argv[0]);
+    fprintf(stderr, "usage: %s [off|pc|cmp|unique|counters] INPUT\n",
+            argv[0]);
     return 2;
   }
   int cmp = strcmp(mode, "cmp") == 0;
   int unique = strcmp(mode, "unique") == 0;
-  int collect = cmp || unique || strcmp(mode, "pc") == 0;
+  counting = strcmp(mode, "counters") == 0;
+  int collect = cmp || unique || counting || strcmp(mode, "pc") == 0;
   area_words = cmp ? kCmpAreaWords : kPcAreaWords;
   const char* words_env = getenv("BENCH_AREA_WORDS");
   if (words_env != NULL) area_words = strtoul(words_env, NULL, 0);
@@ -135,7 +155,14 @@ int main(int argc, char** argv) {
     area = remcov_mmap(NULL, area_words * sizeof(long), PROT_READ | PROT_WRITE,
                        MAP_SHARED, fd, 0);
     if (area == MAP_FAILED) return 1;
-    if (unique) {
+    if (counting) {
+      count_index = kCounterMapWords;
+      if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
+                       REMCOV_KCOV_TRACE_COUNTERS(kCounterBits)) != 0) {
+        perror("KCOV_ENABLE (counters mode)");
+        return 1;
+      }
+    } else if (unique) {
       count_index = kBitmapWords;
       if (remcov_ioctl(fd, REMCOV_KCOV_UNIQUE_ENABLE, kBitmapWords) != 0) {
         perror("KCOV_UNIQUE_ENABLE");
@@ -152,6 +179,7 @@ int main(int argc, char** argv) {
 #endif
   uint64_t checksum = 0;
   int rc = WorkloadRun(data, size, &checksum);
+  final_step = 1;
   BenchStep();
   unsigned long long overflow = 0;
 #if defined(BENCH_MINIMAL)

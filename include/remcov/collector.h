@@ -106,6 +106,13 @@ class REMCOV_EXPORT Collector {
   // their end; read it once the input's sections have ended. A view of the
   // mapping, valid until the Collector's destruction.
   std::span<const uint8_t> Counters() const;
+  // Counters mode: adds nothing, but moves the map's nonzero counters into
+  // out (Counters().size() bytes, which the caller has zeroed) and zeroes
+  // them in the map; returns how many were nonzero. Faster than reading
+  // Counters() and calling Reset(): a zero block of the map is only read.
+  // Safe while sections move into the map (their counts are taken now or
+  // next time).
+  uint64_t TakeCounters(uint8_t* out);
   // Resets the count: a relaxed store of 0 (the kernel's documented reset);
   // in counters mode also zeroes the map.
   // kFailedPrecondition, and nothing changed, when a local trace is enabled

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "area/shared_area.h"
+#include "base/byte_lanes.h"
 
 namespace remcov {
 namespace {
@@ -288,12 +289,33 @@ std::span<const uint8_t> Collector::Counters() const {
   return {reinterpret_cast<const uint8_t*>(area_), map_bytes_};
 }
 
+uint64_t Collector::TakeCounters(uint8_t* out) {
+  uint64_t set = 0;
+  for (size_t b = 0; b < map_bytes_ / 8; b += internal::kLaneBlockWords) {
+    if (internal::BlockIsZero(area_ + b)) continue;
+    for (size_t i = b; i < b + internal::kLaneBlockWords; i++) {
+      // An exchange: a section's move that adds meanwhile is either taken
+      // here or left for the next take, never lost.
+      const uint64_t w = std::atomic_ref<uint64_t>(area_[i]).exchange(
+          0, std::memory_order_relaxed);
+      if (w == 0) continue;
+      memcpy(out + 8 * i, &w, 8);
+      set += internal::NonzeroBytes(w);
+    }
+  }
+  return set;
+}
+
 Status Collector::Reset() {
   REMCOV_RETURN_IF_ERROR(CheckMayReset("Reset"));
-  // Relaxed word stores: a section's move may add into the map meanwhile
-  // (its counts then land in this input or are cleared with it).
-  for (size_t i = 0; i < map_bytes_ / 8; i++)
-    std::atomic_ref<uint64_t>(area_[i]).store(0, std::memory_order_relaxed);
+  // Relaxed word accesses: a section's move may add into the map meanwhile
+  // (its counts then land in this input or are cleared with it). Blocks
+  // already zero are only read.
+  for (size_t b = 0; b < map_bytes_ / 8; b += internal::kLaneBlockWords) {
+    if (internal::BlockIsZero(area_ + b)) continue;
+    for (size_t i = b; i < b + internal::kLaneBlockWords; i++)
+      std::atomic_ref<uint64_t>(area_[i]).store(0, std::memory_order_relaxed);
+  }
   Area::ResetOwner(trace_[0]);
   return Status::Ok();
 }

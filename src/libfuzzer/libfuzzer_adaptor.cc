@@ -16,6 +16,7 @@
 #include "remcov/libfuzzer.h"
 #include "remcov/remcov.h"
 
+#include "base/byte_lanes.h"
 #include "fuzz_common/dropped.h"
 #include "fuzz_common/pc_key.h"
 
@@ -294,18 +295,15 @@ Status LibFuzzerAdaptor::RunOne(const std::function<void()>& run) {
 }
 
 Status LibFuzzerAdaptor::RunOnce(const std::function<void()>& run) {
+  // The map was taken (so zeroed) after the previous input: the reset only
+  // reads it, and resets the comparison trace's count.
   REMCOV_RETURN_IF_ERROR(pc_.Reset());
   uint64_t dropped = fuzz::DroppedEntries(pc_);
   run();
-  // The map is libFuzzer's array slot for slot (both 2^kSlotBits bytes).
-  std::span<const uint8_t> map = pc_.Counters();
+  // The map is libFuzzer's array slot for slot (both 2^kSlotBits bytes),
+  // which RunOne zeroed.
   static_assert(sizeof g_counters == size_t{1} << kSlotBits);
-  uint64_t set = 0;
-  for (size_t i = 0; i < map.size(); i++) {
-    g_counters[i] = map[i];
-    set += map[i] != 0;
-  }
-  stats_.last_pcs = set;
+  stats_.last_pcs = pc_.TakeCounters(g_counters);
   cmps_.clear();
   stats_.last_cmps = 0;
   if (!options_.cmp_hints) return Status();

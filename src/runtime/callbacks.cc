@@ -66,14 +66,13 @@ REMCOV_INTERNAL_ALWAYS_INLINE void WriteCmp(uint64_t type, uint64_t arg1,
 // REQUIRES: slot < the map's size.
 REMCOV_INTERNAL_ALWAYS_INLINE void CountSlot(ThreadState& t, uint64_t slot) {
   uint8_t* c = t.map + slot;
+#if defined(__x86_64__)
+  // add, then subtract the carry: 255 + 1 wraps to 0 with CF set and comes
+  // back to 255. Two instructions where the compilers emit five.
+  asm("addb $1, %0\n\tsbbb $0, %0" : "+m"(*c) : : "cc");
+#else
   *c = static_cast<uint8_t>(*c + (*c != 255));
-}
-
-// Whether the thread counts (ThreadState::map): counters mode, or counters
-// with comparisons, whose thread mode is kModeTraceCmp with a map.
-REMCOV_INTERNAL_ALWAYS_INLINE bool Counting(const ThreadState& t,
-                                            uint32_t mode) {
-  return mode == kModeCounters || (mode == kModeTraceCmp && t.map != nullptr);
+#endif
 }
 
 }  // namespace
@@ -98,20 +97,37 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc(void) {
 // it when its trace_pc calls are renamed to it (the libFuzzer helper,
 // cmake/RemcovLibFuzzer.cmake, does so); plain __sanitizer_cov_trace_pc calls
 // count nothing in counters mode.
+namespace remcov::internal {
+namespace {
+// __remcov_cov_trace_pc_counting's modes other than kModeCounters, out of
+// line: `ip` is the instrumented caller's return address.
+__attribute__((noinline)) REMCOV_INTERNAL_NO_COVERAGE void PcCountingOtherModes(
+    ThreadState& t, uint32_t mode, uint64_t ip) {
+  if (mode == kModeTraceCmp) {
+    // Counters with comparisons (kModeTraceCmp with a map), else CMP mode,
+    // where trace_pc records nothing.
+    if (t.map != nullptr)
+      CountSlot(t, CounterPcSlot(ip, t.map_origin, t.map_shift));
+    return;
+  }
+  if (mode != kModeTracePc) return;
+  uint64_t* area = t.area;
+  if (!Area::AppendOne(area[0], area, t.capacity, &ip, 1)) CountOverflow(t, 1);
+}
+}  // namespace
+}  // namespace remcov::internal
+
 REMCOV_INTERNAL_CALLBACK void __remcov_cov_trace_pc_counting(void) {
   remcov::internal::ThreadState& t = tls_state;
   const uint32_t mode = t.mode;  // plain load: see ThreadState::mode
-  if (remcov::internal::Counting(t, mode)) {
+  if (__builtin_expect(mode == remcov::internal::kModeCounters, 1)) {
     remcov::internal::CountSlot(
         t, remcov::internal::CounterPcSlot(REMCOV_INTERNAL_RET_IP, t.map_origin,
                                            t.map_shift));
     return;
   }
-  if (mode != remcov::internal::kModeTracePc) return;
-  const uint64_t pc = REMCOV_INTERNAL_RET_IP;
-  uint64_t* area = t.area;
-  if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
-    remcov::internal::CountOverflow(t, 1);
+  if (mode == remcov::internal::kModeDisabled) return;
+  remcov::internal::PcCountingOtherModes(t, mode, REMCOV_INTERNAL_RET_IP);
 }
 
 REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_cmp1(uint8_t arg1,
@@ -249,22 +265,27 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard_init(uint32_t*,
   // Guards start at 0 and are numbered lazily, on first hit (the proposal).
 }
 
-REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
-  remcov::internal::ThreadState& t = tls_state;
-  const uint32_t mode = t.mode;  // plain load: see ThreadState::mode
-  if (remcov::internal::Counting(t, mode)) {
-    // Counters (remcov's extension): the guard's position is the slot.
-    remcov::internal::CountSlot(
-        t, remcov::internal::CounterGuardSlot(
-               reinterpret_cast<uintptr_t>(guard), t.map_origin) &
-               t.map_mask);
+namespace remcov::internal {
+namespace {
+// The guard callback's modes other than kModeCounters, out of line (and
+// reached by a tail call) so that counting takes no stack frame and no
+// dispatch table: `ip` is the instrumented caller's return address.
+__attribute__((noinline)) REMCOV_INTERNAL_NO_COVERAGE void GuardOtherModes(
+    ThreadState& t, uint32_t mode, uint32_t* guard, uint64_t ip) {
+  if (mode == kModeTraceCmp) {
+    // Counters with comparisons (kModeTraceCmp with a map), else CMP mode,
+    // where guard sites record nothing.
+    if (t.map != nullptr)
+      CountSlot(t, CounterGuardSlot(reinterpret_cast<uintptr_t>(guard),
+                                    t.map_origin) &
+                       t.map_mask);
     return;
   }
-  if (mode == remcov::internal::kModeUniquePc) {
+  if (mode == kModeUniquePc) {
     // Relaxed: other threads only ever store the same final value.
     uint32_t g =
         std::atomic_ref<uint32_t>(*guard).load(std::memory_order_relaxed);
-    if (g == 0) g = remcov::internal::AssignGuard(t, guard);
+    if (g == 0) g = AssignGuard(t, guard);
     const uint64_t bit = g - 1;
     if (bit < t.bitmap_bits) {
       // Only this thread writes the bitmap; a reader may read it
@@ -277,13 +298,28 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
       if (v & mask) return;
       word.store(v | mask, std::memory_order_relaxed);
     }
-  } else if (mode != remcov::internal::kModeTracePc) {
+  } else if (mode != kModeTracePc) {
     return;
   }
-  const uint64_t pc = REMCOV_INTERNAL_RET_IP;
   uint64_t* area = t.area;
-  if (!remcov::internal::Area::AppendOne(area[0], area, t.capacity, &pc, 1))
-    remcov::internal::CountOverflow(t, 1);
+  if (!Area::AppendOne(area[0], area, t.capacity, &ip, 1)) CountOverflow(t, 1);
+}
+}  // namespace
+}  // namespace remcov::internal
+
+REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
+  remcov::internal::ThreadState& t = tls_state;
+  const uint32_t mode = t.mode;  // plain load: see ThreadState::mode
+  if (__builtin_expect(mode == remcov::internal::kModeCounters, 1)) {
+    // Counters (remcov's extension): the guard's position is the slot.
+    remcov::internal::CountSlot(
+        t, remcov::internal::CounterGuardSlot(
+               reinterpret_cast<uintptr_t>(guard), t.map_origin) &
+               t.map_mask);
+    return;
+  }
+  if (mode == remcov::internal::kModeDisabled) return;
+  remcov::internal::GuardOtherModes(t, mode, guard, REMCOV_INTERNAL_RET_IP);
 }
 
 // The same callbacks under a second name, __remcov_cov_* for

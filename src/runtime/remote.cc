@@ -28,6 +28,7 @@
 #include "remcov/remcov.h"
 
 #include "area/shared_area.h"
+#include "base/byte_lanes.h"
 #include "base/env_flags.h"
 #include "base/number.h"
 #include "base/raw_check.h"
@@ -419,16 +420,6 @@ __attribute__((always_inline)) inline bool SectionStands(const Device* d,
 }
 
 // ---- the move ----
-// Adds eight counters to eight others, each saturating at 255 (SWAR: the low
-// seven bits of each byte are added without crossing into the next byte, and
-// the carry out of bit 7 is recomputed per byte and turned into 0xff).
-inline uint64_t SaturatingAdd8(uint64_t x, uint64_t y) {
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  const uint64_t low = (x & ~kHigh) + (y & ~kHigh);
-  const uint64_t carry = ((x & y) | (low & (x | y))) & kHigh;
-  return (low ^ ((x ^ y) & kHigh)) | ((carry >> 7) * 0xff);
-}
-
 // The counters-mode part of MoveOneLocked: adds the section's private map
 // into the device's (which starts its area) and clears it, then appends the
 // comparison records to the trace after the map. A section that straddled
@@ -441,16 +432,12 @@ void MoveCountersLocked(Device* d, RemoteArea* a) {
   const uint64_t private_over = a->overflow.load(std::memory_order_relaxed);
   if (!SectionStands(d, a)) {
     uint64_t hits = 0;
-    for (uint64_t i = 0; i < map_words; i++) {
-      uint64_t v = src[i];
-      if (v == 0) continue;
-      src[i] = 0;
-      // One per nonzero byte.
-      v |= v >> 4;
-      v |= v >> 2;
-      v |= v >> 1;
-      hits += static_cast<uint64_t>(
-          __builtin_popcountll(v & 0x0101010101010101ull));
+    for (uint64_t b = 0; b < map_words; b += kLaneBlockWords) {
+      if (BlockIsZero(src + b)) continue;
+      for (uint64_t i = b; i < b + kLaneBlockWords; i++) {
+        hits += NonzeroBytes(src[i]);
+        src[i] = 0;
+      }
     }
     g_counters.sequence_dropped_sections.fetch_add(1,
                                                    std::memory_order_relaxed);
@@ -461,13 +448,18 @@ void MoveCountersLocked(Device* d, RemoteArea* a) {
   }
   // Relaxed word accesses: the collector may read the map meanwhile (it
   // sees each counter old or new; the owner never writes a remote map).
-  for (uint64_t i = 0; i < map_words; i++) {
-    const uint64_t v = src[i];
-    if (v == 0) continue;
-    src[i] = 0;
-    std::atomic_ref<uint64_t> w(d->area[i]);
-    w.store(SaturatingAdd8(w.load(std::memory_order_relaxed), v),
-            std::memory_order_relaxed);
+  static_assert((1u << REMCOV_KCOV_COUNTERS_MIN_BITS) / 8 % kLaneBlockWords ==
+                0);  // a map is whole blocks
+  for (uint64_t b = 0; b < map_words; b += kLaneBlockWords) {
+    if (BlockIsZero(src + b)) continue;
+    for (uint64_t i = b; i < b + kLaneBlockWords; i++) {
+      const uint64_t v = src[i];
+      if (v == 0) continue;
+      src[i] = 0;
+      std::atomic_ref<uint64_t> w(d->area[i]);
+      w.store(SaturatingAdd8(w.load(std::memory_order_relaxed), v),
+              std::memory_order_relaxed);
+    }
   }
   if (a->mode == kModeCountersCmp && d->size > map_words) {
     uint64_t* trace = d->area + map_words;

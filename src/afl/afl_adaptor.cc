@@ -58,6 +58,7 @@ struct State {
   bool persistent = false;
   unsigned left = 0;
   std::optional<Collector> collector;
+  bool counters = false;  // REMCOV_AFL_COUNTERS=1: counters mode
   uint64_t inputs = 0;
   uint64_t overflow_inputs = 0;
   uint64_t dropped_entries = 0;  // the device's overflow counters so far
@@ -72,6 +73,7 @@ State& GetState() {
 // optional or allocate).
 Collector* volatile g_running = nullptr;
 uint8_t* volatile g_running_map = nullptr;
+volatile bool g_running_counters = false;
 
 // Moves exactly n bytes with io (read or write), retrying EINTR and short
 // transfers; false on an error or end of file.
@@ -167,14 +169,20 @@ bool RunForkServer(const uint8_t** testcase) {
   }
 }
 
-size_t PcWords() {
-  const char* v = getenv(internal::kAflPcWords.name);
+// A configuration number (base/env_flags.inc); a malformed one stops the
+// target with the flag's message.
+uint64_t EnvNumberOrDie(const internal::EnvNumberFlag& flag) {
+  const char* v = getenv(flag.name);
   uint64_t n = 0;
-  if (!internal::EnvNumber(internal::kAflPcWords, v, &n)) {
-    internal::PrintEnvNumberError("remcov-afl", internal::kAflPcWords, v);
+  if (!internal::EnvNumber(flag, v, &n)) {
+    internal::PrintEnvNumberError("remcov-afl", flag, v);
     abort();
   }
-  return static_cast<size_t>(n);
+  return n;
+}
+
+size_t PcWords() {
+  return static_cast<size_t>(EnvNumberOrDie(internal::kAflPcWords));
 }
 
 // shmat of the System V segment whose id is text (AFL++ writes them in
@@ -196,7 +204,13 @@ void CrashHandler(int sig) {
   Collector* c = g_running;
   uint8_t* map = g_running_map;
   g_running = nullptr;
-  if (c != nullptr && map != nullptr) FoldPcs(c->Pcs(), map);
+  if (c != nullptr && map != nullptr) {
+    if (g_running_counters) {
+      (void)c->TakeCounters(map);
+    } else {
+      FoldPcs(c->Pcs(), map);
+    }
+  }
   raise(sig);  // SA_RESETHAND restored the default action
 }
 
@@ -226,6 +240,12 @@ void EndInput(State& s) {
   g_running = nullptr;
   Collector& c = *s.collector;
   s.inputs++;
+  if (s.counters) {
+    // The map is AFL++'s, slot for slot (both 2^kMapBits bytes), and
+    // BeginInput zeroed it.
+    (void)c.TakeCounters(s.map);
+    return;
+  }
   const bool overflow =
       fuzz::InputOverflowed(c, TraceMode::kPc, &s.dropped_entries);
   if (overflow) {
@@ -291,11 +311,21 @@ extern "C" int remcov_afl_loop(unsigned max_iterations) {
     // Stopping makes sense only with a fork server to resume the child.
     s.persistent = s.fork_server && getenv(afl::kPersistentEnvVar) != nullptr;
     s.left = max_iterations == 0 ? 1 : max_iterations;
-    auto c = remcov::Collector::Open(remcov::RuntimeBackend(), afl::PcWords());
+    s.counters = afl::EnvNumberOrDie(remcov::internal::kAflCounters) == 1;
+    afl::g_running_counters = s.counters;
+    // Counters mode: the map and its count word.
+    const size_t words = s.counters
+                             ? remcov_kcov_counters_map_words(afl::kMapBits) + 1
+                             : afl::PcWords();
+    auto c = remcov::Collector::Open(remcov::RuntimeBackend(), words);
     if (!c.ok()) afl::Die(c.status().ToString().c_str());
     s.collector.emplace(std::move(c).value());
     remcov::RemoteOptions ro;
     ro.mode = remcov::TraceMode::kPc;
+    if (s.counters) {
+      ro.counters = remcov::CounterOptions{afl::kMapBits, false};
+      ro.area_words = 1;
+    }
     ro.common_handle =
         remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, afl::kHandleId);
     const remcov::Status enabled = s.collector->EnableRemote(ro);

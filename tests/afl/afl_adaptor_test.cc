@@ -73,9 +73,11 @@ TEST(AflMapTest, SlotIsModuleOffsetHashedAndCountsSaturate) {
 
 // The expected map for `request`: its PCs, collected by a collector of the
 // test's own (then disabled), folded the same way.
+// counters: each PC counts in its counters-mode slot (remcov_counter_slot)
+// instead, saturating, which is what counters mode must give.
 std::vector<uint8_t> ReferenceMap(remcov_service::Server& server,
                                   const std::string& request,
-                                  std::string* error) {
+                                  std::string* error, bool counters = false) {
   std::vector<uint8_t> map(kMapSize, 0);
   auto c = Collector::Open(RuntimeBackend(), size_t{1} << 18);
   if (!c.ok()) {
@@ -92,7 +94,14 @@ std::vector<uint8_t> ReferenceMap(remcov_service::Server& server,
     return map;
   }
   (void)server.Handle(request);
-  FoldPcs(c->Pcs(), map.data());
+  if (counters) {
+    for (uint64_t pc : c->Pcs()) {
+      uint8_t& n = map[remcov_counter_slot(pc, kMapBits)];
+      if (n != 255) n++;
+    }
+  } else {
+    FoldPcs(c->Pcs(), map.data());
+  }
   s = c->Disable();
   if (!s.ok()) *error = s.ToString();
   return map;
@@ -100,13 +109,15 @@ std::vector<uint8_t> ReferenceMap(remcov_service::Server& server,
 
 // Runs one input through the adaptor's loop while the housekeeping thread
 // completes two rounds; returns "" or what went wrong.
-std::string LoopScenario() {
+std::string LoopScenario(bool counters = false) {
   unsetenv(kShmEnvVar);
+  if (counters) setenv("REMCOV_AFL_COUNTERS", "1", 1);
   // Before any collector: the server's threads must have no common handle.
   remcov_service::Server server(*svc_trace_api(), 2);
   const std::string request = "POST /sum 1,2,3";
   std::string error;
-  const std::vector<uint8_t> expected = ReferenceMap(server, request, &error);
+  const std::vector<uint8_t> expected =
+      ReferenceMap(server, request, &error, counters);
   if (!error.empty()) return "reference: " + error;
   if (remcov_afl_init() != 0) return "remcov_afl_init claims AFL++'s map";
   if (remcov_afl_loop(3) != 1) return "the loop did not start";
@@ -171,6 +182,22 @@ class AflLoopTest : public ::testing::Test {
 TEST_F(AflLoopTest, MapHoldsExactlyTheInputsCoverage) {
   EXPECT_EXIT(Finish(LoopScenario()), ::testing::ExitedWithCode(0),
               "scenario passed");
+}
+
+// REMCOV_AFL_COUNTERS=1: the same input's counters, slot for slot, from one
+// counters-mode map (the service's trace_pc calls reach the counting entry).
+TEST_F(AflLoopTest, CountersModeMapHoldsExactlyTheInputsCounts) {
+  EXPECT_EXIT(Finish(LoopScenario(/*counters=*/true)),
+              ::testing::ExitedWithCode(0), "scenario passed");
+}
+
+TEST_F(AflLoopTest, BadCountersFlagIsAClearError) {
+  EXPECT_DEATH(
+      {
+        setenv("REMCOV_AFL_COUNTERS", "yes", 1);
+        (void)remcov_afl_loop(1);
+      },
+      "remcov-afl: REMCOV_AFL_COUNTERS=yes is not 0 or 1");
 }
 
 TEST_F(AflLoopTest, OverflowIsCountedAndReported) {

@@ -49,7 +49,7 @@ static unsigned long* area;
 static unsigned long area_words;
 static unsigned long count_index; /* 0, kBitmapWords in unique mode, or
                                      kCounterMapWords in counters mode */
-static int counting;               /* counters mode: the map's slots set */
+static int counting;              /* counters mode: the map's slots set */
 
 /* Counters mode (remcov's extension, docs/kcov.md): a map of 2^16 counters
  * at the start of the area, as AFL++'s and libFuzzer's default maps. */
@@ -125,8 +125,7 @@ int main(int argc, char** argv) {
   size_t size = 0;
   uint8_t* data = argc >= 2 ? ReadFile(input, &size) : NULL;
   if (!data) {
-    fprintf(stderr, "usage: %s [off|pc|cmp|unique|counters] INPUT\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s [off|pc|cmp|unique|counters] INPUT\n", argv[0]);
     return 2;
   }
   int cmp = strcmp(mode, "cmp") == 0;

@@ -33,10 +33,10 @@ remcov::LibFuzzerAdaptor* GetAdaptor() {
     remcov::LibFuzzerOptions options;
     const char* hints = getenv("REMCOV_FUZZ_CMP_HINTS");
     options.cmp_hints = hints == nullptr || strcmp(hints, "0") != 0;
-    // REMCOV_FUZZ_SINGLE_RUN=1: one run per input, in counters mode
-    // (LibFuzzerOptions::single_run; docs/fuzzing.md).
+    // REMCOV_FUZZ_SINGLE_RUN=0: the two-run feedback instead of one run per
+    // input in counters mode (LibFuzzerOptions::single_run; docs/fuzzing.md).
     const char* single = getenv("REMCOV_FUZZ_SINGLE_RUN");
-    options.single_run = single != nullptr && strcmp(single, "1") == 0;
+    options.single_run = single == nullptr || strcmp(single, "0") != 0;
     // Headroom: an input records about 60,000 PCs (trace-pc records every
     // block it runs) and more comparisons, at 4 words each.
     options.pc_words = kPcWords;

@@ -70,7 +70,8 @@ struct LibFuzzerOptions {
   // coverage. Needs cmp_hints. Grows the corpus, like libFuzzer's value
   // profile.
   bool value_profile = false;
-  // One run per input: the collector runs in counters mode (docs/kcov.md,
+  // One run per input (the default): the collector runs in counters mode
+  // (docs/kcov.md,
   // "Counters mode") with a map of kLibFuzzerCounterSlots counters, copied
   // slot for slot into the extra counters, and (cmp_hints) records the
   // input's comparisons in the same run; no helper thread, no second run.
@@ -78,8 +79,10 @@ struct LibFuzzerOptions {
   // (cmake/RemcovLibFuzzer.cmake renames them so), and trace-pc-guard sites
   // count collision-free. Slots are remcov_counter_slot's, not SlotOf's;
   // last_pcs() is then empty and LibFuzzerStats::last_pcs counts the slots
-  // set. cmp_words sizes the comparison trace after the map.
-  bool single_run = false;
+  // set. cmp_words sizes the comparison trace after the map. false: the PC
+  // trace folded by SlotOf, and comparisons from a second run (cmp_hints),
+  // for services whose trace_pc calls do not reach the counting entry.
+  bool single_run = true;
 };
 
 struct LibFuzzerStats {

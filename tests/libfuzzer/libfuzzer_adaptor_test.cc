@@ -85,6 +85,14 @@ using remcov_service::Server;
 
 constexpr unsigned kRuns = 5;
 
+// The adaptor's two-run feedback (LibFuzzerOptions::single_run = false): a PC
+// trace folded by SlotOf, and comparisons from a second run.
+remcov::LibFuzzerOptions TwoRuns() {
+  remcov::LibFuzzerOptions options;
+  options.single_run = false;
+  return options;
+}
+
 std::string FunctionOf(uint64_t pc) {
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 ||
@@ -144,7 +152,7 @@ TEST(LibFuzzerAdaptorTest, CountersAreInLibFuzzersSection) {
 
 TEST(LibFuzzerAdaptorTest, CountersHoldOnlyTheInputsPcs) {
   TheServer();
-  auto a = LibFuzzerAdaptor::Create();
+  auto a = LibFuzzerAdaptor::Create(TwoRuns());
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   size_t routed = 0;
   for (const std::string& input : Inputs()) {
@@ -186,7 +194,7 @@ TEST(LibFuzzerAdaptorTest, CountersHoldOnlyTheInputsPcs) {
 
 TEST(LibFuzzerAdaptorTest, ComparisonHintsReachLibFuzzersHooks) {
   TheServer();
-  auto a = LibFuzzerAdaptor::Create();
+  auto a = LibFuzzerAdaptor::Create(TwoRuns());
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   TakeCalls();
   // The frame magic: a 4-byte compare of the body's first word against
@@ -218,7 +226,7 @@ TEST(LibFuzzerAdaptorTest, ComparisonHintsReachLibFuzzersHooks) {
 
 TEST(LibFuzzerAdaptorTest, WithoutHintsNothingIsReplayed) {
   TheServer();
-  remcov::LibFuzzerOptions options;
+  remcov::LibFuzzerOptions options = TwoRuns();
   options.cmp_hints = false;
   auto a = LibFuzzerAdaptor::Create(options);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -236,7 +244,7 @@ TEST(LibFuzzerAdaptorTest, WithoutHintsNothingIsReplayed) {
 // never counts past the capacity there: only the device's counters know).
 TEST(LibFuzzerAdaptorTest, CoverageThatDoesNotFitIsCountedAsOverflow) {
   TheServer();
-  remcov::LibFuzzerOptions options;
+  remcov::LibFuzzerOptions options = TwoRuns();
   options.pc_words = 2;   // one page: 511 PCs
   options.cmp_words = 2;  // one page: 127 comparison records
   auto a = LibFuzzerAdaptor::Create(options);
@@ -260,7 +268,7 @@ TEST(LibFuzzerAdaptorTest, CoverageThatDoesNotFitIsCountedAsOverflow) {
 
 TEST(LibFuzzerAdaptorTest, ValueProfileCountsHowCloseCompareOperandsAre) {
   TheServer();
-  remcov::LibFuzzerOptions options;
+  remcov::LibFuzzerOptions options = TwoRuns();
   options.value_profile = true;
   auto a = LibFuzzerAdaptor::Create(options);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -301,7 +309,7 @@ TEST(LibFuzzerAdaptorTest, ValueProfileCountsHowCloseCompareOperandsAre) {
 
 TEST(LibFuzzerAdaptorTest, PlantedBugCoverageReachesTheCounters) {
   TheServer();
-  auto a = LibFuzzerAdaptor::Create();
+  auto a = LibFuzzerAdaptor::Create(TwoRuns());
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   ASSERT_TRUE((*a)->RunOne(Submit("GET /files/../x")).ok());
   size_t bug_pcs = 0;
@@ -332,7 +340,7 @@ struct TwoRunView {
 TwoRunView ViewWithTwoRuns() {
   TwoRunView v;
   std::thread([&v] {
-    auto a = LibFuzzerAdaptor::Create();
+    auto a = LibFuzzerAdaptor::Create(TwoRuns());
     if (!a.ok()) return;
     for (const std::string& input : Inputs()) {
       if (!(*a)->RunOne(Submit(input)).ok()) return;

@@ -37,10 +37,10 @@ Fixture& GetFixture() {
     remcov::LibFuzzerOptions options;
     const char* hints = getenv("REMCOV_FUZZ_CMP_HINTS");
     options.cmp_hints = hints == nullptr || strcmp(hints, "0") != 0;
-    // REMCOV_FUZZ_SINGLE_RUN=1: one run per input, in counters mode
-    // (LibFuzzerOptions::single_run; docs/fuzzing.md).
+    // REMCOV_FUZZ_SINGLE_RUN=0: the two-run feedback instead of one run per
+    // input in counters mode (LibFuzzerOptions::single_run; docs/fuzzing.md).
     const char* single = getenv("REMCOV_FUZZ_SINGLE_RUN");
-    options.single_run = single != nullptr && strcmp(single, "1") == 0;
+    options.single_run = single == nullptr || strcmp(single, "0") != 0;
     // REMCOV_FUZZ_VALUE_PROFILE=1: the adaptor's counterpart of libFuzzer's
     // -use_value_profile=1 (runs_to_bug.sh -v gives each target its own).
     const char* vp = getenv("REMCOV_FUZZ_VALUE_PROFILE");

@@ -25,17 +25,30 @@ class ElfSourceMap : public SourceMap {
   ElfSourceMap(std::string path, std::unique_ptr<Symbolizer> s,
                uint64_t rebase = 0)
       : path_(std::move(path)), symbolizer_(std::move(s)), rebase_(rebase) {}
-  StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
-    // The call sites and the return addresses a tail jump to a callback
-    // records (docs/symbolize.md, "Tail jumps"): both are coverable.
-    auto sites = ListCoverableSites(path_);
+  StatusOr<SiteSet> Sites(TraceMode mode) override {
+    // The call sites, the tail jumps, and the return addresses a tail jump
+    // makes the callback record (docs/symbolize.md, "Tail jumps").
+    auto sites = ListModuleSites(path_);
     if (!sites.ok()) return sites.status();
     // A PC is recorded by __sanitizer_cov_trace_pc and, in remcov's runtime,
     // by __sanitizer_cov_trace_pc_guard too (clang's trace-pc-guard).
-    std::vector<uint64_t> out;
-    for (const InstrumentedSite& s : *sites) {
+    auto in_mode = [mode](const InstrumentedSite& s) {
       const bool pc = s.kind == SiteKind::kPc || s.kind == SiteKind::kPcGuard;
-      if (pc == (mode == TraceMode::kPc)) out.push_back(s.pc);
+      return pc == (mode == TraceMode::kPc);
+    };
+    SiteSet out;
+    for (const InstrumentedSite& s : sites->calls)
+      if (in_mode(s)) out.sites.push_back(s.pc);
+    for (const InstrumentedSite& s : sites->tail_jumps)
+      if (in_mode(s)) out.sites.push_back(s.pc);
+    for (const TailCall& call : sites->tail_calls) {
+      std::vector<uint64_t> jumps;
+      for (const InstrumentedSite& j : call.jumps)
+        if (in_mode(j)) jumps.push_back(j.pc);
+      if (jumps.size() == 1)
+        out.tail_calls.emplace(call.pc, jumps[0]);
+      else if (jumps.size() > 1)
+        out.ambiguous_tail_calls.push_back(call.pc);
     }
     return out;
   }

@@ -2,6 +2,8 @@
 // The AFL++ adaptor's pieces that need neither afl-fuzz nor the example
 // service: the pinned protocol words and the fold of PCs into the map
 // (labels afl and unit: registered with or without the examples).
+#include "afl/afl_protocol.h"
+
 #include <dlfcn.h>
 #include <stdint.h>
 
@@ -12,7 +14,6 @@
 #include "remcov/afl.h"
 
 #include "afl/afl_map.h"
-#include "afl/afl_protocol.h"
 #include "fuzz_common/pc_key.h"
 
 namespace remcov::afl {

@@ -30,8 +30,8 @@ bool NumberOption(const char* name, const char* text, uint64_t min,
   uint64_t v = 0;
   if (!remcov::internal::ParseNumber(text, min, max, &v)) {
     fprintf(stderr,
-            "remcov-stability: %s '%s': not a number from %llu to %llu\n",
-            name, text, static_cast<unsigned long long>(min),
+            "remcov-stability: %s '%s': not a number from %llu to %llu\n", name,
+            text, static_cast<unsigned long long>(min),
             static_cast<unsigned long long>(max));
     return false;
   }

@@ -75,8 +75,11 @@ bool Exists(const std::string& path) {
 
 }  // namespace
 
-StatusOr<std::string> ModuleFile(const ModuleFiles& o,
-                                 const CoverageModule& m) {
+StatusOr<std::string> ModuleFile(const ModuleFiles& o, const CoverageModule& m,
+                                 MissingInput* missing) {
+  MissingInput ignored;
+  if (missing == nullptr) missing = &ignored;
+  *missing = MissingInput::kNone;
   switch (m.kind) {
     case ModuleKind::kUser:
       if (!Exists(m.path)) {
@@ -86,19 +89,23 @@ StatusOr<std::string> ModuleFile(const ModuleFiles& o,
       return m.path;
     case ModuleKind::kKernel:
       if (o.vmlinux.empty()) {
+        *missing = MissingInput::kNoVmlinux;
         return Status(StatusCode::kNotFound,
-                      "the coverage has kernel PCs: pass the kernel image "
-                      "with --vmlinux PATH (vmlinux with DWARF)");
+                      "the coverage has kernel PCs and no kernel image "
+                      "(vmlinux with DWARF) was given");
       }
-      if (!Exists(o.vmlinux))
+      if (!Exists(o.vmlinux)) {
+        *missing = MissingInput::kVmlinuxAbsent;
         return Status(StatusCode::kNotFound,
-                      "--vmlinux " + o.vmlinux + " does not exist");
+                      "kernel image " + o.vmlinux + " does not exist");
+      }
       return o.vmlinux;
     case ModuleKind::kKernelModule: {
       if (o.module_dir.empty()) {
+        *missing = MissingInput::kNoModuleDir;
         return Status(StatusCode::kNotFound,
                       "the coverage has PCs of kernel module " + m.path +
-                          ": pass --module-dir DIR (with " + m.path + ".ko)");
+                          " and no directory with " + m.path + ".ko was given");
       }
       std::string dashed = m.path;
       for (char& c : dashed)
@@ -107,6 +114,7 @@ StatusOr<std::string> ModuleFile(const ModuleFiles& o,
         std::string p = o.module_dir + "/" + name + ".ko";
         if (Exists(p)) return p;
       }
+      *missing = MissingInput::kModuleNotInDir;
       return Status(StatusCode::kNotFound, "kernel module " + m.path + ": no " +
                                                m.path + ".ko in " +
                                                o.module_dir);
@@ -116,8 +124,9 @@ StatusOr<std::string> ModuleFile(const ModuleFiles& o,
 }
 
 StatusOr<std::string> CheckedModuleFile(const ModuleFiles& o,
-                                        const CoverageModule& m) {
-  auto file = ModuleFile(o, m);
+                                        const CoverageModule& m,
+                                        MissingInput* missing) {
+  auto file = ModuleFile(o, m, missing);
   if (!file.ok()) return file.status();
   if (!m.build_id.empty()) {
     auto id = ReadBuildId(*file);
@@ -133,8 +142,9 @@ StatusOr<std::string> CheckedModuleFile(const ModuleFiles& o,
 }
 
 StatusOr<std::unique_ptr<SourceMap>> OpenModule(const ModuleFiles& o,
-                                                const CoverageModule& m) {
-  auto file = CheckedModuleFile(o, m);
+                                                const CoverageModule& m,
+                                                MissingInput* missing) {
+  auto file = CheckedModuleFile(o, m, missing);
   if (!file.ok()) return file.status();
   auto sym = Symbolizer::Open(*file);
   if (!sym.ok()) {

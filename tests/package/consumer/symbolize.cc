@@ -3,10 +3,10 @@
 //   pkg_symbolize ELF   lists ELF's instrumented sites and prints each
 //                       site's function and file:line, then the count.
 // Exit 0 when the module has sites, 1 otherwise (or on an error).
+#include "remcov/symbolize.h"
+
 #include <inttypes.h>
 #include <stdio.h>
-
-#include "remcov/symbolize.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

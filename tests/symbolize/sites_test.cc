@@ -205,9 +205,9 @@ TEST_F(SitesTest, ModuleSitesListTailJumpsAndTheirCallers) {
   }
   printf("%zu tail jumps, %zu calls to their functions (%zu ambiguous)\n",
          jumps, calls, ambiguous);
-  bool gcc = kBuiltByGcc;
-  for (const std::string& v : Variants()) gcc = gcc || v.starts_with("gcc_");
-  if (gcc) {
+  // The jumps come from this binary's C++ fixture (-O2); the site fixtures
+  // have none. clang emits no tail jump to a callback.
+  if (kBuiltByGcc) {
     EXPECT_GT(jumps, 0u);
     EXPECT_GT(calls, 0u);
   }

@@ -150,8 +150,20 @@ function(remcov_cc_test)
     Threads::Threads)
   remcov_warnings(${A_NAME})
   remcov_sanitize(${A_NAME})
-  gtest_discover_tests(${A_NAME} PROPERTIES LABELS "${A_LABELS}"
-    ${A_PROPERTIES} DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${A_NAME} PROPERTIES ${A_PROPERTIES}
+    DISCOVERY_TIMEOUT 60)
+  # The labels go on in a ctest include file of their own, read after the
+  # discovered tests (whose names gtest_discover_tests leaves in
+  # ${A_NAME}_TESTS). Passed as PROPERTIES LABELS, a list of several labels
+  # reaches the generated set_tests_properties() split ("LABELS a b": label a
+  # and a stray property b), and no escaping survives CMake 3.25's
+  # POST_BUILD discovery (cmake_parse_arguments, then -D on a command line).
+  if(A_LABELS)
+    set(_file "${CMAKE_CURRENT_BINARY_DIR}/${A_NAME}_labels.cmake")
+    file(WRITE "${_file}" "if(${A_NAME}_TESTS)\n  set_tests_properties("
+      "\${${A_NAME}_TESTS} PROPERTIES LABELS [==[${A_LABELS}]==])\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${_file}")
+  endif()
 endfunction()
 
 # The SanitizerCoverage callbacks the runtime defines and aliases, read from

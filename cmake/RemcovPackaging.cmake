@@ -96,10 +96,47 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # remcov_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 # Depends: from dpkg-shlibdeps over the installed ELF files (libc6,
 # libstdc++6, libdw1, libelf1, libcapstone4 on Debian 12; tests/package
-# checks each DT_NEEDED against it).
+# checks each DT_NEEDED against it), and the -dev packages below.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # shlibs and the ldconfig trigger for libremcov_rt.so.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+# Depends that dpkg-shlibdeps cannot see: remcov::symbolize is a static
+# archive, and a find_package(remcov) consumer that links it links the
+# libraries of its exported INTERFACE_LINK_LIBRARIES by path
+# (/usr/lib/<triplet>/libdw.so, libelf.so, libcapstone.so, libiberty.a on
+# Debian 12): files that only the -dev packages hold. Each path's package is
+# asked of dpkg-query, so the list is what the build really links; CPack
+# appends the shlibdeps result to it. tests/package checks both.
+set(REMCOV_DEB_DEV_DEPENDS "")
+if(TARGET remcov_symbolize)
+  find_program(REMCOV_DPKG_QUERY dpkg-query)
+  get_target_property(_remcov_sym_libs remcov_symbolize INTERFACE_LINK_LIBRARIES)
+  foreach(_lib IN LISTS _remcov_sym_libs)
+    string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" _lib "${_lib}")
+    if(NOT IS_ABSOLUTE "${_lib}")
+      continue()  # a target of this project (remcov::base)
+    endif()
+    set(_owner "")
+    if(REMCOV_DPKG_QUERY)
+      execute_process(COMMAND ${REMCOV_DPKG_QUERY} -S "${_lib}"
+        OUTPUT_VARIABLE _owner ERROR_QUIET RESULT_VARIABLE _rc)
+      if(_rc EQUAL 0)
+        # "libdw-dev:amd64: /usr/lib/x86_64-linux-gnu/libdw.so"
+        string(REGEX REPLACE "^([^:, ]+).*" "\\1" _owner "${_owner}")
+      else()
+        set(_owner "")
+      endif()
+    endif()
+    if(_owner)
+      list(APPEND REMCOV_DEB_DEV_DEPENDS ${_owner})
+    else()
+      message(STATUS "remcov: no Debian package owns ${_lib}: the .deb does "
+        "not declare it (remcov::symbolize consumers need it)")
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES REMCOV_DEB_DEV_DEPENDS)
+  list(JOIN REMCOV_DEB_DEV_DEPENDS ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
+endif()
 # genhtml for `remcov report --html`; a compiler and pkg-config for consumers.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "lcov")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "g++ | clang, pkgconf, cmake")

@@ -18,8 +18,7 @@
 // address too, so recorded PCs and sites compare equal.
 //
 // Thread safety: a Symbolizer is not thread-safe (it caches); use one per
-// thread. ListInstrumentedSites and ListTailCallSites are pure functions of
-// the file.
+// thread. The List*Sites functions are pure functions of the file.
 #ifndef REMCOV_SYMBOLIZE_H_
 #define REMCOV_SYMBOLIZE_H_
 
@@ -113,8 +112,33 @@ REMCOV_EXPORT StatusOr<std::vector<InstrumentedSite>> ListTailCallSites(
 
 // Every PC a callback can record in the module: ListInstrumentedSites and
 // ListTailCallSites together, from one sweep, sorted by pc, no duplicates.
-// What a report counts as the module's sites.
 REMCOV_EXPORT StatusOr<std::vector<InstrumentedSite>> ListCoverableSites(
+    const std::string& elf_path);
+
+// A direct call to a function that tail-jumps to a callback: the return
+// address of the call (what the callback records, a ListTailCallSites pc)
+// and the callee's tail jumps (ModuleSites::tail_jumps), sorted by pc. With
+// exactly one jump the recorded PC identifies it; with several it does not.
+struct TailCall {
+  uint64_t pc;
+  std::vector<InstrumentedSite> jumps;
+};
+
+// A module's sites as a report attributes them (docs/symbolize.md, "Tail
+// jumps"), from one sweep:
+//  - calls: ListInstrumentedSites.
+//  - tail_jumps: every `jmp callback`, its pc the address after the jump
+//    (like a call site's return address, so looking up pc - 1 gives the
+//    jump's own line). They are instrumented sites, never recorded as such.
+//  - tail_calls: every direct call to a function holding tail jumps.
+// Each list sorted by pc, no duplicates. Relocatable objects (.ko, .o) have
+// calls only: their tail jumps are not listed.
+struct ModuleSites {
+  std::vector<InstrumentedSite> calls;
+  std::vector<InstrumentedSite> tail_jumps;
+  std::vector<TailCall> tail_calls;
+};
+REMCOV_EXPORT StatusOr<ModuleSites> ListModuleSites(
     const std::string& elf_path);
 
 }  // namespace remcov

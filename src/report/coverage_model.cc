@@ -130,6 +130,14 @@ std::string ModuleLine(const ModuleSummary& s, int run) {
                      " recorded PCs are not instrumented sites (counted)\n",
                      s.pcs_not_sites[run]);
   }
+  if (s.unattributed_tail_call_pcs[run] != 0) {
+    out += StrPrintf(
+        "  note: %" PRIu64
+        " recorded PCs come from functions with several tail jumps to the "
+        "callback and are on no line (-fno-optimize-sibling-calls makes "
+        "attribution exact)\n",
+        s.unattributed_tail_call_pcs[run]);
+  }
   if (s.addresses_without_source != 0) {
     out += StrPrintf("  note: %" PRIu64
                      " addresses have no source line (no debug info?)\n",
@@ -205,14 +213,32 @@ StatusOr<CoverageModel> BuildCoverageModel(
     if (!source.ok()) return source.status();
     auto sites = source.value()->Sites(mode);
     if (!sites.ok()) return sites.status();
-    std::set<uint64_t> site_set(sites->begin(), sites->end());
+    std::set<uint64_t> site_set(sites->sites.begin(), sites->sites.end());
+    const std::set<uint64_t> ambiguous(sites->ambiguous_tail_calls.begin(),
+                                       sites->ambiguous_tail_calls.end());
     s.sites = site_set.size();
     std::set<uint64_t> all = site_set;
     for (size_t r = 0; r < runs.size(); r++) {
+      // A tail call's hits move to its tail jump, or out of the lines.
+      std::map<uint64_t, uint64_t> attributed;
       for (const auto& [addr, n] : hits[r][i]) {
-        all.insert(addr);
-        if (site_set.count(addr) == 0) s.pcs_not_sites[r]++;
+        uint64_t at = addr;
+        if (site_set.count(addr) == 0) {
+          auto tail = sites->tail_calls.find(addr);
+          if (tail != sites->tail_calls.end()) {
+            at = tail->second;
+            s.tail_call_pcs[r] += n;
+          } else if (ambiguous.count(addr) != 0) {
+            s.unattributed_tail_call_pcs[r] += n;
+            continue;
+          } else {
+            s.pcs_not_sites[r]++;
+          }
+        }
+        attributed[at] += n;
+        all.insert(at);
       }
+      hits[r][i] = std::move(attributed);
     }
     std::vector<uint64_t> addrs(all.begin(), all.end());
     std::vector<SourceFrames> frames;
@@ -319,11 +345,13 @@ std::string EmitJson(const CoverageModel& m, const EmitOptions& o) {
            "\", \"build_id\": " + JsonString(s.module.build_id) +
            ", \"start\": \"" + Hex(s.module.start) + "\", \"end\": \"" +
            Hex(s.module.end) + "\", \"bias\": \"" + Hex(s.module.bias) + "\"";
-    out += StrPrintf(", \"sites\": %" PRIu64 ", \"pcs\": %" PRIu64
-                     ", \"pcs_not_sites\": %" PRIu64
-                     ", \"addresses_without_source\": %" PRIu64 "}",
-                     s.sites, s.pcs[0], s.pcs_not_sites[0],
-                     s.addresses_without_source);
+    out += StrPrintf(
+        ", \"sites\": %" PRIu64 ", \"pcs\": %" PRIu64
+        ", \"pcs_not_sites\": %" PRIu64 ", \"tail_call_pcs\": %" PRIu64
+        ", \"unattributed_tail_call_pcs\": %" PRIu64
+        ", \"addresses_without_source\": %" PRIu64 "}",
+        s.sites, s.pcs[0], s.pcs_not_sites[0], s.tail_call_pcs[0],
+        s.unattributed_tail_call_pcs[0], s.addresses_without_source);
   }
   out += m.modules.empty() ? "],\n" : "\n  ],\n";
   out += StrPrintf("  \"unattributed_pcs\": %" PRIu64 ",\n", m.unattributed[0]);

@@ -17,6 +17,13 @@
 // load map are counted as unattributed. Addresses without source (no debug
 // info) are counted per module and not listed.
 //
+// Tail jumps (gcc -O2 `jmp __sanitizer_cov_trace_pc`, docs/symbolize.md):
+// each jump is an instrumented site on its own line. The callback records
+// the return address of the call into the jumping function; a recorded PC
+// that is such a return address is a hit of the callee's tail jump when the
+// callee has exactly one (tail_call_pcs), else it is counted as
+// unattributed_tail_call_pcs and lands on no line.
+//
 // Thread safety: BuildCoverageModel calls the opener and SourceMaps from the
 // calling thread only.
 #ifndef REMCOV_REPORT_COVERAGE_MODEL_H_
@@ -37,14 +44,23 @@
 
 namespace remcov::tool {
 
+// A module's instrumented sites that record in one mode (PC sites for PC
+// coverage, comparison sites for comparison records), as module addresses in
+// the return-address convention (what the callbacks record).
+struct SiteSet {
+  std::vector<uint64_t> sites;  // calls to callbacks and tail jumps to them
+  // Return addresses of calls to functions that tail-jump to a callback
+  // (what the callback records then): the one tail jump (in sites) each
+  // stands for, or, in ambiguous_tail_calls, those whose callee has several.
+  std::map<uint64_t, uint64_t> tail_calls;
+  std::vector<uint64_t> ambiguous_tail_calls;
+};
+
 // The source-level view of one module.
 class SourceMap {
  public:
   virtual ~SourceMap() = default;
-  // Module addresses of the instrumented sites that record in `mode` (PC
-  // sites for PC coverage, comparison sites for comparison records), as
-  // return addresses (what the callbacks record).
-  virtual StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) = 0;
+  virtual StatusOr<SiteSet> Sites(TraceMode mode) = 0;
   // out[i] = frames of return address pcs[i], innermost first.
   virtual Status Symbolize(std::span<const uint64_t> pcs,
                            std::vector<SourceFrames>* out,
@@ -80,8 +96,12 @@ struct ModuleSummary {
   uint64_t sites = 0;               // instrumented sites in the module
   uint64_t pcs[kMaxRuns] = {0, 0};  // recorded PCs (with repeats)
   uint64_t pcs_not_sites[kMaxRuns] = {0, 0};  // distinct, not a site
-  uint64_t addresses_without_source = 0;      // sites or PCs: "??" or line 0
-  uint64_t addresses_with_source = 0;  // sites or PCs with a file and line
+  // Recorded PCs (with repeats) of tail calls: attributed to the callee's
+  // one tail jump, and not attributed (the callee has several).
+  uint64_t tail_call_pcs[kMaxRuns] = {0, 0};
+  uint64_t unattributed_tail_call_pcs[kMaxRuns] = {0, 0};
+  uint64_t addresses_without_source = 0;  // sites or PCs: "??" or line 0
+  uint64_t addresses_with_source = 0;     // sites or PCs with a file and line
 };
 
 struct CoverageModel {

@@ -25,17 +25,30 @@ class ElfSourceMap : public SourceMap {
   ElfSourceMap(std::string path, std::unique_ptr<Symbolizer> s,
                uint64_t rebase = 0)
       : path_(std::move(path)), symbolizer_(std::move(s)), rebase_(rebase) {}
-  StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
-    // The call sites and the return addresses a tail jump to a callback
-    // records (docs/symbolize.md, "Tail jumps"): both are coverable.
-    auto sites = ListCoverableSites(path_);
+  StatusOr<SiteSet> Sites(TraceMode mode) override {
+    // The call sites, the tail jumps, and the return addresses a tail jump
+    // makes the callback record (docs/symbolize.md, "Tail jumps").
+    auto sites = ListModuleSites(path_);
     if (!sites.ok()) return sites.status();
     // A PC is recorded by __sanitizer_cov_trace_pc and, in remcov's runtime,
     // by __sanitizer_cov_trace_pc_guard too (clang's trace-pc-guard).
-    std::vector<uint64_t> out;
-    for (const InstrumentedSite& s : *sites) {
+    auto in_mode = [mode](const InstrumentedSite& s) {
       const bool pc = s.kind == SiteKind::kPc || s.kind == SiteKind::kPcGuard;
-      if (pc == (mode == TraceMode::kPc)) out.push_back(s.pc);
+      return pc == (mode == TraceMode::kPc);
+    };
+    SiteSet out;
+    for (const InstrumentedSite& s : sites->calls)
+      if (in_mode(s)) out.sites.push_back(s.pc);
+    for (const InstrumentedSite& s : sites->tail_jumps)
+      if (in_mode(s)) out.sites.push_back(s.pc);
+    for (const TailCall& call : sites->tail_calls) {
+      std::vector<uint64_t> jumps;
+      for (const InstrumentedSite& j : call.jumps)
+        if (in_mode(j)) jumps.push_back(j.pc);
+      if (jumps.size() == 1)
+        out.tail_calls.emplace(call.pc, jumps[0]);
+      else if (jumps.size() > 1)
+        out.ambiguous_tail_calls.push_back(call.pc);
     }
     return out;
   }
@@ -62,8 +75,11 @@ bool Exists(const std::string& path) {
 
 }  // namespace
 
-StatusOr<std::string> ModuleFile(const ModuleFiles& o,
-                                 const CoverageModule& m) {
+StatusOr<std::string> ModuleFile(const ModuleFiles& o, const CoverageModule& m,
+                                 MissingInput* missing) {
+  MissingInput ignored;
+  if (missing == nullptr) missing = &ignored;
+  *missing = MissingInput::kNone;
   switch (m.kind) {
     case ModuleKind::kUser:
       if (!Exists(m.path)) {
@@ -73,19 +89,23 @@ StatusOr<std::string> ModuleFile(const ModuleFiles& o,
       return m.path;
     case ModuleKind::kKernel:
       if (o.vmlinux.empty()) {
+        *missing = MissingInput::kNoVmlinux;
         return Status(StatusCode::kNotFound,
-                      "the coverage has kernel PCs: pass the kernel image "
-                      "with --vmlinux PATH (vmlinux with DWARF)");
+                      "the coverage has kernel PCs and no kernel image "
+                      "(vmlinux with DWARF) was given");
       }
-      if (!Exists(o.vmlinux))
+      if (!Exists(o.vmlinux)) {
+        *missing = MissingInput::kVmlinuxAbsent;
         return Status(StatusCode::kNotFound,
-                      "--vmlinux " + o.vmlinux + " does not exist");
+                      "kernel image " + o.vmlinux + " does not exist");
+      }
       return o.vmlinux;
     case ModuleKind::kKernelModule: {
       if (o.module_dir.empty()) {
+        *missing = MissingInput::kNoModuleDir;
         return Status(StatusCode::kNotFound,
                       "the coverage has PCs of kernel module " + m.path +
-                          ": pass --module-dir DIR (with " + m.path + ".ko)");
+                          " and no directory with " + m.path + ".ko was given");
       }
       std::string dashed = m.path;
       for (char& c : dashed)
@@ -94,6 +114,7 @@ StatusOr<std::string> ModuleFile(const ModuleFiles& o,
         std::string p = o.module_dir + "/" + name + ".ko";
         if (Exists(p)) return p;
       }
+      *missing = MissingInput::kModuleNotInDir;
       return Status(StatusCode::kNotFound, "kernel module " + m.path + ": no " +
                                                m.path + ".ko in " +
                                                o.module_dir);
@@ -103,8 +124,9 @@ StatusOr<std::string> ModuleFile(const ModuleFiles& o,
 }
 
 StatusOr<std::string> CheckedModuleFile(const ModuleFiles& o,
-                                        const CoverageModule& m) {
-  auto file = ModuleFile(o, m);
+                                        const CoverageModule& m,
+                                        MissingInput* missing) {
+  auto file = ModuleFile(o, m, missing);
   if (!file.ok()) return file.status();
   if (!m.build_id.empty()) {
     auto id = ReadBuildId(*file);
@@ -120,8 +142,9 @@ StatusOr<std::string> CheckedModuleFile(const ModuleFiles& o,
 }
 
 StatusOr<std::unique_ptr<SourceMap>> OpenModule(const ModuleFiles& o,
-                                                const CoverageModule& m) {
-  auto file = CheckedModuleFile(o, m);
+                                                const CoverageModule& m,
+                                                MissingInput* missing) {
+  auto file = CheckedModuleFile(o, m, missing);
   if (!file.ok()) return file.status();
   auto sym = Symbolizer::Open(*file);
   if (!sym.ok()) {

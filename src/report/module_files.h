@@ -6,8 +6,9 @@
 // over the libdw symbolizer and the disassembled sites. Library:
 // remcov_report_modules (remcov_report + remcov_symbolize).
 //
-// Errors are meant for the person running `remcov report`/`remcov diff` and
-// name its options (--vmlinux, --module-dir); tests/report pins them.
+// Errors name the files and what is missing, never a command-line option:
+// when an input the caller did not give is the cause, *missing says which,
+// and the caller (tools/remcov/report.cc) names its own option for it.
 #ifndef REMCOV_REPORT_MODULE_FILES_H_
 #define REMCOV_REPORT_MODULE_FILES_H_
 
@@ -27,19 +28,31 @@ struct ModuleFiles {
   std::string module_dir;  // holds <module>.ko (or with '-' for '_')
 };
 
+// Which ModuleFiles input a failure is about (kNone: the module's own file).
+enum class MissingInput {
+  kNone,
+  kNoVmlinux,       // kernel PCs, and ModuleFiles::vmlinux is empty
+  kVmlinuxAbsent,   // ModuleFiles::vmlinux does not exist
+  kNoModuleDir,     // kernel module PCs, and ModuleFiles::module_dir is empty
+  kModuleNotInDir,  // no <module>.ko in ModuleFiles::module_dir
+};
+
 // The file to symbolize m with. kNotFound, naming what is missing, when
-// there is none.
-StatusOr<std::string> ModuleFile(const ModuleFiles& o, const CoverageModule& m);
+// there is none; *missing (when given) is set on every call.
+StatusOr<std::string> ModuleFile(const ModuleFiles& o, const CoverageModule& m,
+                                 MissingInput* missing = nullptr);
 
 // ModuleFile, and its build-id checked against m's recorded one
 // (kFailedPrecondition: "changed since the run").
 StatusOr<std::string> CheckedModuleFile(const ModuleFiles& o,
-                                        const CoverageModule& m);
+                                        const CoverageModule& m,
+                                        MissingInput* missing = nullptr);
 
 // CheckedModuleFile opened as a SourceMap; kernel module addresses are
 // offsets into .text, rebased to where libdwfl laid .text out.
-StatusOr<std::unique_ptr<SourceMap>> OpenModule(const ModuleFiles& o,
-                                                const CoverageModule& m);
+StatusOr<std::unique_ptr<SourceMap>> OpenModule(
+    const ModuleFiles& o, const CoverageModule& m,
+    MissingInput* missing = nullptr);
 
 }  // namespace remcov::tool
 

@@ -223,7 +223,7 @@ StatusOr<ExportOutput> ExportJsonl(const CoverageData& data,
     if (!sites.ok()) return sites.status();
     // Module address -> times recorded; sites recorded 0 times.
     std::map<uint64_t, uint64_t> hits;
-    for (uint64_t s : *sites) hits.emplace(s, 0);
+    for (uint64_t s : sites->sites) hits.emplace(s, 0);
     for (const auto& [pc, n] : mp.counts) hits[pc - m.bias] += n;
     std::vector<uint64_t> addrs;
     for (const auto& [a, n] : hits) addrs.push_back(a);

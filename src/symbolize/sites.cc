@@ -188,7 +188,7 @@ namespace {
 // listed in .text only, as offsets from its start (.text's load address is
 // the bias `remcov trace` records for a module); the other executable
 // sections (.init.text, .exit.text) are laid out elsewhere at load time.
-// Tail jumps (0xe9) to a callback are not sites (see ListTailCallSites).
+// Tail jumps (0xe9) to a callback are not listed (ModuleSites).
 Status ScanRelocatable(Elf* elf, const std::vector<ScnInfo>& scns,
                        std::vector<InstrumentedSite>* sites) {
   size_t text = 0;
@@ -233,8 +233,8 @@ Status ScanRelocatable(Elf* elf, const std::vector<ScnInfo>& scns,
   return Status::Ok();
 }
 
-Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
-            std::vector<InstrumentedSite>* tail_sites) {
+Status Scan(const std::string& elf_path, ModuleSites* out) {
+  std::vector<InstrumentedSite>* sites = &out->calls;
   ElfFile file;
   REMCOV_RETURN_IF_ERROR(file.Open(elf_path));
   Elf* elf = file.elf();
@@ -384,9 +384,9 @@ Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
   }
 
   if (targets.empty() && slots.empty()) return Status::Ok();
-  // For tail jumps: the kind of callback each function (decoding region)
-  // jumps to, and every direct call (return address, target).
-  std::unordered_map<uint64_t, SiteKind> tail_functions;
+  // For tail jumps: each function's (decoding region's) jumps to a
+  // callback, and every direct call (return address, target).
+  std::unordered_map<uint64_t, std::vector<InstrumentedSite>> tail_functions;
   std::vector<std::pair<uint64_t, uint64_t>> calls;
   for (size_t index = 0; index < scns.size(); ++index) {
     const ScnInfo& s = scns[index];
@@ -423,7 +423,12 @@ Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
           if (!jump) continue;
           const auto& map = jump->via_slot ? slots : targets;
           auto hit = map.find(jump->address);
-          if (hit != map.end()) tail_functions.emplace(starts[r], hit->second);
+          if (hit != map.end()) {
+            const InstrumentedSite site{insn->address + insn->size,
+                                        hit->second};
+            tail_functions[starts[r]].push_back(site);
+            out->tail_jumps.push_back(site);
+          }
           continue;
         }
         if (insn->id != X86_INS_CALL) continue;
@@ -441,11 +446,10 @@ Status Scan(const std::string& elf_path, std::vector<InstrumentedSite>* sites,
       }
     }
   }
-  if (tail_sites != nullptr) {
-    for (const auto& [ret, target] : calls) {
-      auto it = tail_functions.find(target);
-      if (it != tail_functions.end()) tail_sites->push_back({ret, it->second});
-    }
+  for (const auto& [ret, target] : calls) {
+    auto it = tail_functions.find(target);
+    if (it != tail_functions.end())
+      out->tail_calls.push_back({ret, it->second});
   }
   return Status::Ok();
 }
@@ -461,15 +465,36 @@ void SortUnique(std::vector<InstrumentedSite>* v) {
            v->end());
 }
 
-// What one sweep of the module finds: its calls to the callbacks, its tail
-// jumps to them, or both; sorted, each once.
+// One sweep of the module, each list sorted, each pc once.
+StatusOr<ModuleSites> Sweep(const std::string& elf_path) {
+  ModuleSites m;
+  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &m));
+  SortUnique(&m.calls);
+  SortUnique(&m.tail_jumps);
+  std::sort(m.tail_calls.begin(), m.tail_calls.end(),
+            [](const TailCall& a, const TailCall& b) { return a.pc < b.pc; });
+  m.tail_calls.erase(std::unique(m.tail_calls.begin(), m.tail_calls.end(),
+                                 [](const TailCall& a, const TailCall& b) {
+                                   return a.pc == b.pc;
+                                 }),
+                     m.tail_calls.end());
+  for (TailCall& c : m.tail_calls) SortUnique(&c.jumps);
+  return m;
+}
+
+// The calls to the callbacks, the return addresses of calls to functions
+// that tail-jump to them (with the kind of the function's first jump), or
+// both; sorted, each once.
 StatusOr<std::vector<InstrumentedSite>> Sites(const std::string& elf_path,
                                               bool calls, bool tail_calls) {
+  auto m = Sweep(elf_path);
+  if (!m.ok()) return m.status();
   std::vector<InstrumentedSite> sites;
-  std::vector<InstrumentedSite> tail;
-  REMCOV_RETURN_IF_ERROR(Scan(elf_path, &sites, tail_calls ? &tail : nullptr));
-  if (!calls) sites.clear();
-  sites.insert(sites.end(), tail.begin(), tail.end());
+  if (calls) sites = std::move(m->calls);
+  if (tail_calls) {
+    for (const TailCall& c : m->tail_calls)
+      sites.push_back({c.pc, c.jumps.front().kind});
+  }
   SortUnique(&sites);
   return sites;
 }
@@ -489,6 +514,10 @@ StatusOr<std::vector<InstrumentedSite>> ListTailCallSites(
 StatusOr<std::vector<InstrumentedSite>> ListCoverableSites(
     const std::string& elf_path) {
   return Sites(elf_path, true, true);
+}
+
+StatusOr<ModuleSites> ListModuleSites(const std::string& elf_path) {
+  return Sweep(elf_path);
 }
 
 }  // namespace remcov

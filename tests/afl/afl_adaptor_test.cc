@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The AFL++ adaptor without afl-fuzz: the pinned protocol words, the fold of
-// PCs into the map, and the loop on the example service (its housekeeping
-// thread runs all along, and none of its coverage may reach the map). The
-// loop runs once per process, so each loop scenario runs in a child process
-// (a death test in the "threadsafe" style, which re-executes this binary).
-#include <dlfcn.h>
+// The AFL++ adaptor without afl-fuzz: the loop on the example service (its
+// housekeeping thread runs all along, and none of its coverage may reach the
+// map). The loop runs once per process, so each loop scenario runs in a
+// child process (a death test in the "threadsafe" style, which re-executes
+// this binary). The protocol words and the map: afl_protocol_test.cc.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,47 +26,6 @@
 
 namespace remcov::afl {
 namespace {
-
-TEST(AflProtocolTest, HelloWordIsPinned) {
-  // What remcov announces: enabled, map size 65536 (AFL++ 4.04c types.h
-  // FS_OPT_ENABLED | FS_OPT_MAPSIZE | FS_OPT_SET_MAPSIZE(65536)).
-  const uint32_t hello = kOptEnabled | kOptMapSize |
-                         MapSizeOption(static_cast<uint32_t>(kMapSize));
-  EXPECT_EQ(hello, 0xc001fffeu | 1u);
-  EXPECT_EQ(MapSizeFromOption(hello), kMapSize);
-  EXPECT_EQ(MapSizeFromOption(MapSizeOption(kOptMaxMapSize)), kOptMaxMapSize);
-  EXPECT_EQ(MapSizeOption(kOptMaxMapSize + 1), 0u);  // not announceable
-  EXPECT_EQ(ErrorWord(kErrorShmat), 0xf800088fu);
-  EXPECT_EQ(kStatusFd, 199);
-}
-
-TEST(AflProtocolTest, SignaturesAreAflsStrings) {
-  EXPECT_STREQ(REMCOV_AFL_PERSISTENT_SIG, "##SIG_AFL_PERSISTENT##");
-  EXPECT_STREQ(REMCOV_AFL_DEFER_SIG, "##SIG_AFL_DEFER_FORKSRV##");
-}
-
-void Anchor() {}
-
-TEST(AflMapTest, SlotIsModuleOffsetHashedAndCountsSaturate) {
-  const auto pc = reinterpret_cast<uint64_t>(&Anchor);
-  Dl_info info;
-  ASSERT_NE(dladdr(reinterpret_cast<void*>(pc), &info), 0);
-  // This executable is module 0: the key is the offset, not the address.
-  const uint64_t offset = pc - reinterpret_cast<uint64_t>(info.dli_fbase);
-  EXPECT_EQ(fuzz::StablePc(pc), offset);
-  EXPECT_EQ(SlotOf(pc), fuzz::FibonacciSlot(offset, kMapBits));
-
-  std::vector<uint8_t> map(kMapSize, 0);
-  std::vector<uint64_t> pcs(2, pc);
-  FoldPcs(pcs, map.data());
-  EXPECT_EQ(map[SlotOf(pc)], 2);
-  pcs.assign(300, pc);
-  FoldPcs(pcs, map.data());
-  EXPECT_EQ(map[SlotOf(pc)], 255);
-  size_t nonzero = 0;
-  for (uint8_t c : map) nonzero += c != 0;
-  EXPECT_EQ(nonzero, 1u);
-}
 
 // --- the loop, in a child process -----------------------------------------
 

@@ -83,6 +83,21 @@ while IFS= read -r -d '' f; do
 done < <(find "$root" -type f -print0)
 ((checked > 0)) || fail "no DT_NEEDED entry checked"
 echo "dependencies: $checked DT_NEEDED entries covered by Depends"
+# A consumer of remcov::symbolize (a static archive) links the files its
+# exported INTERFACE_LINK_LIBRARIES name by path (libdw.so, libiberty.a...),
+# which dpkg-shlibdeps cannot see: each must belong to a declared package.
+targets=$(find "$root" -name 'remcovTargets.cmake')
+[[ -n $targets ]] || fail "no remcovTargets.cmake in the package"
+sym_libs=$(sed -n '/^set_target_properties(remcov::symbolize /,/^)/s/.*INTERFACE_LINK_LIBRARIES "\(.*\)"/\1/p' \
+  "$targets" | tr ';' '\n' | sed 's/^\$<LINK_ONLY:\(.*\)>$/\1/' | grep '^/' || true)
+[[ -n $sym_libs ]] || fail "remcov::symbolize links no library by path: $(grep -A6 'remcov::symbolize ' "$targets")"
+for lib in $sym_libs; do
+  owner=$(dpkg-query -S "$lib" 2>/dev/null | cut -d: -f1)
+  [[ -n $owner ]] || fail "remcov::symbolize links $lib, which no installed package has"
+  [[ -n ${declared[$owner]:-} ]] ||
+    fail "remcov::symbolize links $lib (package $owner), not in Depends: $depends"
+  echo "remcov::symbolize links $lib: $owner, declared"
+done
 
 # An empty list directory: apt resolves against what is installed only, so
 # the check needs no network and no `apt-get update`; the caches stay in
@@ -219,6 +234,12 @@ grep -qF "remcov_DIR:PATH=$root/usr/$libdir/cmake/remcov" cmake-build/CMakeCache
 run "build (find_package)" "$cmake" --build cmake-build
 cp cmake-build/pkg_consumer find_package
 trace_and_report find_package
+# remcov::symbolize from the root: its sites of the consumer, with lines.
+run "pkg_symbolize" cmake-build/pkg_symbolize find_package
+grep -qE '^site 0x[0-9a-f]+ pkg_classify .*/target\.c:[0-9]+$' "$work/last.log" &&
+  grep -qE '^site 0x[0-9a-f]+ pkg_never .*/target\.c:[0-9]+$' "$work/last.log" ||
+  fail "pkg_symbolize printed: $(cat "$work/last.log")"
+echo "remcov::symbolize consumer: $(tail -1 "$work/last.log")"
 
 # The C++ client (remcov::Collector) over the shared runtime, with pkg-config.
 run "compile the consumer's plugin" "$cc" -shared -fPIC \

@@ -18,9 +18,13 @@ class FakeSourceMap : public SourceMap {
  public:
   FakeSourceMap(std::vector<uint64_t> sites,
                 std::map<uint64_t, SourceFrames> frames)
+      : frames_(std::move(frames)) {
+    sites_.sites = std::move(sites);
+  }
+  FakeSourceMap(SiteSet sites, std::map<uint64_t, SourceFrames> frames)
       : sites_(std::move(sites)), frames_(std::move(frames)) {}
-  StatusOr<std::vector<uint64_t>> Sites(TraceMode mode) override {
-    if (mode == TraceMode::kCmp) return std::vector<uint64_t>{};
+  StatusOr<SiteSet> Sites(TraceMode mode) override {
+    if (mode == TraceMode::kCmp) return SiteSet{};
     return sites_;
   }
   Status Symbolize(std::span<const uint64_t> pcs,
@@ -39,7 +43,7 @@ class FakeSourceMap : public SourceMap {
   size_t symbolized = 0;
 
  private:
-  std::vector<uint64_t> sites_;
+  SiteSet sites_;
   std::map<uint64_t, SourceFrames> frames_;
 };
 
@@ -110,6 +114,59 @@ TEST(CoverageModelTest, AttributesSitesAndPcsByTheInnermostFrame) {
   Counts f = CountLines(a.functions.at("f").lines, 0);
   EXPECT_EQ(f.lines, 3u);
   EXPECT_EQ(f.covered, 1u);
+}
+
+// gcc -O2 tail jumps: t() ends in `jmp callback` at 0x1100 (line 30);
+// main calls t() returning to 0x1200 (line 40), and u(), which has two
+// tail jumps (0x1400, 0x1410), returning to 0x1300 (line 41).
+TEST(CoverageModelTest, TailCallsGoToTheirOneJumpOrAreUnattributed) {
+  SiteSet sites;
+  sites.sites = {0x1000, 0x1100, 0x1400, 0x1410};
+  sites.tail_calls = {{0x1200, 0x1100}};
+  sites.ambiguous_tail_calls = {0x1300};
+  auto opener =
+      [&](const CoverageModule&) -> StatusOr<std::unique_ptr<SourceMap>> {
+    std::unique_ptr<SourceMap> map = std::make_unique<FakeSourceMap>(
+        sites, std::map<uint64_t, SourceFrames>{
+                   {0x1000, {{"t", "/src/t.c", 29, 1}}},
+                   {0x1100, {{"t", "/src/t.c", 30, 1}}},
+                   {0x1200, {{"main", "/src/main.c", 40, 1}}},
+                   {0x1300, {{"main", "/src/main.c", 41, 1}}},
+                   {0x1400, {{"u", "/src/t.c", 35, 1}}},
+                   {0x1410, {{"u", "/src/t.c", 37, 1}}},
+               });
+    return map;
+  };
+  CoverageData d = MakeRun({0x401000, 0x401200, 0x401200, 0x401300});
+  const CoverageData* runs[] = {&d};
+  auto m = BuildCoverageModel(runs, opener);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_EQ(m->modules.size(), 1u);
+  const ModuleSummary& s = m->modules[0];
+  EXPECT_EQ(s.sites, 4u);  // the jumps are sites, the callers' calls not
+  EXPECT_EQ(s.pcs[0], 4u);
+  EXPECT_EQ(s.pcs_not_sites[0], 0u);
+  EXPECT_EQ(s.tail_call_pcs[0], 2u);
+  EXPECT_EQ(s.unattributed_tail_call_pcs[0], 1u);
+  const FileCoverage& t = m->files.at("/src/t.c");
+  EXPECT_EQ(t.lines.at(30).hits[0], 2u);  // the jump's own line
+  EXPECT_EQ(t.lines.at(30).sites, 1u);
+  EXPECT_EQ(t.lines.at(35).hits[0], 0u);  // u's jumps: instrumented, no hit
+  EXPECT_EQ(t.lines.at(37).hits[0], 0u);
+  EXPECT_EQ(m->files.count("/src/main.c"), 0u);  // no caller line
+  EmitOptions o;
+  o.input_name = "t.cov";
+  const std::string text = EmitText(*m, o);
+  EXPECT_NE(text.find("note: 1 recorded PCs come from functions with several "
+                      "tail jumps"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("not instrumented sites"), std::string::npos) << text;
+  const std::string json = EmitJson(*m, o);
+  EXPECT_NE(json.find("\"tail_call_pcs\": 2, "
+                      "\"unattributed_tail_call_pcs\": 1"),
+            std::string::npos)
+      << json;
 }
 
 TEST(CoverageModelTest, MissingModuleFailsNamingIt) {

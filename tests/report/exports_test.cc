@@ -289,7 +289,11 @@ class FakeSourceMap : public SourceMap {
   FakeSourceMap(std::vector<uint64_t> sites,
                 std::map<uint64_t, SourceFrames> frames)
       : sites_(std::move(sites)), frames_(std::move(frames)) {}
-  StatusOr<std::vector<uint64_t>> Sites(TraceMode) override { return sites_; }
+  StatusOr<SiteSet> Sites(TraceMode) override {
+    SiteSet s;
+    s.sites = sites_;
+    return s;
+  }
   Status Symbolize(std::span<const uint64_t> pcs,
                    std::vector<SourceFrames>* out, const ProgressFn&) override {
     out->clear();

@@ -359,27 +359,74 @@ def case_diff_other_program(c):
     expect(rc == 0 and err == "", "no warning for one program", (out, err))
 
 
-def case_tail_calls(c):
-    """gcc -O2 tail jumps to the callback: the PCs they record are the return
-    addresses of the callers' calls; the report counts them as sites, so no
-    recorded PC is "not an instrumented site" and every line with hits has
-    sites."""
+def tail_jumps(c):
+    """{function: [line of each `jmp callback` in it]} of the -O2 fixture,
+    from objdump and addr2line (the jump's own address)."""
     rc, dis, err = run(["objdump", "-d", "--no-show-raw-insn", c.fixture])
     expect(rc == 0, "objdump -d: rc %d" % rc, (dis, err))
-    jumps = re.findall(r"\bjmp\s+[0-9a-f]+ <__(sanitizer|remcov)_cov_trace_pc(@plt)?>", dis)
-    expect(len(jumps) > 0, "the -O2 fixture has no tail jump to the callback: "
-           "the case would prove nothing", (dis[-2000:], err))
+    jumps, fn = {}, None
+    for line in dis.splitlines():
+        m = re.match(r"^[0-9a-f]+ <([^>]+)>:$", line)
+        if m:
+            fn = m.group(1)
+            continue
+        m = re.match(r"^\s*([0-9a-f]+):\s+jmp\s+[0-9a-f]+ "
+                     r"<__(sanitizer|remcov)_cov_trace_pc(@plt)?>", line)
+        if m:
+            jumps.setdefault(fn, []).append(m.group(1))
+    lines = {}
+    for fn, addrs in jumps.items():
+        rc, out, err = run(["addr2line", "-e", c.fixture] + ["0x" + a for a in addrs])
+        expect(rc == 0, "addr2line: rc %d" % rc, (out, err))
+        lines[fn] = [(os.path.relpath(l.split(":")[0], c.src),
+                      int(l.split(":")[1].split()[0])) for l in out.splitlines()]
+    return lines
+
+
+def case_tail_calls(c):
+    """gcc -O2 tail jumps to the callback: the PC recorded is the return
+    address of the caller's call. Each jump is a site on its own line; a hit
+    lands there when the callee has one jump (rep_tail_store, rep_tail_other)
+    and is counted as unattributed when it has several (rep_tail_two), never
+    on the caller's line (main, not instrumented) and never as "not an
+    instrumented site"."""
+    jumps = tail_jumps(c)
+    expect(len(jumps.get("rep_tail_store", [])) == 1 and
+           len(jumps.get("rep_tail_other", [])) == 1 and
+           len(jumps.get("rep_tail_two", [])) == 2,
+           "the -O2 fixture's tail jumps are not as the case needs: %r" % jumps)
     covs = [c.trace(arg, name="run%d.cov" % i)
             for i, arg in enumerate(["123", "abc", "-", ""])]
     rc, out, err = report(c, *covs)
     expect(rc == 0 and "not instrumented sites" not in out + err,
            "report rc %d: every recorded PC is a site" % rc, (out, err))
+    expect("recorded PCs come from functions with several tail jumps" in out,
+           "the unattributed tail calls are reported", (out, err))
     doc = json_report(c, *covs)
-    expect(sum(m["pcs_not_sites"] for m in doc["modules"]) == 0,
-           "pcs_not_sites is 0", (json.dumps(doc["modules"]), ""))
+    mods = doc["modules"]
+    expect(sum(m["pcs_not_sites"] for m in mods) == 0,
+           "pcs_not_sites is 0", (json.dumps(mods), ""))
+    # Each run calls each function once: 4 runs x 2 single-jump functions,
+    # and 4 calls of rep_tail_two.
+    expect(sum(m["tail_call_pcs"] for m in mods) == 8 and
+           sum(m["unattributed_tail_call_pcs"] for m in mods) == 4,
+           "tail calls: 8 attributed, 4 not", (json.dumps(mods), ""))
     bad = [(f["path"], l["line"]) for f in doc["files"] for l in f["lines"]
            if l["hits"] > 0 and l["sites"] == 0]
     expect(not bad, "lines with hits but no sites: %r" % bad)
+    paths = [f["path"] for f in doc["files"]]
+    expect(not any(p.endswith("fixture_report_o2_main.c") for p in paths),
+           "no hit on the (uninstrumented) caller's lines: %r" % paths)
+    sites = {(f["path"], l["line"]): l for f in doc["files"] for l in f["lines"]}
+    for fn in ("rep_tail_store", "rep_tail_other", "rep_tail_two"):
+        for at in jumps[fn]:
+            expect(at in sites and sites[at]["sites"] >= 1,
+                   "%s's tail jump at %s:%d is a site" % ((fn,) + at),
+                   (json.dumps(doc["files"]), ""))
+    for fn in ("rep_tail_store", "rep_tail_other"):
+        at = jumps[fn][0]
+        expect(sites[at]["hits"] >= 4, "%s's tail jump at %s:%d has the 4 "
+               "runs' hits" % ((fn,) + at), (json.dumps(sites[at]), ""))
 
 
 def case_bad_files(c):

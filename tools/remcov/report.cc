@@ -195,6 +195,39 @@ std::optional<int> Parse(int argc, char** argv, bool diff, Options* o) {
 
 ModuleFiles Files(const Options& o) { return {o.vmlinux, o.module_dir}; }
 
+// A module file's failure (report/module_files.h) in the words of this
+// command: the option that gives the missing input, named.
+Status NameOption(const Status& s, MissingInput missing, const Options& o,
+                  const CoverageModule& m) {
+  switch (missing) {
+    case MissingInput::kNone:
+    case MissingInput::kModuleNotInDir:
+      return s;
+    case MissingInput::kNoVmlinux:
+      return Status(s.code(),
+                    "the coverage has kernel PCs: pass the kernel image "
+                    "with --vmlinux PATH (vmlinux with DWARF)");
+    case MissingInput::kVmlinuxAbsent:
+      return Status(s.code(), "--vmlinux " + o.vmlinux + " does not exist");
+    case MissingInput::kNoModuleDir:
+      return Status(s.code(), "the coverage has PCs of kernel module " +
+                                  m.path + ": pass --module-dir DIR (with " +
+                                  m.path + ".ko)");
+  }
+  return s;
+}
+
+// OpenModule, its failure phrased by NameOption; sets *failed on failure.
+StatusOr<std::unique_ptr<SourceMap>> OpenModuleFile(const Options& o,
+                                                    const CoverageModule& m,
+                                                    bool* failed) {
+  MissingInput missing = MissingInput::kNone;
+  auto s = OpenModule(Files(o), m, &missing);
+  if (s.ok()) return s;
+  *failed = true;
+  return NameOption(s.status(), missing, o, m);
+}
+
 // Progress on stderr, for big batches when stderr is a terminal.
 ModuleProgressFn Progress(const Options& o) {
   if (o.quiet || !isatty(2)) return {};
@@ -279,11 +312,8 @@ std::optional<int> Load(const Options& o, std::vector<CoverageData>* data,
   if (!build_model) return std::nullopt;
   std::vector<const CoverageData*> runs;
   for (const CoverageData& d : *data) runs.push_back(&d);
-  SourceMapOpener open =
-      [&](const CoverageModule& m) -> StatusOr<std::unique_ptr<SourceMap>> {
-    auto s = OpenModule(Files(o), m);
-    if (!s.ok()) *module_error = true;
-    return s;
+  SourceMapOpener open = [&](const CoverageModule& m) {
+    return OpenModuleFile(o, m, module_error);
   };
   *model = BuildCoverageModel(runs, open, Progress(o));
   if (!model->ok()) return FailModel(o, *module_error, model->status());
@@ -483,15 +513,16 @@ int ReportMain(int argc, char** argv) {
   r.cobertura = {o.root, "remcov " REMCOV_VERSION_STRING,
                  InputTimeMs(o.inputs)};
   r.open = [&](const CoverageModule& m) {
-    auto s = OpenModule(Files(o), m);
-    if (!s.ok()) in.module_error = true;
-    return s;
+    return OpenModuleFile(o, m, &in.module_error);
   };
   r.progress = Progress(o);
   r.image = [&](const CoverageModule& m) -> StatusOr<ElfImage> {
-    auto file = CheckedModuleFile(Files(o), m);
+    MissingInput missing = MissingInput::kNone;
+    auto file = CheckedModuleFile(Files(o), m, &missing);
     StatusOr<ElfImage> image =
-        file.ok() ? ReadElfImage(*file) : StatusOr<ElfImage>(file.status());
+        file.ok()
+            ? ReadElfImage(*file)
+            : StatusOr<ElfImage>(NameOption(file.status(), missing, o, m));
     if (!image.ok()) in.module_error = true;
     return image;
   };

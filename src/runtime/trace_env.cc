@@ -208,6 +208,26 @@ void MarkPredecessor() {
   }
 }
 
+// Makes slot's area a device and enables it on the calling thread; its
+// descriptor, or -1 (nothing left open). The descriptor is this process's own
+// (close-on-exec): the device table knows a device by its descriptor, and the
+// inherited one stays for the programs this process executes.
+int TraceIntoSlot(uint64_t slot) {
+  const int fd = fcntl(g_env_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (remcov::internal::AdoptAreaAt(
+          fd, remcov_handoff_proc_offset(g_proc_bytes, slot, g_page)) < 0 ||
+      remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE,
+                   static_cast<unsigned long>(g_words)) != 0 ||
+      remcov::internal::MarkStepsAside(fd) != 0 ||
+      remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
+                   static_cast<unsigned long>(g_mode)) != 0) {
+    (void)remcov_close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // Claims a process slot and starts tracing this thread into it. The load map
 // is copied from `parent` (a fork child: the same address space) or
 // recorded. False when the table is full or the slot cannot be set up.
@@ -218,18 +238,8 @@ bool AttachSlot(uint64_t origin, uint64_t ppid, const uint64_t* parent,
   uint64_t* t = MapTail(slot);
   if (t == nullptr) return false;
   const uint64_t tail = g_proc_bytes - AreaBytes();
-  // A descriptor of this process's own (close-on-exec): the device table
-  // knows a device by its descriptor, and the inherited one stays for the
-  // programs this process executes.
-  const int fd = fcntl(g_env_fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0 ||
-      remcov::internal::AdoptAreaAt(
-          fd, remcov_handoff_proc_offset(g_proc_bytes, slot, g_page)) < 0 ||
-      remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE,
-                   static_cast<unsigned long>(g_words)) != 0 ||
-      remcov::internal::MarkStepsAside(fd) != 0 ||
-      remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
-                   static_cast<unsigned long>(g_mode)) != 0) {
+  const int fd = TraceIntoSlot(slot);
+  if (fd < 0) {
     munmap(t, tail);
     return false;  // the slot stays unattached: the reader counts it
   }
@@ -295,19 +305,8 @@ void ThreadAttach() {
   if (slot >= g_procs) return;
   uint64_t* t = MapTail(slot);
   if (t == nullptr) return;
-  const int fd = fcntl(g_env_fd, F_DUPFD_CLOEXEC, 0);
+  const int fd = TraceIntoSlot(slot);
   if (fd < 0) {
-    munmap(t, g_proc_bytes - AreaBytes());
-    return;
-  }
-  if (remcov::internal::AdoptAreaAt(
-          fd, remcov_handoff_proc_offset(g_proc_bytes, slot, g_page)) < 0 ||
-      remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE,
-                   static_cast<unsigned long>(g_words)) != 0 ||
-      remcov::internal::MarkStepsAside(fd) != 0 ||
-      remcov_ioctl(fd, REMCOV_KCOV_ENABLE,
-                   static_cast<unsigned long>(g_mode)) != 0) {
-    (void)remcov_close(fd);
     munmap(t, g_proc_bytes - AreaBytes());
     return;  // the slot stays unattached: the reader counts it
   }

@@ -121,18 +121,7 @@ TEST_F(SitesTest, KindsFollowTheCallback) {
 // `objdump -R` shows bound to one).
 SiteMap ObjdumpTailJumps(const std::string& elf) {
   bool ok = false;
-  std::map<uint64_t, int> slots;
-  {
-    std::istringstream in(RunWithInput("objdump -R '" + elf + "'", "", &ok));
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream l(line);
-      std::string addr, type, name;
-      if (!(l >> addr >> type >> name)) continue;
-      const int kind = KindOf(name);
-      if (kind >= 0) slots[strtoull(addr.c_str(), nullptr, 16)] = kind;
-    }
-  }
+  const std::map<uint64_t, int> slots = ObjdumpCallbackSlots(elf);
   const std::string dis = RunWithInput("objdump -d -w '" + elf + "'", "", &ok);
   EXPECT_TRUE(ok) << "objdump -d " << elf;
   // address, raw bytes, instruction

@@ -248,24 +248,30 @@ int KindOf(const std::string& name) {
   return it == kinds.end() ? -1 : static_cast<int>(it->second);
 }
 
+std::map<uint64_t, int> ObjdumpCallbackSlots(const std::string& elf) {
+  bool ok = false;
+  std::map<uint64_t, int> slots;
+  // Not checked: objdump -R fails on an object without dynamic relocations
+  // (vmlinux, a static program), which then has no such slot.
+  std::istringstream in(RunWithInput("objdump -R '" + elf + "'", "", &ok));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    std::string addr, type, name;
+    if (!(l >> addr >> type >> name)) continue;
+    const int kind = KindOf(name);
+    if (kind >= 0) slots[strtoull(addr.c_str(), nullptr, 16)] = kind;
+  }
+  return slots;
+}
+
 // Sites from `objdump -d`: a call whose target objdump names as a callback
 // (or its @plt stub), or `call *X(%rip)` whose slot X carries a dynamic
 // relocation (objdump -R) against a callback; the site is the address of
 // the next instruction.
 SiteMap ObjdumpSites(const std::string& elf) {
   bool ok = false;
-  std::map<uint64_t, int> slots;
-  {
-    std::istringstream in(RunWithInput("objdump -R '" + elf + "'", "", &ok));
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream l(line);
-      std::string addr, type, name;
-      if (!(l >> addr >> type >> name)) continue;
-      const int kind = KindOf(name);
-      if (kind >= 0) slots[strtoull(addr.c_str(), nullptr, 16)] = kind;
-    }
-  }
+  const std::map<uint64_t, int> slots = ObjdumpCallbackSlots(elf);
   const std::string dis =
       RunWithInput("objdump -d --no-show-raw-insn -w '" + elf + "'", "", &ok);
   EXPECT_TRUE(ok) << "objdump -d " << elf;

@@ -65,6 +65,9 @@ void ExpectEqual(const Comparison& c);
 // suffix and the __remcov_cov_ alias prefix allowed), or -1.
 int KindOf(const std::string& name);
 
+// GOT slots (`objdump -R`) bound to a callback: slot address -> KindOf.
+std::map<uint64_t, int> ObjdumpCallbackSlots(const std::string& elf);
+
 using SiteMap = std::map<uint64_t, SiteKind>;
 // Sites from `objdump -d` and `objdump -R` alone (see the .cc).
 SiteMap ObjdumpSites(const std::string& elf);

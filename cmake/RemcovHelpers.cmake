@@ -190,7 +190,8 @@ endfunction()
 # calls, to the executable's runtime. Without it the loader fails with
 # "undefined symbol: __sanitizer_cov_trace_const_cmp4". The names come from
 # their lists (the callbacks of src/runtime/sancov_callbacks.inc plus the
-# trace-pc-guard pair; the REMCOV_C_API functions of include/remcov/remcov.h),
+# trace-pc-guard pair and trace_pc's counting entry; the REMCOV_C_API
+# functions of include/remcov/remcov.h),
 # spelled out rather than as globs: pkg-config escapes a `*` as `\*`, which
 # the linker then takes literally. Used by the CMake target's usage
 # requirement (src/CMakeLists.txt) and by remcov.pc's static link line
@@ -202,6 +203,8 @@ function(remcov_runtime_export_flags out)
   foreach(cb IN LISTS callbacks)
     list(APPEND syms "__sanitizer_cov_${cb}")
   endforeach()
+  # trace_pc's counters-mode entry (include/remcov/counting.h).
+  list(APPEND syms "__remcov_cov_trace_pc_counting")
   file(STRINGS "${PROJECT_SOURCE_DIR}/include/remcov/remcov.h" api
     REGEX "^REMCOV_C_API [^(]*[ *]remcov_[a-z0-9_]+\\(")
   foreach(line IN LISTS api)

@@ -13,7 +13,8 @@
 #     --static (static runtime), pkg-config --static with -static (a
 #     statically linked program) and find_package with CMAKE_PREFIX_PATH --
 #     traced with the root's `remcov trace --in-process` and reported with its
-#     `remcov report`: the function that ran is covered, the other is not.
+#     `remcov report`: the function that ran is covered, the other is not;
+#     and `remcov report --html` writes the HTML report (genhtml).
 #     A C++ program using remcov::Collector is built with pkg-config too, and
 #     the runtime test's static program (tests/integration/static) with
 #     pkg-config --static and -static.
@@ -175,6 +176,10 @@ trace_and_report() {
     fail "$prog: report does not show pkg_classify covered and pkg_never not"
   fi
   echo "$prog: $(grep -E '^ +pkg_' "$work/last.log" | tr -s ' ' | tr '\n' ';')"
+  # The README's last step: an HTML report (genhtml from lcov).
+  run "remcov report --html $prog" "$remcov" report --html "$prog.html" "$prog.cov"
+  [ -f "$prog.html/index.html" ] && grep -rqF "target.c" "$prog.html" ||
+    fail "$prog: no HTML report naming target.c in $prog.html"
 }
 
 run "link (pkg-config, shared)" "$cc" main.o target.o "${libs[@]}" -o shared

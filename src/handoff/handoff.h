@@ -68,7 +68,7 @@
 #define REMCOV_HANDOFF_ENV_FD "REMCOV_TRACE_FD"
 
 /* Table word 0: the file's magic, 8 bytes, no NUL. */
-#define REMCOV_HANDOFF_TABLE_MAGIC "RCTRACE3"
+#define REMCOV_HANDOFF_TABLE_MAGIC "RCTRACE4"
 /* Trailer word 0: a slot's magic, written by the process that claimed it. */
 #define REMCOV_HANDOFF_MAGIC "RCTRACE2"
 #define REMCOV_HANDOFF_MAGIC_BYTES 8

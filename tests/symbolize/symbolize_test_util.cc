@@ -195,6 +195,21 @@ Comparison CompareWithAddr2line(const std::string& elf,
         continue;
       }
     }
+    // A frame at line 0 with no file where remcov has a line: BFD's answer
+    // can depend on the lookups before it (its line-info state). Asked alone,
+    // addr2line must then give remcov's answer.
+    if (!it->second.empty() && it->second[0].line == 0 &&
+        it->second[0].file.empty()) {
+      snprintf(buf, sizeof buf, "%#llx\n", static_cast<unsigned long long>(a));
+      bool alone_ok = false;
+      const auto alone = ParseAddr2line(RunWithInput(
+          "addr2line -a -f -i -C -e '" + elf + "'", buf, &alone_ok));
+      auto solo = alone.find(a);
+      if (alone_ok && solo != alone.end() && solo->second == mine) {
+        ++c.history_line;
+        continue;
+      }
+    }
     if (multi) {
       ++c.multi_cu_mismatched;
     } else {
@@ -211,7 +226,8 @@ Comparison CompareWithAddr2line(const std::string& elf,
   std::cout << elf << ": " << c.total << " addresses, " << c.mismatched
             << " mismatched; " << c.multi_cu << " in several CUs, "
             << c.multi_cu_mismatched << " of them mismatched; " << c.file_one
-            << " with addr2line's DWARF 5 file-1 bug\n";
+            << " with addr2line's DWARF 5 file-1 bug; " << c.history_line
+            << " at line 0 only after earlier lookups\n";
   return c;
 }
 
@@ -222,6 +238,7 @@ void ExpectEqual(const Comparison& c) {
   EXPECT_EQ(c.mismatched, 0u) << c.examples;
   EXPECT_LE(c.multi_cu_mismatched, c.multi_cu / 100 + 1) << c.examples;
   EXPECT_LE(c.file_one, c.total / 100 + 1);
+  EXPECT_LE(c.history_line, c.total / 1000 + 1);
 }
 
 // The test's own, independent mapping from callback name to kind.

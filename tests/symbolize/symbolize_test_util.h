@@ -49,6 +49,7 @@ struct Comparison {
   size_t multi_cu = 0;             // addresses claimed by several CUs
   size_t multi_cu_mismatched = 0;  // ... where addr2line differs
   size_t file_one = 0;             // addr2line 2.40's DWARF 5 file-register bug
+  size_t history_line = 0;  // line 0 in the sequence, remcov's line alone
   std::string examples;
 };
 

@@ -77,6 +77,24 @@ REMCOV_C_API void remcov_remote_stop(void);
  * signal handler and in threads without one. */
 REMCOV_C_API uint64_t remcov_common_handle(void);
 
+/* Domains: remote handles reachable from processes that did not fork from the
+ * collector (a server's workers, a separate client). A domain is a file; a
+ * process joins it with remcov_domain_join(path), with a descriptor of it
+ * (remcov_domain_join_fd: descriptor passing), or by starting with the
+ * environment variable REMCOV_DOMAIN set to its path (joined before main; a
+ * failure is reported on stderr). A new file is made with mode 0600: who may
+ * open it read-write may join. Registrations (KCOV_REMOTE_ENABLE) of every
+ * member are published there: a handle is unique in the domain (EEXIST), and
+ * a member's remote sections with a handle another member registered land in
+ * that member's device. One domain per process, kept across fork and (through
+ * the environment) exec. Returns REMCOV_OK; REMCOV_E_BUSY (errno EBUSY) when
+ * another domain is joined; REMCOV_E_INVALID with errno set when the file
+ * cannot be opened (EACCES, ENOENT, ...) or is not a domain (EINVAL).
+ * docs/design.md, "Domains", describes the protocol and its trust model. */
+#define REMCOV_DOMAIN_ENV "REMCOV_DOMAIN"
+REMCOV_C_API int remcov_domain_join(const char* path);
+REMCOV_C_API int remcov_domain_join_fd(int fd);
+
 /* Counters mode (kcov_abi.h, REMCOV_KCOV_TRACE_COUNTERS): the slot of a map
  * of 2^bits counters that a trace_pc call returning to `pc` counts in, and the
  * slot of a trace-pc-guard site given its guard's address. The same in every

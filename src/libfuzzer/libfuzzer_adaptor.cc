@@ -2,6 +2,7 @@
 // The libFuzzer adaptor (include/remcov/libfuzzer.h): remote collectors per
 // fuzzer process, folded into libFuzzer's extra counters and compare hooks.
 #include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,14 +39,18 @@ uint8_t g_counters[kLibFuzzerCounterSlots];
 constexpr unsigned kSlotBits = 16;
 static_assert(kLibFuzzerCounterSlots == size_t{1} << kSlotBits);
 
-// Distinct common handles for every adaptor in the process (the runtime is
-// per process, so uniqueness within it is what KCOV_REMOTE_ENABLE needs).
-// 0x4c46 is "LF"; the low half counts.
+// Distinct common handles for every adaptor in the process and in every
+// process at once: the pid (below 2^22, the kernel's PID_MAX_LIMIT) in the
+// high 22 bits of the instance, a per-process count in the low 10. So
+// libFuzzer's -fork/-jobs workers, each a process with its own adaptor, never
+// collide in a domain (src/runtime/domain.h), where handles are unique among
+// all members as the kernel's are system-wide.
 std::atomic<uint32_t> g_next_handle{0};
 uint64_t NextCommonHandle() {
-  uint32_t n = g_next_handle.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t n = g_next_handle.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t pid = static_cast<uint32_t>(getpid()) & 0x3fffffu;
   return remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON,
-                                   0x4c460000u | (n & 0xffffu));
+                                   pid << 10 | (n & 0x3ffu));
 }
 
 // One record into libFuzzer's hooks. Constant operands first, as in KCOV

@@ -28,6 +28,7 @@
 #include "remcov/remcov.h"
 
 #include "base/raw_check.h"
+#include "runtime/domain.h"
 #include "runtime/proc_stat.h"
 #include "runtime/thread_state.h"
 
@@ -307,6 +308,9 @@ void FreeViewLocked(Device* d) {
   d->steps_aside = false;
   d->base = 0;
   d->fd = -1;
+  if (d->domain_fd >= 0) close(d->domain_fd);
+  d->domain_fd = -1;
+  d->domain_view = false;
   d->sequence.fetch_add(1, std::memory_order_acq_rel);
   UnmapControlPage(DeviceSlot(d));
   d->in_use = false;
@@ -409,8 +413,16 @@ void AtForkChild() {
     // goes on in the parent, which releases the control page's half.
     d->move_lock.ResetAfterFork();
     d->pending.store(nullptr, std::memory_order_relaxed);
+    d->shared_held = false;
     d->remote = false;
     d->remote_size = 0;
+    // The parent's descriptor for its domain registrations: the child
+    // registered nothing (a member's view keeps its descriptor: the child is
+    // a member too and uses the view).
+    if (d->domain_fd >= 0 && !d->domain_view) {
+      close(d->domain_fd);
+      d->domain_fd = -1;
+    }
   }
 }
 
@@ -810,7 +822,124 @@ int RemoteEnableIoctlLocked(Device* d, unsigned long arg) {
   return RemoteEnableLocked(d, ra);
 }
 
+// ---- views of other domain members' devices (domain.h) ----
+// At most this many at once: a member that serves many collectors over its
+// life (a server, fuzzing workers that come and go) frees the views whose
+// devices no longer take sections before it attaches another.
+constexpr uint32_t kMaxDomainViews = 64;
+
+// Whether a member's device still takes sections: remote-enabled, and its
+// owner's process alive. Read without the device's shared mutex (another
+// process's lock: never waited for here), so only as a hint for freeing.
+bool DomainViewLive(const Device* d) {
+  const DeviceShared* sh = d->sh();
+  if (sh->accepting.load(std::memory_order_relaxed) == 0) return false;
+  const int32_t pid = __atomic_load_n(&sh->owner_pid, __ATOMIC_RELAXED);
+  const uint64_t start = __atomic_load_n(&sh->owner_start, __ATOMIC_RELAXED);
+  char state = 0;
+  uint64_t now = 0;
+  if (pid <= 0 || !ReadProcStat(pid, &state, &now)) return false;
+  return state != 'Z' && state != 'X' && state != 'x' &&
+         (start == 0 || now == start);
+}
+
+// Frees the member views that no longer take sections; how many stay.
+// REQUIRES: g_table_mu held.
+uint32_t SweepDomainViewsLocked() {
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < g_slots_used; i++) {
+    Device* d = DeviceAt(i);
+    std::lock_guard<std::mutex> lock(d->mu);
+    if (!d->in_use || !d->domain_view) continue;
+    if (DomainViewLive(d)) {
+      kept++;
+      continue;
+    }
+    // No move of this process is in the area while it is unmapped: movers
+    // hold the move lock, and later ones find the view's new sequence.
+    UnregisterRemote(d);  // its handles leave this process's map
+    d->move_lock.Lock(&tls_state);
+    const ino_t ino = d->ino;
+    FreeViewLocked(d);
+    d->move_lock.Unlock();
+    auto it = InodeIndex().find(ino);
+    if (it != InodeIndex().end() && it->second == i) InodeIndex().erase(it);
+  }
+  return kept;
+}
+
+// Checks a member's device for the registration r and maps its area: the
+// size must be one INIT_TRACE could set and, for a counters mode, hold the
+// map (its owner checked that; a member's view does not trust it).
+// REQUIRES: d->mu held.
+bool FinishDomainViewLocked(Device* d, const DomainRecord& r, uint32_t* slot,
+                            uint32_t* sequence) {
+  const uint64_t size = d->sh()->size;
+  if (size < 2 || size > kControlOffset / sizeof(uint64_t)) return false;
+  if (IsCountersMode(r.mode) && remcov_kcov_counters_map_words(r.map_bits) +
+                                        (r.mode == kModeCountersCmp ? 5 : 0) >
+                                    size)
+    return false;
+  if (EnsureAreaMappedLocked(d) != 0) return false;
+  // The private area's size is the registrant's (REMOTE_ENABLE's area_size):
+  // a view made here has none of its own.
+  d->section_words.store(r.words, std::memory_order_relaxed);
+  *slot = DeviceSlot(d);
+  *sequence = d->sequence.load(std::memory_order_relaxed);
+  return true;
+}
+
 }  // namespace
+
+bool AttachDomainDevice(const DomainRecord& r, uint32_t* slot,
+                        uint32_t* sequence) {
+  pthread_once(&g_once, InitOnce);
+  {
+    // A view of the file this process has already: its own device, a fork
+    // parent's, or one attached before.
+    std::lock_guard<std::mutex> table(g_table_mu);
+    auto it = InodeIndex().find(static_cast<ino_t>(r.ino));
+    if (it != InodeIndex().end()) {
+      Device* d = DeviceAt(it->second);
+      std::lock_guard<std::mutex> lock(d->mu);
+      if (d->in_use && !d->adopted && d->dev == static_cast<dev_t>(r.dev) &&
+          d->ino == static_cast<ino_t>(r.ino))
+        return FinishDomainViewLocked(d, r, slot, sequence);
+    }
+    if (SweepDomainViewsLocked() >= kMaxDomainViews) return false;
+  }
+  // The registrant's own descriptor, through /proc: the kernel lets a
+  // process open another's descriptors when it may ptrace-read it (same user,
+  // or privileged), on top of the domain file's own permissions.
+  char path[64] = "/proc/";
+  char* p = AppendDecimal(path + 6, static_cast<uint32_t>(r.pid));
+  memcpy(p, "/fd/", 4);
+  *AppendDecimal(p + 4, static_cast<uint32_t>(r.fd)) = '\0';
+  const int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_dev != static_cast<dev_t>(r.dev) ||
+      st.st_ino != static_cast<ino_t>(r.ino)) {
+    close(fd);  // the descriptor now names another file: a stale entry
+    return false;
+  }
+  std::unique_lock<std::mutex> lock;
+  Device* d = LookupLocked(fd, &lock);  // attaches a view; checks the magic
+  if (d == nullptr) {
+    close(fd);
+    return false;
+  }
+  const bool ok = FinishDomainViewLocked(d, r, slot, sequence);
+  if (d->domain_fd < 0 && d->owner == nullptr && !d->remote) {
+    d->domain_fd = fd;  // the view's reference, closed when it is freed
+    d->domain_view = true;
+    g_counters.domain_attaches.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    close(fd);  // another thread attached it meanwhile
+    d->fd = d->domain_fd;
+  }
+  return ok;
+}
 
 void MoveLock::Lock(const ThreadState* self) {
   for (unsigned spins = 0;; spins++) {

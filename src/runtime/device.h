@@ -104,6 +104,12 @@ struct Device {
   bool remote = false;           // the local owner enabled it remotely
   uint32_t remote_size = 0;      // private area words for task sections
   uint32_t counter_bits = 0;     // counters modes: log2 of the map's size
+  // Domains (domain.h): this process's own descriptor of the file while it
+  // has registrations published in the domain (close-on-exec; other members
+  // open /proc/PID/fd/N of it), or, for a view of another member's device,
+  // the descriptor this process opened it by (its reference). -1: none.
+  int domain_fd = -1;
+  bool domain_view = false;  // a view of another member's device
 
   // The shared part: this slot's control page, the page that follows the
   // view in its DeviceSlotMem (a constant offset: no pointer to load on the
@@ -116,6 +122,9 @@ struct Device {
   // This process's half of the move lock; its holder then takes the control
   // page's `move_holder` (remote.cc, "the move lock").
   MoveLock move_lock;
+  // Whether this process's move-lock holder also holds the control page's
+  // half (remote.cc, LockMoveShared): guarded by move_lock.
+  bool shared_held = false;
   std::atomic<uint32_t> sequence{1};  // only increases, across slot reuse
   std::atomic<RemoteArea*> pending{nullptr};  // moves deferred by handlers
   // Private area size for task sections, readable without mu by
@@ -196,6 +205,16 @@ void RemoteLocksForFork(bool lock);
 // child side of fork, after RemoteLocksForFork(true) in the parent). The
 // handle map is kept: the child reaches its parent's devices with it.
 void ResetRemoteAfterFork();
+
+// A view of another domain member's device for its registration r (domain.h):
+// the one this process has, or one attached through the registrant's
+// descriptor (/proc/PID/fd/N), checked (the file is r's, a device of this
+// layout, of a size INIT_TRACE could set) and with its area mapped. Sets the
+// view's slot and sequence; false when the device cannot be reached or does
+// not check out. Task context (opens and maps files, takes mutexes).
+struct DomainRecord;
+bool AttachDomainDevice(const DomainRecord& r, uint32_t* slot,
+                        uint32_t* sequence);
 
 // remcov_rt_adopt_area for an area that starts `offset` bytes into the file
 // (a multiple of the page size): KCOV_INIT_TRACE and remcov_mmap map the

@@ -33,6 +33,8 @@
 #include "base/number.h"
 #include "base/raw_check.h"
 #include "runtime/device.h"
+#include "runtime/domain.h"
+#include "runtime/open_table.h"
 #include "runtime/proc_stat.h"
 #include "runtime/thread_state.h"
 
@@ -97,7 +99,7 @@ bool CheckHandle(uint64_t handle, bool common_valid, bool uncommon_valid,
 // after the fork is not seen by that child (docs/kcov.md, "fork").
 constexpr uint32_t kMapSlots = 1u << 13;
 constexpr uint32_t kMapMaxLive = kMapSlots / 4 * 3;
-constexpr uint64_t kTomb = ~0ull;
+constexpr uint64_t kTomb = kTableTomb;
 
 // 32 bytes: a power of two, so a lookup's index is one shift.
 struct alignas(32) MapSlot {
@@ -126,12 +128,7 @@ uint32_t ValueSeq(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t ValueMode(uint64_t v) { return (v >> 48) & 7; }
 uint32_t ValueMapBits(uint64_t v) { return (v >> 52) & 0xff; }
 
-uint32_t HashHandle(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return static_cast<uint32_t>(h) & (kMapSlots - 1);
-}
+uint32_t HashHandle(uint64_t h) { return TableHome(h, kMapSlots - 1); }
 
 // Lock-free lookup. The key is re-read after the value (value is stored
 // before the key on insert, key is overwritten on removal), so a value is only
@@ -214,30 +211,12 @@ int MapInsertLocked(uint64_t handle, uint64_t value, uint32_t epoch) {
   return 0;
 }
 
-// REQUIRES: g_reg_mu. Called for the tombstone just written at `i`: if the run
-// of tombstones through `i` ends at an empty slot, the whole run becomes empty,
-// so lookups cost what they cost in a fresh table with the same live keys
-// instead of growing with every handle ever removed. Safe with concurrent
-// lock-free lookups: a key at position j was inserted when every slot of its
-// probe path (home .. j-1) was non-empty, and slots only become empty here, so
-// by induction no live key's path crosses an empty slot; a run of tombstones
-// ending at an empty slot therefore lies on no live key's path, and a lookup
-// that now stops earlier in it returns the same "absent". (An insert reuses
-// the first tombstone or empty slot of its path, so the table of a process
-// that registers and removes new handles all day stays as short as its live
-// set.)
+// REQUIRES: g_reg_mu. The tombstone just written at `i`: open_table.h.
 void MapReclaimRunLocked(uint32_t i) {
-  constexpr uint32_t kMask = kMapSlots - 1;
-  uint32_t end = i;
-  for (uint32_t n = 0;
-       n < kMapSlots && g_map[end].key.load(std::memory_order_relaxed) == kTomb;
-       n++)
-    end = (end + 1) & kMask;
-  if (g_map[end].key.load(std::memory_order_relaxed) != 0) return;
-  for (uint32_t k = (end + kMask) & kMask;
-       g_map[k].key.load(std::memory_order_relaxed) == kTomb;
-       k = (k + kMask) & kMask)
-    g_map[k].key.store(0, std::memory_order_release);
+  ReclaimTombstoneRun(
+      i, kMapSlots - 1,
+      [](uint32_t k) { return g_map[k].key.load(std::memory_order_relaxed); },
+      [](uint32_t k) { g_map[k].key.store(0, std::memory_order_release); });
 }
 
 // REQUIRES: g_reg_mu. Removes the live key at `i`.
@@ -256,6 +235,16 @@ void MapRemoveSlotLocked(uint32_t slot) {
       continue;
     MapRemoveAtLocked(i);
   }
+}
+
+// Maps a handle of another domain member to this process's view (slot,
+// sequence) of its device. 0 or ENOMEM.
+int MapDomainHandle(uint64_t handle, uint32_t slot, uint32_t sequence,
+                    const DomainRecord& r) {
+  std::lock_guard<std::mutex> lock(g_reg_mu);
+  const int err = MapInsertLocked(
+      handle, PackValue(slot, sequence, r.mode, r.map_bits), r.epoch);
+  return err == EEXIST ? 0 : err;  // another thread of ours mapped it first
 }
 
 // ---- private areas ----
@@ -372,17 +361,34 @@ bool HolderGone(uint64_t holder) {
   return state == 'Z' || state == 'X';
 }
 
-// REQUIRES: d->move_lock held by t. Takes the cross-process half.
-void LockMoveShared(Device* d, ThreadState& t) {
+// How long a waiter waits for a holder that is alive: a move copies one
+// section (microseconds), so a holder that keeps the lock this long is stuck
+// or hostile (a domain member may be either). The waiter then gives up: its
+// section is dropped and counted (move_lock_timeouts), and a DISABLE goes on.
+constexpr int64_t kMoveWaitLimitNs = 2'000'000'000;
+
+int64_t MonotonicNs() {
+  struct timespec ts;
+  syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// REQUIRES: d->move_lock held by t. Takes the cross-process half, and says
+// so in d->shared_held; false (not taken) when an alive holder kept it past
+// kMoveWaitLimitNs.
+bool LockMoveShared(Device* d, ThreadState& t) {
   std::atomic<uint64_t>& word = d->sh()->move_holder;
   const uint64_t self = MoveIdentity(t);
+  int64_t since = 0;
   for (uint32_t spins = 0;; spins++) {
     uint64_t holder = 0;
     // Acquire pairs with the release in UnlockMoveShared: the previous
     // holder's copy and count are visible to ours.
     if (word.compare_exchange_strong(holder, self, std::memory_order_acquire,
-                                     std::memory_order_relaxed))
-      return;
+                                     std::memory_order_relaxed)) {
+      d->shared_held = true;
+      return true;
+    }
     if (spins < 64) {
       __builtin_ia32_pause();
       continue;
@@ -394,16 +400,28 @@ void LockMoveShared(Device* d, ThreadState& t) {
     // Now and then: is the holder still there? A process killed in its move
     // leaves the lock held for ever; its section is lost (never partial: the
     // count it had not published does not cover what it copied).
-    if (spins % 256 == 0 && HolderGone(holder) &&
-        word.compare_exchange_strong(holder, self, std::memory_order_acquire,
-                                     std::memory_order_relaxed)) {
-      d->sh()->move_holders_died.fetch_add(1, std::memory_order_relaxed);
-      return;
+    if (spins % 256 == 0) {
+      if (HolderGone(holder) &&
+          word.compare_exchange_strong(holder, self, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        d->sh()->move_holders_died.fetch_add(1, std::memory_order_relaxed);
+        d->shared_held = true;
+        return true;
+      }
+      ErrnoSaver errno_saver;
+      const int64_t now = MonotonicNs();
+      if (since == 0) since = now;
+      if (now - since > kMoveWaitLimitNs) {
+        d->sh()->move_lock_timeouts.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      }
     }
   }
 }
 
 void UnlockMoveShared(Device* d) {
+  if (!d->shared_held) return;
+  d->shared_held = false;
   d->sh()->move_holder.store(0, std::memory_order_release);
 }
 
@@ -430,7 +448,7 @@ void MoveCountersLocked(Device* d, RemoteArea* a) {
   auto* src = reinterpret_cast<uint64_t*>(a->map);
   const uint64_t n = a->data[1];
   const uint64_t private_over = a->overflow.load(std::memory_order_relaxed);
-  if (!SectionStands(d, a)) {
+  if (!d->shared_held || !SectionStands(d, a)) {
     uint64_t hits = 0;
     for (uint64_t b = 0; b < map_words; b += kLaneBlockWords) {
       if (BlockIsZero(src + b)) continue;
@@ -481,7 +499,8 @@ void MoveCountersLocked(Device* d, RemoteArea* a) {
   d->sh()->sections_moved.fetch_add(1, std::memory_order_relaxed);
 }
 
-// REQUIRES: both halves of d's move lock held, d == a->device. Moves one
+// REQUIRES: d's move lock held (and its cross-process half, unless the wait
+// for it gave up: d->shared_held), d == a->device. Moves one
 // finished section (kernel: kcov_move_area under kcov->lock, after the
 // sequence check).
 void MoveOneLocked(Device* d, RemoteArea* a) {
@@ -490,8 +509,9 @@ void MoveOneLocked(Device* d, RemoteArea* a) {
   // (for a deferred area) a handler whose push pairs with our pop.
   uint64_t n = a->data[0];
   uint64_t private_over = a->overflow.load(std::memory_order_relaxed);
-  if (!SectionStands(d, a)) {
-    // Straddled DISABLE (or the device is gone): dropped, counted.
+  if (!d->shared_held || !SectionStands(d, a)) {
+    // Straddled DISABLE (or the device is gone), or the wait for the move
+    // lock's cross-process half gave up: dropped, counted.
     g_counters.sequence_dropped_sections.fetch_add(1,
                                                    std::memory_order_relaxed);
     g_counters.sequence_dropped_entries.fetch_add(n + private_over,
@@ -681,6 +701,50 @@ void RestoreContext(ThreadState& t, const TraceContext& c) {
 }
 
 void RemoteStartSlow(ThreadState& t, uint64_t handle);
+void StartBoundSection(ThreadState& t, uint64_t handle, uint64_t value,
+                       uint32_t epoch, bool in_irq);
+
+// A handle this process has no standing registration for: another member of
+// the process's domain may have registered it (domain.h). Attaches that
+// member's device (task context: it opens and maps files), maps the handle
+// to it and starts the section. Out of line: without a domain a miss costs
+// one load and test more (of g_domain).
+__attribute__((noinline)) void SectionFromDomain(ThreadState& t,
+                                                 uint64_t handle, bool in_irq) {
+  if (!DomainJoined()) return;
+  DomainRecord r;
+  // This process's own registrations are in its map (a miss there is final).
+  if (!DomainFind(handle, &r) || r.pid == static_cast<int32_t>(getpid()))
+    return;
+  if (in_irq) {
+    g_counters.domain_handler_misses.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Busy while attaching: an unwrapped handler's section is refused
+  // meanwhile (it would wait for the mutexes we hold).
+  StoreModeRelaxed(t, kModeBusy);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  uint32_t slot = 0;
+  uint32_t sequence = 0;
+  bool ok;
+  {
+    ErrnoSaver errno_saver;
+    ok = AttachDomainDevice(r, &slot, &sequence) &&
+         MapDomainHandle(handle, slot, sequence, r) == 0;
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  StoreModeRelaxed(t, kModeDisabled);
+  uint64_t value;
+  uint32_t epoch;
+  if (!ok || !MapLookup(handle, &value, &epoch) ||
+      !RegistrationStands(value, epoch)) {
+    // The member's device could not be reached, or it was disabled or
+    // re-registered meanwhile (its entry names an older epoch).
+    g_counters.domain_attach_failures.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  StartBoundSection(t, handle, value, epoch, false);
+}
 
 // A section that cannot start on this thread: task sections do not nest and
 // are refused in tracing or owner threads; one signal-handler section per
@@ -719,8 +783,16 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
   uint32_t epoch;
   // Nobody collects (the common case), or the registration was the
   // parent's at fork and its device was disabled since.
-  if (!MapLookup(handle, &value, &epoch) || !RegistrationStands(value, epoch))
+  if (!MapLookup(handle, &value, &epoch) || !RegistrationStands(value, epoch)) {
+    if (DomainJoined()) SectionFromDomain(t, handle, in_irq);
     return;
+  }
+  StartBoundSection(t, handle, value, epoch, in_irq);
+}
+
+// The rest of RemoteStartSlow, for a registration that stands.
+void StartBoundSection(ThreadState& t, uint64_t handle, uint64_t value,
+                       uint32_t epoch, bool in_irq) {
   RemoteArea* a;
   if (in_irq) {
     a = IrqAreaGet();
@@ -888,9 +960,9 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
                    uint64_t common) {
   std::lock_guard<std::mutex> lock(g_reg_mu);
   uint32_t slot = DeviceSlot(d);
-  uint64_t value =
-      PackValue(slot, d->sequence.load(std::memory_order_relaxed),
-                d->sh()->mode.load(std::memory_order_relaxed), d->counter_bits);
+  const uint32_t mode = d->sh()->mode.load(std::memory_order_relaxed);
+  uint64_t value = PackValue(slot, d->sequence.load(std::memory_order_relaxed),
+                             mode, d->counter_bits);
   const uint32_t epoch = d->sh()->epoch.load(std::memory_order_relaxed);
   int err = 0;
   for (uint32_t i = 0; i < n && err == 0; i++) {
@@ -905,13 +977,43 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
               ? MapInsertLocked(common, value, epoch)
               : EINVAL;
   }
-  if (err != 0) MapRemoveSlotLocked(slot);
+  // Then the domain's table, where the handles must be unique among its
+  // members (kcov_remote_add's EEXIST, system-wide in the kernel). Other
+  // members reach the device through a descriptor of this process's own.
+  if (err == 0 && DomainJoined()) {
+    if (d->domain_fd < 0) d->domain_fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
+    if (d->domain_fd < 0) {
+      err = ENOMEM;  // out of descriptors: the registration cannot be shared
+    } else {
+      DomainRecord r;
+      r.fd = d->domain_fd;
+      r.dev = d->dev;
+      r.ino = d->ino;
+      r.epoch = epoch;
+      r.mode = mode;
+      r.map_bits = d->counter_bits;
+      r.words = d->section_words.load(std::memory_order_relaxed);
+      err = DomainPublish(handles, n, common, r);
+    }
+  }
+  if (err != 0) {
+    MapRemoveSlotLocked(slot);
+    if (d->domain_fd >= 0) {
+      close(d->domain_fd);
+      d->domain_fd = -1;
+    }
+  }
   return err;
 }
 
 void UnregisterRemote(Device* d) {
   std::lock_guard<std::mutex> lock(g_reg_mu);
   MapRemoveSlotLocked(DeviceSlot(d));
+  if (d->domain_fd >= 0 && !d->domain_view) {
+    DomainWithdraw(d->dev, d->ino);
+    close(d->domain_fd);
+    d->domain_fd = -1;
+  }
 }
 
 void SetAccepting(Device* d, bool on) {

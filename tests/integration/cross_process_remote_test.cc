@@ -305,5 +305,43 @@ TEST(CrossProcessRemoteTest, MoveLockOfADeadProcessIsTakenOver) {
   }
 }
 
+// A process that holds the move lock and does not let go while alive (stuck,
+// or a hostile domain member): a mover gives up after the wait limit (2 s),
+// drops its section whole and counts it; DISABLE goes on likewise. Nothing
+// hangs, and once the holder is gone sections arrive again.
+TEST(CrossProcessRemoteTest, MoveLockHeldByALiveProcessIsGivenUpAndCounted) {
+  const uint64_t per_section = PcsOf(Section);
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    internal::Device* d = internal::DeviceForTesting(dev.fd());
+    if (d == nullptr) _exit(1);
+    internal::HoldMoveLockForTesting(d);
+    (void)!write(ready[1], "h", 1);
+    for (;;) pause();
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  const remcov_device_stats_t before = dev.Stats();
+  RunSections(kHandle, 1);  // waits out the limit, then drops the section
+  const remcov_device_stats_t after = dev.Stats();
+  EXPECT_EQ(dev.Count(), 0u);
+  EXPECT_EQ(after.move_lock_timeouts - before.move_lock_timeouts, 1u);
+  EXPECT_EQ(after.sections_dropped - before.sections_dropped, 1u);
+  EXPECT_EQ(after.sections_moved, before.sections_moved);
+  EXPECT_EQ(after.move_holders_died, before.move_holders_died);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
+  RunSections(kHandle, 2);  // the holder is gone: taken over, then moved
+  EXPECT_EQ(dev.Count(), 2 * per_section);
+  close(ready[0]);
+  close(ready[1]);
+}
+
 }  // namespace
 }  // namespace remcov::testing

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: Apache-2.0
+// Domains (domain.h): joining, publishing, withdrawing and finding handles.
+//
+// Thread safety: DomainPublish/DomainWithdraw take the file's robust mutex;
+// DomainFind takes nothing. Joining is once per process (g_join_mu).
+// Signal safety: DomainFind only.
+#include "runtime/domain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "remcov/export.h"
+#include "remcov/kcov_abi.h"
+#include "remcov/remcov.h"
+
+#include "base/raw_check.h"
+#include "runtime/open_table.h"
+#include "runtime/proc_stat.h"
+#include "runtime/thread_state.h"
+
+namespace remcov::internal {
+
+constinit std::atomic<DomainFile*> g_domain{nullptr};
+
+namespace {
+
+constexpr uint32_t kMask = kDomainSlots - 1;
+// The largest private area a published registration may name: that of the
+// largest shared area INIT_TRACE accepts (2^28 words). A larger one could
+// not be moved whole anyway; the bound keeps a corrupt entry from making
+// members allocate gigabytes.
+constexpr uint32_t kMaxSectionWords = 1u << 28;
+
+constinit std::mutex g_join_mu;  // orders joins
+
+// The mutex of the file: a member killed while it held it left an entry
+// half written (its sequence odd); the next writer clears such entries.
+class DomainLock {
+ public:
+  explicit DomainLock(DomainFile* f) : f_(f) {
+    if (pthread_mutex_lock(&f_->mu) == EOWNERDEAD) {
+      for (uint32_t i = 0; i < kDomainSlots; i++) {
+        DomainEntry& e = f_->entries[i];
+        if (e.sequence.load(std::memory_order_relaxed) & 1) {
+          e.key.store(kTableTomb, std::memory_order_release);
+          e.sequence.fetch_add(1, std::memory_order_release);
+        }
+      }
+      pthread_mutex_consistent(&f_->mu);
+    }
+  }
+  ~DomainLock() { pthread_mutex_unlock(&f_->mu); }
+  DomainLock(const DomainLock&) = delete;
+  DomainLock& operator=(const DomainLock&) = delete;
+
+ private:
+  DomainFile* f_;
+};
+
+// The modes a registration may carry (device.h's trace modes; counters modes
+// with a map size in the ABI's range).
+bool ValidMode(uint32_t mode, uint32_t map_bits) {
+  if (mode == kModeTracePc || mode == kModeTraceCmp) return map_bits == 0;
+  if (mode == kModeCounters || mode == kModeCountersCmp)
+    return map_bits >= REMCOV_KCOV_COUNTERS_MIN_BITS &&
+           map_bits <= REMCOV_KCOV_COUNTERS_MAX_BITS;
+  return false;
+}
+
+// Whether the process (pid, start) still runs.
+bool ProcessAlive(int32_t pid, uint64_t start) {
+  if (pid <= 0) return false;
+  char state = 0;
+  uint64_t now = 0;
+  if (!ReadTaskStat(static_cast<uint32_t>(pid), 0, &state, &now)) return false;
+  if (state == 'Z' || state == 'X' || state == 'x') return false;
+  return start == 0 || now == start;
+}
+
+int32_t SelfPidRaw() { return static_cast<int32_t>(getpid()); }
+
+// Writes an entry's fields under its sequence word. REQUIRES: the file's mu.
+void WriteEntryLocked(DomainEntry& e, const DomainRecord& r) {
+  e.sequence.fetch_add(1, std::memory_order_relaxed);  // odd
+  std::atomic_thread_fence(std::memory_order_release);
+  e.epoch.store(r.epoch, std::memory_order_relaxed);
+  e.pid.store(r.pid, std::memory_order_relaxed);
+  e.fd.store(r.fd, std::memory_order_relaxed);
+  e.start.store(r.start, std::memory_order_relaxed);
+  e.dev.store(r.dev, std::memory_order_relaxed);
+  e.ino.store(r.ino, std::memory_order_relaxed);
+  e.mode.store(r.mode | r.map_bits << 8, std::memory_order_relaxed);
+  e.words.store(r.words, std::memory_order_relaxed);
+  e.sequence.fetch_add(1, std::memory_order_release);  // even
+}
+
+// REQUIRES: the file's mu. Removes the live key at i.
+void RemoveAtLocked(DomainFile* f, uint32_t i) {
+  f->entries[i].key.store(kTableTomb, std::memory_order_release);
+  if (f->live > 0) f->live--;
+  ReclaimTombstoneRun(
+      i, kMask,
+      [f](uint32_t k) {
+        return f->entries[k].key.load(std::memory_order_relaxed);
+      },
+      [f](uint32_t k) {
+        f->entries[k].key.store(0, std::memory_order_release);
+      });
+}
+
+// REQUIRES: the file's mu. 0, EEXIST or ENOMEM; *inserted is set when the
+// key was added (not when this process's own stale entry was rewritten).
+int InsertLocked(DomainFile* f, uint64_t handle, const DomainRecord& r,
+                 bool* inserted) {
+  *inserted = false;
+  int64_t free_slot = -1;
+  uint32_t i = TableHome(handle, kMask);
+  for (uint32_t probes = 0; probes < kDomainSlots;
+       probes++, i = (i + 1) & kMask) {
+    DomainEntry& e = f->entries[i];
+    const uint64_t k = e.key.load(std::memory_order_relaxed);
+    if (k == handle) {
+      const int32_t pid = e.pid.load(std::memory_order_relaxed);
+      // Another live process's registration stands (the kernel's EEXIST
+      // from kcov_remote_add); this process's own entries are arbitrated by
+      // its handle map before it publishes.
+      if (pid != r.pid &&
+          ProcessAlive(pid, e.start.load(std::memory_order_relaxed)))
+        return EEXIST;
+      WriteEntryLocked(e, r);
+      return 0;
+    }
+    if (k == kTableTomb && free_slot < 0) free_slot = i;
+    if (k == 0) {
+      if (free_slot < 0) free_slot = i;
+      break;
+    }
+  }
+  if (free_slot < 0 || f->live >= kDomainSlots / 4 * 3) return ENOMEM;
+  DomainEntry& e = f->entries[free_slot];
+  WriteEntryLocked(e, r);
+  e.key.store(handle, std::memory_order_release);  // pairs with DomainFind
+  f->live++;
+  *inserted = true;
+  return 0;
+}
+
+// REQUIRES: the file's mu. Removes `handle` if it is (pid)'s.
+void RemoveHandleLocked(DomainFile* f, uint64_t handle, int32_t pid) {
+  uint32_t i = TableHome(handle, kMask);
+  for (uint32_t probes = 0; probes < kDomainSlots;
+       probes++, i = (i + 1) & kMask) {
+    const uint64_t k = f->entries[i].key.load(std::memory_order_relaxed);
+    if (k == 0) return;
+    if (k != handle) continue;
+    if (f->entries[i].pid.load(std::memory_order_relaxed) == pid)
+      RemoveAtLocked(f, i);
+    return;
+  }
+}
+
+// Checks a mapped file's header. EINVAL when it is not a domain of this
+// layout.
+int CheckHeader(const DomainFile* f) {
+  if (memcmp(f->magic, kDomainMagic, sizeof kDomainMagic) != 0 ||
+      f->version != kDomainVersion || f->slots != kDomainSlots)
+    return EINVAL;
+  return 0;
+}
+
+// Maps the open file fd as a domain, making the table when the file is empty
+// (under an exclusive flock, so concurrent joiners make it once). 0 or errno.
+int MapDomain(int fd, DomainFile** out) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EINVAL;
+  while (flock(fd, LOCK_EX) != 0)
+    if (errno != EINTR) return errno;
+  int err = 0;
+  DomainFile* f = nullptr;
+  do {
+    if (fstat(fd, &st) != 0) {
+      err = errno;
+      break;
+    }
+    const bool fresh = st.st_size == 0;
+    if (!fresh && static_cast<uint64_t>(st.st_size) != sizeof(DomainFile)) {
+      err = EINVAL;  // another file, or another layout's
+      break;
+    }
+    if (fresh && ftruncate(fd, sizeof(DomainFile)) != 0) {
+      err = errno;
+      break;
+    }
+    void* p = mmap(nullptr, sizeof(DomainFile), PROT_READ | PROT_WRITE,
+                   MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      err = errno;
+      break;
+    }
+    f = static_cast<DomainFile*>(p);
+    if (fresh) {
+      pthread_mutexattr_t attr;
+      pthread_mutexattr_init(&attr);
+      pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+      pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+      pthread_mutex_init(&f->mu, &attr);
+      pthread_mutexattr_destroy(&attr);
+      f->version = kDomainVersion;
+      f->slots = kDomainSlots;
+      std::atomic_thread_fence(std::memory_order_release);
+      memcpy(f->magic, kDomainMagic, sizeof kDomainMagic);
+    } else if ((err = CheckHeader(f)) != 0) {
+      munmap(p, sizeof(DomainFile));
+      f = nullptr;
+    }
+  } while (false);
+  (void)flock(fd, LOCK_UN);
+  *out = f;
+  return err;
+}
+
+// Joins the domain of the open file fd: REMCOV_OK, or REMCOV_E_BUSY (another
+// domain is joined), REMCOV_E_INVALID with errno (not a domain file).
+int JoinFd(int fd) {
+  std::lock_guard<std::mutex> lock(g_join_mu);
+  struct stat st;
+  if (fstat(fd, &st) != 0) return REMCOV_E_INVALID;  // errno: EBADF
+  if (DomainFile* joined = g_domain.load(std::memory_order_relaxed)) {
+    (void)joined;
+    errno = EBUSY;
+    return REMCOV_E_BUSY;
+  }
+  DomainFile* f = nullptr;
+  if (int err = MapDomain(fd, &f)) {
+    errno = err;
+    return REMCOV_E_INVALID;
+  }
+  g_domain.store(f, std::memory_order_release);
+  return REMCOV_OK;
+}
+
+int JoinPath(const char* path) {
+  if (path == nullptr || path[0] == '\0') {
+    errno = EINVAL;
+    return REMCOV_E_INVALID;
+  }
+  // Who may join is who may open the file read-write: its permissions (or
+  // the descriptor passed) are the domain's access control. New files are
+  // the creator's alone (0600).
+  const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return REMCOV_E_INVALID;
+  const int r = JoinFd(fd);
+  const int saved = errno;
+  close(fd);  // the mapping keeps the file
+  errno = saved;
+  return r;
+}
+
+// REMCOV_DOMAIN, before main: a program started inside a domain (a server's
+// worker, an exec'd image) is a member from its first instruction on. A
+// domain that cannot be joined is reported on stderr; the program goes on
+// without it.
+__attribute__((constructor)) void JoinFromEnvironment() {
+  ErrnoSaver errno_saver;
+  const char* path = getenv(REMCOV_DOMAIN_ENV);
+  if (path == nullptr || path[0] == '\0') return;
+  if (JoinPath(path) == REMCOV_OK) return;
+  const char* why = strerror(errno);
+  const char* parts[] = {"remcov: " REMCOV_DOMAIN_ENV "=", path,
+                         ": cannot join the domain: ", why,
+                         "; remote handles of other processes stay unseen\n"};
+  for (const char* part : parts) (void)!write(2, part, strlen(part));
+}
+
+}  // namespace
+
+int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,
+                  const DomainRecord& device) {
+  DomainFile* f = g_domain.load(std::memory_order_acquire);
+  if (f == nullptr) return 0;
+  DomainRecord r = device;
+  r.pid = SelfPidRaw();
+  char state = 0;
+  if (!ReadTaskStat(static_cast<uint32_t>(r.pid), 0, &state, &r.start))
+    r.start = 0;  // /proc unreadable: the pid alone identifies the process
+  DomainLock lock(f);
+  uint64_t added[REMCOV_KCOV_REMOTE_MAX_HANDLES + 1];
+  uint32_t n_added = 0;
+  int err = 0;
+  for (uint32_t i = 0; i <= n && err == 0; i++) {
+    const uint64_t h = i < n ? handles[i] : common;
+    if (h == 0) continue;
+    bool inserted = false;
+    err = InsertLocked(f, h, r, &inserted);
+    if (err == 0 && inserted) added[n_added++] = h;
+  }
+  if (err != 0) {
+    for (uint32_t i = 0; i < n_added; i++)
+      RemoveHandleLocked(f, added[i], r.pid);
+  }
+  return err;
+}
+
+void DomainWithdraw(uint64_t dev, uint64_t ino) {
+  DomainFile* f = g_domain.load(std::memory_order_acquire);
+  if (f == nullptr) return;
+  const int32_t self = SelfPidRaw();
+  DomainLock lock(f);
+  for (uint32_t i = 0; i < kDomainSlots; i++) {
+    DomainEntry& e = f->entries[i];
+    const uint64_t k = e.key.load(std::memory_order_relaxed);
+    if (k == 0 || k == kTableTomb) continue;
+    if (e.pid.load(std::memory_order_relaxed) == self &&
+        e.dev.load(std::memory_order_relaxed) == dev &&
+        e.ino.load(std::memory_order_relaxed) == ino)
+      RemoveAtLocked(f, i);
+  }
+}
+
+bool DomainFind(uint64_t handle, DomainRecord* out) {
+  DomainFile* f = g_domain.load(std::memory_order_acquire);
+  if (f == nullptr) return false;
+  uint32_t i = TableHome(handle, kMask);
+  // At most one pass over the table, whatever a member wrote into it.
+  for (uint32_t probes = 0; probes < kDomainSlots;
+       probes++, i = (i + 1) & kMask) {
+    DomainEntry& e = f->entries[i];
+    const uint64_t k = e.key.load(std::memory_order_acquire);
+    if (k == 0) return false;
+    if (k != handle) continue;
+    for (int tries = 0; tries < 4; tries++) {
+      const uint32_t s1 = e.sequence.load(std::memory_order_acquire);
+      if (s1 & 1) continue;
+      DomainRecord r;
+      r.epoch = e.epoch.load(std::memory_order_relaxed);
+      r.pid = e.pid.load(std::memory_order_relaxed);
+      r.fd = e.fd.load(std::memory_order_relaxed);
+      r.start = e.start.load(std::memory_order_relaxed);
+      r.dev = e.dev.load(std::memory_order_relaxed);
+      r.ino = e.ino.load(std::memory_order_relaxed);
+      const uint32_t mode = e.mode.load(std::memory_order_relaxed);
+      r.words = e.words.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (e.sequence.load(std::memory_order_relaxed) != s1 ||
+          e.key.load(std::memory_order_relaxed) != handle)
+        continue;
+      r.mode = mode & 0xff;
+      r.map_bits = mode >> 8;
+      if (r.pid <= 0 || r.fd < 0 || r.fd >= (1 << 24) ||
+          !ValidMode(r.mode, r.map_bits) || r.words < 2 ||
+          r.words > kMaxSectionWords)
+        return false;
+      *out = r;
+      return true;
+    }
+    return false;  // being rewritten: a miss, as before the registration
+  }
+  return false;
+}
+
+}  // namespace remcov::internal
+
+using namespace remcov::internal;  // NOLINT: the C entry points below
+
+extern "C" {
+
+REMCOV_EXPORT int remcov_domain_join(const char* path) {
+  return JoinPath(path);
+}
+
+REMCOV_EXPORT int remcov_domain_join_fd(int fd) { return JoinFd(fd); }
+
+}  // extern "C"

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// Domains: remote handles reachable from processes that did not fork from the
+// collector (the kernel's handle table is system-wide: kernel/kcov.c,
+// kcov_remote_add and kcov_remote_find under kcov_remote_lock). A domain is a
+// file holding a shared handle table; every process that joins it (the
+// REMCOV_DOMAIN environment variable, remcov_domain_join, or a descriptor
+// given with remcov_domain_join_fd) publishes its registrations there and
+// finds the others'. docs/design.md, "Domains", gives the protocol and the
+// trust model.
+//
+// The table: open addressing over kDomainSlots entries (open_table.h), keys
+// written with a robust, process-shared mutex held and read lock-free; each
+// entry's fields are guarded by a sequence word (odd while written), so a
+// reader takes a consistent snapshot or none. Everything a reader takes from
+// the file is validated before use: a corrupt or malicious member can make
+// lookups miss, never crash or hang the reader.
+#ifndef REMCOV_RUNTIME_DOMAIN_H_
+#define REMCOV_RUNTIME_DOMAIN_H_
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <atomic>
+
+namespace remcov::internal {
+
+inline constexpr char kDomainMagic[8] = {'R', 'C', 'D', 'O',
+                                         'M', 'A', 'I', 'N'};
+inline constexpr uint32_t kDomainVersion = 1;
+inline constexpr uint32_t kDomainSlots = 1u << 12;
+
+// One registration, as published: the registering process (pid and start
+// time, so a reused pid is not taken for it), its own descriptor for the
+// device (another process opens /proc/PID/fd/FD), the device file's identity,
+// and the binding a section needs (the device's epoch at registration, the
+// trace mode and, for counters modes, the map's log2 size, and the size of
+// a section's private area).
+struct DomainRecord {
+  int32_t pid = 0;
+  int32_t fd = -1;
+  uint64_t start = 0;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint32_t epoch = 0;
+  uint32_t mode = 0;
+  uint32_t map_bits = 0;
+  uint32_t words = 0;  // a section's private area (Device::section_words)
+};
+
+struct alignas(64) DomainEntry {
+  std::atomic<uint64_t> key;       // the handle; 0 empty, kTableTomb removed
+  std::atomic<uint32_t> sequence;  // odd while the fields below are written
+  std::atomic<uint32_t> epoch;
+  std::atomic<int32_t> pid;
+  std::atomic<int32_t> fd;
+  std::atomic<uint64_t> start;
+  std::atomic<uint64_t> dev;
+  std::atomic<uint64_t> ino;
+  std::atomic<uint32_t> mode;  // trace mode | map_bits << 8
+  std::atomic<uint32_t> words;
+};
+static_assert(sizeof(DomainEntry) == 64);
+
+struct DomainFile {
+  char magic[8];  // kDomainMagic, written last at creation
+  uint32_t version;
+  uint32_t slots;      // kDomainSlots
+  pthread_mutex_t mu;  // robust, process-shared: orders writers
+  uint32_t live;       // guarded by mu
+  alignas(4096) DomainEntry entries[kDomainSlots];
+};
+static_assert(sizeof(DomainFile) == 4096 + kDomainSlots * sizeof(DomainEntry));
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+
+// The joined domain's mapping (nullptr: none). Set once, release; a fork
+// child keeps it (the mapping is shared) and so stays a member.
+extern std::atomic<DomainFile*> g_domain;
+// Whether this process joined a domain (inline: the miss path of every
+// remote section asks).
+inline bool DomainJoined() {
+  return g_domain.load(std::memory_order_relaxed) != nullptr;
+}
+// Publishes this process's registration of `n` handles (and `common`, when
+// not 0) for the device `device` names (its pid and start are this
+// process's, filled in here). 0 when no domain is joined or all were
+// published; EEXIST when a live process of the domain other than this one
+// holds one of them; ENOMEM when the table is full. On failure nothing of
+// this call stays published. REQUIRES: the caller's registration lock (one
+// publication per process at a time). Task context.
+int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,
+                  const DomainRecord& device);
+// Withdraws this process's entries for the device file (dev, ino). Task
+// context.
+void DomainWithdraw(uint64_t dev, uint64_t ino);
+// The entry for `handle`, lock-free: true with a snapshot that passed
+// validation (a known mode, a positive pid, a descriptor in range, an area
+// size remcov_remote_start could allocate), false
+// when absent, being rewritten, or invalid. Async-signal-safe.
+bool DomainFind(uint64_t handle, DomainRecord* out);
+
+}  // namespace remcov::internal
+
+#endif  // REMCOV_RUNTIME_DOMAIN_H_

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A process that did not fork from the collector: domain_test starts it with
+ * posix_spawn, REMCOV_DOMAIN in its environment (so it joins the domain
+ * before main). Built with the kernel's instrumentation and linked with
+ * remcov's runtime.
+ *   domain_member run HANDLE N: prints the PCs one Work() records under a
+ *     local trace of its own ("pcs K pc1 pc2 ..."), then runs N remote
+ *     sections with HANDLE around Work() and prints its runtime counters
+ *     ("stats attaches A failures F handler_misses M"). Exit 0.
+ *   domain_member register HANDLE: KCOV_REMOTE_ENABLE of HANDLE on a device
+ *     of its own; prints "registered" or "errno E", then waits until its
+ *     standard input closes. Exit 0, or 3 when the registration failed.
+ *   domain_member join PATH: remcov_domain_join(PATH); prints "joined" or
+ *     "failed R errno E". Exit 0.
+ *   domain_member serve: a long-lived server: for each line "HANDLE" read
+ *     from standard input, runs one remote section with HANDLE around Work()
+ *     and prints "attaches A failures F" (its runtime counters). Exit 0 at
+ *     the end of its input.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "remcov/remcov.h"
+
+volatile int g_n = 10;
+volatile int g_sink;
+
+__attribute__((noinline)) static int Work(int n) {
+  int sum = 0;
+  for (int i = 0; i < n; i++)
+    if (i % 3 == 1) sum += i;
+  return sum;
+}
+
+enum { kWords = 4096 };
+
+static int OpenDevice(unsigned long** area) {
+  const int fd = remcov_open();
+  if (fd < 0) return -1;
+  if (remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords) != 0) return -1;
+  *area = remcov_mmap(NULL, kWords * sizeof(unsigned long),
+                      PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  return *area == MAP_FAILED ? -1 : fd;
+}
+
+static int Run(uint64_t handle, long n) {
+  unsigned long* area;
+  const int fd = OpenDevice(&area);
+  if (fd < 0) return 4;
+  if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0) return 5;
+  __atomic_store_n(&area[0], 0, __ATOMIC_RELAXED);
+  g_sink = Work(g_n);
+  const unsigned long k = __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
+  if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) != 0) return 6;
+  printf("pcs %lu", k);
+  for (unsigned long i = 0; i < k; i++) printf(" %lx", area[1 + i]);
+  printf("\n");
+  for (long i = 0; i < n; i++) {
+    remcov_remote_start(handle);
+    g_sink = Work(g_n);
+    remcov_remote_stop();
+  }
+  remcov_runtime_stats_t s;
+  remcov_runtime_stats(&s);
+  printf("stats attaches %llu failures %llu handler_misses %llu\n",
+         (unsigned long long)s.domain_attaches,
+         (unsigned long long)s.domain_attach_failures,
+         (unsigned long long)s.domain_handler_misses);
+  return 0;
+}
+
+static int Serve(void) {
+  char line[64];
+  while (fgets(line, sizeof line, stdin) != NULL) {
+    remcov_remote_start(strtoull(line, NULL, 0));
+    g_sink = Work(g_n);
+    remcov_remote_stop();
+    remcov_runtime_stats_t s;
+    remcov_runtime_stats(&s);
+    printf("attaches %llu failures %llu\n",
+           (unsigned long long)s.domain_attaches,
+           (unsigned long long)s.domain_attach_failures);
+    fflush(stdout);
+  }
+  return 0;
+}
+
+static int Register(uint64_t handle) {
+  unsigned long* area;
+  const int fd = OpenDevice(&area);
+  if (fd < 0) return 4;
+  struct {
+    struct remcov_kcov_remote_arg arg;
+    uint64_t handles[1];
+  } ra;
+  memset(&ra, 0, sizeof ra);
+  ra.arg.trace_mode = REMCOV_KCOV_TRACE_PC;
+  ra.arg.area_size = 1024;
+  ra.arg.num_handles = 1;
+  ra.handles[0] = handle;
+  if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, (unsigned long)&ra) != 0) {
+    printf("errno %d\n", errno);
+    fflush(stdout);
+    return 3;
+  }
+  printf("registered\n");
+  fflush(stdout);
+  char c;
+  while (read(0, &c, 1) > 0) {
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc == 4 && strcmp(argv[1], "run") == 0)
+    return Run(strtoull(argv[2], NULL, 0), strtol(argv[3], NULL, 0));
+  if (argc == 2 && strcmp(argv[1], "serve") == 0) return Serve();
+  if (argc == 3 && strcmp(argv[1], "register") == 0)
+    return Register(strtoull(argv[2], NULL, 0));
+  if (argc == 3 && strcmp(argv[1], "join") == 0) {
+    const int r = remcov_domain_join(argv[2]);
+    if (r == REMCOV_OK) {
+      printf("joined\n");
+    } else {
+      printf("failed %d errno %d\n", r, errno);
+    }
+    return 0;
+  }
+  return 2;
+}

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+// Domains (src/runtime/domain.h): remote handles reachable from processes that
+// did not fork from the collector, as the kernel's system-wide handle table
+// makes them (kernel/kcov.c: kcov_remote_add, kcov_remote_find). The member
+// is a separate program (domain/domain_member.c) started with posix_spawn and
+// REMCOV_DOMAIN in its environment: it shares no memory with this process
+// but the domain file and the device it attaches.
+//
+// Its own test binary: a process joins one domain for its life.
+#include "runtime/domain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "remcov/remcov.h"
+
+#include "runtime/open_table.h"
+#include "test_util.h"
+
+extern char** environ;
+
+namespace remcov::testing {
+namespace {
+
+constexpr uint64_t kHandle = REMCOV_KCOV_SUBSYSTEM_USB | 0x7001;
+
+// This process's domain: one file per process, joined once.
+const std::string& DomainPath() {
+  static const std::string path = [] {
+    std::string p = "/tmp/remcov_domain_test." + std::to_string(getpid());
+    unlink(p.c_str());
+    EXPECT_EQ(remcov_domain_join(p.c_str()), REMCOV_OK) << strerror(errno);
+    return p;
+  }();
+  return path;
+}
+
+// A started member: its pid, its standard input (closing it ends a
+// "register" member) and its standard output.
+struct Member {
+  pid_t pid = -1;
+  int in = -1;
+  FILE* out = nullptr;
+
+  // Reads one line of its output ("" at the end).
+  std::string Line() {
+    char buf[65536];
+    if (fgets(buf, sizeof buf, out) == nullptr) return "";
+    std::string s(buf);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  // Closes its input and waits: its exit code, or 100 + a signal.
+  int Wait() {
+    if (in >= 0) close(in);
+    in = -1;
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    fclose(out);
+    out = nullptr;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+  }
+};
+
+// Starts domain_member with args, in `domain` (REMCOV_DOMAIN; "" for none).
+Member Start(const std::vector<std::string>& args, const std::string& domain) {
+  int in[2], out[2];
+  EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
+  EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e != nullptr; e++)
+    if (strncmp(*e, REMCOV_DOMAIN_ENV "=", strlen(REMCOV_DOMAIN_ENV) + 1) != 0)
+      env_s.push_back(*e);
+  if (!domain.empty()) env_s.push_back(REMCOV_DOMAIN_ENV "=" + domain);
+  std::vector<char*> env;
+  for (auto& s : env_s) env.push_back(s.data());
+  env.push_back(nullptr);
+  std::vector<std::string> argv_s = {REMCOV_DOMAIN_MEMBER};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  Member m;
+  const int err = posix_spawn(&m.pid, REMCOV_DOMAIN_MEMBER, &fa, nullptr,
+                              argv.data(), env.data());
+  EXPECT_EQ(err, 0) << strerror(err);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(out[1]);
+  m.in = in[1];
+  m.out = fdopen(out[0], "r");
+  return m;
+}
+
+// REMOTE_ENABLE of `handles` on the calling thread: 0 or errno.
+int RemoteEnable(int fd, std::vector<uint64_t> handles) {
+  std::vector<uint64_t> buf(3 + handles.size());
+  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
+  ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+  ra->area_size = 4096;
+  ra->num_handles = static_cast<uint32_t>(handles.size());
+  for (size_t i = 0; i < handles.size(); i++) buf[3 + i] = handles[i];
+  return remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
+                      reinterpret_cast<unsigned long>(ra)) == 0
+             ? 0
+             : errno;
+}
+
+// The member's one-Work() PCs, from its "pcs K pc..." line.
+std::vector<uint64_t> ParsePcs(const std::string& line) {
+  std::istringstream in(line);
+  std::string word;
+  size_t k = 0;
+  in >> word >> k;
+  EXPECT_EQ(word, "pcs") << line;
+  std::vector<uint64_t> pcs;
+  for (size_t i = 0; i < k; i++) {
+    std::string hex;
+    in >> hex;
+    pcs.push_back(strtoull(hex.c_str(), nullptr, 16));
+  }
+  return pcs;
+}
+
+TEST(DomainTest, UnrelatedProcessSectionsLandInTheCollectorExactly) {
+  const std::string& domain = DomainPath();
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  constexpr int kSections = 25;
+  Member m = Start({"run", std::to_string(kHandle), std::to_string(kSections)},
+                   domain);
+  const std::vector<uint64_t> one = ParsePcs(m.Line());
+  const std::string stats = m.Line();
+  ASSERT_EQ(m.Wait(), 0);
+  ASSERT_FALSE(one.empty());
+  // kSections copies of exactly what one Work() records in the member, in
+  // order: nothing of the member's own housekeeping, nothing lost.
+  std::vector<uint64_t> want;
+  for (int i = 0; i < kSections; i++)
+    want.insert(want.end(), one.begin(), one.end());
+  EXPECT_EQ(dev.Pcs(), want);
+  EXPECT_EQ(stats, "stats attaches 1 failures 0 handler_misses 0");
+  const remcov_device_stats_t s = dev.Stats();
+  EXPECT_EQ(s.sections_started, uint64_t{kSections});
+  EXPECT_EQ(s.sections_moved, uint64_t{kSections});
+  EXPECT_EQ(s.sections_dropped, 0u);
+}
+
+TEST(DomainTest, OutsideTheDomainNothingArrives) {
+  (void)DomainPath();
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  Member m = Start({"run", std::to_string(kHandle), "5"}, "");
+  EXPECT_FALSE(ParsePcs(m.Line()).empty());
+  EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
+  ASSERT_EQ(m.Wait(), 0);
+  EXPECT_EQ(dev.Count(), 0u);
+  EXPECT_EQ(dev.Stats().sections_started, 0u);
+}
+
+TEST(DomainTest, AfterDisableTheMembersSectionsStartNothing) {
+  const std::string& domain = DomainPath();
+  RawDevice dev(1 << 16);
+  { RemoteOwner owner(dev.fd(), {kHandle}); }  // registered, then disabled
+  Member m = Start({"run", std::to_string(kHandle), "5"}, domain);
+  (void)m.Line();
+  // The entry was withdrawn at DISABLE: no attach, no failure.
+  EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
+  ASSERT_EQ(m.Wait(), 0);
+  EXPECT_EQ(dev.Count(), 0u);
+  EXPECT_EQ(dev.Stats().sections_started, 0u);
+}
+
+TEST(DomainTest, HandlesAreUniqueInTheDomain) {
+  const std::string& domain = DomainPath();
+  constexpr uint64_t kTaken = REMCOV_KCOV_SUBSYSTEM_USB | 0x7002;
+  Member m = Start({"register", std::to_string(kTaken)}, domain);
+  ASSERT_EQ(m.Line(), "registered");
+  RawDevice dev(1 << 16);
+  // Another live member holds it: the kernel's EEXIST, and nothing of this
+  // registration stays (its other handle is free for the next try).
+  EXPECT_EQ(RemoteEnable(dev.fd(), {kHandle, kTaken}), EEXIST);
+  // The member is killed without DISABLE: its entry names a dead process
+  // and the handle can be taken.
+  kill(m.pid, SIGKILL);
+  EXPECT_EQ(m.Wait(), 100 + SIGKILL);
+  std::thread t([&] {
+    EXPECT_EQ(RemoteEnable(dev.fd(), {kHandle, kTaken}), 0);
+    EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+  });
+  t.join();
+  // And the other way round: a member cannot take a handle this process
+  // registered.
+  RemoteOwner owner(dev.fd(), {kTaken});
+  Member m2 = Start({"register", std::to_string(kTaken)}, domain);
+  EXPECT_EQ(m2.Line(), "errno " + std::to_string(EEXIST));
+  EXPECT_EQ(m2.Wait(), 3);
+}
+
+TEST(DomainTest, JoiningNeedsTheFileAndOneDomainPerProcess) {
+  const std::string& domain = DomainPath();
+  // Already a member of another domain.
+  EXPECT_EQ(remcov_domain_join("/tmp/remcov_domain_test.other"), REMCOV_E_BUSY);
+  EXPECT_EQ(errno, EBUSY);
+  // A file that is not a domain.
+  const std::string junk = domain + ".junk";
+  {
+    FILE* f = fopen(junk.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("not a domain\n", f);
+    fclose(f);
+  }
+  Member m = Start({"join", junk}, "");
+  EXPECT_EQ(m.Line(), "failed " + std::to_string(REMCOV_E_INVALID) + " errno " +
+                          std::to_string(EINVAL));
+  EXPECT_EQ(m.Wait(), 0);
+  Member m2 = Start({"join", ""}, "");
+  EXPECT_EQ(m2.Line(), "failed " + std::to_string(REMCOV_E_INVALID) +
+                           " errno " + std::to_string(EINVAL));
+  EXPECT_EQ(m2.Wait(), 0);
+  unlink(junk.c_str());
+}
+
+// Access control is the file's: a process that may not open the domain
+// read-write cannot join it (and so cannot reach its members' devices).
+TEST(DomainTest, APrincipalWithoutAccessCannotJoin) {
+  const std::string& domain = DomainPath();
+  struct stat st;
+  ASSERT_EQ(stat(domain.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);  // made for its creator alone
+  const int code = InChild([&] {
+    // Another user (root can open any file: drop to nobody first).
+    if (geteuid() == 0) {
+      if (setuid(65534) != 0) return 10;
+    } else if (chmod(domain.c_str(), 0) != 0) {
+      return 11;
+    }
+    const int fd = open(domain.c_str(), O_RDWR);
+    if (fd >= 0) return 12;
+    return errno == EACCES ? 0 : 13;
+  });
+  EXPECT_EQ(code, 0);
+  ASSERT_EQ(chmod(domain.c_str(), 0600), 0);
+  // The same through the runtime, from a member started as that user.
+  const int joined = InChild([&] {
+    if (geteuid() == 0) {
+      if (setuid(65534) != 0) return 10;
+    } else if (chmod(domain.c_str(), 0) != 0) {
+      return 11;
+    }
+    Member m = Start({"join", domain}, "");
+    const std::string line = m.Line();
+    (void)m.Wait();
+    return line == "failed " + std::to_string(REMCOV_E_INVALID) + " errno " +
+                       std::to_string(EACCES)
+               ? 0
+               : 14;
+  });
+  EXPECT_EQ(joined, 0);
+  ASSERT_EQ(chmod(domain.c_str(), 0600), 0);
+}
+
+// A server that serves collectors which come and go (fuzzing workers, one
+// client after another) does not accumulate their devices: views of devices
+// that no longer take sections are freed before another is attached, so it
+// goes on attaching well past the limit of views it keeps at once.
+TEST(DomainTest, ALongLivedMemberServesManyCollectorsInTurn) {
+  const std::string& domain = DomainPath();
+  Member m = Start({"serve"}, domain);
+  FILE* in = fdopen(m.in, "w");
+  ASSERT_NE(in, nullptr);
+  constexpr int kCollectors = 150;  // more than the views kept at once (64)
+  for (int i = 0; i < kCollectors; i++) {
+    const uint64_t handle = REMCOV_KCOV_SUBSYSTEM_USB | (0x7100 + i);
+    RawDevice dev(1 << 12);
+    {
+      RemoteOwner owner(dev.fd(), {handle});
+      fprintf(in, "%llu\n", static_cast<unsigned long long>(handle));
+      fflush(in);
+      ASSERT_EQ(m.Line(), "attaches " + std::to_string(i + 1) + " failures 0")
+          << "collector " << i;
+      EXPECT_GT(dev.Count(), 0u) << "collector " << i;
+      EXPECT_EQ(dev.Stats().sections_moved, 1u) << "collector " << i;
+    }
+  }
+  fclose(in);
+  m.in = -1;
+  EXPECT_EQ(m.Wait(), 0);
+}
+
+// What a buggy or hostile member can write into the table costs lookups
+// their answer, never the reader's process: entries with a bad mode, a
+// descriptor out of range, or naming a file that is not the device are
+// misses or counted failures, and a table with no empty slot ends a lookup
+// after one pass.
+TEST(DomainTest, CorruptEntriesAreMissesOrCountedFailures) {
+  const std::string& domain = DomainPath();
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  const int fd = open(domain.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  void* p = mmap(nullptr, sizeof(internal::DomainFile), PROT_READ | PROT_WRITE,
+                 MAP_SHARED, fd, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  close(fd);
+  auto* f = static_cast<internal::DomainFile*>(p);
+  // Find our entry.
+  internal::DomainEntry* e = nullptr;
+  for (auto& x : f->entries)
+    if (x.key.load() == kHandle) e = &x;
+  ASSERT_NE(e, nullptr);
+  const uint32_t mode = e->mode.load();
+  const int32_t entry_fd = e->fd.load();
+  // A member sees a bad mode as a miss.
+  e->mode.store(99);
+  {
+    Member m = Start({"run", std::to_string(kHandle), "3"}, domain);
+    (void)m.Line();
+    EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
+    EXPECT_EQ(m.Wait(), 0);
+  }
+  e->mode.store(mode);
+  // A descriptor that names another file (stdin of the collector): the
+  // attach is refused and counted.
+  e->fd.store(0);
+  {
+    Member m = Start({"run", std::to_string(kHandle), "3"}, domain);
+    (void)m.Line();
+    EXPECT_EQ(m.Line(), "stats attaches 0 failures 3 handler_misses 0");
+    EXPECT_EQ(m.Wait(), 0);
+  }
+  e->fd.store(entry_fd);
+  EXPECT_EQ(dev.Count(), 0u);
+  // Every slot taken by another key: the lookup of an absent handle ends.
+  std::vector<uint64_t> saved;
+  for (auto& x : f->entries) saved.push_back(x.key.load());
+  for (auto& x : f->entries)
+    if (x.key.load() != kHandle)
+      x.key.store(REMCOV_KCOV_SUBSYSTEM_USB | 0x9999);
+  {
+    Member m = Start(
+        {"run", std::to_string(REMCOV_KCOV_SUBSYSTEM_USB | 0x1), "3"}, domain);
+    (void)m.Line();
+    EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
+    EXPECT_EQ(m.Wait(), 0);
+  }
+  for (size_t i = 0; i < saved.size(); i++) f->entries[i].key.store(saved[i]);
+  // Undamaged again: sections arrive.
+  {
+    Member m = Start({"run", std::to_string(kHandle), "2"}, domain);
+    EXPECT_FALSE(ParsePcs(m.Line()).empty());
+    (void)m.Line();
+    EXPECT_EQ(m.Wait(), 0);
+  }
+  EXPECT_GT(dev.Count(), 0u);
+  munmap(p, sizeof(internal::DomainFile));
+}
+
+}  // namespace
+}  // namespace remcov::testing

@@ -3,6 +3,7 @@
 
 #include <cxxabi.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,10 +43,22 @@ std::string FunctionOf(uint64_t pc) {
   return name;
 }
 
-RequestCoverage TakeCoverage(remcov::Collector& col) {
+uint64_t MainLoadBias() {
+  uint64_t bias = 0;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* out) {
+        *static_cast<uint64_t*>(out) = info->dlpi_addr;
+        return 1;  // the first object is the main program
+      },
+      &bias);
+  return bias;
+}
+
+RequestCoverage TakeCoverage(remcov::Collector& col, uint64_t rebase) {
   RequestCoverage c;
   auto pcs = col.Pcs();
   c.pcs.assign(pcs.begin(), pcs.end());
+  for (uint64_t& pc : c.pcs) pc += rebase;
   remcov_device_stats_t st{};
   remcov_device_stats(col.fd(), &st);
   c.dropped = st.overflow_entries + st.private_overflow_entries;

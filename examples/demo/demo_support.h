@@ -33,7 +33,14 @@ struct RequestCoverage {
 
 // Reads the collector's PCs and dropped-entry counters, then disables it
 // (its sections have all ended), and names the functions of the PCs.
-RequestCoverage TakeCoverage(remcov::Collector& col);
+// `rebase` is added to every PC first: PCs are addresses in the process that
+// ran the section, so those of another program image (a server exec'd on its
+// own, with its own load address) are moved into this process's by the
+// difference of the two main programs' load biases (MainLoadBias), which is
+// exact for code in the main program.
+RequestCoverage TakeCoverage(remcov::Collector& col, uint64_t rebase = 0);
+// The main program's load bias (where the kernel mapped it: PIE and ASLR).
+uint64_t MainLoadBias();
 
 // The demos' requests: one per handler, three of them reaching planted bugs.
 std::vector<DemoRequest> DemoRequests();

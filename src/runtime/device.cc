@@ -416,13 +416,9 @@ void AtForkChild() {
     d->shared_held = false;
     d->remote = false;
     d->remote_size = 0;
-    // The parent's descriptor for its domain registrations: the child
-    // registered nothing (a member's view keeps its descriptor: the child is
-    // a member too and uses the view).
-    if (d->domain_fd >= 0 && !d->domain_view) {
-      close(d->domain_fd);
-      d->domain_fd = -1;
-    }
+    // domain_fd stays: the child's copy of its parent's descriptor names the
+    // same number in the parent, which a program the child execs opens to
+    // reach the parent's device (ExportCommonHandle).
   }
 }
 

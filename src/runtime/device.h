@@ -205,6 +205,10 @@ void RemoteLocksForFork(bool lock);
 // child side of fork, after RemoteLocksForFork(true) in the parent). The
 // handle map is kept: the child reaches its parent's devices with it.
 void ResetRemoteAfterFork();
+// Sets the fork child's environment so that a program it execs keeps the
+// calling thread's common handle (domain.h, kInheritedHandleEnv), or has
+// none when the thread has none. Called by ResetRemoteAfterFork.
+void ExportCommonHandle(ThreadState& t);
 
 // A view of another domain member's device for its registration r (domain.h):
 // the one this process has, or one attached through the registrant's

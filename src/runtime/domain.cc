@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -21,6 +22,7 @@
 #include "remcov/kcov_abi.h"
 #include "remcov/remcov.h"
 
+#include "base/number.h"
 #include "base/raw_check.h"
 #include "runtime/open_table.h"
 #include "runtime/proc_stat.h"
@@ -29,6 +31,7 @@
 namespace remcov::internal {
 
 constinit std::atomic<DomainFile*> g_domain{nullptr};
+constinit std::atomic<bool> g_remote_lookaside{false};
 
 namespace {
 
@@ -245,6 +248,7 @@ int JoinFd(int fd) {
     return REMCOV_E_INVALID;
   }
   g_domain.store(f, std::memory_order_release);
+  g_remote_lookaside.store(true, std::memory_order_relaxed);
   return REMCOV_OK;
 }
 
@@ -355,16 +359,78 @@ bool DomainFind(uint64_t handle, DomainRecord* out) {
         continue;
       r.mode = mode & 0xff;
       r.map_bits = mode >> 8;
-      if (r.pid <= 0 || r.fd < 0 || r.fd >= (1 << 24) ||
-          !ValidMode(r.mode, r.map_bits) || r.words < 2 ||
-          r.words > kMaxSectionWords)
-        return false;
+      if (!ValidRecord(r)) return false;
       *out = r;
       return true;
     }
     return false;  // being rewritten: a miss, as before the registration
   }
   return false;
+}
+
+bool ValidRecord(const DomainRecord& r) {
+  return r.pid > 0 && r.fd >= 0 && r.fd < (1 << 24) &&
+         ValidMode(r.mode, r.map_bits) && r.words >= 2 &&
+         r.words <= kMaxSectionWords;
+}
+
+size_t FormatInheritedHandle(uint64_t handle, const DomainRecord& r, char* buf,
+                             size_t n) {
+  const uint64_t fields[] = {handle,
+                             static_cast<uint64_t>(r.pid),
+                             static_cast<uint64_t>(r.fd),
+                             r.start,
+                             r.dev,
+                             r.ino,
+                             r.epoch,
+                             r.mode,
+                             r.map_bits,
+                             r.words};
+  char text[sizeof fields / sizeof fields[0] * 21 + 1];
+  char* p = text;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    if (i > 0) *p++ = ':';
+    p = AppendDecimal(p, fields[i]);
+  }
+  const size_t len = static_cast<size_t>(p - text);
+  if (len + 1 > n) return 0;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  return len;
+}
+
+bool ParseInheritedHandle(const char* text, uint64_t* handle, DomainRecord* r) {
+  uint64_t f[10];
+  const uint64_t max[10] = {UINT64_MAX, INT32_MAX,  INT32_MAX,  UINT64_MAX,
+                            UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT32_MAX,
+                            UINT32_MAX, UINT32_MAX};
+  const char* p = text;
+  for (int i = 0; i < 10; i++) {
+    char field[24];
+    size_t len = 0;
+    while (p[len] != '\0' && p[len] != ':') len++;
+    if (len == 0 || len >= sizeof field) return false;
+    memcpy(field, p, len);
+    field[len] = '\0';
+    if (!ParseNumber(field, 0, max[i], &f[i])) return false;
+    p += len;
+    if (i < 9 ? *p != ':' : *p != '\0') return false;
+    p++;
+  }
+  DomainRecord out;
+  out.pid = static_cast<int32_t>(f[1]);
+  out.fd = static_cast<int32_t>(f[2]);
+  out.start = f[3];
+  out.dev = f[4];
+  out.ino = f[5];
+  out.epoch = static_cast<uint32_t>(f[6]);
+  out.mode = static_cast<uint32_t>(f[7]);
+  out.map_bits = static_cast<uint32_t>(f[8]);
+  out.words = static_cast<uint32_t>(f[9]);
+  if (f[0] == 0 || !ValidRecord(out)) return false;
+  *handle = f[0];
+  *r = out;
+  return true;
 }
 
 }  // namespace remcov::internal

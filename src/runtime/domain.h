@@ -72,6 +72,35 @@ struct DomainFile {
 static_assert(sizeof(DomainFile) == 4096 + kDomainSlots * sizeof(DomainEntry));
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
+// The environment entry that carries a common handle across exec (kernel:
+// exec keeps the task and its kcov_handle): "HANDLE:PID:FD:START:DEV:INO:
+// EPOCH:MODE:BITS:WORDS", the handle and the registration it names, in
+// C notation (FormatInheritedHandle). The runtime writes it into a fork
+// child's environment when the forking thread has a common handle (and
+// removes it when it has none), so whatever the child execs, directly or
+// through an uninstrumented shell, finds it; the new image's main thread
+// takes the handle and its sections reach the registration as a domain
+// member's do (docs/kcov.md, difference 7).
+inline constexpr char kInheritedHandleEnv[] = "REMCOV_COMMON_HANDLE";
+// Writes the entry's value into buf (n bytes; 256 suffice): its length, or 0
+// when it does not fit.
+size_t FormatInheritedHandle(uint64_t handle, const DomainRecord& r, char* buf,
+                             size_t n);
+// Parses and validates a value FormatInheritedHandle wrote.
+bool ParseInheritedHandle(const char* text, uint64_t* handle, DomainRecord* r);
+// Whether a record read from outside the process (the domain's table, the
+// environment) may be used: a known mode, a positive pid, a descriptor in
+// range, an area size remcov_remote_start could allocate.
+bool ValidRecord(const DomainRecord& r);
+
+// Whether a section whose handle has no registration in the process's map
+// must look further (a domain is joined, or a common handle came across
+// exec): the miss path of every remote section asks, so it is one load.
+extern std::atomic<bool> g_remote_lookaside;
+inline bool RemoteLookaside() {
+  return g_remote_lookaside.load(std::memory_order_relaxed);
+}
+
 // The joined domain's mapping (nullptr: none). Set once, release; a fork
 // child keeps it (the mapping is shared) and so stays a member.
 extern std::atomic<DomainFile*> g_domain;

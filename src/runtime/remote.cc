@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -37,6 +38,8 @@
 #include "runtime/open_table.h"
 #include "runtime/proc_stat.h"
 #include "runtime/thread_state.h"
+
+extern char** environ;
 
 namespace remcov::internal {
 
@@ -704,18 +707,28 @@ void RemoteStartSlow(ThreadState& t, uint64_t handle);
 void StartBoundSection(ThreadState& t, uint64_t handle, uint64_t value,
                        uint32_t epoch, bool in_irq);
 
+// The common handle this program image came with across exec, and the
+// registration it names (domain.h, kInheritedHandleEnv); set before main.
+constinit uint64_t g_inherited_handle = 0;
+constinit DomainRecord g_inherited_record;
+
 // A handle this process has no standing registration for: another member of
-// the process's domain may have registered it (domain.h). Attaches that
+// the process's domain may have registered it (domain.h), or it is the
+// common handle this image came with across exec. Attaches that
 // member's device (task context: it opens and maps files), maps the handle
 // to it and starts the section. Out of line: without a domain a miss costs
 // one load and test more (of g_domain).
 __attribute__((noinline)) void SectionFromDomain(ThreadState& t,
                                                  uint64_t handle, bool in_irq) {
-  if (!DomainJoined()) return;
   DomainRecord r;
-  // This process's own registrations are in its map (a miss there is final).
-  if (!DomainFind(handle, &r) || r.pid == static_cast<int32_t>(getpid()))
+  if (handle == g_inherited_handle) {
+    r = g_inherited_record;  // the common handle this image came with
+  } else if (!DomainFind(handle, &r) ||
+             r.pid == static_cast<int32_t>(getpid())) {
+    // This process's own registrations are in its map (a miss there is
+    // final).
     return;
+  }
   if (in_irq) {
     g_counters.domain_handler_misses.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -784,7 +797,7 @@ __attribute__((noinline)) void RemoteStartSlow(ThreadState& t,
   // Nobody collects (the common case), or the registration was the
   // parent's at fork and its device was disabled since.
   if (!MapLookup(handle, &value, &epoch) || !RegistrationStands(value, epoch)) {
-    if (DomainJoined()) SectionFromDomain(t, handle, in_irq);
+    if (RemoteLookaside()) SectionFromDomain(t, handle, in_irq);
     return;
   }
   StartBoundSection(t, handle, value, epoch, in_irq);
@@ -933,7 +946,91 @@ __attribute__((noinline)) uint64_t CommonHandleInHandler(ThreadState& t) {
   return StillInHandler(t) ? 0 : t.common_handle;
 }
 
+// Replaces (or, value == nullptr, removes) the kInheritedHandleEnv entry of
+// `environ`. Only in a fork child, whose one thread is the caller: no other
+// thread reads the environment, so the array is swapped without glibc's
+// environment lock (which another thread of the parent may have held at the
+// fork). The old array and strings are left as they are (the parent's
+// memory; it may still use them, and the child execs soon).
+void SetInheritedHandleEnvironment(const char* value) {
+  const size_t name_len = sizeof kInheritedHandleEnv - 1;
+  size_t n = 0;
+  bool present = false;
+  for (char** e = environ; e != nullptr && *e != nullptr; e++, n++)
+    present = present || (strncmp(*e, kInheritedHandleEnv, name_len) == 0 &&
+                          (*e)[name_len] == '=');
+  if (!present && value == nullptr) return;
+  char** fresh = static_cast<char**>(malloc((n + 2) * sizeof(char*)));
+  if (fresh == nullptr) return;
+  size_t out = 0;
+  for (size_t i = 0; i < n; i++) {
+    char* e = environ[i];
+    if (strncmp(e, kInheritedHandleEnv, name_len) == 0 && e[name_len] == '=')
+      continue;
+    fresh[out++] = e;
+  }
+  if (value != nullptr) {
+    const size_t len = strlen(value);
+    char* entry = static_cast<char*>(malloc(name_len + 1 + len + 1));
+    if (entry == nullptr) {
+      free(fresh);
+      return;
+    }
+    memcpy(entry, kInheritedHandleEnv, name_len);
+    entry[name_len] = '=';
+    memcpy(entry + name_len + 1, value, len + 1);
+    fresh[out++] = entry;
+  }
+  fresh[out] = nullptr;
+  environ = fresh;
+}
+
 }  // namespace
+
+void ExportCommonHandle(ThreadState& t) {
+  ErrnoSaver errno_saver;
+  const uint64_t handle = t.common_handle;
+  if (handle == 0) return SetInheritedHandleEnvironment(nullptr);
+  // Came with the image: the entry is in the environment already.
+  if (handle == g_inherited_handle) return;
+  uint64_t value;
+  uint32_t epoch;
+  if (!MapLookup(handle, &value, &epoch) || !RegistrationStands(value, epoch))
+    return SetInheritedHandleEnvironment(nullptr);
+  const Device* d = DeviceAt(ValueSlot(value));
+  DomainRecord r;
+  r.pid = __atomic_load_n(&d->sh()->owner_pid, __ATOMIC_RELAXED);
+  r.start = __atomic_load_n(&d->sh()->owner_start, __ATOMIC_RELAXED);
+  r.fd = d->domain_fd;
+  r.dev = d->dev;
+  r.ino = d->ino;
+  r.epoch = epoch;
+  r.mode = ValueMode(value);
+  r.map_bits = ValueMapBits(value);
+  r.words = d->section_words.load(std::memory_order_relaxed);
+  char text[256];
+  if (!ValidRecord(r) ||
+      FormatInheritedHandle(handle, r, text, sizeof text) == 0)
+    return SetInheritedHandleEnvironment(nullptr);
+  SetInheritedHandleEnvironment(text);
+}
+
+// At start, before main: a common handle that came across exec. The main
+// thread takes it (kernel: exec keeps current->kcov_handle); its sections,
+// and those of the threads it creates, attach the registrant's device on
+// their first use, as a domain member's do. A malformed entry is ignored
+// (the image then has no common handle, as without the entry).
+__attribute__((constructor)) void AdoptInheritedCommonHandle() {
+  ErrnoSaver errno_saver;
+  const char* text = getenv(kInheritedHandleEnv);
+  uint64_t handle;
+  DomainRecord r;
+  if (text == nullptr || !ParseInheritedHandle(text, &handle, &r)) return;
+  g_inherited_record = r;
+  g_inherited_handle = handle;
+  g_remote_lookaside.store(true, std::memory_order_relaxed);
+  tls_state.common_handle = handle;
+}
 
 int EnsureIrqPool() {
   std::lock_guard<std::mutex> lock(g_irq_mu);
@@ -980,6 +1077,10 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
   // Then the domain's table, where the handles must be unique among its
   // members (kcov_remote_add's EEXIST, system-wide in the kernel). Other
   // members reach the device through a descriptor of this process's own.
+  // A common handle may also be carried across exec (ExportCommonHandle):
+  // the new image reaches the device through the same descriptor.
+  if (err == 0 && common != 0 && d->domain_fd < 0)
+    d->domain_fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
   if (err == 0 && DomainJoined()) {
     if (d->domain_fd < 0) d->domain_fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
     if (d->domain_fd < 0) {
@@ -1059,6 +1160,7 @@ void ResetRemoteAfterFork() {
   // The handle map stays: the child's sections with its parent's handles
   // reach the parent's devices (see "the handle map" above).
   tls_state.move_identity = 0;
+  ExportCommonHandle(tls_state);
 }
 
 void ReleaseThreadAreas(ThreadState& t) {

@@ -307,6 +307,67 @@ TEST(DomainTest, ALongLivedMemberServesManyCollectorsInTurn) {
   EXPECT_EQ(m.Wait(), 0);
 }
 
+// exec keeps the task's common handle (kernel: exec keeps current and its
+// kcov_handle): a program exec'd by a fork child of the owner thread, directly
+// or through an uninstrumented shell, starts with the handle, and its
+// sections land in the owner's device. A child of a thread without a common
+// handle execs a program without one.
+TEST(ExecTest, ACommonHandleSurvivesExecDirectlyAndThroughAShell) {
+  constexpr uint64_t kCommon = REMCOV_KCOV_SUBSYSTEM_COMMON | 0x7e;
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {}, kCommon);
+  constexpr int kSections = 5;
+  auto exec_member = [](bool through_shell, int out_fd) {
+    dup2(out_fd, 1);
+    if (through_shell) {
+      execl("/bin/sh", "sh", "-c", "exec \"$0\" run-common 5",
+            REMCOV_DOMAIN_MEMBER, static_cast<char*>(nullptr));
+    } else {
+      execl(REMCOV_DOMAIN_MEMBER, REMCOV_DOMAIN_MEMBER, "run-common", "5",
+            static_cast<char*>(nullptr));
+    }
+    _exit(127);
+  };
+  for (const bool shell : {false, true}) {
+    SCOPED_TRACE(shell ? "through sh -c" : "execl");
+    int out[2];
+    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = -1;
+    owner.RunOnOwner([&] {
+      pid = fork();
+      if (pid == 0) exec_member(shell, out[1]);
+    });
+    ASSERT_GT(pid, 0);
+    close(out[1]);
+    Member m;
+    m.pid = pid;
+    m.out = fdopen(out[0], "r");
+    const uint64_t before = dev.Count();
+    EXPECT_EQ(m.Line(), "handle " + std::to_string(kCommon));
+    const std::vector<uint64_t> one = ParsePcs(m.Line());
+    EXPECT_EQ(m.Line(), "stats attaches 1 failures 0 handler_misses 0");
+    ASSERT_EQ(m.Wait(), 0);
+    EXPECT_EQ(dev.Count() - before, one.size() * kSections);
+  }
+  // From a thread without a common handle: none in the new image, nothing
+  // arrives.
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  const pid_t pid = fork();
+  if (pid == 0) exec_member(false, out[1]);
+  ASSERT_GT(pid, 0);
+  close(out[1]);
+  Member m;
+  m.pid = pid;
+  m.out = fdopen(out[0], "r");
+  const uint64_t before = dev.Count();
+  EXPECT_EQ(m.Line(), "handle 0");
+  (void)m.Line();
+  EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
+  ASSERT_EQ(m.Wait(), 0);
+  EXPECT_EQ(dev.Count(), before);
+}
+
 // What a buggy or hostile member can write into the table costs lookups
 // their answer, never the reader's process: entries with a bad mode, a
 // descriptor out of range, or naming a file that is not the device are

@@ -13,6 +13,8 @@
  *     standard input closes. Exit 0, or 3 when the registration failed.
  *   domain_member join PATH: remcov_domain_join(PATH); prints "joined" or
  *     "failed R errno E". Exit 0.
+ *   domain_member run-common N: prints "handle H" (remcov_common_handle(): a
+ *     handle this image came with across exec), then as "run" with H.
  *   domain_member serve: a long-lived server: for each line "HANDLE" read
  *     from standard input, runs one remote section with HANDLE around Work()
  *     and prints "attaches A failures F" (its runtime counters). Exit 0 at
@@ -95,16 +97,15 @@ static int Register(uint64_t handle) {
   unsigned long* area;
   const int fd = OpenDevice(&area);
   if (fd < 0) return 4;
-  struct {
-    struct remcov_kcov_remote_arg arg;
-    uint64_t handles[1];
-  } ra;
-  memset(&ra, 0, sizeof ra);
-  ra.arg.trace_mode = REMCOV_KCOV_TRACE_PC;
-  ra.arg.area_size = 1024;
-  ra.arg.num_handles = 1;
-  ra.handles[0] = handle;
-  if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, (unsigned long)&ra) != 0) {
+  /* The argument and its one handle, as the kernel's ABI lays them out. */
+  uint64_t buf[(sizeof(struct remcov_kcov_remote_arg) / sizeof(uint64_t)) + 1];
+  memset(buf, 0, sizeof buf);
+  struct remcov_kcov_remote_arg* ra = (struct remcov_kcov_remote_arg*)buf;
+  ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+  ra->area_size = 1024;
+  ra->num_handles = 1;
+  ra->handles[0] = handle;
+  if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, (unsigned long)ra) != 0) {
     printf("errno %d\n", errno);
     fflush(stdout);
     return 3;
@@ -121,6 +122,11 @@ int main(int argc, char** argv) {
   if (argc == 4 && strcmp(argv[1], "run") == 0)
     return Run(strtoull(argv[2], NULL, 0), strtol(argv[3], NULL, 0));
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return Serve();
+  if (argc == 3 && strcmp(argv[1], "run-common") == 0) {
+    const uint64_t handle = remcov_common_handle();
+    printf("handle %llu\n", (unsigned long long)handle);
+    return Run(handle, strtol(argv[2], NULL, 0));
+  }
   if (argc == 3 && strcmp(argv[1], "register") == 0)
     return Register(strtoull(argv[2], NULL, 0));
   if (argc == 3 && strcmp(argv[1], "join") == 0) {

@@ -4,6 +4,10 @@
 // links the service's trace-pc,trace-cmp objects renamed to __remcov_cov_*,
 // exactly as a fuzz target does. Bounded by runs, not time.
 #include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -404,6 +408,46 @@ TEST(LibFuzzerAdaptorTest, SingleRunCountsComparisonOverflow) {
   ASSERT_TRUE((*a)->RunOne(Submit(FrameRequest("ABCD", 3))).ok());
   EXPECT_EQ((*a)->stats().overflow_runs, 1u);
   EXPECT_LE((*a)->last_cmps().size(), 1u);
+}
+
+// libFuzzer's -fork/-jobs workers are processes with an adaptor each; in one
+// domain (src/runtime/domain.h) handles must be unique among all of them, as
+// the kernel's are system-wide. Two processes' first adaptors get different
+// handles and both register (with per-process handles the second would get
+// EEXIST).
+TEST(LibFuzzerAdaptorTest, AdaptorsOfTwoProcessesInOneDomainDoNotCollide) {
+  const std::string domain =
+      "/tmp/remcov_libfuzzer_domain." + std::to_string(getpid());
+  unlink(domain.c_str());
+  ASSERT_EQ(remcov_domain_join(domain.c_str()), REMCOV_OK) << strerror(errno);
+  int handle_pipe[2], done_pipe[2];
+  ASSERT_EQ(pipe(handle_pipe), 0);
+  ASSERT_EQ(pipe(done_pipe), 0);
+  // Forked before this process makes any thread (the adaptor makes one).
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto a = LibFuzzerAdaptor::Create(TwoRuns());
+    uint64_t h = a.ok() ? (*a)->pc_handle() : 0;
+    (void)!write(handle_pipe[1], &h, sizeof h);
+    char c;
+    (void)!read(done_pipe[0], &c, 1);  // registered until the parent is done
+    _exit(a.ok() ? 0 : 1);
+  }
+  uint64_t child_handle = 0;
+  ASSERT_EQ(read(handle_pipe[0], &child_handle, sizeof child_handle),
+            static_cast<ssize_t>(sizeof child_handle));
+  ASSERT_NE(child_handle, 0u);
+  {
+    auto a = LibFuzzerAdaptor::Create(TwoRuns());
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    if (a.ok()) EXPECT_NE((*a)->pc_handle(), child_handle);
+  }
+  (void)!write(done_pipe[1], "x", 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  unlink(domain.c_str());
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "base/raw_check.h"
 #include "runtime/domain.h"
 #include "runtime/proc_stat.h"
+#include "runtime/robust_mutex.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {
@@ -83,12 +84,7 @@ size_t RoundUpToPage(size_t n) {
 DeviceShared* ControlPageOf(uint32_t slot) { return DeviceAt(slot)->sh(); }
 
 void InitControlPage(DeviceShared* sh) {
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  pthread_mutex_init(&sh->mu, &attr);
-  pthread_mutexattr_destroy(&attr);
+  InitRobustSharedMutex(&sh->mu);
   sh->version = kControlVersion;
   sh->mode.store(kDevDisabled, std::memory_order_relaxed);
   // Release: a process that finds the magic finds an initialized page.
@@ -122,18 +118,9 @@ void UnmapControlPage(uint32_t slot) {
 // The control page's robust mutex. A holder that died (EOWNERDEAD) left the
 // fields consistent: every update under it writes the owner before the mode
 // and clears the mode before the owner, and a dead owner is reaped.
-class SharedLock {
+class SharedLock : public RobustLock {
  public:
-  explicit SharedLock(DeviceShared* sh) : sh_(sh) {
-    if (pthread_mutex_lock(&sh_->mu) == EOWNERDEAD)
-      pthread_mutex_consistent(&sh_->mu);
-  }
-  ~SharedLock() { pthread_mutex_unlock(&sh_->mu); }
-  SharedLock(const SharedLock&) = delete;
-  SharedLock& operator=(const SharedLock&) = delete;
-
- private:
-  DeviceShared* sh_;
+  explicit SharedLock(DeviceShared* sh) : RobustLock(&sh->mu) {}
 };
 
 // ---- the owner task's identity across processes ----

@@ -26,6 +26,7 @@
 #include "base/raw_check.h"
 #include "runtime/open_table.h"
 #include "runtime/proc_stat.h"
+#include "runtime/robust_mutex.h"
 #include "runtime/thread_state.h"
 
 namespace remcov::internal {
@@ -46,26 +47,21 @@ constinit std::mutex g_join_mu;  // orders joins
 
 // The mutex of the file: a member killed while it held it left an entry
 // half written (its sequence odd); the next writer clears such entries.
-class DomainLock {
+class DomainLock : public RobustLock {
  public:
-  explicit DomainLock(DomainFile* f) : f_(f) {
-    if (pthread_mutex_lock(&f_->mu) == EOWNERDEAD) {
-      for (uint32_t i = 0; i < kDomainSlots; i++) {
-        DomainEntry& e = f_->entries[i];
-        if (e.sequence.load(std::memory_order_relaxed) & 1) {
-          e.key.store(kTableTomb, std::memory_order_release);
-          e.sequence.fetch_add(1, std::memory_order_release);
-        }
-      }
-      pthread_mutex_consistent(&f_->mu);
-    }
-  }
-  ~DomainLock() { pthread_mutex_unlock(&f_->mu); }
-  DomainLock(const DomainLock&) = delete;
-  DomainLock& operator=(const DomainLock&) = delete;
-
- private:
-  DomainFile* f_;
+  explicit DomainLock(DomainFile* f)
+      : RobustLock(&f->mu, [f] {
+          for (uint32_t i = 0; i < kDomainSlots; i++) {
+            DomainEntry& e = f->entries[i];
+            if ((e.sequence.load(std::memory_order_relaxed) & 1) == 0) continue;
+            const uint64_t k = e.key.load(std::memory_order_relaxed);
+            if (k != 0 && k != kTableTomb) {  // a live key being rewritten
+              e.key.store(kTableTomb, std::memory_order_release);
+              if (f->live > 0) f->live--;
+            }
+            e.sequence.fetch_add(1, std::memory_order_release);
+          }
+        }) {}
 };
 
 // The modes a registration may carry (device.h's trace modes; counters modes
@@ -211,12 +207,7 @@ int MapDomain(int fd, DomainFile** out) {
     }
     f = static_cast<DomainFile*>(p);
     if (fresh) {
-      pthread_mutexattr_t attr;
-      pthread_mutexattr_init(&attr);
-      pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-      pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-      pthread_mutex_init(&f->mu, &attr);
-      pthread_mutexattr_destroy(&attr);
+      InitRobustSharedMutex(&f->mu);
       f->version = kDomainVersion;
       f->slots = kDomainSlots;
       std::atomic_thread_fence(std::memory_order_release);

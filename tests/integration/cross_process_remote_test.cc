@@ -49,6 +49,28 @@ void RunSections(uint64_t handle, int sections) {
   }
 }
 
+// Forks a child that takes both halves of the move lock of the device on fd
+// and keeps them, alive, until it is killed (or its parent dies). Returns its
+// pid once it holds them; -1 on failure.
+pid_t ForkMoveLockHolder(int fd) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    internal::Device* d = internal::DeviceForTesting(fd);
+    if (d == nullptr) _exit(1);
+    internal::HoldMoveLockForTesting(d);
+    (void)!write(ready[1], "h", 1);
+    for (;;) pause();
+  }
+  char c = 0;
+  const bool held = pid > 0 && read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  close(ready[1]);
+  return held ? pid : -1;
+}
+
 TEST(CrossProcessRemoteTest, ChildSectionsWithRegisteredHandleReachParent) {
   const uint64_t per_section = PcsOf(Section);
   ASSERT_GT(per_section, 0u);
@@ -270,20 +292,8 @@ TEST(CrossProcessRemoteTest, MoveLockOfADeadProcessIsTakenOver) {
   RemoteOwner owner(dev.fd(), {kHandle});
   for (const bool reap_first : {false, true}) {
     SCOPED_TRACE(reap_first ? "reaped holder" : "zombie holder");
-    int ready[2];
-    ASSERT_EQ(pipe(ready), 0);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      internal::Device* d = internal::DeviceForTesting(dev.fd());
-      if (d == nullptr) _exit(1);
-      internal::HoldMoveLockForTesting(d);
-      (void)!write(ready[1], "h", 1);
-      for (;;) pause();
-    }
-    char c = 0;
-    ASSERT_EQ(read(ready[0], &c, 1), 1);
+    const pid_t pid = ForkMoveLockHolder(dev.fd());
+    ASSERT_GT(pid, 0);
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     if (reap_first) {
       ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
@@ -300,8 +310,6 @@ TEST(CrossProcessRemoteTest, MoveLockOfADeadProcessIsTakenOver) {
     if (!reap_first) {
       ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
     }
-    close(ready[0]);
-    close(ready[1]);
   }
 }
 
@@ -313,20 +321,8 @@ TEST(CrossProcessRemoteTest, MoveLockHeldByALiveProcessIsGivenUpAndCounted) {
   const uint64_t per_section = PcsOf(Section);
   RawDevice dev(1 << 16);
   RemoteOwner owner(dev.fd(), {kHandle});
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    internal::Device* d = internal::DeviceForTesting(dev.fd());
-    if (d == nullptr) _exit(1);
-    internal::HoldMoveLockForTesting(d);
-    (void)!write(ready[1], "h", 1);
-    for (;;) pause();
-  }
-  char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  const pid_t pid = ForkMoveLockHolder(dev.fd());
+  ASSERT_GT(pid, 0);
   const remcov_device_stats_t before = dev.Stats();
   RunSections(kHandle, 1);  // waits out the limit, then drops the section
   const remcov_device_stats_t after = dev.Stats();
@@ -339,8 +335,6 @@ TEST(CrossProcessRemoteTest, MoveLockHeldByALiveProcessIsGivenUpAndCounted) {
   ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
   RunSections(kHandle, 2);  // the holder is gone: taken over, then moved
   EXPECT_EQ(dev.Count(), 2 * per_section);
-  close(ready[0]);
-  close(ready[1]);
 }
 
 }  // namespace

@@ -141,16 +141,31 @@ std::vector<uint64_t> ParsePcs(const std::string& line) {
   return pcs;
 }
 
+// `domain_member run HANDLE N` in `domain`, run to its end: the PCs one
+// Work() records there, its counters line and its exit code.
+struct RunResult {
+  std::vector<uint64_t> one;
+  std::string stats;
+  int code = -1;
+};
+RunResult RunMember(uint64_t handle, int sections, const std::string& domain) {
+  Member m =
+      Start({"run", std::to_string(handle), std::to_string(sections)}, domain);
+  RunResult r;
+  r.one = ParsePcs(m.Line());
+  r.stats = m.Line();
+  r.code = m.Wait();
+  return r;
+}
+
 TEST(DomainTest, UnrelatedProcessSectionsLandInTheCollectorExactly) {
   const std::string& domain = DomainPath();
   RawDevice dev(1 << 16);
   RemoteOwner owner(dev.fd(), {kHandle});
   constexpr int kSections = 25;
-  Member m = Start({"run", std::to_string(kHandle), std::to_string(kSections)},
-                   domain);
-  const std::vector<uint64_t> one = ParsePcs(m.Line());
-  const std::string stats = m.Line();
-  ASSERT_EQ(m.Wait(), 0);
+  const RunResult r = RunMember(kHandle, kSections, domain);
+  ASSERT_EQ(r.code, 0);
+  const std::vector<uint64_t>& one = r.one;
   ASSERT_FALSE(one.empty());
   // kSections copies of exactly what one Work() records in the member, in
   // order: nothing of the member's own housekeeping, nothing lost.
@@ -158,7 +173,7 @@ TEST(DomainTest, UnrelatedProcessSectionsLandInTheCollectorExactly) {
   for (int i = 0; i < kSections; i++)
     want.insert(want.end(), one.begin(), one.end());
   EXPECT_EQ(dev.Pcs(), want);
-  EXPECT_EQ(stats, "stats attaches 1 failures 0 handler_misses 0");
+  EXPECT_EQ(r.stats, "stats attaches 1 failures 0 handler_misses 0");
   const remcov_device_stats_t s = dev.Stats();
   EXPECT_EQ(s.sections_started, uint64_t{kSections});
   EXPECT_EQ(s.sections_moved, uint64_t{kSections});
@@ -169,10 +184,10 @@ TEST(DomainTest, OutsideTheDomainNothingArrives) {
   (void)DomainPath();
   RawDevice dev(1 << 16);
   RemoteOwner owner(dev.fd(), {kHandle});
-  Member m = Start({"run", std::to_string(kHandle), "5"}, "");
-  EXPECT_FALSE(ParsePcs(m.Line()).empty());
-  EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
-  ASSERT_EQ(m.Wait(), 0);
+  const RunResult r = RunMember(kHandle, 5, "");
+  EXPECT_FALSE(r.one.empty());
+  EXPECT_EQ(r.stats, "stats attaches 0 failures 0 handler_misses 0");
+  ASSERT_EQ(r.code, 0);
   EXPECT_EQ(dev.Count(), 0u);
   EXPECT_EQ(dev.Stats().sections_started, 0u);
 }
@@ -181,11 +196,10 @@ TEST(DomainTest, AfterDisableTheMembersSectionsStartNothing) {
   const std::string& domain = DomainPath();
   RawDevice dev(1 << 16);
   { RemoteOwner owner(dev.fd(), {kHandle}); }  // registered, then disabled
-  Member m = Start({"run", std::to_string(kHandle), "5"}, domain);
-  (void)m.Line();
+  const RunResult r = RunMember(kHandle, 5, domain);
   // The entry was withdrawn at DISABLE: no attach, no failure.
-  EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
-  ASSERT_EQ(m.Wait(), 0);
+  EXPECT_EQ(r.stats, "stats attaches 0 failures 0 handler_misses 0");
+  ASSERT_EQ(r.code, 0);
   EXPECT_EQ(dev.Count(), 0u);
   EXPECT_EQ(dev.Stats().sections_started, 0u);
 }
@@ -393,22 +407,14 @@ TEST(DomainTest, CorruptEntriesAreMissesOrCountedFailures) {
   const int32_t entry_fd = e->fd.load();
   // A member sees a bad mode as a miss.
   e->mode.store(99);
-  {
-    Member m = Start({"run", std::to_string(kHandle), "3"}, domain);
-    (void)m.Line();
-    EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
-    EXPECT_EQ(m.Wait(), 0);
-  }
+  EXPECT_EQ(RunMember(kHandle, 3, domain).stats,
+            "stats attaches 0 failures 0 handler_misses 0");
   e->mode.store(mode);
   // A descriptor that names another file (stdin of the collector): the
   // attach is refused and counted.
   e->fd.store(0);
-  {
-    Member m = Start({"run", std::to_string(kHandle), "3"}, domain);
-    (void)m.Line();
-    EXPECT_EQ(m.Line(), "stats attaches 0 failures 3 handler_misses 0");
-    EXPECT_EQ(m.Wait(), 0);
-  }
+  EXPECT_EQ(RunMember(kHandle, 3, domain).stats,
+            "stats attaches 0 failures 3 handler_misses 0");
   e->fd.store(entry_fd);
   EXPECT_EQ(dev.Count(), 0u);
   // Every slot taken by another key: the lookup of an absent handle ends.
@@ -417,21 +423,11 @@ TEST(DomainTest, CorruptEntriesAreMissesOrCountedFailures) {
   for (auto& x : f->entries)
     if (x.key.load() != kHandle)
       x.key.store(REMCOV_KCOV_SUBSYSTEM_USB | 0x9999);
-  {
-    Member m = Start(
-        {"run", std::to_string(REMCOV_KCOV_SUBSYSTEM_USB | 0x1), "3"}, domain);
-    (void)m.Line();
-    EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");
-    EXPECT_EQ(m.Wait(), 0);
-  }
+  EXPECT_EQ(RunMember(REMCOV_KCOV_SUBSYSTEM_USB | 0x1, 3, domain).stats,
+            "stats attaches 0 failures 0 handler_misses 0");
   for (size_t i = 0; i < saved.size(); i++) f->entries[i].key.store(saved[i]);
   // Undamaged again: sections arrive.
-  {
-    Member m = Start({"run", std::to_string(kHandle), "2"}, domain);
-    EXPECT_FALSE(ParsePcs(m.Line()).empty());
-    (void)m.Line();
-    EXPECT_EQ(m.Wait(), 0);
-  }
+  EXPECT_EQ(RunMember(kHandle, 2, domain).code, 0);
   EXPECT_GT(dev.Count(), 0u);
   munmap(p, sizeof(internal::DomainFile));
 }

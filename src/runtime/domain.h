@@ -96,14 +96,16 @@ bool ValidRecord(const DomainRecord& r);
 // Whether a section whose handle has no registration in the process's map
 // must look further (a domain is joined, or a common handle came across
 // exec): the miss path of every remote section asks, so it is one load.
-extern std::atomic<bool> g_remote_lookaside;
+// Hidden: one load from the section's miss path, not a GOT load and a load.
+extern std::atomic<bool> g_remote_lookaside
+    __attribute__((visibility("hidden")));
 inline bool RemoteLookaside() {
   return g_remote_lookaside.load(std::memory_order_relaxed);
 }
 
 // The joined domain's mapping (nullptr: none). Set once, release; a fork
 // child keeps it (the mapping is shared) and so stays a member.
-extern std::atomic<DomainFile*> g_domain;
+extern std::atomic<DomainFile*> g_domain __attribute__((visibility("hidden")));
 // Whether this process joined a domain (inline: the miss path of every
 // remote section asks).
 inline bool DomainJoined() {

@@ -139,8 +139,10 @@ uint32_t HashHandle(uint64_t h) { return TableHome(h, kMapSlots - 1); }
 // kCountProbes (HandleProbesForTesting only) counts the slots examined into
 // *slots_read; the hot path instantiates it without.
 template <bool kCountProbes>
-bool MapFind(uint64_t handle, uint64_t* value, uint32_t* epoch,
-             uint32_t* slots_read) {
+__attribute__((always_inline)) inline bool MapFind(uint64_t handle,
+                                                   uint64_t* value,
+                                                   uint32_t* epoch,
+                                                   uint32_t* slots_read) {
   uint32_t i = HashHandle(handle);
   for (uint32_t probes = 0; probes < kMapSlots;
        probes++, i = (i + 1) & (kMapSlots - 1)) {
@@ -158,7 +160,9 @@ bool MapFind(uint64_t handle, uint64_t* value, uint32_t* epoch,
   }
   return false;
 }
-bool MapLookup(uint64_t handle, uint64_t* value, uint32_t* epoch) {
+__attribute__((always_inline)) inline bool MapLookup(uint64_t handle,
+                                                     uint64_t* value,
+                                                     uint32_t* epoch) {
   return MapFind<false>(handle, value, epoch, nullptr);
 }
 
@@ -178,7 +182,8 @@ __attribute__((always_inline)) inline bool BindingStands(
 // Whether a registration still stands. A child's map holds its parent's
 // registrations as they were at the fork; the ones that no longer stand are
 // replaced by new registrations.
-bool RegistrationStands(uint64_t value, uint32_t epoch) {
+__attribute__((always_inline)) inline bool RegistrationStands(uint64_t value,
+                                                              uint32_t epoch) {
   const uint32_t sequence = ValueSeq(value);
   return BindingStands(DeviceAt(ValueSlot(value)), &sequence, &epoch);
 }

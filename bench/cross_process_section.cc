@@ -12,8 +12,13 @@
 //                   lock's process half contended)
 //   2 processes     two fork children, concurrently (the control page's
 //                   half contended across processes)
+//   domain member   another program image (this binary, started with
+//                   posix_spawn in the collector's domain: it shares no
+//                   handle table with the collector), whose first section
+//                   attaches the device (docs/design.md, "Domains")
 // Prints ns per section, the ratios against in-process, and whether the
 // device counted every section.
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +29,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "remcov/remcov.h"
 
 extern "C" void __sanitizer_cov_trace_pc(void);
+extern char** environ;
 
 namespace {
 
@@ -80,6 +87,35 @@ double InChildren(int procs, long n) {
   return slowest;
 }
 
+// Runs n sections in a member of `domain`: this binary started anew
+// (--member N); its seconds.
+double InDomainMember(const char* domain, long n) {
+  int p[2];
+  if (pipe(p) != 0) exit(1);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+  std::vector<std::string> env_s = {std::string(REMCOV_DOMAIN_ENV) + "=" +
+                                    domain};
+  for (char** e = environ; *e != nullptr; e++) env_s.push_back(*e);
+  std::vector<char*> env;
+  for (auto& e : env_s) env.push_back(e.data());
+  env.push_back(nullptr);
+  std::string count = std::to_string(n);
+  char arg0[] = "cross_process_section", arg1[] = "--member";
+  char* argv[] = {arg0, arg1, count.data(), nullptr};
+  pid_t pid = -1;
+  if (posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv, env.data()) != 0)
+    exit(1);
+  posix_spawn_file_actions_destroy(&fa);
+  close(p[1]);
+  double s = 0;
+  if (read(p[0], &s, sizeof s) != sizeof s) exit(1);
+  close(p[0]);
+  waitpid(pid, nullptr, 0);
+  return s;
+}
+
 double InThreads(int threads, long n) {
   std::vector<double> secs(static_cast<size_t>(threads));
   std::vector<std::thread> ts;
@@ -97,6 +133,10 @@ double Median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "--member") == 0) {
+    const double s = RunSections(atol(argv[2]));
+    return write(1, &s, sizeof s) == sizeof s ? 0 : 1;
+  }
   const long n = argc > 1 ? atol(argv[1]) : 200000;
   const int rounds = argc > 2 ? atoi(argv[2]) : 7;
   if (n < 1 || rounds < 1) {
@@ -107,6 +147,15 @@ int main(int argc, char** argv) {
   // exactly the area, so its size is a multiple of the page size).
   const unsigned long words =
       (static_cast<unsigned long>(2 * n + 1) + 511) / 512 * 512;
+  // The collector's domain, for the member variant (joined before the
+  // handle is registered, so the registration is published).
+  char dir[] = "/tmp/remcov-xps.XXXXXX";
+  if (mkdtemp(dir) == nullptr) return 1;
+  const std::string domain = std::string(dir) + "/domain";
+  if (remcov_domain_join(domain.c_str()) != REMCOV_OK) {
+    perror("remcov_domain_join");
+    return 1;
+  }
   int fd = remcov_open();
   if (fd < 0 || remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, words) != 0) {
     perror("remcov device");
@@ -139,18 +188,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   const char* names[] = {"in-process", "child process", "2 threads",
-                         "2 processes"};
-  std::vector<double> ns[4];
+                         "2 processes", "domain member"};
+  constexpr int kVariants = 5;
+  std::vector<double> ns[kVariants];
   uint64_t want = 0;
   bool counted = true;
   for (int r = 0; r < rounds; r++) {
-    for (int v = 0; v < 4; v++) {
-      const int k = v < 2 ? 1 : 2;
+    for (int v = 0; v < kVariants; v++) {
+      const int k = v == 2 || v == 3 ? 2 : 1;
       __atomic_store_n(&area[0], 0, __ATOMIC_RELAXED);
       const double s = v == 0   ? InThreads(1, n)
                        : v == 1 ? InChildren(1, n)
                        : v == 2 ? InThreads(2, n)
-                                : InChildren(2, n);
+                       : v == 3 ? InChildren(2, n)
+                                : InDomainMember(domain.c_str(), n);
       ns[v].push_back(s * 1e9 / static_cast<double>(n));
       want += static_cast<uint64_t>(k * n);
       // Every section's PC is in the area: nothing lost on the way.
@@ -170,7 +221,7 @@ int main(int argc, char** argv) {
   printf(
       "| sections run by | ns per section | vs in-process |\n|---|---|---|\n");
   const double base = Median(ns[0]);
-  for (int v = 0; v < 4; v++)
+  for (int v = 0; v < kVariants; v++)
     printf("| %s | %.1f | %.2fx |\n", names[v], Median(ns[v]),
            Median(ns[v]) / base);
   const bool ok = st.sections_moved == want && counted;
@@ -179,5 +230,7 @@ int main(int argc, char** argv) {
          static_cast<unsigned long long>(want),
          ok ? "every section arrived whole"
             : "SECTIONS MISSING from the area or the counter");
+  unlink(domain.c_str());
+  rmdir(dir);
   return ok ? 0 : 1;
 }

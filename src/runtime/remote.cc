@@ -747,8 +747,12 @@ __attribute__((noinline)) void SectionFromDomain(ThreadState& t,
   bool ok;
   {
     ErrnoSaver errno_saver;
+    // The signal-handler pool too: this process may have made no
+    // REMOTE_ENABLE of its own, and its handlers' sections with the handle
+    // need areas (a fork child inherits its parent's pool).
     ok = AttachDomainDevice(r, &slot, &sequence) &&
-         MapDomainHandle(handle, slot, sequence, r) == 0;
+         MapDomainHandle(handle, slot, sequence, r) == 0 &&
+         EnsureIrqPool() == 0;
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
   StoreModeRelaxed(t, kModeDisabled);

@@ -293,6 +293,25 @@ TEST(DomainTest, APrincipalWithoutAccessCannotJoin) {
   ASSERT_EQ(chmod(domain.c_str(), 0600), 0);
 }
 
+// A signal handler never attaches a device (it would open files and take
+// mutexes): its section with a domain handle the process has not attached
+// yet records nothing and is counted; once a task section attached it, the
+// handler's sections land like any other.
+TEST(DomainTest, AHandlerSectionNeedsTheDeviceAttachedInTaskContext) {
+  const std::string& domain = DomainPath();
+  const uint64_t per_section = RunMember(kHandle, 0, "").one.size();
+  ASSERT_GT(per_section, 0u);
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {kHandle});
+  Member m = Start({"signal", std::to_string(kHandle)}, domain);
+  EXPECT_EQ(m.Line(), "handler_misses 1 attaches 0");
+  EXPECT_EQ(m.Line(), "handler_misses 1 attaches 1");
+  ASSERT_EQ(m.Wait(), 0);
+  // The task section and the second handler section, nothing of the first.
+  EXPECT_EQ(dev.Count(), 2 * per_section);
+  EXPECT_EQ(dev.Stats().sections_started, 2u);
+}
+
 // A server that serves collectors which come and go (fuzzing workers, one
 // client after another) does not accumulate their devices: views of devices
 // that no longer take sections are freed before another is attached, so it
@@ -346,6 +365,7 @@ TEST(ExecTest, ACommonHandleSurvivesExecDirectlyAndThroughAShell) {
     SCOPED_TRACE(shell ? "through sh -c" : "execl");
     int out[2];
     ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+    const uint64_t before = dev.Count();  // before the child can record
     pid_t pid = -1;
     owner.RunOnOwner([&] {
       pid = fork();
@@ -356,7 +376,6 @@ TEST(ExecTest, ACommonHandleSurvivesExecDirectlyAndThroughAShell) {
     Member m;
     m.pid = pid;
     m.out = fdopen(out[0], "r");
-    const uint64_t before = dev.Count();
     EXPECT_EQ(m.Line(), "handle " + std::to_string(kCommon));
     const std::vector<uint64_t> one = ParsePcs(m.Line());
     EXPECT_EQ(m.Line(), "stats attaches 1 failures 0 handler_misses 0");
@@ -367,6 +386,7 @@ TEST(ExecTest, ACommonHandleSurvivesExecDirectlyAndThroughAShell) {
   // arrives.
   int out[2];
   ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  const uint64_t before = dev.Count();
   const pid_t pid = fork();
   if (pid == 0) exec_member(false, out[1]);
   ASSERT_GT(pid, 0);
@@ -374,7 +394,6 @@ TEST(ExecTest, ACommonHandleSurvivesExecDirectlyAndThroughAShell) {
   Member m;
   m.pid = pid;
   m.out = fdopen(out[0], "r");
-  const uint64_t before = dev.Count();
   EXPECT_EQ(m.Line(), "handle 0");
   (void)m.Line();
   EXPECT_EQ(m.Line(), "stats attaches 0 failures 0 handler_misses 0");

@@ -15,12 +15,18 @@
  *     "failed R errno E". Exit 0.
  *   domain_member run-common N: prints "handle H" (remcov_common_handle(): a
  *     handle this image came with across exec), then as "run" with H.
+ *   domain_member signal HANDLE: a section with HANDLE in a SIGUSR1 handler
+ *     before any task section used it, then one task section, then the
+ *     handler's section again; prints "handler_misses M attaches A" after
+ *     the first signal and after the second, and "moved_pcs K" (one Work()
+ *     under a local trace: what each section should move).
  *   domain_member serve: a long-lived server: for each line "HANDLE" read
  *     from standard input, runs one remote section with HANDLE around Work()
  *     and prints "attaches A failures F" (its runtime counters). Exit 0 at
  *     the end of its input.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +83,39 @@ static int Run(uint64_t handle, long n) {
   return 0;
 }
 
+static volatile uint64_t g_signal_handle;
+
+static void OnSignal(int sig) {
+  (void)sig;
+  remcov_remote_start(g_signal_handle);
+  g_sink = Work(g_n);
+  remcov_remote_stop();
+}
+
+static void PrintSignalStats(void) {
+  remcov_runtime_stats_t s;
+  remcov_runtime_stats(&s);
+  printf("handler_misses %llu attaches %llu\n",
+         (unsigned long long)s.domain_handler_misses,
+         (unsigned long long)s.domain_attaches);
+}
+
+static int Signal(uint64_t handle) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = OnSignal;
+  if (sigaction(SIGUSR1, &sa, NULL) != 0) return 7;
+  g_signal_handle = handle;
+  raise(SIGUSR1);  // not attached yet: counted, records nothing
+  PrintSignalStats();
+  remcov_remote_start(handle);  // task context: attaches
+  g_sink = Work(g_n);
+  remcov_remote_stop();
+  raise(SIGUSR1);  // attached: the handler's section lands
+  PrintSignalStats();
+  return 0;
+}
+
 static int Serve(void) {
   char line[64];
   while (fgets(line, sizeof line, stdin) != NULL) {
@@ -122,6 +161,8 @@ int main(int argc, char** argv) {
   if (argc == 4 && strcmp(argv[1], "run") == 0)
     return Run(strtoull(argv[2], NULL, 0), strtol(argv[3], NULL, 0));
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return Serve();
+  if (argc == 3 && strcmp(argv[1], "signal") == 0)
+    return Signal(strtoull(argv[2], NULL, 0));
   if (argc == 3 && strcmp(argv[1], "run-common") == 0) {
     const uint64_t handle = remcov_common_handle();
     printf("handle %llu\n", (unsigned long long)handle);

@@ -36,15 +36,7 @@
 
 #include "remcov/remcov.h"
 
-volatile int g_n = 10;
-volatile int g_sink;
-
-__attribute__((noinline)) static int Work(int n) {
-  int sum = 0;
-  for (int i = 0; i < n; i++)
-    if (i % 3 == 1) sum += i;
-  return sum;
-}
+#include "program_work.h"
 
 enum { kWords = 4096 };
 

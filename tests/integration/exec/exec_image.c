@@ -17,15 +17,7 @@
 
 #include "remcov/remcov.h"
 
-volatile int g_n = 10;
-volatile int g_sink;
-
-__attribute__((noinline)) static int Work(int n) {
-  int sum = 0;
-  for (int i = 0; i < n; i++)
-    if (i % 3 == 1) sum += i;
-  return sum;
-}
+#include "program_work.h"
 
 int main(int argc, char** argv) {
   if (argc != 4) return 2;

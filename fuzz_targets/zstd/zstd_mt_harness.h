@@ -27,12 +27,15 @@
 // Threads and attribution (fuzz_targets/common/thirdparty_harness.h): all
 // of it runs on the harness's input thread, in a remote section with the
 // input's handle; zstd's sources are compiled with
-// -Dpthread_create=remcov_fuzz_pthread_create (their only call is in
-// POOL_create_advanced, lib/common/pool.c), so every worker runs in a remote
-// section with the same handle. The number of workers is the input's
-// (ZSTD_c_nbWorkers; the pool starts them all when the CCtx starts
-// compressing); which of them takes a job depends on timing, not which
-// jobs run on a worker: every job does.
+// -Dpthread_create=zstd_mt_fuzz_pthread_create (their only call is in
+// POOL_create_advanced, lib/common/pool.c), which starts every worker
+// through remcov_fuzz_pthread_create, in a remote section with the same
+// handle. The number of workers is the input's (ZSTD_c_nbWorkers; the pool
+// starts them all when the CCtx starts compressing), and every job runs on
+// one of them. The harness's schedule (zstd_mt_schedule.h) orders the
+// threads' waits so that the code zstd runs for an input, and how many
+// times, does not depend on timing; which worker takes a job still does,
+// which does not change the input's coverage.
 //
 // A background thread compresses and decompresses a generated buffer with
 // zstd's single-threaded API every millisecond, like an application's other

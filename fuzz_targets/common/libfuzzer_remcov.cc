@@ -56,8 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const remcov_thirdparty_fuzz::Target& target =
       remcov_thirdparty_fuzz::FuzzTarget();
   const unsigned long before = target.bug_hits();
-  remcov::Status s = adaptor->RunOne(
-      [&target, data, size] { target.run_input(data, size); });
+  remcov::Status s =
+      adaptor->RunOne([&target, data, size] { target.run_input(data, size); });
   if (!s.ok()) {
     fprintf(stderr, "remcov-fuzz: %s\n", s.ToString().c_str());
     abort();

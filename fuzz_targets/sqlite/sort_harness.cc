@@ -162,9 +162,9 @@ const remcov_thirdparty_fuzz::Target& remcov_thirdparty_fuzz::FuzzTarget() {
   // An input records about 60,000 PCs (trace-pc records every block it
   // runs) and more comparisons, at 4 words each.
   static const Target target = {
-      &remcov_sqlite_fuzz::Init,   &remcov_sqlite_fuzz::RunInput,
-      &sort_fuzz_bug_hits,         SORT_FUZZ_BUG_WORKER_KEY,
-      size_t{1} << 20,             size_t{1} << 21,
+      &remcov_sqlite_fuzz::Init, &remcov_sqlite_fuzz::RunInput,
+      &sort_fuzz_bug_hits,       SORT_FUZZ_BUG_WORKER_KEY,
+      size_t{1} << 20,           size_t{1} << 21,
   };
   return target;
 }

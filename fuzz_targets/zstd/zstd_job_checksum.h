@@ -19,8 +19,8 @@ extern "C" {
 /* XXH64_update's contract (xxhash.h): adds `length` bytes at `input` to
  * `state`. Counts the job and checks it for the planted bug first
  * (zstd_job_hook.h), on whichever thread calls it. */
-XXH_errorcode zstd_mt_fuzz_job_checksum(XXH64_state_t* state,
-                                        const void* input, size_t length);
+XXH_errorcode zstd_mt_fuzz_job_checksum(XXH64_state_t* state, const void* input,
+                                        size_t length);
 
 #ifdef __cplusplus
 }

@@ -44,8 +44,8 @@ static void check_job(const unsigned char* p, size_t n, int on_worker) {
   atomic_fetch_add_explicit(&g_bug_hits, 1, memory_order_relaxed);
 }
 
-XXH_errorcode zstd_mt_fuzz_job_checksum(XXH64_state_t* state,
-                                        const void* input, size_t length) {
+XXH_errorcode zstd_mt_fuzz_job_checksum(XXH64_state_t* state, const void* input,
+                                        size_t length) {
   const int on_worker = !pthread_equal(pthread_self(), g_compress_thread);
   zstd_mt_fuzz_job_starts();
   atomic_fetch_add_explicit(&g_jobs, 1, memory_order_relaxed);

@@ -39,10 +39,9 @@ void Set(ZSTD_CCtx* cctx, ZSTD_cParameter p, int value, const char* what) {
 void CompressAndCheck(const std::vector<uint8_t>& src, const Plan& plan) {
   const std::vector<uint8_t> frame = CompressFrame(src, plan);
   std::vector<uint8_t> back(src.size() + 1);
-  const size_t n =
-      Check(ZSTD_decompress(back.data(), back.size(), frame.data(),
-                            frame.size()),
-            "ZSTD_decompress");
+  const size_t n = Check(
+      ZSTD_decompress(back.data(), back.size(), frame.data(), frame.size()),
+      "ZSTD_decompress");
   if (n != src.size() || memcmp(back.data(), src.data(), n) != 0) {
     fprintf(stderr,
             "remcov-zstd-fuzz: round trip gave %zu bytes, expected %zu%s\n", n,
@@ -52,8 +51,7 @@ void CompressAndCheck(const std::vector<uint8_t>& src, const Plan& plan) {
 }
 
 void BackgroundLoop() {
-  std::vector<uint8_t> src(4096), frame(ZSTD_compressBound(4096)),
-      back(4096);
+  std::vector<uint8_t> src(4096), frame(ZSTD_compressBound(4096)), back(4096);
   const timespec pause = {0, 1000 * 1000};
   for (uint64_t tick = 0;; tick++) {
     // Which data and level depend on the tick, so a global map sees
@@ -61,8 +59,8 @@ void BackgroundLoop() {
     for (size_t i = 0; i < src.size(); i++)
       src[i] = static_cast<uint8_t>((i / (1 + tick % 7)) * 37 + tick);
     const size_t c =
-        Check(ZSTD_compress(frame.data(), frame.size(), src.data(),
-                            src.size(), 1 + static_cast<int>(tick % kLevels)),
+        Check(ZSTD_compress(frame.data(), frame.size(), src.data(), src.size(),
+                            1 + static_cast<int>(tick % kLevels)),
               "ZSTD_compress");
     Check(ZSTD_decompress(back.data(), back.size(), frame.data(), c),
           "ZSTD_decompress");
@@ -100,8 +98,7 @@ std::vector<uint8_t> JobSources(const uint8_t* data, size_t size,
       at = end + 1;
     }
     for (size_t i = 0; i < kJobBytes; i++)
-      out.push_back(n > 0 ? line[i % n]
-                          : static_cast<uint8_t>(31 * i + job));
+      out.push_back(n > 0 ? line[i % n] : static_cast<uint8_t>(31 * i + job));
   }
   return out;
 }
@@ -169,9 +166,9 @@ const remcov_thirdparty_fuzz::Target& remcov_thirdparty_fuzz::FuzzTarget() {
   // times that, and more comparisons at 4 words each; ample headroom, as
   // for the SQLite target.
   static const Target target = {
-      &remcov_zstd_fuzz::Init,  &remcov_zstd_fuzz::RunInput,
-      &zstd_mt_fuzz_bug_hits,   ZSTD_MT_FUZZ_BUG_WORKER_JOB,
-      size_t{1} << 20,          size_t{1} << 21,
+      &remcov_zstd_fuzz::Init, &remcov_zstd_fuzz::RunInput,
+      &zstd_mt_fuzz_bug_hits,  ZSTD_MT_FUZZ_BUG_WORKER_JOB,
+      size_t{1} << 20,         size_t{1} << 21,
   };
   return target;
 }

@@ -20,9 +20,9 @@ std::condition_variable g_cv;
 // Guarded by g_mu.
 bool g_active = false;
 pthread_t g_compressor;
-int g_workers = 0;      // pool threads the CCtx will have
-int g_created = 0;      // pool threads created so far
-int g_idle = 0;         // threads other than g_compressor in cond_wait
+int g_workers = 0;  // pool threads the CCtx will have
+int g_created = 0;  // pool threads created so far
+int g_idle = 0;     // threads other than g_compressor in cond_wait
 int g_compressor_waiting = 0;
 
 // Waits (g_mu held through `lock`) until `done`, or aborts.
@@ -48,14 +48,16 @@ void ScheduleBegin(int workers) {
 
 void ScheduleJob() {
   std::unique_lock<std::mutex> lock(g_mu);
-  WaitFor(lock, [] { return g_idle == g_created; },
-          "pool threads did not all wait for work before a job");
+  WaitFor(
+      lock, [] { return g_idle == g_created; },
+      "pool threads did not all wait for work before a job");
 }
 
 void ScheduleEnd() {
   std::unique_lock<std::mutex> lock(g_mu);
-  WaitFor(lock, [] { return g_idle == g_created && g_created == g_workers; },
-          "pool threads did not all wait for work");
+  WaitFor(
+      lock, [] { return g_idle == g_created && g_created == g_workers; },
+      "pool threads did not all wait for work");
   g_active = false;
 }
 

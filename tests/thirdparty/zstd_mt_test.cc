@@ -6,8 +6,8 @@
 // the input's thread gets the workers' coverage besides its own and not the
 // background thread's.
 #include <dlfcn.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <map>
@@ -87,17 +87,23 @@ TEST(ZstdMtPlan, FirstByteChoosesWorkersAndLevelLinesChooseJobs) {
   }
   EXPECT_EQ(workers, (std::set<int>{2, 3, 4}));
   EXPECT_EQ(levels, (std::set<int>{1, 2, 3, 4}));
-  EXPECT_EQ(PlanOf(Bytes("\x01" "a\nb\nc"sv), 6).jobs, 3u);
+  EXPECT_EQ(PlanOf(Bytes("\x01"
+                         "a\nb\nc"sv),
+                   6)
+                .jobs,
+            3u);
   const std::string largest = Largest(0) + "more\nlines\n";
   EXPECT_EQ(PlanOf(Bytes(largest), largest.size()).jobs,
             remcov_zstd_fuzz::kMaxJobs);
 }
 
 TEST(ZstdMtPlan, JobSourcesExpandEachLineDeterministically) {
-  const std::string_view in = "\x00" "abc\n\nZSTD7"sv;
+  const std::string_view in =
+      "\x00"
+      "abc\n\nZSTD7"sv;
   const auto plan = PlanOf(Bytes(in), in.size());
-  const std::vector<uint8_t> src = remcov_zstd_fuzz::JobSources(
-      Bytes(in), in.size(), plan);
+  const std::vector<uint8_t> src =
+      remcov_zstd_fuzz::JobSources(Bytes(in), in.size(), plan);
   ASSERT_EQ(plan.jobs, 3u);
   ASSERT_EQ(src.size(), 3 * kJobBytes);
   EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(src.data()), 7),
@@ -111,9 +117,11 @@ TEST(ZstdMtPlan, JobSourcesExpandEachLineDeterministically) {
 }
 
 TEST_F(ZstdMtTest, EveryJobRunsOnAWorker) {
-  for (std::string_view input :
-       {std::string_view(), "\x01" "a\nb\nc\nd"sv,
-        "\x0b" "x"sv}) {
+  for (std::string_view input : {std::string_view(),
+                                 "\x01"
+                                 "a\nb\nc\nd"sv,
+                                 "\x0b"
+                                 "x"sv}) {
     const auto plan = PlanOf(Bytes(input), input.size());
     const uint64_t threads = WorkerThreadsStarted();
     const unsigned long jobs = zstd_mt_fuzz_jobs();
@@ -149,7 +157,9 @@ TEST_F(ZstdMtTest, WorkersDoNotDependOnTiming) {
 }
 
 TEST_F(ZstdMtTest, FrameRoundTripsAndCarriesTheChecksum) {
-  const std::string_view in = "\x05" "hello\nzstd\n\nworld"sv;
+  const std::string_view in =
+      "\x05"
+      "hello\nzstd\n\nworld"sv;
   const auto plan = PlanOf(Bytes(in), in.size());
   const std::vector<uint8_t> src =
       remcov_zstd_fuzz::JobSources(Bytes(in), in.size(), plan);
@@ -158,8 +168,8 @@ TEST_F(ZstdMtTest, FrameRoundTripsAndCarriesTheChecksum) {
   EXPECT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()),
             ZSTD_CONTENTSIZE_UNKNOWN);
   std::vector<uint8_t> back(src.size() + 1);
-  size_t n = ZSTD_decompress(back.data(), back.size(), frame.data(),
-                             frame.size());
+  size_t n =
+      ZSTD_decompress(back.data(), back.size(), frame.data(), frame.size());
   ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
   ASSERT_EQ(n, src.size());
   EXPECT_EQ(memcmp(back.data(), src.data(), n), 0);
@@ -171,11 +181,15 @@ TEST_F(ZstdMtTest, FrameRoundTripsAndCarriesTheChecksum) {
 
 TEST_F(ZstdMtTest, PlantedBugOnlyOnWorkerThreads) {
   const unsigned long before = zstd_mt_fuzz_bug_hits();
-  RunText("\x00" "zebra\nZSTD7\napple"sv);
+  RunText(
+      "\x00"
+      "zebra\nZSTD7\napple"sv);
   EXPECT_GT(zstd_mt_fuzz_bug_hits(), before);
   // Near misses do not hit it, nor a bug key that does not start a job.
   const unsigned long after_bug = zstd_mt_fuzz_bug_hits();
-  RunText("\x00" "ZSTDx\nZSTD\nZST7\nzstd7\nxZSTD7"sv);
+  RunText(
+      "\x00"
+      "ZSTDx\nZSTD\nZST7\nzstd7\nxZSTD7"sv);
   EXPECT_EQ(zstd_mt_fuzz_bug_hits(), after_bug);
   // The hook itself, called on the compressing thread, does not; from any
   // other thread it does. The hash is xxHash's either way.
@@ -186,8 +200,7 @@ TEST_F(ZstdMtTest, PlantedBugOnlyOnWorkerThreads) {
   EXPECT_EQ(zstd_mt_fuzz_job_checksum(state, "ZSTD7", 5), XXH_OK);
   EXPECT_EQ(XXH64_digest(state), XXH64("ZSTD7", 5, 0));
   EXPECT_EQ(zstd_mt_fuzz_bug_hits(), after_bug);
-  std::thread([state] { zstd_mt_fuzz_job_checksum(state, "ZSTD7", 5); })
-      .join();
+  std::thread([state] { zstd_mt_fuzz_job_checksum(state, "ZSTD7", 5); }).join();
   EXPECT_EQ(zstd_mt_fuzz_bug_hits(), after_bug + 1);
   XXH64_freeState(state);
 }
@@ -201,7 +214,9 @@ TEST_F(ZstdMtTest, RemoteCollectorGetsTheWorkersCoverage) {
       remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, 0x2574);
   ASSERT_TRUE(c->EnableRemote(ro).ok());
   ASSERT_TRUE(c->Reset().ok());
-  RunText("\x02" "apple\nbanana\ncherry"sv);
+  RunText(
+      "\x02"
+      "apple\nbanana\ncherry"sv);
   // No overflow: the whole input's trace fits.
   EXPECT_LT(c->Pcs().size(), c->words() - 1);
   const std::set<std::string> names = FunctionsOf(c->Pcs());
@@ -226,8 +241,9 @@ TEST_F(ZstdMtTest, SameInputSameBlockCounts) {
       remcov_kcov_remote_handle(REMCOV_KCOV_SUBSYSTEM_COMMON, 0x2575);
   ASSERT_TRUE(c->EnableRemote(ro).ok());
   const std::vector<std::string> inputs = {
-      std::string("\x02" "apple\nbanana\ncherry\nZSTX\nfoo"sv), Largest(0),
-      Largest(1)};
+      std::string("\x02"
+                  "apple\nbanana\ncherry\nZSTX\nfoo"sv),
+      Largest(0), Largest(1)};
   for (const std::string& input : inputs) {
     std::map<uint64_t, uint64_t> first;
     for (int run = 0; run < 20; run++) {

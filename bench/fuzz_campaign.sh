@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Side-by-side fuzzing campaign on the SQLite sort target (fuzz_targets/sqlite,
-# docs/fuzzing.md "Third-party targets"): for every RNG seed, the same
-# wall-clock budget for each of four variants, one after the other, each from
-# a fresh copy of the target's seeds:
-#   afl       remcov   sqlite_sort_afl (persistent; remcov's map)
-#   afl       global   the same harness, SQLite built by afl-clang-fast, linked
-#                      with AFL++'s libAFLDriver.a (built here into
-#                      BUILD_DIR/fuzz_targets/sqlite/aflcc when missing or
-#                      older than its sources)
-#   libfuzzer remcov   sqlite_sort_fuzz (remcov::LibFuzzerAdaptor)
-#   libfuzzer global   sqlite_sort_fuzz_global (-fsanitize=fuzzer counters)
+# Side-by-side fuzzing campaign on a third-party target (fuzz_targets/,
+# docs/fuzzing.md "Third-party targets"): the SQLite sort target (-T sqlite,
+# binaries sqlite_sort_*) or the zstd multi-threaded target (-T zstd,
+# binaries zstd_mt_*). For every RNG seed, the same wall-clock budget for
+# each of four variants, one after the other, each from a fresh copy of the
+# target's seeds:
+#   afl       remcov   PREFIX_afl (persistent; remcov's map)
+#   afl       global   the same harness, the code base built by
+#                      afl-clang-fast, linked with AFL++'s libAFLDriver.a
+#                      (built here into BUILD_DIR/fuzz_targets/TARGET/aflcc
+#                      when missing or older than its sources)
+#   libfuzzer remcov   PREFIX_fuzz (remcov::LibFuzzerAdaptor)
+#   libfuzzer global   PREFIX_fuzz_global (-fsanitize=fuzzer counters)
 # Appends one CSV row per run to OUT.csv (header written when the file is
-# new); bench/fuzz_campaign_tables.py turns the rows into tables.
-#   bench/fuzz_campaign.sh [-b BUILD_DIR] [-t SECONDS] [-s "SEEDS"] [-w WORKDIR]
-#                          [-x] -o OUT.csv
-# Defaults: build/clang-rel (a clang RelWithDebInfo build configured with
-# -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON), 60 seconds, seeds "1 2 3", a temporary
-# work directory. -x gives both fuzzers the target's dictionary (sort.dict).
+# new); bench/fuzz_campaign_tables.py turns the rows into tables. The rows
+# do not name the target: keep one CSV per target.
+#   bench/fuzz_campaign.sh [-T sqlite|zstd] [-b BUILD_DIR] [-t SECONDS]
+#                          [-s "SEEDS"] [-w WORKDIR] [-x] -o OUT.csv
+# Defaults: sqlite, build/clang-rel (a clang RelWithDebInfo build configured
+# with -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON), 60 seconds, seeds "1 2 3", a
+# temporary work directory. -x gives both fuzzers the target's dictionary
+# (sort.dict, zstd.dict).
 #
 # Columns: fuzzer, variant, seed, seconds (budget), execs, execs_per_sec,
 # stability (AFL++'s own figure; empty for libFuzzer), coverage and
@@ -30,61 +34,95 @@
 # Exit codes: 0 done; 2 usage error or a missing binary or tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=build/clang-rel secs=60 seeds="1 2 3" work="" out="" dict=0
-while getopts "b:t:s:w:o:x" opt; do
+usage="usage: $0 [-T sqlite|zstd] [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-x] -o OUT.csv"
+target=sqlite build=build/clang-rel secs=60 seeds="1 2 3" work="" out="" dict=0
+while getopts "T:b:t:s:w:o:x" opt; do
   case $opt in
+    T) target=$OPTARG ;;
     b) build=$OPTARG ;;
     t) secs=$OPTARG ;;
     s) seeds=$OPTARG ;;
     w) work=$OPTARG ;;
     o) out=$OPTARG ;;
     x) dict=1 ;;
-    *) echo "usage: $0 [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-x] -o OUT.csv" >&2
-       exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-[[ -n $out ]] || { echo "usage: $0 ... -o OUT.csv" >&2; exit 2; }
-t=$build/fuzz_targets/sqlite
+[[ -n $out ]] || { echo "$usage" >&2; exit 2; }
+# Per target: the binaries' prefix, the CMake cache variables' infix, the
+# target's own instrumented C file, its harness sources (uninstrumented,
+# besides fuzz_targets/common's) and its dictionary.
+case $target in
+  sqlite) prefix=sqlite_sort var=SQLITE own=sort_collation.c
+          harness=(sort_harness.cc) dict_name=sort.dict ;;
+  zstd)   prefix=zstd_mt var=ZSTD own=zstd_job_hook.c
+          harness=(zstd_mt_harness.cc zstd_mt_schedule.cc) dict_name=zstd.dict ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
+t=$build/fuzz_targets/$target
 rt=$build/src/libfuzzer/libremcov_runtime_libfuzzer.a
-for f in "$t/sqlite_sort_afl" "$t/sqlite_sort_fuzz" "$t/sqlite_sort_fuzz_global" "$rt"; do
+for f in "$t/${prefix}_afl" "$t/${prefix}_fuzz" "$t/${prefix}_fuzz_global" "$rt"; do
   [[ -e $f ]] || { echo "missing $f (build it in a clang build with -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON)" >&2; exit 2; }
 done
 for tool in afl-fuzz afl-clang-fast afl-clang-fast++ clang++-14; do
   command -v $tool > /dev/null || { echo "$tool not found" >&2; exit 2; }
 done
 cache_of() { sed -n "s/^$1:INTERNAL=//p" "$build/CMakeCache.txt"; }
-src=$(cache_of REMCOV_SQLITE_SRC)
-seeds_dir=$(cache_of REMCOV_SQLITE_FUZZ_SEEDS)
-# The instrumented part's defines and options, as CMake compiles it
-# (fuzz_targets/sqlite/CMakeLists.txt, one definition).
-IFS=';' read -r -a defines <<< "$(cache_of REMCOV_SQLITE_DEFINES)"
-IFS=';' read -r -a options <<< "$(cache_of REMCOV_SQLITE_OPTIONS)"
+list_of() { IFS=';' read -r -a "$1" <<< "$(cache_of "$2")"; }
+src=$(cache_of REMCOV_${var}_SRC)
+seeds_dir=$(cache_of REMCOV_${var}_FUZZ_SEEDS)
+# The instrumented part's sources, defines and options, as CMake compiles
+# it (fuzz_targets/TARGET/CMakeLists.txt, one definition); zstd's
+# zstdmt_compress.c gets REMCOV_ZSTD_MT_DEFINES besides.
+list_of defines REMCOV_${var}_DEFINES
+list_of options REMCOV_${var}_OPTIONS
 defines=("${defines[@]/#/-D}")
-h=fuzz_targets/sqlite
-dict_file=$PWD/$h/sort.dict
+case $target in
+  sqlite) sources=("$src/sqlite3.c") includes=(-I"$src") ;;
+  zstd)   list_of sources REMCOV_ZSTD_SOURCES
+          list_of mt_defines REMCOV_ZSTD_MT_DEFINES
+          mt_defines=("${mt_defines[@]/#/-D}")
+          includes=(-I"$src" -I"$src/common") ;;
+esac
+h=fuzz_targets/$target
+c=fuzz_targets/common
+dict_file=$PWD/$h/$dict_name
 [[ -n $work ]] || work=$(mktemp -d)
 mkdir -p "$work"
 
-# The afl-clang-fast baseline: only sqlite3.c and the collation carry AFL++'s
-# instrumentation, as only they carry remcov's; AFL_DONT_OPTIMIZE keeps the
-# -O1 of the remcov build (AFL++'s wrapper would add -O3 -funroll-loops).
+# The afl-clang-fast baseline: only the code base and the target's own C
+# file carry AFL++'s instrumentation, as only they carry remcov's;
+# AFL_DONT_OPTIMIZE keeps the -O1 of the remcov build (AFL++'s wrapper would
+# add -O3 -funroll-loops).
 aflcc=$t/aflcc
-global=$aflcc/sqlite_sort_afl_global
+global=$aflcc/${prefix}_afl_global
 stale=0
 [[ -x $global ]] || stale=1
-for f in "$src/sqlite3.c" "$h"/*.c "$h"/*.cc "$h"/*.h "$rt" "$build/CMakeCache.txt"; do
+for f in "${sources[@]}" "$h"/*.c "$h"/*.cc "$h"/*.h "$c"/*.cc "$c"/*.h "$rt" "$build/CMakeCache.txt"; do
   [[ $f -nt $global ]] && stale=1
 done
 if ((stale)); then
-  mkdir -p "$aflcc"
+  rm -rf "$aflcc" && mkdir -p "$aflcc"
   export AFL_DONT_OPTIMIZE=1 AFL_QUIET=1
-  afl-clang-fast "${options[@]}" "${defines[@]}" -w -I"$src" -c "$src/sqlite3.c" -o "$aflcc/sqlite3.o"
-  afl-clang-fast "${options[@]}" "${defines[@]}" -I"$h" -c "$h/sort_collation.c" -o "$aflcc/sort_collation.o"
-  flags=(-std=c++20 -O2 -Iinclude -I"$build/include" -I"$src" -I"$h")
-  clang++-14 "${flags[@]}" -DSORT_FUZZ_GLOBAL -c "$h/sqlite_sort_entry.cc" -o "$aflcc/entry.o"
-  clang++-14 "${flags[@]}" -c "$h/sort_harness.cc" -o "$aflcc/sort_harness.o"
-  afl-clang-fast++ -fsanitize=fuzzer "$aflcc/entry.o" "$aflcc/sort_harness.o" \
-    "$aflcc/sqlite3.o" "$aflcc/sort_collation.o" "$rt" -lpthread -ldl -lm -o "$global"
+  objs=()
+  for f in "${sources[@]}"; do
+    extra=()
+    [[ $target == zstd && $(basename "$f") == zstdmt_compress.c ]] && extra=("${mt_defines[@]}")
+    o=$aflcc/$(basename "${f%.c}").o
+    afl-clang-fast "${options[@]}" "${defines[@]}" "${extra[@]}" -w "${includes[@]}" -c "$f" -o "$o"
+    objs+=("$o")
+  done
+  afl-clang-fast "${options[@]}" "${defines[@]}" "${includes[@]}" -I"$h" -c "$h/$own" -o "$aflcc/own.o"
+  flags=(-std=c++20 -O2 -Iinclude -I"$build/include" "${includes[@]}" -I"$h" -I"$c")
+  clang++-14 "${flags[@]}" -DREMCOV_FUZZ_GLOBAL -c "$c/entry.cc" -o "$aflcc/entry.o"
+  clang++-14 "${flags[@]}" -c "$c/thirdparty_harness.cc" -o "$aflcc/thirdparty_harness.o"
+  hobjs=()
+  for f in "${harness[@]}"; do
+    clang++-14 "${flags[@]}" -c "$h/$f" -o "$aflcc/${f%.cc}.o"
+    hobjs+=("$aflcc/${f%.cc}.o")
+  done
+  afl-clang-fast++ -fsanitize=fuzzer "$aflcc/entry.o" "$aflcc/thirdparty_harness.o" \
+    "${hobjs[@]}" "${objs[@]}" "$aflcc/own.o" "$rt" -lpthread -ldl -lm -o "$global"
   unset AFL_DONT_OPTIMIZE AFL_QUIET
 fi
 
@@ -135,9 +173,9 @@ run_libfuzzer() {  # run_libfuzzer VARIANT BINARY SEED
 }
 
 for s in $seeds; do
-  run_afl remcov "$t/sqlite_sort_afl" "$s"
+  run_afl remcov "$t/${prefix}_afl" "$s"
   run_afl global "$global" "$s"
-  run_libfuzzer remcov "$t/sqlite_sort_fuzz" "$s"
-  run_libfuzzer global "$t/sqlite_sort_fuzz_global" "$s"
+  run_libfuzzer remcov "$t/${prefix}_fuzz" "$s"
+  run_libfuzzer global "$t/${prefix}_fuzz_global" "$s"
 done
 echo "appended to $out (work directory: $work)"

@@ -13,6 +13,8 @@
 #
 #   sqlite  SQLite 3.50.4 amalgamation, as shipped by better-sqlite3 12.4.1
 #   brotli  Brotli 1.0.7 (C library), as shipped by iltorb 2.4.5
+#   zstd    Zstandard 1.5.7 (lib/: compress, decompress, common, with the
+#           multi-threaded compressor), as shipped by zstd-napi 0.0.13
 set -euo pipefail
 cache=${REMCOV_BENCH_CACHE:-/var/cache/remcov/bench}
 while getopts "d:" opt; do
@@ -30,6 +32,7 @@ mkdir -p "$cache"
 pins=(
   "sqlite better-sqlite3@12.4.1 sha512-3yVdyZhklTiNrtg+4WqHpJpFDd+WHTg2oM7UcR80GqL05AOV0xEJzc6qNvFYoEtE+hRp1n9MpN6/+4yhlGkDXQ== deps/sqlite3"
   "brotli iltorb@2.4.5 sha512-EMCMl3LnnNSZJS5QrxyZmMTaAC4+TJkM5woD+xbpm9RB+mFYCr7C05GFE3TEGCsVQSVHmjX+3sf5AiwsylNInQ== brotli/c"
+  "zstd zstd-napi@0.0.13 sha512-ErGF+Ko1PsbooU6oC/sc/diiWKwVa0kd/5AkFSs7kg5kwcEuOtSzOy3xUOadXQlAVNab9TxsxaUk3hOq3cj/lA== deps/zstd/lib"
 )
 
 # Physical lines, and lines that are neither blank nor only comment (C block

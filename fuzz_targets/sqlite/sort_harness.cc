@@ -1,33 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // The SQLite sort target's driver (sort_harness.h): the input's statement,
-// the worker-thread glue and the background connection.
+// the background connection and the target's description for the shared
+// entry points.
 #include "sort_harness.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-
-#include <atomic>
-
-#include "remcov/remcov.h"
-#include "remcov/thread_pool.h"
 
 #include "sort_collation.h"
 #include "sqlite3.h"
+#include "thirdparty_harness.h"
 
 namespace remcov_sqlite_fuzz {
 namespace {
-
-std::atomic<uint64_t> g_workers_started{0};
-// The common handle of the input being run (0: none), for the workers its
-// statement creates. Written by the statement thread before the statement
-// runs; read by sort_fuzz_pthread_create on the statement thread or on a
-// worker (SQLite's incremental merge starts threads from workers), all
-// created after the write. Relaxed: pthread_create orders it.
-std::atomic<uint64_t> g_input_handle{0};
-remcov::ThreadPool* g_statement_thread = nullptr;
 
 [[noreturn]] void Fail(sqlite3* db, const char* what) {
   fprintf(stderr, "remcov-sqlite-fuzz: %s: %s\n", what,
@@ -114,41 +100,7 @@ void BackgroundLoop() {
   }
 }
 
-struct WorkerStart {
-  void* (*fn)(void*);
-  void* arg;
-  uint64_t handle;
-};
-
-void* RunWorker(void* p) {
-  const WorkerStart start = *static_cast<WorkerStart*>(p);
-  delete static_cast<WorkerStart*>(p);
-  if (start.handle == 0) return start.fn(start.arg);
-  // The section ends before the thread does, so before sqlite3ThreadJoin
-  // returns on the statement's thread.
-  remcov_remote_start(start.handle);
-  void* r = start.fn(start.arg);
-  remcov_remote_stop();
-  return r;
-}
-
-void StartBackground() {
-  pthread_t t;
-  const int r = pthread_create(
-      &t, nullptr,
-      [](void*) -> void* {
-        BackgroundLoop();
-        return nullptr;
-      },
-      nullptr);
-  if (r != 0) {
-    fprintf(stderr, "remcov-sqlite-fuzz: pthread_create: error %d\n", r);
-    abort();
-  }
-  pthread_detach(t);
-}
-
-// The input's part, on the statement thread: insert the keys, sort.
+// The input's part, on the input thread: insert the keys, sort.
 void InsertAndSort(sqlite3* db, sqlite3_stmt* insert, sqlite3_stmt* sort,
                    const uint8_t* data, size_t size) {
   sort_fuzz_set_statement_thread();
@@ -183,12 +135,10 @@ void InsertAndSort(sqlite3* db, sqlite3_stmt* insert, sqlite3_stmt* sort,
 
 void Init() {
   Configure();
-  // Created here, on a thread without a common handle: the pool's thread
-  // must not inherit the fuzzer thread's.
-  g_statement_thread = new remcov::ThreadPool(1);
+  remcov_thirdparty_fuzz::StartInputThread();
   const uint8_t warmup[] = "warm\nup";
   RunInput(warmup, sizeof warmup - 1);
-  StartBackground();
+  remcov_thirdparty_fuzz::StartBackgroundThread(&BackgroundLoop);
 }
 
 void RunInput(const uint8_t* data, size_t size) {
@@ -199,54 +149,22 @@ void RunInput(const uint8_t* data, size_t size) {
     Fail(db, "sqlite3_create_collation_v2");
   sqlite3_stmt* insert = Prepare(db, kInsert);
   sqlite3_stmt* sort = Prepare(db, kSort);
-  // The submitter's handle, for the workers (g_input_handle).
-  const uint64_t handle = remcov_common_handle();
-  g_statement_thread
-      ->Submit([=] {
-        g_input_handle.store(handle, std::memory_order_relaxed);
-        InsertAndSort(db, insert, sort, data, size);
-      })
-      .wait();
+  remcov_thirdparty_fuzz::RunOnInputThread(
+      [=] { InsertAndSort(db, insert, sort, data, size); });
   sqlite3_finalize(sort);
   sqlite3_finalize(insert);
   sqlite3_close(db);
 }
 
-uint64_t WorkerThreadsStarted() {
-  return g_workers_started.load(std::memory_order_relaxed);
-}
-
-void ReportPlantedBug(unsigned long hits_before, uint64_t run) {
-  if (sort_fuzz_bug_hits() == hits_before) return;
-  static const bool keep_going = [] {
-    const char* v = getenv("REMCOV_FUZZ_BUG_CONTINUE");
-    return v != nullptr && strcmp(v, "1") == 0;
-  }();
-  static bool reported = false;
-  if (keep_going && reported) return;
-  fprintf(stderr, "remcov-fuzz: planted bug %d hit at run %llu\n",
-          SORT_FUZZ_BUG_WORKER_KEY, static_cast<unsigned long long>(run));
-  fflush(stderr);
-  reported = true;
-  if (!keep_going) __builtin_trap();
-}
-
 }  // namespace remcov_sqlite_fuzz
 
-// sqlite3.c's pthread_create (sort_harness.h).
-extern "C" int sort_fuzz_pthread_create(pthread_t* thread,
-                                        const pthread_attr_t* attr,
-                                        void* (*fn)(void*), void* arg) {
-  using remcov_sqlite_fuzz::WorkerStart;
-  auto* start = new WorkerStart{
-      fn, arg,
-      remcov_sqlite_fuzz::g_input_handle.load(std::memory_order_relaxed)};
-  const int r =
-      pthread_create(thread, attr, &remcov_sqlite_fuzz::RunWorker, start);
-  if (r != 0) {
-    delete start;
-    return r;
-  }
-  remcov_sqlite_fuzz::g_workers_started.fetch_add(1, std::memory_order_relaxed);
-  return 0;
+const remcov_thirdparty_fuzz::Target& remcov_thirdparty_fuzz::FuzzTarget() {
+  // An input records about 60,000 PCs (trace-pc records every block it
+  // runs) and more comparisons, at 4 words each.
+  static const Target target = {
+      &remcov_sqlite_fuzz::Init, &remcov_sqlite_fuzz::RunInput,
+      &sort_fuzz_bug_hits,       SORT_FUZZ_BUG_WORKER_KEY,
+      size_t{1} << 20,           size_t{1} << 21,
+  };
+  return target;
 }

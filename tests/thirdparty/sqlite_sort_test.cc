@@ -18,11 +18,12 @@
 
 #include "sort_collation.h"
 #include "sort_harness.h"
+#include "thirdparty_harness.h"
 
 namespace {
 
 using remcov_sqlite_fuzz::RunInput;
-using remcov_sqlite_fuzz::WorkerThreadsStarted;
+using remcov_thirdparty_fuzz::WorkerThreadsStarted;
 
 void RunText(std::string_view input) {
   RunInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -223,10 +224,12 @@ bool ForEachDescriptor(Visit visit) {
   return true;
 }
 
-bool AnyDescriptorFor(dev_t dev, ino_t ino) {
+// `except`: the runtime's own descriptor of the file (Device::domain_fd),
+// which is no reference of the program's.
+bool AnyDescriptorFor(dev_t dev, ino_t ino, int except) {
   bool found = false;
-  const bool listed = ForEachDescriptor([&](int, const struct stat& st) {
-    found = st.st_dev == dev && st.st_ino == ino;
+  const bool listed = ForEachDescriptor([&](int fd, const struct stat& st) {
+    found = fd != except && st.st_dev == dev && st.st_ino == ino;
     return found;
   });
   return found || !listed;  // cannot tell: keep the view
@@ -874,6 +877,19 @@ bool FinishDomainViewLocked(Device* d, const DomainRecord& r, uint32_t* slot,
 
 }  // namespace
 
+int PrivateDescriptor(int fd) {
+  // Below the descriptor limit (F_DUPFD fails at or above it) and never far
+  // up a large one (the kernel would grow the process's descriptor table to
+  // the number).
+  int base = 3;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 256) {
+    const rlim_t top = rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
+    base = static_cast<int>(top) - 64;
+  }
+  return fcntl(fd, F_DUPFD_CLOEXEC, base);
+}
+
 bool AttachDomainDevice(const DomainRecord& r, uint32_t* slot,
                         uint32_t* sequence) {
   pthread_once(&g_once, InitOnce);
@@ -898,8 +914,12 @@ bool AttachDomainDevice(const DomainRecord& r, uint32_t* slot,
   char* p = AppendDecimal(path + 6, static_cast<uint32_t>(r.pid));
   memcpy(p, "/fd/", 4);
   *AppendDecimal(p + 4, static_cast<uint32_t>(r.fd)) = '\0';
-  const int fd = open(path, O_RDWR | O_CLOEXEC);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return false;
+  if (const int high = PrivateDescriptor(fd); high >= 0) {
+    close(fd);  // the program's low numbers stay the program's
+    fd = high;
+  }
   struct stat st;
   if (fstat(fd, &st) != 0 || st.st_dev != static_cast<dev_t>(r.dev) ||
       st.st_ino != static_cast<ino_t>(r.ino)) {
@@ -1225,7 +1245,9 @@ REMCOV_EXPORT int remcov_close(int fd) {
   const ino_t ino = d->ino;
   const bool adopted = d->adopted;
   // An adopted area is its descriptor's alone.
-  if (adopted || !AnyDescriptorFor(dev, ino)) d->has_fd = false;
+  if (adopted ||
+      !AnyDescriptorFor(dev, ino, d->domain_view ? -1 : d->domain_fd))
+    d->has_fd = false;
   if (d->has_fd || d->owner != nullptr) return ret;
   lock.unlock();
   {

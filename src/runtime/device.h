@@ -217,6 +217,11 @@ void ExportCommonHandle(ThreadState& t);
 // view's slot and sequence; false when the device cannot be reached or does
 // not check out. Task context (opens and maps files, takes mutexes).
 struct DomainRecord;
+// A close-on-exec duplicate of fd at a high number (near the descriptor
+// limit, at most 1024 - 64), for the runtime's own references to device
+// files: the kernel makes no descriptors of its own, so the program's next
+// open() must get the number it would get without remcov. -1 with errno.
+int PrivateDescriptor(int fd);
 bool AttachDomainDevice(const DomainRecord& r, uint32_t* slot,
                         uint32_t* sequence);
 

@@ -1089,9 +1089,9 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
   // A common handle may also be carried across exec (ExportCommonHandle):
   // the new image reaches the device through the same descriptor.
   if (err == 0 && common != 0 && d->domain_fd < 0)
-    d->domain_fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
+    d->domain_fd = PrivateDescriptor(d->fd);
   if (err == 0 && DomainJoined()) {
-    if (d->domain_fd < 0) d->domain_fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
+    if (d->domain_fd < 0) d->domain_fd = PrivateDescriptor(d->fd);
     if (d->domain_fd < 0) {
       err = ENOMEM;  // out of descriptors: the registration cannot be shared
     } else {

@@ -293,6 +293,22 @@ TEST(DomainTest, APrincipalWithoutAccessCannotJoin) {
   ASSERT_EQ(chmod(domain.c_str(), 0600), 0);
 }
 
+// The runtime's own descriptors (a registrant's, for members and exec'd
+// images to open; a member's view's) are kept at high numbers: the kernel
+// makes none, so the program's next open() gets the number it would get
+// without remcov, and a number it closed stays closed (EBADF).
+TEST(DomainTest, TheRuntimesDescriptorsLeaveTheProgramsNumbersAlone) {
+  (void)DomainPath();
+  RawDevice dev(1 << 16);
+  const int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  close(probe);
+  RemoteOwner owner(dev.fd(), {kHandle}, REMCOV_KCOV_SUBSYSTEM_COMMON | 0x7f);
+  const int again = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  EXPECT_EQ(again, probe);
+  close(again);
+}
+
 // A signal handler never attaches a device (it would open files and take
 // mutexes): its section with a domain handle the process has not attached
 // yet records nothing and is counted; once a task section attached it, the

@@ -721,8 +721,8 @@ constinit DomainRecord g_inherited_record;
 // the process's domain may have registered it (domain.h), or it is the
 // common handle this image came with across exec. Attaches that
 // member's device (task context: it opens and maps files), maps the handle
-// to it and starts the section. Out of line: without a domain a miss costs
-// one load and test more (of g_domain).
+// to it and starts the section. Out of line: without a domain or an
+// inherited handle a miss costs one load and test more (RemoteLookaside).
 __attribute__((noinline)) void SectionFromDomain(ThreadState& t,
                                                  uint64_t handle, bool in_irq) {
   DomainRecord r;

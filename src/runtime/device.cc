@@ -202,6 +202,32 @@ void SetOwnerLocked(DeviceShared* sh, uint32_t mode, bool remote) {
   sh->mode.store(mode, std::memory_order_relaxed);
 }
 
+// A remote owner's REMOTE_ENABLE argument, kept in the control page for a
+// new image of its process (DeviceShared::remote_*). REQUIRES: sh->mu held;
+// ra->num_handles already bounded by REMCOV_KCOV_REMOTE_MAX_HANDLES.
+void SaveRemoteArgLocked(DeviceShared* sh, const remcov_kcov_remote_arg* ra) {
+  sh->remote_trace_mode = ra->trace_mode;
+  sh->remote_area_size = ra->area_size;
+  sh->remote_num_handles = ra->num_handles;
+  sh->remote_common_handle = ra->common_handle;
+  memcpy(sh->remote_handles, ra->handles, ra->num_handles * sizeof(uint64_t));
+}
+
+// Copies the saved argument into ra (room for the most handles); false when
+// the page's count is out of range (written by a corrupt member).
+// REQUIRES: sh->mu held.
+bool LoadRemoteArgLocked(const DeviceShared* sh, remcov_kcov_remote_arg* ra) {
+  const uint32_t n = sh->remote_num_handles;
+  if (n > REMCOV_KCOV_REMOTE_MAX_HANDLES) return false;
+  ra->trace_mode = sh->remote_trace_mode;
+  ra->area_size = sh->remote_area_size;
+  ra->num_handles = n;
+  ra->pad = 0;
+  ra->common_handle = sh->remote_common_handle;
+  memcpy(ra->handles, sh->remote_handles, n * sizeof(uint64_t));
+  return true;
+}
+
 // Whether this process still holds a descriptor naming the file (dev, ino):
 // the kernel keeps a file, and so the device, while any descriptor refers to
 // it. Not a hot path (remcov_close only).
@@ -736,11 +762,22 @@ int DisableIoctlLocked(Device* d, unsigned long arg) {
   return 0;
 }
 
-int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
+// Makes the calling thread d's remote owner with ra's registrations: the
+// locked part of KCOV_REMOTE_ENABLE (after_exec false), or the new image of
+// the owner's process taking the task's remote state back (after_exec true,
+// AdoptIfOwned: the owner record, the saved argument, the epoch and
+// `accepting` are the old image's and stand, as the kernel's task and its
+// kcov_remote entries do across exec). On a failure after the registration
+// began, the device is disabled (the kernel's rollback: kcov_disable).
+// REQUIRES: d->mu held.
+int BecomeRemoteOwnerLocked(Device* d, const remcov_kcov_remote_arg* ra,
+                            bool after_exec) {
   ThreadState& t = tls_state;
   {
     SharedLock shared(d->sh());
-    if (int err = CheckEnableLocked(d, t)) return err;
+    if (!after_exec) {
+      if (int err = CheckEnableLocked(d, t)) return err;
+    }
     uint32_t mode;
     uint32_t map_bits;
     if (int err = TraceModeFromArg(ra->trace_mode, &mode, &map_bits))
@@ -753,7 +790,10 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
     if (int err = EnsureIrqPool()) return err;
     EnsureThreadExitHook(t);
     FaultInArea(d);
-    SetOwnerLocked(d->sh(), mode, /*remote=*/true);
+    if (!after_exec) {
+      SetOwnerLocked(d->sh(), mode, /*remote=*/true);
+      SaveRemoteArgLocked(d->sh(), ra);
+    }
   }
   t.device = d;
   StoreModeRelaxed(t, kModeRemote);
@@ -772,14 +812,18 @@ int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
             remcov_kcov_counters_map_words(d->counter_bits);
   d->section_words.store(words > UINT32_MAX ? 0 : static_cast<uint32_t>(words),
                          std::memory_order_relaxed);
-  SetAccepting(d, true);
+  if (!after_exec) SetAccepting(d, true);
   int err = RegisterRemote(d, ra->handles, ra->num_handles, ra->common_handle);
   if (err != 0) {
-    DisableLocked(d, t);  // the kernel's rollback: kcov_disable
+    DisableLocked(d, t);
     return err;
   }
   if (ra->common_handle != 0) t.common_handle = ra->common_handle;
   return 0;
+}
+
+int RemoteEnableLocked(Device* d, const remcov_kcov_remote_arg* ra) {
+  return BecomeRemoteOwnerLocked(d, ra, /*after_exec=*/false);
 }
 
 // kcov_ioctl's prologue for REMOTE_ENABLE (read num_handles, bound it, copy
@@ -1015,31 +1059,47 @@ int RegisterDevice(int fd, bool adopted, off_t base) {
 }
 
 // The descriptor's device, if this task enabled it before exec: tracing
-// resumes on this thread, or the device returns to INIT (see below).
+// resumes on this thread, a remote owner's registrations are made again, or
+// the device returns to INIT (see below).
 void AdoptIfOwned(int fd) {
   std::unique_lock<std::mutex> lock;
   Device* d = LookupLocked(fd, &lock);
   if (d == nullptr) return;
   ThreadState& t = tls_state;
-  SharedLock shared(d->sh());
-  DeviceShared* sh = d->sh();
-  const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
-  if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
-      (sh->owner_start != 0 && sh->owner_start != SelfStart()))
-    return;
-  const bool resumable = sh->owner_tid == SelfPid() && !sh->owner_remote &&
-                         (mode == kModeTracePc || mode == kModeTraceCmp) &&
-                         t.device == nullptr && EnsureAreaMappedLocked(d) == 0;
-  if (!resumable) {
-    ClearOwnerLocked(sh);
-    sh->owner_exits.fetch_add(1, std::memory_order_relaxed);
-    return;
+  alignas(
+      8) unsigned char buf[sizeof(remcov_kcov_remote_arg) +
+                           REMCOV_KCOV_REMOTE_MAX_HANDLES * sizeof(uint64_t)];
+  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+  {
+    SharedLock shared(d->sh());
+    DeviceShared* sh = d->sh();
+    const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
+    if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
+        (sh->owner_start != 0 && sh->owner_start != SelfStart()))
+      return;
+    const bool leader = sh->owner_tid == SelfPid() && t.device == nullptr &&
+                        EnsureAreaMappedLocked(d) == 0;
+    if (leader && !sh->owner_remote &&
+        (mode == kModeTracePc || mode == kModeTraceCmp)) {
+      EnsureThreadExitHook(t);
+      StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
+                   &sh->overflow_entries);
+      t.device = d;
+      d->owner = &t;
+      return;
+    }
+    if (!leader || !sh->owner_remote || !LoadRemoteArgLocked(sh, ra)) {
+      ClearOwnerLocked(sh);
+      sh->owner_exits.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
   }
-  EnsureThreadExitHook(t);
-  StartTracing(t, mode, d->area, CapacityFor(mode, d->size),
-               &sh->overflow_entries);
-  t.device = d;
-  d->owner = &t;
+  if (BecomeRemoteOwnerLocked(d, ra, /*after_exec=*/true) == 0) return;
+  // Not registered again (out of memory or descriptors, a handle another
+  // domain member took meanwhile): the device returns to INIT, counted.
+  SharedLock shared(d->sh());
+  if (d->sh()->owner_pid == SelfPid()) ClearOwnerLocked(d->sh());
+  d->sh()->owner_exits.fetch_add(1, std::memory_order_relaxed);
 }
 
 // kernel: exec keeps the task, and with it t->kcov: a thread that enabled a
@@ -1050,9 +1110,11 @@ void AdoptIfOwned(int fd) {
 // which exec keeps). After exec the process has one thread, the leader; an
 // owner recorded under another thread id was a thread that exec ended (the
 // leader or another thread called exec), so the device returns to INIT as at
-// that thread's exit. A remote owner's registrations were this process's
-// and end with the old image: the device returns to INIT too (counted in
-// owner_exits; docs/kcov.md, difference 13).
+// that thread's exit (counted in owner_exits). A remote owner's handles,
+// registered in the old image's process-local table (and its domain), are
+// registered again from the argument its REMOTE_ENABLE left in the control
+// page, and the thread takes its common handle back (docs/kcov.md,
+// difference 13).
 void AdoptDevicesAcrossExec() {
   (void)ForEachDescriptor([](int fd, const struct stat& st) {
     if (S_ISREG(st.st_mode) &&
@@ -1065,6 +1127,9 @@ void AdoptDevicesAcrossExec() {
 // At start, before main: what exec kept.
 __attribute__((constructor)) void RemcovAdoptAcrossExec() {
   ErrnoSaver errno_saver;
+  // A remote owner's handles go to its domain too: join it first, whichever
+  // of the two constructors runs first.
+  JoinDomainFromEnvironment();
   AdoptDevicesAcrossExec();
 }
 

@@ -21,6 +21,8 @@
 
 #include <atomic>
 
+#include "remcov/kcov_abi.h"
+
 namespace remcov::internal {
 
 // Where the control page lives in a device's memfd: above the largest area
@@ -30,7 +32,7 @@ namespace remcov::internal {
 inline constexpr uint64_t kControlOffset = uint64_t{1} << 31;
 inline constexpr char kControlMagic[8] = {'R', 'C', 'K', 'C',
                                           'O', 'V', 'D', '1'};
-inline constexpr uint32_t kControlVersion = 2;
+inline constexpr uint32_t kControlVersion = 3;
 
 struct DeviceShared {
   char magic[8];  // kControlMagic, written last at creation
@@ -50,6 +52,17 @@ struct DeviceShared {
   int32_t owner_pid;
   int32_t owner_tid;
   uint64_t owner_start;
+  // A remote owner's KCOV_REMOTE_ENABLE argument (kernel: its kcov_remote
+  // entries and t->kcov_handle, which belong to the task and so outlive an
+  // exec of its image): what the new image registers again when it finds
+  // the device its own (device.cc, AdoptIfOwned). Meaningful while
+  // owner_remote is set; read only by the owner's process.
+  uint32_t remote_trace_mode;
+  uint32_t remote_area_size;
+  uint32_t remote_num_handles;
+  uint32_t remote_reserved;
+  uint64_t remote_common_handle;
+  uint64_t remote_handles[REMCOV_KCOV_REMOTE_MAX_HANDLES];
 
   // ---- the move side (remote.cc), shared by every process that moves ----
   // Whether remote sections may be moved in (set by REMOTE_ENABLE, cleared by

@@ -260,11 +260,17 @@ int JoinPath(const char* path) {
   return r;
 }
 
+}  // namespace
+
 // REMCOV_DOMAIN, before main: a program started inside a domain (a server's
 // worker, an exec'd image) is a member from its first instruction on. A
 // domain that cannot be joined is reported on stderr; the program goes on
-// without it.
-__attribute__((constructor)) void JoinFromEnvironment() {
+// without it. Called by the constructors that need it (once: the first call
+// does it).
+void JoinDomainFromEnvironment() {
+  static bool done = false;  // constructors run on one thread, before main
+  if (done) return;
+  done = true;
   ErrnoSaver errno_saver;
   const char* path = getenv(REMCOV_DOMAIN_ENV);
   if (path == nullptr || path[0] == '\0') return;
@@ -276,7 +282,9 @@ __attribute__((constructor)) void JoinFromEnvironment() {
   for (const char* part : parts) (void)!write(2, part, strlen(part));
 }
 
-}  // namespace
+__attribute__((constructor)) static void JoinFromEnvironment() {
+  JoinDomainFromEnvironment();
+}
 
 int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,
                   const DomainRecord& device) {

@@ -103,6 +103,11 @@ inline bool RemoteLookaside() {
   return g_remote_lookaside.load(std::memory_order_relaxed);
 }
 
+// Joins the domain REMCOV_DOMAIN names, once per image (later calls do
+// nothing); a constructor calls it, and so does every constructor that needs
+// the domain before it acts (device.cc, RemcovAdoptAcrossExec).
+void JoinDomainFromEnvironment();
+
 // The joined domain's mapping (nullptr: none). Set once, release; a fork
 // child keeps it (the mapping is shared) and so stays a member.
 extern std::atomic<DomainFile*> g_domain __attribute__((visibility("hidden")));

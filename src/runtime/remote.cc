@@ -1028,9 +1028,13 @@ void ExportCommonHandle(ThreadState& t) {
 // thread takes it (kernel: exec keeps current->kcov_handle); its sections,
 // and those of the threads it creates, attach the registrant's device on
 // their first use, as a domain member's do. A malformed entry is ignored
-// (the image then has no common handle, as without the entry).
+// (the image then has no common handle, as without the entry). A remote
+// owner that exec'd has its own REMOTE_ENABLE's common handle back already
+// (device.cc, AdoptIfOwned, when that constructor ran first): that one is
+// the task's kcov_handle, and the entry is ignored.
 __attribute__((constructor)) void AdoptInheritedCommonHandle() {
   ErrnoSaver errno_saver;
+  if (tls_state.common_handle != 0) return;
   const char* text = getenv(kInheritedHandleEnv);
   uint64_t handle;
   DomainRecord r;

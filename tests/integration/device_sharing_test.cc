@@ -381,14 +381,20 @@ TEST(DeviceSharingTest, ExecKeepsTracingIntoTheOwnersDevice) {
   remcov_close(fd);
 }
 
-// A remote owner's registrations end with the image that made them: after
-// exec the device is INIT again, and counted.
-TEST(DeviceSharingTest, ExecEndsARemoteOwnership) {
+// A remote owner stays the owner across exec (the kernel's task keeps t->kcov
+// and its registrations): the new image's ENABLE is refused (exec_image idle
+// exits 6), its DISABLE succeeds and leaves the device INIT; nothing is
+// counted as an owner's exit. (Its sections: domain_test's ExecTest.)
+TEST(DeviceSharingTest, ExecKeepsARemoteOwnership) {
+  constexpr int kEnableRefused = 6;
   int fd = remcov_open();
   ASSERT_GE(fd, 0);
   ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
-  EXPECT_EQ(ExecChild(fd, "idle", REMCOV_KCOV_REMOTE_ENABLE), 0);
-  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 1u);
+  EXPECT_EQ(ExecChild(fd, "idle", REMCOV_KCOV_REMOTE_ENABLE), kEnableRefused);
+  EXPECT_EQ(ExecChild(fd, "remote-owner", REMCOV_KCOV_REMOTE_ENABLE), 0);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, 0u);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
   remcov_close(fd);
 }
 

@@ -417,6 +417,72 @@ TEST(ExecTest, ACommonHandleSurvivesExecDirectlyAndThroughAShell) {
   EXPECT_EQ(dev.Count(), before);
 }
 
+// exec keeps the task, and with it a remote owner's registrations and its
+// kcov_handle (they are the task's in the kernel; kernel/kcov.c keeps them
+// until kcov_task_exit or DISABLE): the image a remote owner execs takes
+// them back from the device's control page. Its threads' sections with the
+// handle and with the common handle land, another member of the domain
+// reaches the device through what the new image published, and DISABLE from
+// the new image ends it all.
+TEST(ExecTest, ARemoteOwnerKeepsItsRegistrationsAcrossExec) {
+  constexpr uint64_t kOwn = REMCOV_KCOV_SUBSYSTEM_USB | 0x7011;
+  constexpr uint64_t kCommon = REMCOV_KCOV_SUBSYSTEM_COMMON | 0x7f;
+  constexpr int kSections = 3;
+  const std::string& domain = DomainPath();
+  RawDevice dev(1 << 16);
+  int in[2], out[2];
+  ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    uint64_t buf[4] = {};
+    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+    ra->area_size = 4096;
+    ra->num_handles = 1;
+    ra->common_handle = kCommon;
+    buf[3] = kOwn;
+    if (fcntl(dev.fd(), F_SETFD, 0) != 0 ||
+        remcov_ioctl(dev.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                     reinterpret_cast<unsigned long>(ra)) != 0)
+      _exit(20);
+    setenv(REMCOV_DOMAIN_ENV, domain.c_str(), 1);
+    const std::string fd = std::to_string(dev.fd());
+    const std::string own = std::to_string(kOwn);
+    execl(REMCOV_DOMAIN_MEMBER, REMCOV_DOMAIN_MEMBER, "exec-owner", fd.c_str(),
+          own.c_str(), std::to_string(kSections).c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  close(in[0]);
+  close(out[1]);
+  Member owner;
+  owner.pid = pid;
+  owner.in = in[1];
+  owner.out = fdopen(out[0], "r");
+  EXPECT_EQ(owner.Line(), "handle " + std::to_string(kCommon));
+  EXPECT_EQ(owner.Line(), "ready");
+  // Another member of the domain: its sections with the owner's handle
+  // attach the device through the new image's descriptor.
+  const RunResult other = RunMember(kOwn, kSections, domain);
+  ASSERT_EQ(other.code, 0);
+  EXPECT_EQ(other.stats, "stats attaches 1 failures 0 handler_misses 0");
+  ASSERT_FALSE(other.one.empty());
+  const uint64_t landed = dev.Count();
+  EXPECT_EQ(landed, other.one.size() * 3 * kSections);
+  ASSERT_EQ(write(owner.in, "\n", 1), 1);
+  EXPECT_EQ(owner.Line(), "disable 0 errno 0");
+  EXPECT_EQ(owner.Wait(), 0);
+  EXPECT_EQ(dev.Count(), landed);  // after DISABLE: nothing more
+  // The device is INIT again for this process.
+  EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
+            0);
+  EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+}
+
 // What a buggy or hostile member can write into the table costs lookups
 // their answer, never the reader's process: entries with a bad mode, a
 // descriptor out of range, or naming a file that is not the device are

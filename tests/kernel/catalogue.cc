@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -1345,6 +1346,129 @@ void CaseOwnerKilled(Case& c) {
   c.UnmapAll();
 }
 
+// ---- exec ----
+// exec keeps the task (fs/exec.c replaces the image, not the task_struct), so
+// it keeps t->kcov, t->kcov_handle and every descriptor without close-on-exec.
+// A forked child execs this very binary (/proc/self/exe) with kExecChildArg,
+// a role, a descriptor and the common handle it should have; the new image
+// runs RunExecChild's part for the role and reports through its exit status
+// (bits, below). Nothing of the new image's reaches the transcript.
+enum ExecBits : int {
+  kExecHandleMatches = 1,   // hooks.common_handle() is the one passed in
+  kExecTriggerOk = 2,       // a section with the common handle ran
+  kExecEnableOk = 4,        // the role's ENABLE / mmap succeeded
+  kExecTraced = 8,          // its area's count grew in the new image
+  kExecDisableOk = 16,      // DISABLE from the new image succeeded (owner)
+  kExecHandleCleared = 32,  // the common handle is 0 after that DISABLE
+};
+
+// Forks; the child makes `fd` survive exec, runs before_exec() (false: exit
+// 100) and execs this binary in `role`. Returns the new image's exit code, -1
+// when it did not exit.
+template <typename F>
+int ForkExec(const char* role, int fd, uint64_t handle, F before_exec) {
+  const std::string fd_arg = std::to_string(fd);
+  char handle_arg[32];
+  snprintf(handle_arg, sizeof handle_arg, "%llx",
+           static_cast<unsigned long long>(handle));
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (fcntl(fd, F_SETFD, 0) != 0 || !before_exec()) _exit(100);
+    const char* argv[] = {"kcov-catalogue", kExecChildArg, role,
+                          fd_arg.c_str(),   handle_arg,    nullptr};
+    execv("/proc/self/exe", const_cast<char* const*>(argv));
+    _exit(101);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+    return -1;
+  return WEXITSTATUS(status);
+}
+
+// A child forked by a remote owner inherits its kcov_handle (kcov_task_init)
+// and exec keeps it: the exec'd program's own sections with it land in the
+// owner's buffer; a device inherited without close-on-exec can be enabled
+// there.
+void CaseExecKeepsCommonHandle(Case& c) {
+  Word* area = nullptr;
+  Word* traced = nullptr;
+  int fd = -1;
+  Worker owner;
+  owner.Run([&] {
+    fd = c.Setup("", kBigWords, &area);
+    c.Remote("remote_enable_common", fd, kPc, {}, c.Common(0), kOk);
+  });
+  const int fd2 = c.Setup("second_", kBigWords, &traced);
+  if (!area || !traced) return c.Fail("setup failed");
+  ResetCount(area);
+  ResetCount(traced);
+  int code = -1;
+  const uint64_t want = c.Common(0);
+  owner.Run([&] { code = ForkExec("handle", fd2, want, [] { return true; }); });
+  auto bit = [&](int b) { return code >= 0 && (code & b) != 0; };
+  c.Observe("exec_child",
+            {{"exited", code >= 0 && code < 100, true},
+             {"common_handle_matches", bit(kExecHandleMatches), true},
+             {"trigger_ok", bit(kExecTriggerOk), true},
+             {"enable_second_ok", bit(kExecEnableOk), true},
+             {"disable_second_ok", bit(kExecDisableOk), true}});
+  c.Observe("collect", {{"section_landed", LoadCount(area) > 0, true},
+                        {"second_traced", LoadCount(traced) > 0, true}});
+  owner.Run([&] { c.Ioctl("disable", fd, kDisable, 0, kOk); });
+  c.Close("close", fd);
+  c.Close("second_close", fd2);
+  c.UnmapAll();
+}
+
+// A task that enabled a device and then execs goes on tracing into it: the
+// new image maps it, sees its count grow, and may DISABLE it (kcov->t is
+// still the task). Then the device is INIT for the parent.
+void CaseExecKeepsEnabledDevice(Case& c) {
+  Word* area = nullptr;
+  int fd = c.Setup("", kWords, &area);
+  if (!area) return c.Fail("setup failed");
+  const int code = ForkExec("traced", fd, 0,
+                            [&] { return c.b().ioctl(fd, kEnable, kPc) == 0; });
+  auto bit = [&](int b) { return code >= 0 && (code & b) != 0; };
+  c.Observe("exec_child", {{"exited", code >= 0 && code < 100, true},
+                           {"mmap_ok", bit(kExecEnableOk), true},
+                           {"traced_after_exec", bit(kExecTraced), true},
+                           {"disable_ok", bit(kExecDisableOk), true}});
+  c.Ioctl("enable_after_child", fd, kEnable, kPc, kOk);
+  c.Ioctl("disable", fd, kDisable, 0, kOk);
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
+// A remote owner that execs stays the owner: its handle registrations and
+// kcov_handle belong to the task, so a section with the common handle that
+// the new image has a worker run lands in the buffer, and its DISABLE ends
+// remote mode (and clears kcov_handle, kcov_task_reset).
+void CaseExecKeepsRemoteOwner(Case& c) {
+  Word* area = nullptr;
+  int fd = c.Setup("", kBigWords, &area);
+  if (!area) return c.Fail("setup failed");
+  ResetCount(area);
+  const uint64_t want = c.Common(0);
+  const auto arg = c.RemoteArg(kPc, kBigWords, {c.Usb(0)}, want);
+  const int code = ForkExec("remote_owner", fd, want, [&] {
+    return c.b().ioctl(fd, kRemote,
+                       reinterpret_cast<unsigned long>(arg.data())) == 0;
+  });
+  auto bit = [&](int b) { return code >= 0 && (code & b) != 0; };
+  c.Observe("exec_child",
+            {{"exited", code >= 0 && code < 100, true},
+             {"common_handle_matches", bit(kExecHandleMatches), true},
+             {"trigger_ok", bit(kExecTriggerOk), true},
+             {"disable_ok", bit(kExecDisableOk), true},
+             {"common_handle_cleared", bit(kExecHandleCleared), true}});
+  c.Observe("collect", {{"section_landed", LoadCount(area) > 0, true}});
+  c.Remote("remote_enable_after_child", fd, kPc, {c.Usb(0)}, want, kOk);
+  c.Ioctl("disable", fd, kDisable, 0, kOk);
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
 void CaseModuleDirectLocal(Case& c) {
   Word* area = nullptr;
   int fd = c.Setup("", kBigWords, &area);
@@ -1368,6 +1492,7 @@ enum Need : unsigned {
   kNeedCommon = 4,       // common_handle
   kNeedFork = 8,         // hooks.supports_fork
   kNeedDeviceFork = 16,  // hooks.devices_survive_fork
+  kNeedExec = 32,        // hooks.supports_exec
 };
 
 struct Entry {
@@ -1432,6 +1557,12 @@ const Entry kCases[] = {
      kNeedExercise | kNeedDeviceFork},
     {"enable_in_child_of_owner", CaseEnableInChildOfOwner, kNeedDeviceFork},
     {"owner_killed", CaseOwnerKilled, kNeedDeviceFork},
+    {"exec_keeps_common_handle", CaseExecKeepsCommonHandle,
+     kNeedExercise | kNeedRemote | kNeedCommon | kNeedExec},
+    {"exec_keeps_enabled_device", CaseExecKeepsEnabledDevice,
+     kNeedExercise | kNeedExec},
+    {"exec_keeps_remote_owner", CaseExecKeepsRemoteOwner,
+     kNeedRemote | kNeedCommon | kNeedExec},
 };
 
 std::string MissingHook(const CatalogueHooks& h, unsigned needs) {
@@ -1442,6 +1573,7 @@ std::string MissingHook(const CatalogueHooks& h, unsigned needs) {
   if ((needs & kNeedFork) && !h.supports_fork) return "supports_fork";
   if ((needs & kNeedDeviceFork) && !h.devices_survive_fork)
     return "devices_survive_fork";
+  if ((needs & kNeedExec) && !h.supports_exec) return "supports_exec";
   return "";
 }
 
@@ -1499,6 +1631,51 @@ std::vector<CaseResult> RunCatalogue(const KcovBackend& backend,
     results.push_back(r);
   }
   return results;
+}
+
+int RunExecChild(const KcovBackend& b, const CatalogueHooks& h, int argc,
+                 char** argv) {
+  if (argc < 5 || strcmp(argv[1], kExecChildArg) != 0) return 2;
+  const std::string role = argv[2];
+  const int fd = atoi(argv[3]);
+  const uint64_t want = strtoull(argv[4], nullptr, 16);
+  const auto has = [&](uint64_t handle) {
+    return h.common_handle != nullptr && h.common_handle() == handle;
+  };
+  const auto task_section = [&] {
+    return h.remote_trigger != nullptr &&
+           h.remote_trigger("task", "common") == 0;
+  };
+  int bits = 0;
+  if (role == "handle") {
+    if (has(want)) bits |= kExecHandleMatches;
+    if (task_section()) bits |= kExecTriggerOk;
+    if (b.ioctl(fd, kEnable, kPc) == 0) bits |= kExecEnableOk;
+    if (h.exercise) h.exercise(2);
+    if (b.ioctl(fd, kDisable, 0) == 0) bits |= kExecDisableOk;
+  } else if (role == "traced") {
+    void* p = b.mmap(nullptr, kWords * sizeof(Word), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED) {
+      bits |= kExecEnableOk;
+      Word* area = static_cast<Word*>(p);
+      ResetCount(area);
+      if (h.exercise) h.exercise(2);
+      if (LoadCount(area) > 0) bits |= kExecTraced;
+    }
+    if (b.ioctl(fd, kDisable, 0) == 0) bits |= kExecDisableOk;
+  } else if (role == "remote_owner") {
+    if (has(want)) bits |= kExecHandleMatches;
+    // In a worker, not in this task: the owner's own task must not run a
+    // section (Linux 6.1.192 dereferences NULL in kcov_remote_stop).
+    if (h.remote_trigger != nullptr && h.remote_trigger("work", "common") == 0)
+      bits |= kExecTriggerOk;
+    if (b.ioctl(fd, kDisable, 0) == 0) bits |= kExecDisableOk;
+    if (has(0)) bits |= kExecHandleCleared;
+  } else {
+    return 102;
+  }
+  return bits;
 }
 
 }  // namespace remcov_catalogue

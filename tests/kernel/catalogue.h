@@ -75,6 +75,11 @@ struct CatalogueHooks {
   // the kernel's owner rules (a child may enable a device its parent only
   // initialized; a device returns to INIT when its owner's process ends).
   bool devices_survive_fork = false;
+  // A program the backend's process execs keeps its task state as the
+  // kernel's does (the common handle, an enabled or remote-owned device, its
+  // descriptors), and the program's main calls RunExecChild when its first
+  // argument is kExecChildArg (the exec cases exec /proc/self/exe).
+  bool supports_exec = false;
   // Seconds each case may take before the run is declared hung.
   unsigned case_timeout_s = 30;
 };
@@ -101,6 +106,15 @@ std::vector<CaseResult> RunCatalogue(const KcovBackend& backend,
                                      const CatalogueHooks& hooks, LineSink sink,
                                      void* sink_ctx,
                                      const char* filter = nullptr);
+
+// The first argument with which the exec cases start this binary again.
+inline constexpr char kExecChildArg[] = "--catalogue-exec-child";
+
+// The exec'd image's part of an exec case: argv is the new image's whole
+// argv (argv[1] == kExecChildArg); returns its exit status (a bit set the
+// case reads). The backend and hooks are set up as for RunCatalogue.
+int RunExecChild(const KcovBackend& backend, const CatalogueHooks& hooks,
+                 int argc, char** argv);
 
 // "EINVAL", "EBUSY", ..., "ENOTSUPP" for 524, "0" for 0, else the number.
 std::string ErrnoName(int err);

@@ -157,7 +157,10 @@ void PrintLine(const std::string& line, void*) {
 int main(int argc, char** argv) {
   const char* filter = nullptr;
   bool require_module = false;
-  for (int i = 1; i < argc; i++) {
+  // The exec cases' new image (catalogue.h, RunExecChild): no output.
+  const bool exec_child =
+      argc > 1 && strcmp(argv[1], remcov_catalogue::kExecChildArg) == 0;
+  for (int i = 1; i < argc && !exec_child; i++) {
     std::string a = argv[i];
     if (a == "--filter" && i + 1 < argc) {
       filter = argv[++i];
@@ -177,7 +180,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (!exec_child) setvbuf(stdout, nullptr, _IOLBF, 0);
 
   remcov_catalogue::KcovBackend backend{KernelOpen, KernelIoctl, KernelMmap,
                                         KernelClose};
@@ -186,8 +189,16 @@ int main(int argc, char** argv) {
   hooks.exercise = KernelExercise;
   hooks.supports_fork = true;
   hooks.devices_survive_fork = true;
+  hooks.supports_exec = true;
   hooks.case_timeout_s = 60;  // TCG is slow
   int failures = 0;
+  if (exec_child) {
+    if (LoadTargets()) {
+      hooks.remote_trigger = KernelRemoteTrigger;
+      hooks.common_handle = KernelCommonHandle;
+    }
+    return remcov_catalogue::RunExecChild(backend, hooks, argc, argv);
+  }
 
   if (::access(g_device, R_OK | W_OK) != 0) {
     printf("REMCOV-RESULT kcov/device FAIL %s: %s\n", g_device,

@@ -160,7 +160,10 @@ int main(int argc, char** argv) {
   h.remote_trigger = Trigger;
   h.pc_in_target = InTarget;
   h.common_handle = remcov_common_handle;
+  h.supports_exec = true;
   h.case_timeout_s = 20;
+  if (argc > 1 && strcmp(argv[1], remcov_catalogue::kExecChildArg) == 0)
+    return remcov_catalogue::RunExecChild(b, h, argc, argv);
   auto r = remcov_catalogue::RunCatalogue(
       b, h, [](const std::string& l, void*) { puts(l.c_str()); }, nullptr,
       argc > 1 ? argv[1] : nullptr);

@@ -20,12 +20,21 @@
  *     handler's section again; prints "handler_misses M attaches A" after
  *     the first signal and after the second, and "moved_pcs K" (one Work()
  *     under a local trace: what each section should move).
+ *   domain_member exec-owner FD HANDLE N: the image a remote owner exec'd
+ *     (the owner registered HANDLE and a common handle on the device FD
+ *     before exec): prints "handle H" (remcov_common_handle()), runs N
+ *     sections with HANDLE on a new thread and N with H on another (threads
+ *     the owner creates inherit H), prints "ready" and waits for a line on
+ *     its standard input, then DISABLEs FD and prints "disable R errno E",
+ *     and runs one more section with HANDLE on a thread (after DISABLE it
+ *     starts nothing). Exit 0.
  *   domain_member serve: a long-lived server: for each line "HANDLE" read
  *     from standard input, runs one remote section with HANDLE around Work()
  *     and prints "attaches A failures F" (its runtime counters). Exit 0 at
  *     the end of its input.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -149,10 +158,52 @@ static int Register(uint64_t handle) {
   return 0;
 }
 
+struct Sections {
+  uint64_t handle; /* 0: the thread's common handle */
+  long n;
+};
+
+static void* RunSections(void* arg) {
+  const struct Sections* s = (const struct Sections*)arg;
+  const uint64_t handle = s->handle ? s->handle : remcov_common_handle();
+  for (long i = 0; i < s->n; i++) {
+    remcov_remote_start(handle);
+    g_sink = Work(g_n);
+    remcov_remote_stop();
+  }
+  return NULL;
+}
+
+/* Sections on a new thread: the owner's own task must not run one (the
+   kernel's kcov_remote_start is for other contexts). */
+static int OnThread(uint64_t handle, long n) {
+  struct Sections s = {handle, n};
+  pthread_t t;
+  if (pthread_create(&t, NULL, RunSections, &s) != 0) return -1;
+  return pthread_join(t, NULL);
+}
+
+static int ExecOwner(int fd, uint64_t handle, long n) {
+  printf("handle %llu\n", (unsigned long long)remcov_common_handle());
+  if (OnThread(handle, n) != 0 || OnThread(0, n) != 0) return 8;
+  printf("ready\n");
+  fflush(stdout);
+  char line[16];
+  if (fgets(line, sizeof line, stdin) == NULL) return 9;
+  errno = 0;
+  const int r = remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0);
+  printf("disable %d errno %d\n", r, r == 0 ? 0 : errno);
+  fflush(stdout);
+  return OnThread(handle, 1) == 0 ? 0 : 8;
+}
+
 int main(int argc, char** argv) {
   if (argc == 4 && strcmp(argv[1], "run") == 0)
     return Run(strtoull(argv[2], NULL, 0), strtol(argv[3], NULL, 0));
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return Serve();
+  if (argc == 5 && strcmp(argv[1], "exec-owner") == 0)
+    return ExecOwner(atoi(argv[2]), strtoull(argv[3], NULL, 0),
+                     strtol(argv[4], NULL, 0));
   if (argc == 3 && strcmp(argv[1], "signal") == 0)
     return Signal(strtoull(argv[2], NULL, 0));
   if (argc == 3 && strcmp(argv[1], "run-common") == 0) {

@@ -9,6 +9,9 @@
  *     owner) succeeds, else a code naming the step that failed.
  *   exec_image idle FD WORDS: records nothing itself; exits 0 after the
  *     device is checked to be INIT (ENABLE then DISABLE succeed).
+ *   exec_image remote-owner FD WORDS: the image of a remote owner: exits 0
+ *     after its DISABLE succeeds (it is still the owner) and the device is
+ *     then INIT (ENABLE then DISABLE succeed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,13 @@ int main(int argc, char** argv) {
     const unsigned long after = __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
     if (after <= before) return 4;
     if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) != 0) return 5;
+    return 0;
+  }
+  if (strcmp(argv[1], "remote-owner") == 0) {
+    if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) != 0) return 8;
+    if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+      return 6;
+    if (remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0) != 0) return 7;
     return 0;
   }
   if (strcmp(argv[1], "idle") == 0) {

@@ -124,18 +124,15 @@ class SharedLock : public RobustLock {
   explicit SharedLock(DeviceShared* sh) : RobustLock(&sh->mu) {}
 };
 
+}  // namespace
+
 // ---- the owner task's identity across processes ----
 // A process's start time (field 22 of /proc/PID/stat) tells it from a later
-// process that reused its pid. `state` receives the state letter.
-bool ReadProcStat(pid_t pid, char* state, uint64_t* start) {
-  return ReadTaskStat(static_cast<uint32_t>(pid), 0, state, start);
-}
-
-// This process's pid and start time, cached; the child side of fork clears
-// them.
+// process that reused its pid (proc_stat.h).
 // Threads of the process may compute them at once (each holding only its
 // own device's mutexes): the start time is stored before the pid (release),
-// and both values are the same whoever computes them.
+// and both values are the same whoever computes them. The child side of fork
+// clears them (AtForkChild).
 constinit std::atomic<pid_t> g_self_pid{0};
 constinit std::atomic<uint64_t> g_self_start{0};
 pid_t SelfPid() {
@@ -144,17 +141,19 @@ pid_t SelfPid() {
     char state;
     uint64_t start = 0;
     pid = getpid();
-    if (!ReadProcStat(pid, &state, &start)) start = 0;
+    if (!ReadTaskStat(static_cast<uint32_t>(pid), 0, &state, &start))
+      start = 0;
     g_self_start.store(start, std::memory_order_relaxed);
     g_self_pid.store(pid, std::memory_order_release);
   }
   return pid;
 }
-// This process's start time; SelfPid() first.
 uint64_t SelfStart() {
   (void)SelfPid();
   return g_self_start.load(std::memory_order_relaxed);
 }
+
+namespace {
 
 // Whether the owner recorded in sh is gone: its process exited (or is a
 // zombie), or the pid now names another process. An owner in this process is
@@ -165,11 +164,7 @@ bool OwnerGoneLocked(const Device* d) {
   const DeviceShared* sh = d->sh();
   if (sh->owner_pid == 0) return false;
   if (sh->owner_pid == SelfPid()) return false;
-  char state = 0;
-  uint64_t start = 0;
-  if (!ReadProcStat(sh->owner_pid, &state, &start)) return true;
-  if (state == 'Z' || state == 'X' || state == 'x') return true;
-  return sh->owner_start != 0 && start != sh->owner_start;
+  return !ProcessAlive(sh->owner_pid, sh->owner_start);
 }
 
 // kernel: kcov_task_exit of an owner whose process died without disabling
@@ -864,13 +859,8 @@ constexpr uint32_t kMaxDomainViews = 64;
 bool DomainViewLive(const Device* d) {
   const DeviceShared* sh = d->sh();
   if (sh->accepting.load(std::memory_order_relaxed) == 0) return false;
-  const int32_t pid = __atomic_load_n(&sh->owner_pid, __ATOMIC_RELAXED);
-  const uint64_t start = __atomic_load_n(&sh->owner_start, __ATOMIC_RELAXED);
-  char state = 0;
-  uint64_t now = 0;
-  if (pid <= 0 || !ReadProcStat(pid, &state, &now)) return false;
-  return state != 'Z' && state != 'X' && state != 'x' &&
-         (start == 0 || now == start);
+  return ProcessAlive(__atomic_load_n(&sh->owner_pid, __ATOMIC_RELAXED),
+                      __atomic_load_n(&sh->owner_start, __ATOMIC_RELAXED));
 }
 
 // Frees the member views that no longer take sections; how many stay.

@@ -165,6 +165,13 @@ struct RuntimeCounters {
 };
 extern constinit RuntimeCounters g_counters;
 
+// This process's pid and its start time (field 22 of /proc/PID/stat; 0 when
+// /proc is unreadable), computed once and cleared in a fork child: the
+// identity an owner record or a domain entry holds (proc_stat.h,
+// ProcessAlive). Any thread.
+pid_t SelfPid();
+uint64_t SelfStart();
+
 // Remote machinery used by the ioctl side (remote.cc).
 // Registers handles for d (EINVAL/EEXIST/ENOMEM); on failure nothing stays
 // registered for d. REQUIRES: d->mu held.

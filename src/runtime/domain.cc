@@ -24,6 +24,7 @@
 
 #include "base/number.h"
 #include "base/raw_check.h"
+#include "runtime/device.h"
 #include "runtime/open_table.h"
 #include "runtime/proc_stat.h"
 #include "runtime/robust_mutex.h"
@@ -74,17 +75,6 @@ bool ValidMode(uint32_t mode, uint32_t map_bits) {
   return false;
 }
 
-// Whether the process (pid, start) still runs.
-bool ProcessAlive(int32_t pid, uint64_t start) {
-  if (pid <= 0) return false;
-  char state = 0;
-  uint64_t now = 0;
-  if (!ReadTaskStat(static_cast<uint32_t>(pid), 0, &state, &now)) return false;
-  if (state == 'Z' || state == 'X' || state == 'x') return false;
-  return start == 0 || now == start;
-}
-
-int32_t SelfPidRaw() { return static_cast<int32_t>(getpid()); }
 
 // Writes an entry's fields under its sequence word. REQUIRES: the file's mu.
 void WriteEntryLocked(DomainEntry& e, const DomainRecord& r) {
@@ -291,10 +281,8 @@ int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,
   DomainFile* f = g_domain.load(std::memory_order_acquire);
   if (f == nullptr) return 0;
   DomainRecord r = device;
-  r.pid = SelfPidRaw();
-  char state = 0;
-  if (!ReadTaskStat(static_cast<uint32_t>(r.pid), 0, &state, &r.start))
-    r.start = 0;  // /proc unreadable: the pid alone identifies the process
+  r.pid = SelfPid();
+  r.start = SelfStart();  // 0 when /proc is unreadable: the pid alone counts
   DomainLock lock(f);
   uint64_t added[REMCOV_KCOV_REMOTE_MAX_HANDLES + 1];
   uint32_t n_added = 0;
@@ -316,7 +304,7 @@ int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,
 void DomainWithdraw(uint64_t dev, uint64_t ino) {
   DomainFile* f = g_domain.load(std::memory_order_acquire);
   if (f == nullptr) return;
-  const int32_t self = SelfPidRaw();
+  const int32_t self = SelfPid();
   DomainLock lock(f);
   for (uint32_t i = 0; i < kDomainSlots; i++) {
     DomainEntry& e = f->entries[i];

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // A task's /proc stat, read with system calls only: the device's owner check
-// (device.cc: is the owner's process gone, or its pid reused?) and the move
-// lock's dead-holder check (remote.cc, from signal handlers too) both read
-// it. proc(5): the state is field 3, the start time field 22; the command
+// (device.cc: is the owner's process gone, or its pid reused?), a domain
+// entry's (domain.cc) and the move lock's dead-holder check (remote.cc, from
+// signal handlers too) all read it. proc(5): the state is field 3, the start time field 22; the command
 // name before them (field 2, in parentheses) may hold spaces and ')', so the
 // fields are counted from the last ')'.
 //
@@ -69,6 +69,18 @@ inline bool ReadTaskStat(uint32_t pid, uint32_t tid, char* state,
   if (digits == 0) return false;
   *start = v;
   return true;
+}
+
+// Whether the process (pid, start) still runs: its stat is readable, it is
+// not a zombie, and its start time is `start` (0: not known, the pid alone
+// decides). The one liveness check of owners, domain entries and views.
+inline bool ProcessAlive(int32_t pid, uint64_t start) {
+  if (pid <= 0) return false;
+  char state = 0;
+  uint64_t now = 0;
+  if (!ReadTaskStat(static_cast<uint32_t>(pid), 0, &state, &now)) return false;
+  if (state == 'Z' || state == 'X' || state == 'x') return false;
+  return start == 0 || now == start;
 }
 
 }  // namespace remcov::internal

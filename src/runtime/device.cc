@@ -141,8 +141,7 @@ pid_t SelfPid() {
     char state;
     uint64_t start = 0;
     pid = getpid();
-    if (!ReadTaskStat(static_cast<uint32_t>(pid), 0, &state, &start))
-      start = 0;
+    if (!ReadTaskStat(static_cast<uint32_t>(pid), 0, &state, &start)) start = 0;
     g_self_start.store(start, std::memory_order_relaxed);
     g_self_pid.store(pid, std::memory_order_release);
   }

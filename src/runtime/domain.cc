@@ -75,7 +75,6 @@ bool ValidMode(uint32_t mode, uint32_t map_bits) {
   return false;
 }
 
-
 // Writes an entry's fields under its sequence word. REQUIRES: the file's mu.
 void WriteEntryLocked(DomainEntry& e, const DomainRecord& r) {
   e.sequence.fetch_add(1, std::memory_order_relaxed);  // odd

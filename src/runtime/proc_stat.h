@@ -2,9 +2,9 @@
 // A task's /proc stat, read with system calls only: the device's owner check
 // (device.cc: is the owner's process gone, or its pid reused?), a domain
 // entry's (domain.cc) and the move lock's dead-holder check (remote.cc, from
-// signal handlers too) all read it. proc(5): the state is field 3, the start time field 22; the command
-// name before them (field 2, in parentheses) may hold spaces and ')', so the
-// fields are counted from the last ')'.
+// signal handlers too) all read it. proc(5): the state is field 3, the start
+// time field 22; the command name before them (field 2, in parentheses) may
+// hold spaces and ')', so the fields are counted from the last ')'.
 //
 // Thread safety: any thread. Signal safety: async-signal-safe (openat, read,
 // close; no libc formatting, no allocation); errno is preserved.

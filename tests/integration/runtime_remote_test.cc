@@ -143,7 +143,9 @@ TEST(RemoteTest, TaskSectionsDoNotNestAndAreRefusedInTracingThreads) {
     ASSERT_EQ(remcov_ioctl(owner_dev.fd(), REMCOV_KCOV_REMOTE_ENABLE,
                            reinterpret_cast<unsigned long>(ra)),
               0);
-    // The owner itself cannot run a section.
+    // The owner itself cannot run a section: refused and counted (Linux
+    // 6.1.192 dereferences NULL in kcov_remote_stop; docs/kcov.md,
+    // difference 2).
     auto s0 = RuntimeStats();
     remcov_remote_start(Usb(0x3001));
     remcov_remote_stop();

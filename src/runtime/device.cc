@@ -275,6 +275,8 @@ void ThreadExit(void* arg);
 // half-way through changing. The move locks (spinlocks held for one copy) are
 // not taken: the child resets them (AtForkChild).
 void AtForkPrepare() {
+  // Before any lock: making it publishes under the registration lock.
+  EnsureFamilyDomain();
   g_table_mu.lock();
   for (uint32_t i = 0; i < g_slots_used; i++) DeviceAt(i)->mu.lock();
   RemoteLocksForFork(true);

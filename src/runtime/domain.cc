@@ -8,12 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -45,6 +47,9 @@ constexpr uint32_t kMask = kDomainSlots - 1;
 constexpr uint32_t kMaxSectionWords = 1u << 28;
 
 constinit std::mutex g_join_mu;  // orders joins
+// Whether g_domain is the family domain (guarded by g_join_mu; a fork child
+// inherits it with the mapping).
+constinit bool g_family = false;
 
 // The mutex of the file: a member killed while it held it left an entry
 // half written (its sequence odd); the next writer clears such entries.
@@ -213,12 +218,16 @@ int MapDomain(int fd, DomainFile** out) {
 
 // Joins the domain of the open file fd: REMCOV_OK, or REMCOV_E_BUSY (another
 // domain is joined), REMCOV_E_INVALID with errno (not a domain file).
+// A joined domain replaces the family domain: this process's registrations
+// move to it (MoveRegistrationsToDomain: withdrawn from the family's table,
+// published in the new one, or all left as they were when one of them is
+// another member's there: REMCOV_E_BUSY, errno EEXIST).
 int JoinFd(int fd) {
   std::lock_guard<std::mutex> lock(g_join_mu);
   struct stat st;
   if (fstat(fd, &st) != 0) return REMCOV_E_INVALID;  // errno: EBADF
-  if (DomainFile* joined = g_domain.load(std::memory_order_relaxed)) {
-    (void)joined;
+  DomainFile* const joined = g_domain.load(std::memory_order_relaxed);
+  if (joined != nullptr && !g_family) {
     errno = EBUSY;
     return REMCOV_E_BUSY;
   }
@@ -226,6 +235,15 @@ int JoinFd(int fd) {
   if (int err = MapDomain(fd, &f)) {
     errno = err;
     return REMCOV_E_INVALID;
+  }
+  if (joined != nullptr) {
+    if (int err = MoveRegistrationsToDomain(f)) {
+      munmap(f, sizeof(DomainFile));
+      errno = err;
+      return REMCOV_E_BUSY;
+    }
+    g_family = false;
+    return REMCOV_OK;
   }
   g_domain.store(f, std::memory_order_release);
   g_remote_lookaside.store(true, std::memory_order_relaxed);
@@ -273,6 +291,48 @@ void JoinDomainFromEnvironment() {
 
 __attribute__((constructor)) static void JoinFromEnvironment() {
   JoinDomainFromEnvironment();
+  // A process that forks before the runtime's own fork handler exists (no
+  // device used yet) makes its family domain here; registered first, this
+  // prepare handler runs after the runtime's (POSIX: prepare handlers run in
+  // the reverse order), which makes the domain itself before it takes its
+  // locks, so this one then finds it made.
+  (void)pthread_atfork(EnsureFamilyDomain, nullptr, nullptr);
+}
+
+void EnsureFamilyDomain() {
+  if (g_domain.load(std::memory_order_acquire) != nullptr) return;
+  ErrnoSaver errno_saver;
+  std::lock_guard<std::mutex> lock(g_join_mu);
+  if (g_domain.load(std::memory_order_relaxed) != nullptr) return;
+  const int fd = static_cast<int>(
+      syscall(SYS_memfd_create, "remcov-family-domain", MFD_CLOEXEC));
+  DomainFile* f = nullptr;
+  const int err = fd < 0 ? errno : MapDomain(fd, &f);
+  if (fd >= 0) close(fd);  // the mapping keeps the file
+  if (err != 0) {
+    g_counters.family_domain_failures.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  g_family = true;
+  if (PublishRegistrationsInFamilyDomain(f) != 0)
+    g_counters.family_domain_failures.fetch_add(1, std::memory_order_relaxed);
+  g_remote_lookaside.store(true, std::memory_order_relaxed);
+}
+
+bool InFamilyDomain() {
+  std::lock_guard<std::mutex> lock(g_join_mu);
+  return g_domain.load(std::memory_order_relaxed) != nullptr && g_family;
+}
+
+void DomainWithdrawOwn(DomainFile* f) {
+  const int32_t self = SelfPid();
+  DomainLock lock(f);
+  for (uint32_t i = 0; i < kDomainSlots; i++) {
+    DomainEntry& e = f->entries[i];
+    const uint64_t k = e.key.load(std::memory_order_relaxed);
+    if (k == 0 || k == kTableTomb) continue;
+    if (e.pid.load(std::memory_order_relaxed) == self) RemoveAtLocked(f, i);
+  }
 }
 
 int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,

@@ -108,9 +108,33 @@ inline bool RemoteLookaside() {
 // the domain before it acts (device.cc, RemcovAdoptAcrossExec).
 void JoinDomainFromEnvironment();
 
-// The joined domain's mapping (nullptr: none). Set once, release; a fork
-// child keeps it (the mapping is shared) and so stays a member.
+// The joined domain's mapping (nullptr: none). Set with release: once by a
+// join, or first to the family domain and then once to a joined one (the
+// family's mapping stays: a late reader never touches unmapped memory). A
+// fork child keeps it (the mapping is shared) and so stays a member.
 extern std::atomic<DomainFile*> g_domain __attribute__((visibility("hidden")));
+
+// The family domain: an anonymous domain (a memfd) that a process which has
+// joined none makes at its first fork, before the runtime's fork handler
+// takes its locks, with its standing registrations published. Its fork
+// children inherit the mapping, so the process, its children and theirs
+// see each other's registrations whenever they were made, as the kernel's
+// global table gives them (docs/kcov.md, difference 7). Nothing when a
+// domain is joined; a memfd that cannot be made is counted
+// (family_domain_failures) and the process forks as without one.
+void EnsureFamilyDomain();
+// Whether the joined domain is the family's (a join replaces it).
+bool InFamilyDomain();
+// Withdraws every entry of this process from f. Task context.
+void DomainWithdrawOwn(DomainFile* f);
+// Implemented in remote.cc, whose handle map knows the registrations; both
+// REQUIRE the caller's g_join_mu (domain.cc) and take the registration lock.
+// Makes f (a fresh table) the joined domain and publishes this process's
+// standing registrations there: 0, or the first error (ENOMEM: full).
+int PublishRegistrationsInFamilyDomain(DomainFile* f);
+// Moves this process's registrations from the family domain to f: 0, or
+// EEXIST/ENOMEM with everything as it was (f not joined).
+int MoveRegistrationsToDomain(DomainFile* f);
 // Whether this process joined a domain (inline: the miss path of every
 // remote section asks).
 inline bool DomainJoined() {

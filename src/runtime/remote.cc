@@ -98,8 +98,10 @@ bool CheckHandle(uint64_t handle, bool common_valid, bool uncommon_valid,
 // sections with an inherited handle reach the parent's device through the
 // view the child inherited: the view's area is a shared mapping of the
 // device's file, and the move lock, `accepting` and the epoch are in the
-// device's control page (device_shared.h). A registration the parent makes
-// after the fork is not seen by that child (docs/kcov.md, "fork").
+// device's control page (device_shared.h). A registration made after the
+// fork, by the parent or by a child, is not in the other's map: it reaches
+// them through the family domain (domain.h, EnsureFamilyDomain), which the
+// miss path consults as it does a joined domain (docs/kcov.md, difference 7).
 constexpr uint32_t kMapSlots = 1u << 13;
 constexpr uint32_t kMapMaxLive = kMapSlots / 4 * 3;
 constexpr uint64_t kTomb = kTableTomb;
@@ -1066,6 +1068,67 @@ int EnsureIrqPool() {
   return 0;
 }
 
+// What a domain entry says of this process's device d.
+DomainRecord PublishedRecord(const Device* d, uint32_t epoch, uint32_t mode,
+                             uint32_t map_bits) {
+  DomainRecord r;
+  r.fd = d->domain_fd;
+  r.dev = d->dev;
+  r.ino = d->ino;
+  r.epoch = epoch;
+  r.mode = mode;
+  r.map_bits = map_bits;
+  r.words = d->section_words.load(std::memory_order_relaxed);
+  return r;
+}
+
+// REQUIRES: g_reg_mu. Publishes in the joined domain each standing
+// registration of this process's own devices (not a fork parent's, not
+// another member's device mapped here): 0 or the first error.
+int PublishOwnRegistrationsLocked() {
+  const pid_t self = SelfPid();
+  for (uint32_t i = 0; i < kMapSlots; i++) {
+    const uint64_t k = g_map[i].key.load(std::memory_order_relaxed);
+    if (k == 0 || k == kTomb) continue;
+    const uint64_t v = g_map[i].value.load(std::memory_order_relaxed);
+    const uint32_t e = g_map[i].epoch.load(std::memory_order_relaxed);
+    if (!RegistrationStands(v, e)) continue;
+    const Device* d = DeviceAt(ValueSlot(v));
+    // The owner first: a view of another process's device is written under
+    // its own mutex only.
+    if (__atomic_load_n(&d->sh()->owner_pid, __ATOMIC_RELAXED) != self)
+      continue;
+    if (d->domain_fd < 0) {  // no descriptor was left at REMOTE_ENABLE
+      g_counters.family_domain_failures.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (int err = DomainPublish(
+            &k, 1, 0, PublishedRecord(d, e, ValueMode(v), ValueMapBits(v))))
+      return err;
+  }
+  return 0;
+}
+
+int PublishRegistrationsInFamilyDomain(DomainFile* f) {
+  std::lock_guard<std::mutex> lock(g_reg_mu);
+  g_domain.store(f, std::memory_order_release);
+  return PublishOwnRegistrationsLocked();
+}
+
+int MoveRegistrationsToDomain(DomainFile* f) {
+  std::lock_guard<std::mutex> lock(g_reg_mu);
+  DomainFile* const family = g_domain.load(std::memory_order_relaxed);
+  DomainWithdrawOwn(family);
+  g_domain.store(f, std::memory_order_release);
+  const int err = PublishOwnRegistrationsLocked();
+  if (err != 0) {
+    DomainWithdrawOwn(f);
+    g_domain.store(family, std::memory_order_release);
+    (void)PublishOwnRegistrationsLocked();  // they were there a moment ago
+  }
+  return err;
+}
+
 int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
                    uint64_t common) {
   std::lock_guard<std::mutex> lock(g_reg_mu);
@@ -1092,22 +1155,16 @@ int RegisterRemote(Device* d, const uint64_t* handles, uint32_t n,
   // members reach the device through a descriptor of this process's own.
   // A common handle may also be carried across exec (ExportCommonHandle):
   // the new image reaches the device through the same descriptor.
-  if (err == 0 && common != 0 && d->domain_fd < 0)
-    d->domain_fd = PrivateDescriptor(d->fd);
+  // Every registration keeps one: a domain made later (the family domain,
+  // at the first fork) publishes it then, when d->fd no longer names the
+  // device.
+  if (err == 0 && d->domain_fd < 0) d->domain_fd = PrivateDescriptor(d->fd);
   if (err == 0 && DomainJoined()) {
-    if (d->domain_fd < 0) d->domain_fd = PrivateDescriptor(d->fd);
     if (d->domain_fd < 0) {
       err = ENOMEM;  // out of descriptors: the registration cannot be shared
     } else {
-      DomainRecord r;
-      r.fd = d->domain_fd;
-      r.dev = d->dev;
-      r.ino = d->ino;
-      r.epoch = epoch;
-      r.mode = mode;
-      r.map_bits = d->counter_bits;
-      r.words = d->section_words.load(std::memory_order_relaxed);
-      err = DomainPublish(handles, n, common, r);
+      err = DomainPublish(handles, n, common,
+                          PublishedRecord(d, epoch, mode, d->counter_bits));
     }
   }
   if (err != 0) {

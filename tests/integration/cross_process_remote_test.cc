@@ -104,6 +104,106 @@ TEST(CrossProcessRemoteTest, ChildSectionsWithRegisteredHandleReachParent) {
   EXPECT_EQ(s.overflow_entries, 0u);
 }
 
+// The kernel's handle table is global, so a registration made after a fork
+// reaches processes forked before it: here through the family domain the
+// parent made at its first fork (docs/kcov.md, difference 7). A child forked
+// first waits for the parent's REMOTE_ENABLE and then runs sections with the
+// handle: they land in the parent's device, exactly.
+TEST(CrossProcessRemoteTest, HandlesRegisteredAfterTheForkReachTheChild) {
+  constexpr uint64_t kLate = REMCOV_KCOV_SUBSYSTEM_USB | 0x4343;
+  constexpr int kSections = 5;
+  const uint64_t per_section = PcsOf(Section);
+  ASSERT_GT(per_section, 0u);
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0) << strerror(errno);
+  if (pid == 0) {
+    char c = 0;
+    if (read(go[0], &c, 1) != 1) _exit(2);
+    RunSections(kLate, kSections);
+    _exit(0);
+  }
+  RawDevice dev(1 << 16);
+  {
+    RemoteOwner owner(dev.fd(), {kLate});
+    ASSERT_EQ(write(go[1], "g", 1), 1);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  close(go[0]);
+  close(go[1]);
+  EXPECT_EQ(dev.Count(), per_section * kSections);
+  EXPECT_EQ(dev.Stats().sections_moved, uint64_t{kSections});
+  remcov_runtime_stats_t rs;
+  ASSERT_EQ(remcov_runtime_stats(&rs), REMCOV_OK);
+  EXPECT_EQ(rs.family_domain_failures, 0u);
+}
+
+// And the other way: a child's registration reaches its parent and a sibling
+// forked before it (the kernel: one table for every task).
+TEST(CrossProcessRemoteTest, AChildsRegistrationReachesItsParentAndSiblings) {
+  constexpr uint64_t kChilds = REMCOV_KCOV_SUBSYSTEM_USB | 0x4444;
+  constexpr int kSections = 3;
+  const uint64_t per_section = PcsOf(Section);
+  ASSERT_GT(per_section, 0u);
+  int sib_go[2], ready[2], done[2];
+  ASSERT_EQ(pipe(sib_go), 0);
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(done), 0);
+  const pid_t sibling = fork();
+  ASSERT_GE(sibling, 0);
+  if (sibling == 0) {
+    char c = 0;
+    if (read(sib_go[0], &c, 1) != 1) _exit(2);
+    RunSections(kChilds, kSections);
+    _exit(0);
+  }
+  const pid_t registrant = fork();
+  ASSERT_GE(registrant, 0);
+  if (registrant == 0) {
+    // Its own device, registered on its only thread (no RemoteOwner thread:
+    // TSan refuses threads in this child); it waits for the others' sections
+    // and exits 0 when exactly theirs arrived.
+    int code = 0;
+    {
+      RawDevice own(1 << 16);
+      uint64_t buf[4] = {};
+      auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+      ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+      ra->area_size = 4096;
+      ra->num_handles = 1;
+      buf[3] = kChilds;
+      if (remcov_ioctl(own.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                       reinterpret_cast<unsigned long>(ra)) != 0)
+        _exit(3);
+      char c = 'r';
+      if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1) _exit(4);
+      code = own.Count() == per_section * kSections * 2 ? 0 : 5;
+      if (remcov_ioctl(own.fd(), REMCOV_KCOV_DISABLE, 0) != 0) code = 6;
+    }
+    _exit(code);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  RunSections(kChilds, kSections);  // the parent, on this thread
+  ASSERT_EQ(write(sib_go[1], "g", 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(sibling, &status, 0), sibling);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(write(done[1], "d", 1), 1);
+  ASSERT_EQ(waitpid(registrant, &status, 0), registrant);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "3: REMOTE_ENABLE failed, 5: not exactly the parent's and the "
+         "sibling's sections arrived, 6: DISABLE failed";
+  for (int* p : {sib_go, ready, done}) {
+    close(p[0]);
+    close(p[1]);
+  }
+}
+
 // A child that closes every inherited descriptor (close_range, as daemons and
 // sandboxes do) drops its references to the files, as a kernel process would;
 // the device lives on in the parent, and the child's sections with the

@@ -29,6 +29,7 @@
 
 #include "remcov/remcov.h"
 
+#include "fixture.h"
 #include "runtime/open_table.h"
 #include "test_util.h"
 
@@ -481,6 +482,25 @@ TEST(ExecTest, ARemoteOwnerKeepsItsRegistrationsAcrossExec) {
   EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
             0);
   EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+}
+
+// A process that forked has its family domain (docs/kcov.md, difference 7);
+// joining a named domain then moves its registrations there: a section of
+// this process (a member of the named domain, not of the other's family)
+// with the handle lands in the joiner's device.
+TEST(DomainTest, JoiningAfterAForkMovesTheRegistrationsOutOfTheFamily) {
+  constexpr uint64_t kMoved = REMCOV_KCOV_SUBSYSTEM_USB | 0x7021;
+  const std::string& domain = DomainPath();
+  Member m = Start({"family-join", std::to_string(kMoved), domain}, "");
+  ASSERT_EQ(m.Line(), "joined");
+  const uint64_t per_section = PcsOf([] { (void)fixture_parse("1234", 4); });
+  ASSERT_GT(per_section, 0u);
+  remcov_remote_start(kMoved);
+  (void)fixture_parse("1234", 4);
+  remcov_remote_stop();
+  ASSERT_EQ(write(m.in, "\n", 1), 1);
+  EXPECT_EQ(m.Line(), "count " + std::to_string(per_section));
+  EXPECT_EQ(m.Wait(), 0);
 }
 
 // What a buggy or hostile member can write into the table costs lookups

@@ -28,6 +28,12 @@
  *     its standard input, then DISABLEs FD and prints "disable R errno E",
  *     and runs one more section with HANDLE on a thread (after DISABLE it
  *     starts nothing). Exit 0.
+ *   domain_member family-join HANDLE PATH: forks (a child that exits at
+ *     once: this process now has its family domain), registers HANDLE on a
+ *     device of its own (published in the family domain), then joins the
+ *     domain PATH (its registration moves there) and prints "joined" or
+ *     "failed R errno E"; waits for a line on its standard input and prints
+ *     "count N" (its area's count word). Exit 0.
  *   domain_member serve: a long-lived server: for each line "HANDLE" read
  *     from standard input, runs one remote section with HANDLE around Work()
  *     and prints "attaches A failures F" (its runtime counters). Exit 0 at
@@ -41,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "remcov/remcov.h"
@@ -158,6 +165,35 @@ static int Register(uint64_t handle) {
   return 0;
 }
 
+static int FamilyJoin(uint64_t handle, const char* path) {
+  const pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  if (pid < 0 || waitpid(pid, NULL, 0) != pid) return 10;
+  unsigned long* area;
+  const int fd = OpenDevice(&area);
+  if (fd < 0) return 4;
+  uint64_t buf[(sizeof(struct remcov_kcov_remote_arg) / sizeof(uint64_t)) + 1];
+  memset(buf, 0, sizeof buf);
+  struct remcov_kcov_remote_arg* ra = (struct remcov_kcov_remote_arg*)buf;
+  ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+  ra->area_size = 1024;
+  ra->num_handles = 1;
+  ra->handles[0] = handle;
+  if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, (unsigned long)ra) != 0)
+    return 3;
+  const int r = remcov_domain_join(path);
+  if (r == REMCOV_OK) {
+    printf("joined\n");
+  } else {
+    printf("failed %d errno %d\n", r, errno);
+  }
+  fflush(stdout);
+  char line[16];
+  if (fgets(line, sizeof line, stdin) == NULL) return 9;
+  printf("count %lu\n", __atomic_load_n(&area[0], __ATOMIC_ACQUIRE));
+  return 0;
+}
+
 struct Sections {
   uint64_t handle; /* 0: the thread's common handle */
   long n;
@@ -201,6 +237,8 @@ int main(int argc, char** argv) {
   if (argc == 4 && strcmp(argv[1], "run") == 0)
     return Run(strtoull(argv[2], NULL, 0), strtol(argv[3], NULL, 0));
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return Serve();
+  if (argc == 4 && strcmp(argv[1], "family-join") == 0)
+    return FamilyJoin(strtoull(argv[2], NULL, 0), argv[3]);
   if (argc == 5 && strcmp(argv[1], "exec-owner") == 0)
     return ExecOwner(atoi(argv[2]), strtoull(argv[3], NULL, 0),
                      strtol(argv[4], NULL, 0));

@@ -1346,6 +1346,90 @@ void CaseOwnerKilled(Case& c) {
   c.UnmapAll();
 }
 
+// The remote handle table is global (kernel/kcov.c: kcov_remote_map), so a
+// registration made after a fork reaches the processes forked before it: a
+// child forked first runs a section in its own task (the module's `task`
+// context) with a USB handle its parent registers afterwards, and it lands
+// in the parent's buffer.
+void CaseRemoteRegisteredAfterFork(Case& c) {
+  Word* area = nullptr;
+  int fd = c.Setup("", kBigWords, &area);
+  if (!area) return c.Fail("setup failed");
+  ResetCount(area);
+  int go[2];
+  if (pipe(go) != 0) return c.Fail("pipe");
+  const std::string usb = c.UsbSpec(0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    char b = 0;
+    if (read(go[0], &b, 1) != 1) _exit(2);
+    _exit(c.h().remote_trigger("task", usb.c_str()) == 0 ? 0 : 1);
+  }
+  Worker owner;
+  owner.Run([&] { c.Remote("remote_enable", fd, kPc, {c.Usb(0)}, 0, kOk); });
+  int status = -1;
+  if (pid > 0) {
+    (void)!write(go[1], "g", 1);
+    waitpid(pid, &status, 0);
+  }
+  close(go[0]);
+  close(go[1]);
+  PcFacts f = ReadPcs(c, area, kBigWords);
+  c.Observe(
+      "child_task_section",
+      {{"exited", WIFEXITED(status), true},
+       {"trigger_ok", WIFEXITED(status) && WEXITSTATUS(status) == 0, true},
+       {"count_positive", f.count > 0, true},
+       {"target_d_hit", f.hits[3] > 0, true}});
+  owner.Run([&] { c.Ioctl("disable", fd, kDisable, 0, kOk); });
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
+// And a child's registration reaches its parent: the child opens a device
+// and registers a USB handle; a section the parent has a worker run with it
+// lands in the child's buffer (the child reports through its exit status).
+void CaseRemoteChildRegistrationSeenByParent(Case& c) {
+  int ready[2], done[2];
+  if (pipe(ready) != 0 || pipe(done) != 0) return c.Fail("pipe");
+  const uint64_t handle = c.Usb(0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const KcovBackend& b = c.b();
+    const int fd = b.open();
+    if (fd < 0 || b.ioctl(fd, kInit, kBigWords) != 0) _exit(10);
+    void* p = b.mmap(nullptr, kBigWords * sizeof(Word), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) _exit(11);
+    Word* area = static_cast<Word*>(p);
+    const auto arg = c.RemoteArg(kPc, kBigWords, {handle}, 0);
+    if (b.ioctl(fd, kRemote, reinterpret_cast<unsigned long>(arg.data())) != 0)
+      _exit(12);
+    ResetCount(area);
+    char x = 'r';
+    if (write(ready[1], &x, 1) != 1 || read(done[0], &x, 1) != 1) _exit(13);
+    int bits = LoadCount(area) > 0 ? 1 : 0;
+    if (b.ioctl(fd, kDisable, 0) == 0) bits |= 2;
+    _exit(bits);
+  }
+  char x = 0;
+  const bool registered = pid > 0 && read(ready[0], &x, 1) == 1;
+  c.Observe("child_registered", {{"ok", registered, true}});
+  if (registered) c.Trigger("trigger_work", "work", c.UsbSpec(0));
+  (void)!write(done[1], "d", 1);
+  int status = -1;
+  if (pid > 0) waitpid(pid, &status, 0);
+  for (int* p : {ready, done}) {
+    close(p[0]);
+    close(p[1]);
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  c.Observe("child",
+            {{"exited", code >= 0 && code < 10, true},
+             {"section_landed", code >= 0 && code < 10 && (code & 1), true},
+             {"disable_ok", code >= 0 && code < 10 && (code & 2), true}});
+}
+
 // ---- exec ----
 // exec keeps the task (fs/exec.c replaces the image, not the task_struct), so
 // it keeps t->kcov, t->kcov_handle and every descriptor without close-on-exec.
@@ -1557,6 +1641,11 @@ const Entry kCases[] = {
      kNeedExercise | kNeedDeviceFork},
     {"enable_in_child_of_owner", CaseEnableInChildOfOwner, kNeedDeviceFork},
     {"owner_killed", CaseOwnerKilled, kNeedDeviceFork},
+    {"remote_registered_after_fork", CaseRemoteRegisteredAfterFork,
+     kNeedRemote | kNeedFork | kNeedDeviceFork},
+    {"remote_child_registration_seen_by_parent",
+     CaseRemoteChildRegistrationSeenByParent,
+     kNeedRemote | kNeedFork | kNeedDeviceFork},
     {"exec_keeps_common_handle", CaseExecKeepsCommonHandle,
      kNeedExercise | kNeedRemote | kNeedCommon | kNeedExec},
     {"exec_keeps_enabled_device", CaseExecKeepsEnabledDevice,

@@ -4,6 +4,9 @@
 // reaps the previous child, which ended without DISABLE), records, and ends.
 // Compared in the same run with the same fork/exit/wait loop without a device
 // (the fork server's own cost) and with a child that disables before it ends.
+// A fourth variant is AFL++'s adaptor's pattern: each child opens a device of
+// its own and registers the same common handle (KCOV_REMOTE_ENABLE), which
+// the family domain publishes, taking the entry over from the child before.
 //   fork_server_cost [children-per-round] [rounds]
 // Prints the median wall time per child of each variant and the ratios.
 #include <errno.h>
@@ -29,7 +32,29 @@ double Now() {
          static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-enum class Variant { kNoDevice, kEnableAndEnd, kEnableDisable };
+enum class Variant {
+  kNoDevice,
+  kEnableAndEnd,
+  kEnableDisable,
+  kOwnRemoteEnable
+};
+
+constexpr uint64_t kChildCommon = REMCOV_KCOV_SUBSYSTEM_COMMON | 0x4146;
+
+// A child's own device, registered with kChildCommon: 0 or an exit code.
+int OwnRemoteEnable() {
+  const int own = remcov_open();
+  if (own < 0 || remcov_ioctl(own, REMCOV_KCOV_INIT_TRACE, 1024) != 0) return 5;
+  uint64_t buf[3] = {};
+  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+  ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+  ra->area_size = 1024;
+  ra->common_handle = kChildCommon;
+  return remcov_ioctl(own, REMCOV_KCOV_REMOTE_ENABLE,
+                      reinterpret_cast<unsigned long>(ra)) == 0
+             ? 0
+             : 6;
+}
 
 // Microseconds per child over n children.
 double Round(Variant v, int fd, int n) {
@@ -41,6 +66,7 @@ double Round(Variant v, int fd, int n) {
       exit(2);
     }
     if (pid == 0) {
+      if (v == Variant::kOwnRemoteEnable) _exit(OwnRemoteEnable());
       if (v != Variant::kNoDevice &&
           remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
         _exit(3);
@@ -78,16 +104,19 @@ int main(int argc, char** argv) {
     fprintf(stderr, "device: %s\n", strerror(errno));
     return 1;
   }
-  std::vector<double> base, reap, clean;
+  std::vector<double> base, reap, clean, own;
   for (int r = 0; r < rounds; r++) {  // interleaved: noise hits all alike
     base.push_back(Round(Variant::kNoDevice, fd, n));
     reap.push_back(Round(Variant::kEnableAndEnd, fd, n));
     clean.push_back(Round(Variant::kEnableDisable, fd, n));
+    own.push_back(Round(Variant::kOwnRemoteEnable, fd, n));
   }
-  const double b = Median(base), e = Median(reap), c = Median(clean);
+  const double b = Median(base), e = Median(reap), c = Median(clean),
+               o = Median(own);
   printf("fork+exit+wait, no device:        %8.1f us/child\n", b);
   printf("child ENABLE, ends (next reaps):  %8.1f us/child  %.2fx\n", e, e / b);
   printf("child ENABLE + DISABLE:           %8.1f us/child  %.2fx\n", c, c / b);
+  printf("child's own REMOTE_ENABLE, ends:  %8.1f us/child  %.2fx\n", o, o / b);
   remcov_device_stats_t st;
   if (remcov_device_stats(fd, &st) == REMCOV_OK)
     printf("owners reaped: %llu\n",

@@ -111,12 +111,28 @@ int main(int argc, char** argv) {
     clean.push_back(Round(Variant::kEnableDisable, fd, n));
     own.push_back(Round(Variant::kOwnRemoteEnable, fd, n));
   }
+  // Then with the pool made in the parent (remcov_prepare_remote), as the
+  // AFL++ adaptor does before its fork server starts: against a baseline of
+  // its own rounds, interleaved again.
+  if (remcov_prepare_remote() != REMCOV_OK) {
+    fprintf(stderr, "remcov_prepare_remote failed\n");
+    return 1;
+  }
+  std::vector<double> base2, warm;
+  for (int r = 0; r < rounds; r++) {
+    base2.push_back(Round(Variant::kNoDevice, fd, n));
+    warm.push_back(Round(Variant::kOwnRemoteEnable, fd, n));
+  }
   const double b = Median(base), e = Median(reap), c = Median(clean),
-               o = Median(own);
+               o = Median(own), b2 = Median(base2), w = Median(warm);
   printf("fork+exit+wait, no device:        %8.1f us/child\n", b);
   printf("child ENABLE, ends (next reaps):  %8.1f us/child  %.2fx\n", e, e / b);
   printf("child ENABLE + DISABLE:           %8.1f us/child  %.2fx\n", c, c / b);
   printf("child's own REMOTE_ENABLE, ends:  %8.1f us/child  %.2fx\n", o, o / b);
+  printf(
+      "  the same, pool made in parent:  %8.1f us/child  %.2fx"
+      " (baseline %.1f)\n",
+      w, w / b2, b2);
   remcov_device_stats_t st;
   if (remcov_device_stats(fd, &st) == REMCOV_OK)
     printf("owners reaped: %llu\n",

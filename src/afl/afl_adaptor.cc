@@ -297,6 +297,12 @@ extern "C" int remcov_afl_init(void) {
     }
     s.testcase = static_cast<const uint8_t*>(seg);
   }
+  // What each child's collector would otherwise allocate in its first
+  // REMOTE_ENABLE (the signal-handler pool): made once here, inherited.
+  if (remcov_prepare_remote() != REMCOV_OK)
+    fprintf(stderr,
+            "remcov-afl: cannot preallocate the runtime's pool; "
+            "each child allocates it\n");
   s.fork_server = afl::RunForkServer(&s.testcase);
   if (!s.fork_server) s.testcase = nullptr;  // nobody writes it
   return 1;

@@ -1362,6 +1362,10 @@ REMCOV_EXPORT uint64_t remcov_common_handle(void) {
   return t.irq_depth > 0 ? CommonHandleInHandler(t) : t.common_handle;
 }
 
+REMCOV_EXPORT int remcov_prepare_remote(void) {
+  return EnsureIrqPool() == 0 ? REMCOV_OK : REMCOV_E_NOMEM;
+}
+
 REMCOV_EXPORT int remcov_config_irq_pool(uint32_t areas, uint32_t words) {
   if (areas < kIrqPoolAreas.min || areas > kIrqPoolAreas.max ||
       words < kIrqAreaWords.min || words > kIrqAreaWords.max)

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The signal-handler area pool (the kernel's softirq pool) in a process of its
 // own, so it can be sized before first use: one area; while one thread's
-// handler holds it, another thread's handler section is skipped and counted.
+// handler holds it, another thread's handler section is skipped and counted;
+// and made ahead (remcov_prepare_remote) for fork children. Each test sizes
+// the pool first, so each needs a process of its own, as ctest runs them
+// (gtest_discover_tests: one process per test).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -79,6 +84,60 @@ TEST(IrqPoolTest, ConfiguredSizeIsHonouredAndExhaustionCounted) {
             std::set<std::string>{"fixture_in_handler"});
   signal(SIGUSR1, SIG_DFL);
   signal(SIGUSR2, SIG_DFL);
+}
+
+void SectionHandler(int) {
+  remcov_remote_start(kHandle);
+  fixture_in_handler(7);
+  remcov_remote_stop();
+}
+
+// remcov_prepare_remote makes the pool at once (so it can no longer be
+// resized), and a fork child that registers a handle uses the inherited pool
+// for its handler sections instead of making its own (the fork-server use:
+// bench/fork_server_cost). The child runs on its only thread (TSan refuses
+// threads in the child of a multi-threaded process).
+TEST(IrqPoolTest, APreparedPoolIsMadeOnceAndInheritedByForkChildren) {
+  ASSERT_EQ(remcov_config_irq_pool(1, 256), REMCOV_OK);
+  ASSERT_EQ(remcov_prepare_remote(), REMCOV_OK);
+  EXPECT_EQ(remcov_config_irq_pool(1, 256), REMCOV_E_BUSY);
+  EXPECT_EQ(remcov_prepare_remote(), REMCOV_OK);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The parent's pool, made: too late to resize here too.
+    if (remcov_config_irq_pool(2, 256) != REMCOV_E_BUSY) _exit(8);
+    int code = 0;
+    {
+      RawDevice d(1 << 12);
+      uint64_t buf[4] = {};
+      auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+      ra->trace_mode = REMCOV_KCOV_TRACE_PC;
+      ra->area_size = 256;
+      ra->num_handles = 1;
+      buf[3] = kHandle;
+      if (remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE,
+                       reinterpret_cast<unsigned long>(ra)) != 0)
+        _exit(3);
+      struct sigaction sa = {};
+      sa.sa_handler = SectionHandler;
+      if (sigaction(SIGUSR1, &sa, nullptr) != 0) _exit(4);
+      raise(SIGUSR1);
+      remcov_runtime_stats_t rs{};
+      remcov_runtime_stats(&rs);
+      if (rs.irq_pool_exhausted != 0 || rs.signal_sections != 1) code = 5;
+      if (d.Stats().sections_moved != 1) code = 6;
+      if (remcov_ioctl(d.fd(), REMCOV_KCOV_DISABLE, 0) != 0) code = 7;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "3: REMOTE_ENABLE, 4: sigaction, 5: the handler's section had no "
+         "area, 6: it did not arrive, 7: DISABLE, 8: the child could resize "
+         "the pool (not inherited)";
 }
 
 }  // namespace

@@ -319,20 +319,26 @@ void EnsureFamilyDomain() {
   g_remote_lookaside.store(true, std::memory_order_relaxed);
 }
 
-bool InFamilyDomain() {
-  std::lock_guard<std::mutex> lock(g_join_mu);
-  return g_domain.load(std::memory_order_relaxed) != nullptr && g_family;
-}
+namespace {
 
-void DomainWithdrawOwn(DomainFile* f) {
+// Removes this process's entries of f that `match` accepts.
+template <typename Match>
+void WithdrawOwnIf(DomainFile* f, Match match) {
   const int32_t self = SelfPid();
   DomainLock lock(f);
   for (uint32_t i = 0; i < kDomainSlots; i++) {
     DomainEntry& e = f->entries[i];
     const uint64_t k = e.key.load(std::memory_order_relaxed);
     if (k == 0 || k == kTableTomb) continue;
-    if (e.pid.load(std::memory_order_relaxed) == self) RemoveAtLocked(f, i);
+    if (e.pid.load(std::memory_order_relaxed) == self && match(e))
+      RemoveAtLocked(f, i);
   }
+}
+
+}  // namespace
+
+void DomainWithdrawOwn(DomainFile* f) {
+  WithdrawOwnIf(f, [](const DomainEntry&) { return true; });
 }
 
 int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,
@@ -363,17 +369,10 @@ int DomainPublish(const uint64_t* handles, uint32_t n, uint64_t common,
 void DomainWithdraw(uint64_t dev, uint64_t ino) {
   DomainFile* f = g_domain.load(std::memory_order_acquire);
   if (f == nullptr) return;
-  const int32_t self = SelfPid();
-  DomainLock lock(f);
-  for (uint32_t i = 0; i < kDomainSlots; i++) {
-    DomainEntry& e = f->entries[i];
-    const uint64_t k = e.key.load(std::memory_order_relaxed);
-    if (k == 0 || k == kTableTomb) continue;
-    if (e.pid.load(std::memory_order_relaxed) == self &&
-        e.dev.load(std::memory_order_relaxed) == dev &&
-        e.ino.load(std::memory_order_relaxed) == ino)
-      RemoveAtLocked(f, i);
-  }
+  WithdrawOwnIf(f, [dev, ino](const DomainEntry& e) {
+    return e.dev.load(std::memory_order_relaxed) == dev &&
+           e.ino.load(std::memory_order_relaxed) == ino;
+  });
 }
 
 bool DomainFind(uint64_t handle, DomainRecord* out) {

@@ -123,8 +123,6 @@ extern std::atomic<DomainFile*> g_domain __attribute__((visibility("hidden")));
 // domain is joined; a memfd that cannot be made is counted
 // (family_domain_failures) and the process forks as without one.
 void EnsureFamilyDomain();
-// Whether the joined domain is the family's (a join replaces it).
-bool InFamilyDomain();
 // Withdraws every entry of this process from f. Task context.
 void DomainWithdrawOwn(DomainFile* f);
 // Implemented in remote.cc, whose handle map knows the registrations; both

@@ -169,15 +169,7 @@ TEST(CrossProcessRemoteTest, AChildsRegistrationReachesItsParentAndSiblings) {
     int code = 0;
     {
       RawDevice own(1 << 16);
-      uint64_t buf[4] = {};
-      auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
-      ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-      ra->area_size = 4096;
-      ra->num_handles = 1;
-      buf[3] = kChilds;
-      if (remcov_ioctl(own.fd(), REMCOV_KCOV_REMOTE_ENABLE,
-                       reinterpret_cast<unsigned long>(ra)) != 0)
-        _exit(3);
+      if (RemoteEnableHere(own.fd(), {kChilds}) != 0) _exit(3);
       char c = 'r';
       if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1) _exit(4);
       code = own.Count() == per_section * kSections * 2 ? 0 : 5;

@@ -112,20 +112,6 @@ Member Start(const std::vector<std::string>& args, const std::string& domain) {
   return m;
 }
 
-// REMOTE_ENABLE of `handles` on the calling thread: 0 or errno.
-int RemoteEnable(int fd, std::vector<uint64_t> handles) {
-  std::vector<uint64_t> buf(3 + handles.size());
-  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
-  ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-  ra->area_size = 4096;
-  ra->num_handles = static_cast<uint32_t>(handles.size());
-  for (size_t i = 0; i < handles.size(); i++) buf[3 + i] = handles[i];
-  return remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
-                      reinterpret_cast<unsigned long>(ra)) == 0
-             ? 0
-             : errno;
-}
-
 // The member's one-Work() PCs, from its "pcs K pc..." line.
 std::vector<uint64_t> ParsePcs(const std::string& line) {
   std::istringstream in(line);
@@ -213,13 +199,13 @@ TEST(DomainTest, HandlesAreUniqueInTheDomain) {
   RawDevice dev(1 << 16);
   // Another live member holds it: the kernel's EEXIST, and nothing of this
   // registration stays (its other handle is free for the next try).
-  EXPECT_EQ(RemoteEnable(dev.fd(), {kHandle, kTaken}), EEXIST);
+  EXPECT_EQ(RemoteEnableHere(dev.fd(), {kHandle, kTaken}), EEXIST);
   // The member is killed without DISABLE: its entry names a dead process
   // and the handle can be taken.
   kill(m.pid, SIGKILL);
   EXPECT_EQ(m.Wait(), 100 + SIGKILL);
   std::thread t([&] {
-    EXPECT_EQ(RemoteEnable(dev.fd(), {kHandle, kTaken}), 0);
+    EXPECT_EQ(RemoteEnableHere(dev.fd(), {kHandle, kTaken}), 0);
     EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   });
   t.join();
@@ -438,16 +424,8 @@ TEST(ExecTest, ARemoteOwnerKeepsItsRegistrationsAcrossExec) {
   if (pid == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
-    uint64_t buf[4] = {};
-    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
-    ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-    ra->area_size = 4096;
-    ra->num_handles = 1;
-    ra->common_handle = kCommon;
-    buf[3] = kOwn;
     if (fcntl(dev.fd(), F_SETFD, 0) != 0 ||
-        remcov_ioctl(dev.fd(), REMCOV_KCOV_REMOTE_ENABLE,
-                     reinterpret_cast<unsigned long>(ra)) != 0)
+        RemoteEnableHere(dev.fd(), {kOwn}, kCommon) != 0)
       _exit(20);
     setenv(REMCOV_DOMAIN_ENV, domain.c_str(), 1);
     const std::string fd = std::to_string(dev.fd());

@@ -110,15 +110,7 @@ TEST(IrqPoolTest, APreparedPoolIsMadeOnceAndInheritedByForkChildren) {
     int code = 0;
     {
       RawDevice d(1 << 12);
-      uint64_t buf[4] = {};
-      auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
-      ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-      ra->area_size = 256;
-      ra->num_handles = 1;
-      buf[3] = kHandle;
-      if (remcov_ioctl(d.fd(), REMCOV_KCOV_REMOTE_ENABLE,
-                       reinterpret_cast<unsigned long>(ra)) != 0)
-        _exit(3);
+      if (RemoteEnableHere(d.fd(), {kHandle}, 0, 256) != 0) _exit(3);
       struct sigaction sa = {};
       sa.sa_handler = SectionHandler;
       if (sigaction(SIGUSR1, &sa, nullptr) != 0) _exit(4);

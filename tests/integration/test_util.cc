@@ -44,19 +44,27 @@ remcov_device_stats_t RawDevice::StatsFor(int fd) {
   return s;
 }
 
+int RemoteEnableHere(int fd, const std::vector<uint64_t>& handles,
+                     uint64_t common, uint32_t area_words, uint32_t mode) {
+  std::vector<uint64_t> buf(3 + handles.size());
+  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
+  ra->trace_mode = mode;
+  ra->area_size = area_words;
+  ra->num_handles = static_cast<uint32_t>(handles.size());
+  ra->common_handle = common;
+  for (size_t i = 0; i < handles.size(); i++) buf[3 + i] = handles[i];
+  return remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
+                      reinterpret_cast<unsigned long>(ra)) == 0
+             ? 0
+             : errno;
+}
+
 RemoteOwner::RemoteOwner(int fd, std::vector<uint64_t> handles, uint64_t common,
                          uint32_t area_words, uint32_t mode) {
   thread_ = std::thread([this, fd, handles, common, area_words, mode] {
-    std::vector<uint64_t> buf(3 + handles.size());
-    auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf.data());
-    ra->trace_mode = mode;
-    ra->area_size = area_words;
-    ra->num_handles = static_cast<uint32_t>(handles.size());
-    ra->common_handle = common;
-    for (size_t i = 0; i < handles.size(); i++) buf[3 + i] = handles[i];
-    int r = remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE,
-                         reinterpret_cast<unsigned long>(ra));
-    EXPECT_EQ(r, 0) << "KCOV_REMOTE_ENABLE: " << strerror(errno);
+    const int err = RemoteEnableHere(fd, handles, common, area_words, mode);
+    const int r = err == 0 ? 0 : -1;
+    EXPECT_EQ(err, 0) << "KCOV_REMOTE_ENABLE: " << strerror(err);
     phase_ = 1;
     while (phase_.load() != 2) {
       if (const std::function<void()>* job = job_.load()) {

@@ -45,6 +45,13 @@ class RawDevice {
   uint64_t* area_ = nullptr;
 };
 
+// KCOV_REMOTE_ENABLE of `handles` (and `common`, when not 0) on the calling
+// thread: 0, or the errno. For a fork child's only thread, which cannot start
+// a RemoteOwner thread under TSan.
+int RemoteEnableHere(int fd, const std::vector<uint64_t>& handles,
+                     uint64_t common = 0, uint32_t area_words = 4096,
+                     uint32_t mode = REMCOV_KCOV_TRACE_PC);
+
 // A thread that owns a remote device: KCOV_REMOTE_ENABLE with the given
 // handles and common handle when constructed (returns once registered), and
 // KCOV_DISABLE on that thread when destroyed.

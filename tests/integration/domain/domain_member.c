@@ -140,10 +140,8 @@ static int Serve(void) {
   return 0;
 }
 
-static int Register(uint64_t handle) {
-  unsigned long* area;
-  const int fd = OpenDevice(&area);
-  if (fd < 0) return 4;
+/* KCOV_REMOTE_ENABLE of one handle on fd: 0, or -1 with errno. */
+static int RegisterOne(int fd, uint64_t handle) {
   /* The argument and its one handle, as the kernel's ABI lays them out. */
   uint64_t buf[(sizeof(struct remcov_kcov_remote_arg) / sizeof(uint64_t)) + 1];
   memset(buf, 0, sizeof buf);
@@ -152,7 +150,14 @@ static int Register(uint64_t handle) {
   ra->area_size = 1024;
   ra->num_handles = 1;
   ra->handles[0] = handle;
-  if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, (unsigned long)ra) != 0) {
+  return remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, (unsigned long)ra);
+}
+
+static int Register(uint64_t handle) {
+  unsigned long* area;
+  const int fd = OpenDevice(&area);
+  if (fd < 0) return 4;
+  if (RegisterOne(fd, handle) != 0) {
     printf("errno %d\n", errno);
     fflush(stdout);
     return 3;
@@ -172,15 +177,7 @@ static int FamilyJoin(uint64_t handle, const char* path) {
   unsigned long* area;
   const int fd = OpenDevice(&area);
   if (fd < 0) return 4;
-  uint64_t buf[(sizeof(struct remcov_kcov_remote_arg) / sizeof(uint64_t)) + 1];
-  memset(buf, 0, sizeof buf);
-  struct remcov_kcov_remote_arg* ra = (struct remcov_kcov_remote_arg*)buf;
-  ra->trace_mode = REMCOV_KCOV_TRACE_PC;
-  ra->area_size = 1024;
-  ra->num_handles = 1;
-  ra->handles[0] = handle;
-  if (remcov_ioctl(fd, REMCOV_KCOV_REMOTE_ENABLE, (unsigned long)ra) != 0)
-    return 3;
+  if (RegisterOne(fd, handle) != 0) return 3;
   const int r = remcov_domain_join(path);
   if (r == REMCOV_OK) {
     printf("joined\n");

@@ -109,10 +109,41 @@ void RemoveAtLocked(DomainFile* f, uint32_t i) {
       });
 }
 
+// REQUIRES: the file's mu. Removes the entries of processes that ended
+// without DISABLE (killed, or _exit in a fork server's child; the kernel's
+// kcov_task_exit would have removed them), one /proc read per run of
+// entries of one process. Returns how many went.
+uint32_t SweepDeadLocked(DomainFile* f) {
+  uint32_t removed = 0;
+  int32_t last_pid = 0;
+  uint64_t last_start = 0;
+  bool last_alive = false;
+  for (uint32_t i = 0; i < kDomainSlots; i++) {
+    DomainEntry& e = f->entries[i];
+    const uint64_t k = e.key.load(std::memory_order_relaxed);
+    if (k == 0 || k == kTableTomb) continue;
+    const int32_t pid = e.pid.load(std::memory_order_relaxed);
+    const uint64_t start = e.start.load(std::memory_order_relaxed);
+    if (pid != last_pid || start != last_start) {
+      last_pid = pid;
+      last_start = start;
+      last_alive = ProcessAlive(pid, start);
+    }
+    if (!last_alive) {
+      RemoveAtLocked(f, i);  // tombstones only: live entries never move
+      removed++;
+    }
+  }
+  return removed;
+}
+
 // REQUIRES: the file's mu. 0, EEXIST or ENOMEM; *inserted is set when the
 // key was added (not when this process's own stale entry was rewritten).
+// A full table is swept of ended processes' entries once before ENOMEM: a
+// fork server's children that each publish a handle of their own and end
+// without DISABLE would fill it otherwise.
 int InsertLocked(DomainFile* f, uint64_t handle, const DomainRecord& r,
-                 bool* inserted) {
+                 bool* inserted, bool swept = false) {
   *inserted = false;
   int64_t free_slot = -1;
   uint32_t i = TableHome(handle, kMask);
@@ -137,7 +168,10 @@ int InsertLocked(DomainFile* f, uint64_t handle, const DomainRecord& r,
       break;
     }
   }
-  if (free_slot < 0 || f->live >= kDomainSlots / 4 * 3) return ENOMEM;
+  if (free_slot < 0 || f->live >= kDomainSlots / 4 * 3) {
+    if (swept || SweepDeadLocked(f) == 0) return ENOMEM;
+    return InsertLocked(f, handle, r, inserted, /*swept=*/true);
+  }
   DomainEntry& e = f->entries[free_slot];
   WriteEntryLocked(e, r);
   e.key.store(handle, std::memory_order_release);  // pairs with DomainFind

@@ -531,5 +531,52 @@ TEST(DomainTest, CorruptEntriesAreMissesOrCountedFailures) {
   munmap(p, sizeof(internal::DomainFile));
 }
 
+// Processes that end without DISABLE (a fork server's children, killed
+// members) leave their entries; a full table is swept of them before a
+// registration is refused with ENOMEM, as the kernel's kcov_task_exit would
+// have removed them.
+TEST(DomainTest, AFullTableIsSweptOfEndedProcessesEntries) {
+  const std::string& domain = DomainPath();
+  const pid_t ended = fork();
+  if (ended == 0) _exit(0);
+  ASSERT_GT(ended, 0);
+  ASSERT_EQ(waitpid(ended, nullptr, 0), ended);
+  const int fd = open(domain.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  void* p = mmap(nullptr, sizeof(internal::DomainFile), PROT_READ | PROT_WRITE,
+                 MAP_SHARED, fd, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  close(fd);
+  auto* f = static_cast<internal::DomainFile*>(p);
+  // Fill the table up to its limit with the ended process's entries (this
+  // test's process has no other member running).
+  const uint32_t limit = internal::kDomainSlots / 4 * 3;
+  uint32_t added = 0;
+  for (uint32_t i = 0; i < internal::kDomainSlots && f->live < limit; i++) {
+    internal::DomainEntry& e = f->entries[i];
+    if (e.key.load() != 0) continue;
+    e.pid.store(ended);
+    e.start.store(0);
+    e.key.store(REMCOV_KCOV_SUBSYSTEM_USB | (0x20000 + i));
+    f->live++;
+    added++;
+  }
+  ASSERT_EQ(f->live, limit);
+  ASSERT_GT(added, 0u);
+  // A new registration: the sweep makes room instead of ENOMEM.
+  RawDevice dev(1 << 12);
+  constexpr uint64_t kAfterSweep = REMCOV_KCOV_SUBSYSTEM_USB | 0x7031;
+  EXPECT_EQ(RemoteEnableHere(dev.fd(), {kAfterSweep}), 0);
+  EXPECT_LT(f->live, limit - added + 8);  // the ended process's are gone
+  uint32_t left = 0;
+  for (auto& e : f->entries)
+    if (e.key.load() != 0 && e.key.load() != internal::kTableTomb &&
+        e.pid.load() == ended)
+      left++;
+  EXPECT_EQ(left, 0u);
+  EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+  munmap(p, sizeof(internal::DomainFile));
+}
+
 }  // namespace
 }  // namespace remcov::testing

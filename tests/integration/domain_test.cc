@@ -128,6 +128,17 @@ std::vector<uint64_t> ParsePcs(const std::string& line) {
   return pcs;
 }
 
+// The domain file's table, mapped as a member maps it (for tests that write
+// entries the way a buggy member could); nullptr on failure.
+internal::DomainFile* MapDomainFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  void* p = mmap(nullptr, sizeof(internal::DomainFile), PROT_READ | PROT_WRITE,
+                 MAP_SHARED, fd, 0);
+  close(fd);
+  return p == MAP_FAILED ? nullptr : static_cast<internal::DomainFile*>(p);
+}
+
 // `domain_member run HANDLE N` in `domain`, run to its end: the PCs one
 // Work() records there, its counters line and its exit code.
 struct RunResult {
@@ -490,13 +501,8 @@ TEST(DomainTest, CorruptEntriesAreMissesOrCountedFailures) {
   const std::string& domain = DomainPath();
   RawDevice dev(1 << 16);
   RemoteOwner owner(dev.fd(), {kHandle});
-  const int fd = open(domain.c_str(), O_RDWR | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  void* p = mmap(nullptr, sizeof(internal::DomainFile), PROT_READ | PROT_WRITE,
-                 MAP_SHARED, fd, 0);
-  ASSERT_NE(p, MAP_FAILED);
-  close(fd);
-  auto* f = static_cast<internal::DomainFile*>(p);
+  internal::DomainFile* const f = MapDomainFile(domain);
+  ASSERT_NE(f, nullptr);
   // Find our entry.
   internal::DomainEntry* e = nullptr;
   for (auto& x : f->entries)
@@ -528,7 +534,7 @@ TEST(DomainTest, CorruptEntriesAreMissesOrCountedFailures) {
   // Undamaged again: sections arrive.
   EXPECT_EQ(RunMember(kHandle, 2, domain).code, 0);
   EXPECT_GT(dev.Count(), 0u);
-  munmap(p, sizeof(internal::DomainFile));
+  munmap(f, sizeof(internal::DomainFile));
 }
 
 // Processes that end without DISABLE (a fork server's children, killed
@@ -541,13 +547,8 @@ TEST(DomainTest, AFullTableIsSweptOfEndedProcessesEntries) {
   if (ended == 0) _exit(0);
   ASSERT_GT(ended, 0);
   ASSERT_EQ(waitpid(ended, nullptr, 0), ended);
-  const int fd = open(domain.c_str(), O_RDWR | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  void* p = mmap(nullptr, sizeof(internal::DomainFile), PROT_READ | PROT_WRITE,
-                 MAP_SHARED, fd, 0);
-  ASSERT_NE(p, MAP_FAILED);
-  close(fd);
-  auto* f = static_cast<internal::DomainFile*>(p);
+  internal::DomainFile* const f = MapDomainFile(domain);
+  ASSERT_NE(f, nullptr);
   // Fill the table up to its limit with the ended process's entries (this
   // test's process has no other member running).
   const uint32_t limit = internal::kDomainSlots / 4 * 3;
@@ -575,7 +576,7 @@ TEST(DomainTest, AFullTableIsSweptOfEndedProcessesEntries) {
       left++;
   EXPECT_EQ(left, 0u);
   EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
-  munmap(p, sizeof(internal::DomainFile));
+  munmap(f, sizeof(internal::DomainFile));
 }
 
 }  // namespace

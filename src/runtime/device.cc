@@ -196,6 +196,18 @@ void SetOwnerLocked(DeviceShared* sh, uint32_t mode, bool remote) {
   sh->mode.store(mode, std::memory_order_relaxed);
 }
 
+// Room for a KCOV_REMOTE_ENABLE argument with the most handles the kernel
+// accepts: the ioctl's copy of the caller's, and the one a new image reads
+// back from the control page.
+struct RemoteArgBuffer {
+  alignas(remcov_kcov_remote_arg) unsigned char bytes
+      [sizeof(remcov_kcov_remote_arg) +
+       REMCOV_KCOV_REMOTE_MAX_HANDLES * sizeof(uint64_t)];
+  remcov_kcov_remote_arg* arg() {
+    return reinterpret_cast<remcov_kcov_remote_arg*>(bytes);
+  }
+};
+
 // A remote owner's REMOTE_ENABLE argument, kept in the control page for a
 // new image of its process (DeviceShared::remote_*). REQUIRES: sh->mu held;
 // ra->num_handles already bounded by REMCOV_KCOV_REMOTE_MAX_HANDLES.
@@ -837,11 +849,9 @@ int RemoteEnableIoctlLocked(Device* d, unsigned long arg) {
   if (num_handles > REMCOV_KCOV_REMOTE_MAX_HANDLES) return EINVAL;
   size_t bytes =
       sizeof(remcov_kcov_remote_arg) + num_handles * sizeof(uint64_t);
-  alignas(
-      8) unsigned char buf[sizeof(remcov_kcov_remote_arg) +
-                           REMCOV_KCOV_REMOTE_MAX_HANDLES * sizeof(uint64_t)];
-  if (CopyFromUser(buf, arg, bytes) != 0) return EFAULT;
-  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+  RemoteArgBuffer buf;
+  if (CopyFromUser(buf.bytes, arg, bytes) != 0) return EFAULT;
+  remcov_kcov_remote_arg* ra = buf.arg();
   // The kernel re-checks num_handles against its first read (TOCTOU); our
   // copy is the only read, so the two can never differ.
   ra->num_handles = num_handles;
@@ -1057,10 +1067,8 @@ void AdoptIfOwned(int fd) {
   Device* d = LookupLocked(fd, &lock);
   if (d == nullptr) return;
   ThreadState& t = tls_state;
-  alignas(
-      8) unsigned char buf[sizeof(remcov_kcov_remote_arg) +
-                           REMCOV_KCOV_REMOTE_MAX_HANDLES * sizeof(uint64_t)];
-  auto* ra = reinterpret_cast<remcov_kcov_remote_arg*>(buf);
+  RemoteArgBuffer buf;
+  remcov_kcov_remote_arg* ra = buf.arg();
   {
     SharedLock shared(d->sh());
     DeviceShared* sh = d->sh();

@@ -216,6 +216,15 @@ void ResetRemoteAfterFork();
 // calling thread's common handle (domain.h, kInheritedHandleEnv), or has
 // none when the thread has none. Called by ResetRemoteAfterFork.
 void ExportCommonHandle(ThreadState& t);
+// The kInheritedHandleEnv value (domain.h) that gives a new program image t's
+// common handle: the registration's record, formatted into buf (n bytes; the
+// length, or 0 when there is nothing to carry: no handle, a registration that
+// no longer stands, a buffer too small, or this process's own registration
+// when !new_process, an exec without a fork, which ends it as the kernel's
+// exec ends the owner task's other threads). Allocates nothing and takes no
+// lock: called in vfork children too (interpose_exec.cc).
+size_t CommonHandleEntryValue(const ThreadState& t, bool new_process, char* buf,
+                              size_t n);
 
 // A view of another domain member's device for its registration r (domain.h):
 // the one this process has, or one attached through the registrant's

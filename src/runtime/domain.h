@@ -77,13 +77,17 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free);
 // EPOCH:MODE:BITS:WORDS", the handle and the registration it names, in
 // C notation (FormatInheritedHandle). The runtime writes it into a fork
 // child's environment when the forking thread has a common handle (and
-// removes it when it has none), so whatever the child execs, directly or
-// through an uninstrumented shell, finds it; the new image's main thread
+// removes it when it has none), and sets it the same way in the environment
+// every exec and spawn call passes (interpose_exec.cc), so whatever a
+// process starts, directly or through an uninstrumented shell, finds it
+// exactly when the starting thread has a handle; the new image's main thread
 // takes the handle and its sections reach the registration as a domain
 // member's do (docs/kcov.md, difference 7).
 inline constexpr char kInheritedHandleEnv[] = "REMCOV_COMMON_HANDLE";
-// Writes the entry's value into buf (n bytes; 256 suffice): its length, or 0
-// when it does not fit.
+// Room for the entry's value: ten 64-bit decimals, nine colons, the NUL.
+inline constexpr size_t kInheritedHandleTextMax = 10 * 20 + 9 + 1;
+// Writes the entry's value into buf (n bytes; kInheritedHandleTextMax
+// suffice): its length, or 0 when it does not fit.
 size_t FormatInheritedHandle(uint64_t handle, const DomainRecord& r, char* buf,
                              size_t n);
 // Parses and validates a value FormatInheritedHandle wrote.

@@ -17,28 +17,21 @@
 //   (thread_hook.h; `remcov trace --in-process --threads`) runs first on
 //   every new thread once it is set.
 //
-// The real implementations, in this order (RealSigaction, RealPthreadCreate):
-// * the sanitizer's __interceptor_<name> when present (weak reference): ASan
-//   and TSan intercept the same functions, and their bookkeeping (TSan defers
-//   signal delivery to safe points) stays intact;
-// * in a statically linked program (-static, -static-pie: libc.a), glibc's
-//   own definitions under their internal names, __pthread_create_2_1 (what
-//   libc.a's weak pthread_create aliases) and __libc_sigaction (what its
-//   __sigaction calls after refusing glibc's internal signals). The runtime's
-//   definitions below take the public names, so dlsym(RTLD_NEXT) has nothing
-//   to find. The references are weak and hidden: a dynamic program never
-//   binds them to libc.so.6 (which exports __libc_sigaction as
-//   GLIBC_PRIVATE) and sees null. libc.a's pthread_create.o, which defines
-//   __pthread_create_2_1 and itself calls __libc_sigaction, is linked because
-//   the static runtime's link options (cmake/RemcovHelpers.cmake,
-//   remcov_static_runtime_link_options) hold -Wl,--undefined=__pthread_create;
-//   the static runtime references a marker symbol that only those options
-//   define, so a program linked without them fails at link time with
-//   "undefined reference to `<marker>'" (docs/design.md, "Statically linked
-//   programs");
-// * else dlsym(RTLD_NEXT): libc.so.6's.
-// None found (neither of the above: not glibc): the functions fail with
-// ENOSYS, never abort.
+// The real implementations (RealSigaction, RealPthreadCreate) are found as
+// interpose.h says: the sanitizer's interceptor; in a statically linked
+// program glibc's definitions under their internal names,
+// __pthread_create_2_1 (what libc.a's weak pthread_create aliases) and
+// __libc_sigaction (what its __sigaction calls after refusing glibc's
+// internal signals), since the runtime's definitions below take the public
+// names and dlsym(RTLD_NEXT) has nothing to find there; libc.a's
+// pthread_create.o, which defines __pthread_create_2_1 and itself calls
+// __libc_sigaction, is linked because the static runtime's link options
+// (cmake/RemcovHelpers.cmake, remcov_static_runtime_link_options) hold
+// -Wl,--undefined=__pthread_create; the static runtime references a marker
+// symbol that only those options define, so a program linked without them
+// fails at link time with "undefined reference to `<marker>'"
+// (docs/design.md, "Statically linked programs"); else dlsym(RTLD_NEXT).
+// None found (not glibc): the functions fail with ENOSYS, never abort.
 //
 // Thread safety: all entry points are thread-safe. Signal safety: the
 // trampoline is; the installers are as async-signal-safe as glibc's
@@ -55,6 +48,7 @@
 #include "remcov/export.h"
 
 #include "runtime/device.h"
+#include "runtime/interpose.h"
 #include "runtime/thread_hook.h"
 #include "runtime/thread_state.h"
 
@@ -79,13 +73,7 @@ extern const char REMCOV_STATIC_LINK_MARKER[]
 }
 
 namespace remcov::internal {
-namespace {
 
-using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
-using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*,
-                                void* (*)(void*), void*);
-
-// A program linked with libc.a: glibc's internal definitions are present.
 bool StaticProgram() {
 #ifdef REMCOV_STATIC_LINK_MARKER
   // The reference that makes a link without the options fail.
@@ -93,6 +81,11 @@ bool StaticProgram() {
 #endif
   return &__pthread_create_2_1 != nullptr && &__libc_sigaction != nullptr;
 }
+
+namespace {
+
+using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*,
+                                void* (*)(void*), void*);
 
 // glibc's __sigaction in a static program (signal/sigaction.c): EINVAL for a
 // number outside [1, NSIG) and for its internal signals (sigaddset refuses
@@ -118,25 +111,10 @@ int NoPthreadCreate(pthread_t*, const pthread_attr_t*, void* (*)(void*),
   return ENOSYS;
 }
 
-SigactionFn RealSigaction() {
-  static SigactionFn fn = []() -> SigactionFn {
-    if (&__interceptor_sigaction != nullptr) return &__interceptor_sigaction;
-    if (StaticProgram()) return &StaticSigaction;
-    auto f = reinterpret_cast<SigactionFn>(dlsym(RTLD_NEXT, "sigaction"));
-    return f != nullptr ? f : &NoSigaction;
-  }();
-  return fn;
-}
-
 PthreadCreateFn RealPthreadCreate() {
-  static PthreadCreateFn fn = []() -> PthreadCreateFn {
-    if (&__interceptor_pthread_create != nullptr)
-      return &__interceptor_pthread_create;
-    if (StaticProgram()) return &__pthread_create_2_1;
-    auto f =
-        reinterpret_cast<PthreadCreateFn>(dlsym(RTLD_NEXT, "pthread_create"));
-    return f != nullptr ? f : &NoPthreadCreate;
-  }();
+  static const PthreadCreateFn fn = Resolve<PthreadCreateFn>(
+      &__interceptor_pthread_create, &__pthread_create_2_1, "pthread_create",
+      &NoPthreadCreate);
   return fn;
 }
 
@@ -382,7 +360,13 @@ void SetThreadStartHook(ThreadStartHook hook) {
   g_thread_start_hook.store(hook, std::memory_order_release);
 }
 
-void LinkInterposers() {}
+SigactionFn RealSigaction() {
+  static const SigactionFn fn = Resolve<SigactionFn>(
+      &__interceptor_sigaction, &StaticSigaction, "sigaction", &NoSigaction);
+  return fn;
+}
+
+void LinkInterposers() { LinkExecInterposers(); }
 
 }  // namespace remcov::internal
 

@@ -998,32 +998,46 @@ void SetInheritedHandleEnvironment(const char* value) {
 
 }  // namespace
 
-void ExportCommonHandle(ThreadState& t) {
+size_t CommonHandleEntryValue(const ThreadState& t, bool new_process, char* buf,
+                              size_t n) {
   ErrnoSaver errno_saver;
   const uint64_t handle = t.common_handle;
-  if (handle == 0) return SetInheritedHandleEnvironment(nullptr);
-  // Came with the image: the entry is in the environment already.
-  if (handle == g_inherited_handle) return;
-  uint64_t value;
-  uint32_t epoch;
-  if (!MapLookup(handle, &value, &epoch) || !RegistrationStands(value, epoch))
-    return SetInheritedHandleEnvironment(nullptr);
-  const Device* d = DeviceAt(ValueSlot(value));
+  if (handle == 0) return 0;
   DomainRecord r;
-  r.pid = __atomic_load_n(&d->sh()->owner_pid, __ATOMIC_RELAXED);
-  r.start = __atomic_load_n(&d->sh()->owner_start, __ATOMIC_RELAXED);
-  r.fd = d->domain_fd;
-  r.dev = d->dev;
-  r.ino = d->ino;
-  r.epoch = epoch;
-  r.mode = ValueMode(value);
-  r.map_bits = ValueMapBits(value);
-  r.words = d->section_words.load(std::memory_order_relaxed);
-  char text[256];
-  if (!ValidRecord(r) ||
-      FormatInheritedHandle(handle, r, text, sizeof text) == 0)
-    return SetInheritedHandleEnvironment(nullptr);
-  SetInheritedHandleEnvironment(text);
+  if (handle == g_inherited_handle) {
+    r = g_inherited_record;  // came with this image
+  } else {
+    uint64_t value;
+    uint32_t epoch;
+    if (!MapLookup(handle, &value, &epoch) || !RegistrationStands(value, epoch))
+      return 0;
+    const Device* d = DeviceAt(ValueSlot(value));
+    r.pid = __atomic_load_n(&d->sh()->owner_pid, __ATOMIC_RELAXED);
+    r.start = __atomic_load_n(&d->sh()->owner_start, __ATOMIC_RELAXED);
+    r.fd = d->domain_fd;
+    r.dev = d->dev;
+    r.ino = d->ino;
+    r.epoch = epoch;
+    r.mode = ValueMode(value);
+    r.map_bits = ValueMapBits(value);
+    r.words = d->section_words.load(std::memory_order_relaxed);
+  }
+  // This process's own registration, and no new process: exec ends the
+  // threads, the owner among them, and with it the registration (the
+  // owner's own image takes it back from the device, device.cc,
+  // AdoptIfOwned).
+  if (!new_process && r.pid == static_cast<int32_t>(getpid())) return 0;
+  if (!ValidRecord(r)) return 0;
+  return FormatInheritedHandle(handle, r, buf, n);
+}
+
+void ExportCommonHandle(ThreadState& t) {
+  ErrnoSaver errno_saver;
+  // Came with the image: the entry is in the environment already.
+  if (t.common_handle != 0 && t.common_handle == g_inherited_handle) return;
+  char text[kInheritedHandleTextMax];
+  SetInheritedHandleEnvironment(
+      CommonHandleEntryValue(t, true, text, sizeof text) != 0 ? text : nullptr);
 }
 
 // At start, before main: a common handle that came across exec. The main

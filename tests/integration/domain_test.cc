@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -577,6 +578,202 @@ TEST(DomainTest, AFullTableIsSweptOfEndedProcessesEntries) {
   EXPECT_EQ(left, 0u);
   EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
   munmap(f, sizeof(internal::DomainFile));
+}
+
+// ---- Every way of starting a program carries the common handle ----
+//
+// The kernel copies the starting task's kcov_handle into every task it makes
+// and exec keeps it, whatever the environment: a program started from a
+// thread with a common handle, by any of libc's calls, has that handle; one
+// started from a thread without one has none, whatever its environment says
+// (src/runtime/interpose_exec.cc).
+
+enum class StartWay {
+  kPosixSpawn,    // explicit environment
+  kPosixSpawnp,   // explicit environment
+  kSystem,        // environ, through /bin/sh
+  kVforkExecv,    // environ, on the parent's memory
+  kVforkExecle,   // explicit environment, on the parent's memory
+  kForkExecve,    // explicit environment
+  kForkExecvpe,   // explicit environment, PATH search
+  kForkExeclp,    // environ, PATH search
+  kForkFexecve,   // explicit environment
+  kForkExecveat,  // explicit environment
+};
+constexpr StartWay kStartWays[] = {
+    StartWay::kPosixSpawn,  StartWay::kPosixSpawnp, StartWay::kSystem,
+    StartWay::kVforkExecv,  StartWay::kVforkExecle, StartWay::kForkExecve,
+    StartWay::kForkExecvpe, StartWay::kForkExeclp,  StartWay::kForkFexecve,
+    StartWay::kForkExecveat};
+const char* WayName(StartWay w) {
+  switch (w) {
+    case StartWay::kPosixSpawn:
+      return "posix_spawn";
+    case StartWay::kPosixSpawnp:
+      return "posix_spawnp";
+    case StartWay::kSystem:
+      return "system";
+    case StartWay::kVforkExecv:
+      return "vfork+execv";
+    case StartWay::kVforkExecle:
+      return "vfork+execle";
+    case StartWay::kForkExecve:
+      return "fork+execve";
+    case StartWay::kForkExecvpe:
+      return "fork+execvpe";
+    case StartWay::kForkExeclp:
+      return "fork+execlp";
+    case StartWay::kForkFexecve:
+      return "fork+fexecve";
+    case StartWay::kForkExecveat:
+      return "fork+execveat";
+  }
+  return "?";
+}
+
+// Runs `program arg1 arg2` the way `w` says, its standard output into the
+// file `out`, `envp` as the explicit environment of the ways that take one
+// (the others use environ), and waits for it: its exit code, or -1.
+int StartAndWait(StartWay w, const std::string& program, const char* arg1,
+                 const char* arg2, const std::string& out, char* const* envp) {
+  const char* prog = program.c_str();
+  char* const argv[] = {const_cast<char*>(prog), const_cast<char*>(arg1),
+                        const_cast<char*>(arg2), nullptr};
+  pid_t pid = -1;
+  if (w == StartWay::kSystem) {
+    const std::string line = "exec '" + program + "' " + arg1 + " " +
+                             (arg2 != nullptr ? arg2 : "") + " > '" + out + "'";
+    const int status = system(line.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  if (w == StartWay::kPosixSpawn || w == StartWay::kPosixSpawnp) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = w == StartWay::kPosixSpawn
+                        ? posix_spawn(&pid, prog, &fa, nullptr, argv, envp)
+                        : posix_spawnp(&pid, prog, &fa, nullptr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    if (err != 0) return -1;
+  } else {
+    const int fd =
+        open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    const int exe = open(prog, O_RDONLY | O_CLOEXEC);
+    const bool vforked =
+        w == StartWay::kVforkExecv || w == StartWay::kVforkExecle;
+    pid = vforked ? vfork() : fork();
+    if (pid == 0) {
+      dup2(fd, 1);
+      switch (w) {
+        case StartWay::kVforkExecv:
+          execv(prog, argv);
+          break;
+        case StartWay::kVforkExecle:
+          execle(prog, prog, arg1, arg2, static_cast<char*>(nullptr), envp);
+          break;
+        case StartWay::kForkExecve:
+          execve(prog, argv, envp);
+          break;
+        case StartWay::kForkExecvpe:
+          execvpe(prog, argv, envp);
+          break;
+        case StartWay::kForkExeclp:
+          execlp(prog, prog, arg1, arg2, static_cast<char*>(nullptr));
+          break;
+        case StartWay::kForkFexecve:
+          fexecve(exe, argv, envp);
+          break;
+        case StartWay::kForkExecveat:
+          execveat(AT_FDCWD, prog, argv, envp, 0);
+          break;
+        default:
+          break;
+      }
+      _exit(127);
+    }
+    close(fd);
+    close(exe);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> FileLines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(ExecCarryTest, EveryWayOfStartingAProgramCarriesTheCommonHandle) {
+  constexpr uint64_t kCommon = REMCOV_KCOV_SUBSYSTEM_COMMON | 0x7c;
+  constexpr int kSections = 4;
+  const std::string sections = std::to_string(kSections);
+  RawDevice dev(1 << 16);
+  RemoteOwner owner(dev.fd(), {}, kCommon);
+  const std::string out =
+      ::testing::TempDir() + "exec_carry_out." + std::to_string(getpid());
+  // The explicit environment: no entry of the runtime's.
+  char path_entry[] = "PATH=/usr/bin:/bin";
+  char* const plain_env[] = {path_entry, nullptr};
+  // The entry a program started from the owner thread is given.
+  std::string entry;
+  int code = -1;
+  owner.RunOnOwner([&] {
+    code = StartAndWait(StartWay::kPosixSpawn, "/usr/bin/env", nullptr, nullptr,
+                        out, plain_env);
+  });
+  ASSERT_EQ(code, 0);
+  const std::string name = std::string(internal::kInheritedHandleEnv) + "=";
+  for (const std::string& line : FileLines(out))
+    if (line.rfind(name, 0) == 0) entry = line;
+  ASSERT_EQ(entry.rfind(name + std::to_string(kCommon) + ":", 0), 0u)
+      << "no entry for the handle in /usr/bin/env's environment";
+
+  for (const StartWay w : kStartWays) {
+    SCOPED_TRACE(WayName(w));
+    const uint64_t before = dev.Count();
+    owner.RunOnOwner([&] {
+      code = StartAndWait(w, REMCOV_DOMAIN_MEMBER, "run-common",
+                          sections.c_str(), out, plain_env);
+    });
+    ASSERT_EQ(code, 0);
+    const std::vector<std::string> lines = FileLines(out);
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0], "handle " + std::to_string(kCommon));
+    const std::vector<uint64_t> one = ParsePcs(lines[1]);
+    EXPECT_FALSE(one.empty());
+    EXPECT_EQ(lines[2], "stats attaches 1 failures 0 handler_misses 0");
+    EXPECT_EQ(dev.Count() - before, one.size() * kSections);
+  }
+
+  // From a thread without a common handle (this one), with the entry in the
+  // environment it passes: removed, so the program has no handle and its
+  // sections start nothing.
+  std::string stale = entry;
+  char* const stale_env[] = {path_entry, stale.data(), nullptr};
+  ASSERT_EQ(
+      setenv(internal::kInheritedHandleEnv, entry.c_str() + name.size(), 1), 0);
+  for (const StartWay w : kStartWays) {
+    SCOPED_TRACE(std::string(WayName(w)) + " without a handle");
+    const uint64_t before = dev.Count();
+    code = StartAndWait(w, REMCOV_DOMAIN_MEMBER, "run-common", sections.c_str(),
+                        out, stale_env);
+    ASSERT_EQ(code, 0);
+    const std::vector<std::string> lines = FileLines(out);
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0], "handle 0");
+    EXPECT_EQ(lines[2], "stats attaches 0 failures 0 handler_misses 0");
+    EXPECT_EQ(dev.Count(), before);
+  }
+  ASSERT_EQ(unsetenv(internal::kInheritedHandleEnv), 0);
+  remcov_runtime_stats_t rs;
+  ASSERT_EQ(remcov_runtime_stats(&rs), REMCOV_OK);
+  EXPECT_EQ(rs.exec_environment_failures, 0u);
+  unlink(out.c_str());
 }
 
 }  // namespace

@@ -10,7 +10,12 @@
  *     remote section a handler opens lands in the collector;
  *  3. so are handlers installed with every other glibc installer (bsd_signal,
  *     ssignal, sysv_signal, __sysv_signal, sigset, __sigaction): the
- *     runtime's definitions, not libc.a's, are linked.
+ *     runtime's definitions, not libc.a's, are linked;
+ *  4. a program the handle's thread starts (this one, run again with
+ *     --carried HANDLE) with posix_spawn, posix_spawnp or a vfork child's
+ *     execve, each with an environment that lacks the runtime's entry, or
+ *     with system(), has the handle (remcov_common_handle()): the runtime's
+ *     exec and spawn definitions, over libc.a's, carry it.
  * Before the fix the first pthread_create or signal() aborted ("CHECK failed:
  * f != nullptr": no dlsym(RTLD_NEXT) in a static program). Exits 0 when every
  * check holds, 1 otherwise (each failure is printed). */
@@ -19,11 +24,15 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "remcov/remcov.h"
 
@@ -107,15 +116,62 @@ static void* PthreadBody(void* arg) {
   return NULL;
 }
 
+/* ---- 4. programs started from the handle's thread ------------------------
+ */
+
+/* Starts this program with --carried HANDLE each way, from the calling
+ * thread, and waits: the number of ways whose program did not exit 0 (it
+ * exits 0 when it has HANDLE). */
+static int StartCarried(uint64_t handle) {
+  static const char* const kWays[] = {"posix_spawn", "posix_spawnp",
+                                      "vfork+execve", "system"};
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return 4;
+  self[n] = '\0';
+  char handle_text[32];
+  snprintf(handle_text, sizeof handle_text, "%llu", (unsigned long long)handle);
+  char* const argv[] = {self, (char*)"--carried", handle_text, NULL};
+  char path_entry[] = "PATH=/usr/bin:/bin";
+  char* const envp[] = {path_entry, NULL};
+  int failures = 0;
+  for (int way = 0; way < 4; way++) {
+    pid_t pid = -1;
+    int status = -1;
+    if (way == 0) {
+      if (posix_spawn(&pid, self, NULL, NULL, argv, envp) != 0) pid = -1;
+    } else if (way == 1) {
+      if (posix_spawnp(&pid, self, NULL, NULL, argv, envp) != 0) pid = -1;
+    } else if (way == 2) {
+      pid = vfork();
+      if (pid == 0) {
+        execve(self, argv, envp);
+        _exit(127);
+      }
+    } else {
+      char line[4200];
+      snprintf(line, sizeof line, "exec '%s' --carried %s", self, handle_text);
+      status = system(line);
+    }
+    if (pid > 0 && waitpid(pid, &status, 0) != pid) status = -1;
+    printf("%s: the started program %s the handle\n", kWays[way],
+           status == 0 ? "has" : "has not");
+    if (status != 0) failures++;
+  }
+  return failures;
+}
+
 /* The collector: registers the common handle and a USB handle (for the
- * handlers), creates the two workers, then keeps the registration until main
- * is done with its signals (KCOV_DISABLE belongs to the enabling thread). */
+ * handlers), creates the two workers, starts programs (4.), then keeps the
+ * registration until main is done with its signals (KCOV_DISABLE belongs to
+ * the enabling thread). */
 struct Owner {
   int fd;
   unsigned long* area;
   struct Worker pthread_worker, std_worker;
   int created_pthread, created_std; /* 0 on success */
-  int enabled, ready, done;         /* __atomic flags */
+  int carried_failures;
+  int enabled, ready, done; /* __atomic flags */
 };
 
 static void* OwnerBody(void* arg) {
@@ -134,6 +190,7 @@ static void* OwnerBody(void* arg) {
         pthread_create(&t, NULL, PthreadBody, &o->pthread_worker);
     if (o->created_pthread == 0) pthread_join(t, NULL);
     o->created_std = run_on_std_thread(WorkerBody, &o->std_worker);
+    o->carried_failures = StartCarried(ra->common_handle);
   }
   __atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
   while (!__atomic_load_n(&o->done, __ATOMIC_ACQUIRE)) sched_yield();
@@ -243,7 +300,10 @@ static int CheckEveryInstaller(int fd, unsigned long* local) {
   return failures;
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  /* 4.: run again by StartCarried: exit 0 when this image has the handle. */
+  if (argc == 3 && strcmp(argv[1], "--carried") == 0)
+    return remcov_common_handle() == strtoull(argv[2], NULL, 10) ? 0 : 1;
   /* Statically linked: no dynamic loader mapped this program. */
   CHECK(getauxval(AT_BASE) == 0);
   remcov_runtime_stats_t before;
@@ -254,6 +314,7 @@ int main(void) {
   owner.pthread_worker.probe = probe_pthread;
   owner.std_worker.probe = probe_std_thread;
   owner.created_pthread = owner.created_std = -1;
+  owner.carried_failures = -1;
   owner.fd = remcov_open();
   CHECK(owner.fd >= 0);
   CHECK(remcov_ioctl(owner.fd, REMCOV_KCOV_INIT_TRACE, kWords) == 0);
@@ -329,6 +390,8 @@ int main(void) {
   CHECK(traced[kSigaction] == 0);
   CHECK(traced[kPthread] == 0 && traced[kStdThread] == 0);
   CHECK(remote[kMain] == 0);
+  /* 4. Every started program had the handle. */
+  CHECK(owner.carried_failures == 0);
 
   CHECK(munmap(local, kWords * sizeof(unsigned long)) == 0);
   CHECK(remcov_close(fd) == 0);

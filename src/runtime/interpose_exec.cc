@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: Apache-2.0
+// Interposed libc functions that start a program image: the exec family
+// (execve, execv, execvp, execvpe, execl, execlp, execle, fexecve,
+// execveat), posix_spawn, posix_spawnp and system.
+//
+// The kernel copies the calling task's kcov_handle into every task it
+// creates (kernel/fork.c, copy_process -> kcov_task_init) and exec keeps it,
+// whatever the new program's environment. The runtime carries a common
+// handle into a new image through an environment entry (domain.h,
+// kInheritedHandleEnv); a fork child has it in `environ` already
+// (remote.cc, ExportCommonHandle). These definitions set it in the
+// environment each call passes on, whichever it is: to the calling thread's
+// common handle (remote.cc, CommonHandleEntryValue), or removed when the
+// thread has none to carry, so that an explicit environment (execve,
+// execle, execvpe, fexecve, execveat, posix_spawn), a vfork child's exec on
+// its parent's `environ`, and a posix_spawn or system() run from the thread
+// that holds the handle give the new image exactly the handle the kernel
+// would. An exec without a new process does not carry this process's own
+// registration: the exec ends the process's other threads, the owner among
+// them, and with it the registration, as in the kernel (the owner's own
+// image takes its registration back from the device instead, device.cc,
+// AdoptIfOwned). glibc's own callers use internal names no interposer
+// reaches (execv calls __execve, system __posix_spawn), hence one
+// definition per public entry point.
+//
+// * No allocation and no lock on the exec paths: a vfork child runs them on
+//   its parent's memory. The rewritten environment is on the stack, or
+//   mapped when it has more entries than kStackEntries; when that mapping
+//   fails the environment is passed on as given and
+//   `exec_environment_failures` counts it.
+// * system() is glibc's (sysdeps/posix/system.c) unless the environment
+//   needs the entry changed (or the program is static); then the runtime
+//   runs the command the same way
+//   (`/bin/sh -c -- LINE` through posix_spawn, SIGINT and SIGQUIT ignored
+//   and SIGCHLD blocked in the caller while it runs, the child killed when
+//   the calling thread is cancelled), with the rewritten environment. Its
+//   count of running calls is its own: a glibc system() that overlaps one of
+//   these in another thread may restore SIGINT and SIGQUIT early.
+// * popen is not interposed: a shell it starts has `environ` as it stands
+//   (docs/kcov.md, difference 13).
+//
+// Real implementations as interpose.h finds them; in a static program
+// __execve, __execvpe, __posix_spawn and __spawni, linked by the static
+// runtime's options (below), and the runtime's own system(). fexecve and
+// execveat are the system calls themselves (glibc's are too, with fexecve's
+// /proc fallback).
+//
+// Thread safety: as the functions they replace. The exec family is
+// async-signal-safe as glibc's (execve is; the others are not required to
+// be).
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "remcov/export.h"
+
+#include "base/raw_check.h"
+#include "runtime/device.h"
+#include "runtime/domain.h"
+#include "runtime/interpose.h"
+#include "runtime/thread_state.h"
+
+extern "C" {
+int __interceptor_posix_spawn(pid_t*, const char*,
+                              const posix_spawn_file_actions_t*,
+                              const posix_spawnattr_t*, char* const*,
+                              char* const*) __attribute__((weak));
+int __interceptor_posix_spawnp(pid_t*, const char*,
+                               const posix_spawn_file_actions_t*,
+                               const posix_spawnattr_t*, char* const*,
+                               char* const*) __attribute__((weak));
+// glibc's internal names, defined only in a static program (interpose.h).
+// The link options' -Wl,--undefined=popen links libc.a's iopopen.o, which
+// calls __posix_spawn (spawn.o), which calls __spawni (spawni.o), which
+// calls __execve and __execvpex (execve.o; execvpe.o, with __execvpe). A
+// -Wl,--undefined= of these names themselves would meet the hidden
+// references in a dynamic link, where nothing defines them, and fail it.
+int __execve(const char*, char* const*, char* const*)
+    __attribute__((weak, visibility("hidden")));
+int __execvpe(const char*, char* const*, char* const*)
+    __attribute__((weak, visibility("hidden")));
+int __posix_spawn(pid_t*, const char*, const posix_spawn_file_actions_t*,
+                  const posix_spawnattr_t*, char* const*, char* const*)
+    __attribute__((weak, visibility("hidden")));
+// posix_spawn is __spawni(..., 0) and posix_spawnp __spawni(...,
+// SPAWN_XFLAGS_USE_PATH) (glibc 2.36, posix/spawn.c, posix/spawnp.c).
+int __spawni(pid_t*, const char*, const posix_spawn_file_actions_t*,
+             const posix_spawnattr_t*, char* const*, char* const*, int)
+    __attribute__((weak, visibility("hidden")));
+}
+
+namespace remcov::internal {
+namespace {
+
+using ExecveFn = int (*)(const char*, char* const*, char* const*);
+using SpawnFn = int (*)(pid_t*, const char*, const posix_spawn_file_actions_t*,
+                        const posix_spawnattr_t*, char* const*, char* const*);
+using SystemFn = int (*)(const char*);
+
+int RawExecve(const char* path, char* const* argv, char* const* envp) {
+  return static_cast<int>(syscall(SYS_execve, path, argv, envp));
+}
+
+int NoExecvpe(const char*, char* const*, char* const*) {
+  errno = ENOSYS;
+  return -1;
+}
+
+int NoSpawn(pid_t*, const char*, const posix_spawn_file_actions_t*,
+            const posix_spawnattr_t*, char* const*, char* const*) {
+  return ENOSYS;
+}
+
+ExecveFn RealExecve() {
+  static const ExecveFn fn =
+      Resolve<ExecveFn>(nullptr, &__execve, "execve", &RawExecve);
+  return fn;
+}
+
+ExecveFn RealExecvpe() {
+  static const ExecveFn fn =
+      Resolve<ExecveFn>(nullptr, &__execvpe, "execvpe", &NoExecvpe);
+  return fn;
+}
+
+SpawnFn RealPosixSpawn() {
+  static const SpawnFn fn = Resolve<SpawnFn>(
+      &__interceptor_posix_spawn, &__posix_spawn, "posix_spawn", &NoSpawn);
+  return fn;
+}
+
+int StaticPosixSpawnp(pid_t* pid, const char* file,
+                      const posix_spawn_file_actions_t* actions,
+                      const posix_spawnattr_t* attr, char* const* argv,
+                      char* const* envp) {
+  constexpr int kSpawnUsePath = 1;  // glibc's SPAWN_XFLAGS_USE_PATH
+  return __spawni(pid, file, actions, attr, argv, envp, kSpawnUsePath);
+}
+
+SpawnFn RealPosixSpawnp() {
+  static const SpawnFn fn =
+      Resolve<SpawnFn>(&__interceptor_posix_spawnp,
+                       &__spawni != nullptr ? &StaticPosixSpawnp : nullptr,
+                       "posix_spawnp", &NoSpawn);
+  return fn;
+}
+
+int OwnSystem(const char* line);
+
+// In a static program, and without glibc, the runtime's own (libc.a's is
+// reachable only as
+// __libc_system, which libc.so.6 exports as GLIBC_PRIVATE: no reference to
+// it can be made safely in a dynamic link).
+SystemFn RealSystem() {
+  static const SystemFn fn =
+      Resolve<SystemFn>(nullptr, &OwnSystem, "system", &OwnSystem);
+  return fn;
+}
+
+// Resolved before main, so that a vfork child never runs dlsym.
+__attribute__((constructor)) void ResolveExecFamily() {
+  ErrnoSaver errno_saver;
+  (void)RealExecve();
+  (void)RealExecvpe();
+  (void)RealPosixSpawn();
+  (void)RealPosixSpawnp();
+  (void)RealSystem();
+}
+
+// Pointer arrays up to this many entries (the NULL included) live on the
+// stack; longer ones are mapped.
+constexpr size_t kStackEntries = 256;
+
+// A NULL-terminated array of n pointers and the NULL: on the stack, or
+// mapped (never malloc: a vfork child's exec runs on its parent's heap).
+// ok() is false when the mapping failed.
+class PointerArray {
+ public:
+  explicit PointerArray(size_t n) : n_(n) {
+    if (n + 1 <= kStackEntries) {
+      p_ = stack_;
+    } else {
+      bytes_ = (n + 1) * sizeof(char*);
+      void* m = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      p_ = m == MAP_FAILED ? nullptr : static_cast<char**>(m);
+    }
+    if (p_ != nullptr) p_[n] = nullptr;
+  }
+  ~PointerArray() {
+    ErrnoSaver errno_saver;
+    if (bytes_ != 0 && p_ != nullptr) munmap(p_, bytes_);
+  }
+  PointerArray(const PointerArray&) = delete;
+  PointerArray& operator=(const PointerArray&) = delete;
+
+  bool ok() const { return p_ != nullptr; }
+  size_t size() const { return n_; }
+  char*& operator[](size_t i) { return p_[i]; }
+  char** get() { return p_; }
+
+ private:
+  size_t n_;
+  size_t bytes_ = 0;
+  char** p_ = nullptr;
+  char* stack_[kStackEntries];
+};
+
+bool IsHandleEntry(const char* e) {
+  const size_t name_len = sizeof kInheritedHandleEnv - 1;
+  return strncmp(e, kInheritedHandleEnv, name_len) == 0 && e[name_len] == '=';
+}
+
+// The environment to pass on: `envp` with its kInheritedHandleEnv entries
+// replaced by the calling thread's (or removed when it has none to carry).
+// `envp` itself when it is right already, and when the new array cannot be
+// made (counted).
+class CarriedEnvironment {
+ public:
+  CarriedEnvironment(char* const* envp, bool new_process)
+      : envp_(envp), array_(Size(envp, new_process)) {
+    if (!rewrite_) return;
+    if (!array_.ok()) {
+      rewrite_ = false;
+      g_counters.exec_environment_failures.fetch_add(1,
+                                                     std::memory_order_relaxed);
+      return;
+    }
+    size_t out = 0;
+    for (size_t i = 0; envp != nullptr && envp[i] != nullptr; i++)
+      if (!IsHandleEntry(envp[i])) array_[out++] = envp[i];
+    if (carry_) array_[out++] = entry_;
+    array_[out] = nullptr;
+  }
+  CarriedEnvironment(const CarriedEnvironment&) = delete;
+  CarriedEnvironment& operator=(const CarriedEnvironment&) = delete;
+
+  char* const* get() { return rewrite_ ? array_.get() : envp_; }
+  // True when get() differs from what the caller gave.
+  bool rewritten() const { return rewrite_; }
+
+ private:
+  // Formats the entry, decides whether envp needs rewriting, and returns the
+  // new array's size (0 when not).
+  size_t Size(char* const* envp, bool new_process) {
+    const size_t name_len = sizeof kInheritedHandleEnv - 1;
+    memcpy(entry_, kInheritedHandleEnv, name_len);
+    entry_[name_len] = '=';
+    carry_ =
+        CommonHandleEntryValue(tls_state, new_process, entry_ + name_len + 1,
+                               sizeof entry_ - name_len - 1) != 0;
+    size_t n = 0;
+    size_t present = 0;
+    bool same = false;
+    for (; envp != nullptr && envp[n] != nullptr; n++) {
+      if (!IsHandleEntry(envp[n])) continue;
+      present++;
+      same = strcmp(envp[n], entry_) == 0;
+    }
+    rewrite_ = carry_ ? !(present == 1 && same) : present != 0;
+    return rewrite_ ? n - present + (carry_ ? 1 : 0) : 0;
+  }
+
+  char entry_[sizeof kInheritedHandleEnv + kInheritedHandleTextMax];
+  bool carry_ = false;
+  bool rewrite_ = false;
+  char* const* envp_;
+  PointerArray array_;
+};
+
+int Execve(const char* path, char* const* argv, char* const* envp) {
+  CarriedEnvironment env(envp, false);
+  return RealExecve()(path, argv, env.get());
+}
+
+int Execvpe(const char* file, char* const* argv, char* const* envp) {
+  CarriedEnvironment env(envp, false);
+  return RealExecvpe()(file, argv, env.get());
+}
+
+// execveat(2) with the environment carried; fexecve is execveat(fd, "",
+// AT_EMPTY_PATH) with glibc's fallback to /proc/self/fd/FD (io/fexecve.c).
+int Execveat(int dirfd, const char* path, char* const* argv, char* const* envp,
+             int flags, bool fexecve) {
+  CarriedEnvironment env(envp, false);
+  syscall(SYS_execveat, dirfd, path, argv, env.get(), flags);
+  if (!fexecve || errno != ENOSYS) return -1;
+  char proc[32] = "/proc/self/fd/";
+  char digits[12];
+  size_t n = 0;
+  for (unsigned v = static_cast<unsigned>(dirfd); n == 0 || v != 0; v /= 10)
+    digits[n++] = static_cast<char>('0' + v % 10);
+  size_t len = strlen(proc);
+  while (n > 0) proc[len++] = digits[--n];
+  proc[len] = '\0';
+  RealExecve()(proc, argv, env.get());
+  // No /proc: the kernel has no execveat either (glibc's answer).
+  struct stat st;
+  if (errno == ENOENT && stat("/proc/self/fd", &st) != 0) errno = ENOSYS;
+  return -1;
+}
+
+// An argument list given as varargs after `first`, up to the NULL; for
+// execle, `*envp` is set to the pointer after the NULL.
+class VarArgv {
+ public:
+  VarArgv(const char* first, va_list ap, size_t n) : argv_(n) {
+    if (!argv_.ok()) return;
+    argv_[0] = const_cast<char*>(first);
+    for (size_t i = 1; i < n; i++) argv_[i] = va_arg(ap, char*);
+  }
+  bool ok() const { return argv_.ok(); }
+  char* const* get() { return argv_.get(); }
+
+ private:
+  PointerArray argv_;
+};
+
+// The number of arguments, `first` included, before the NULL.
+size_t CountArgs(const char* first, va_list ap) {
+  size_t n = first != nullptr ? 1 : 0;
+  if (first != nullptr)
+    while (va_arg(ap, char*) != nullptr) n++;
+  return n;
+}
+
+// ---- system() ----
+
+// The running calls' shared signal state (glibc's sa_refcntr, intr, quit).
+std::mutex g_system_mu;
+size_t g_system_calls = 0;
+struct sigaction g_system_intr;
+struct sigaction g_system_quit;
+
+// Ignores SIGINT and SIGQUIT for the first running call; returns the
+// dispositions they had.
+void SystemSignalsEnter(struct sigaction* intr, struct sigaction* quit) {
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  std::lock_guard<std::mutex> lock(g_system_mu);
+  if (g_system_calls++ == 0) {
+    RealSigaction()(SIGINT, &ignore, &g_system_intr);
+    RealSigaction()(SIGQUIT, &ignore, &g_system_quit);
+  }
+  *intr = g_system_intr;
+  *quit = g_system_quit;
+}
+
+// Restores them after the last one.
+void SystemSignalsLeave() {
+  std::lock_guard<std::mutex> lock(g_system_mu);
+  if (--g_system_calls == 0) {
+    RealSigaction()(SIGINT, &g_system_intr, nullptr);
+    RealSigaction()(SIGQUIT, &g_system_quit, nullptr);
+  }
+}
+
+// Ends a call: kills the shell when the thread was cancelled while waiting
+// (glibc's cancel_handler), restores the signals and the mask.
+class SystemCall {
+ public:
+  explicit SystemCall(const sigset_t& mask) : mask_(mask) {}
+  ~SystemCall() {
+    ErrnoSaver errno_saver;
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    SystemSignalsLeave();
+    pthread_sigmask(SIG_SETMASK, &mask_, nullptr);
+  }
+  SystemCall(const SystemCall&) = delete;
+  SystemCall& operator=(const SystemCall&) = delete;
+
+  void Running(pid_t pid) { pid_ = pid; }
+  void Reaped() { pid_ = 0; }
+
+ private:
+  sigset_t mask_;
+  pid_t pid_ = 0;
+};
+
+// glibc's do_system (sysdeps/posix/system.c) with the environment `envp`.
+int SystemWith(const char* line, char* const* envp) {
+  struct sigaction intr, quit;
+  SystemSignalsEnter(&intr, &quit);
+  sigset_t block, mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &block, &mask);
+  SystemCall call(mask);
+  sigset_t reset;
+  sigemptyset(&reset);
+  if (intr.sa_handler != SIG_IGN) sigaddset(&reset, SIGINT);
+  if (quit.sa_handler != SIG_IGN) sigaddset(&reset, SIGQUIT);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &mask);
+  posix_spawnattr_setsigdefault(&attr, &reset);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                        const_cast<char*>("--"), const_cast<char*>(line),
+                        nullptr};
+  pid_t pid = 0;
+  const int err = RealPosixSpawn()(&pid, "/bin/sh", nullptr, &attr, argv, envp);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) {
+    errno = err;
+    return 127 << 8;  // W_EXITCODE(127, 0): the shell could not run
+  }
+  call.Running(pid);
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {  // a cancellation point
+    if (errno != EINTR) {
+      status = -1;
+      break;
+    }
+  }
+  call.Reaped();
+  return status;
+}
+
+int SystemIn(const char* line, char* const* envp) {
+  // system(NULL): is a shell there?
+  if (line == nullptr) return SystemWith("exit 0", envp) == 0;
+  return SystemWith(line, envp);
+}
+
+int OwnSystem(const char* line) { return SystemIn(line, environ); }
+
+int System(const char* line) {
+  CarriedEnvironment env(environ, true);
+  if (!env.rewritten()) return RealSystem()(line);
+  return SystemIn(line, env.get());
+}
+
+}  // namespace
+
+void LinkExecInterposers() {}
+
+}  // namespace remcov::internal
+
+using remcov::internal::CarriedEnvironment;
+using remcov::internal::CountArgs;
+using remcov::internal::VarArgv;
+
+extern "C" {
+
+REMCOV_EXPORT int execve(const char* path, char* const argv[],
+                         char* const envp[]) {
+  return remcov::internal::Execve(path, argv, envp);
+}
+
+REMCOV_EXPORT int execv(const char* path, char* const argv[]) {
+  return remcov::internal::Execve(path, argv, environ);
+}
+
+REMCOV_EXPORT int execvpe(const char* file, char* const argv[],
+                          char* const envp[]) {
+  return remcov::internal::Execvpe(file, argv, envp);
+}
+
+REMCOV_EXPORT int execvp(const char* file, char* const argv[]) {
+  return remcov::internal::Execvpe(file, argv, environ);
+}
+
+REMCOV_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
+  if (fd < 0 || envp == nullptr) {
+    errno = EINVAL;
+    return -1;
+  }
+  return remcov::internal::Execveat(fd, "", argv, envp, AT_EMPTY_PATH, true);
+}
+
+REMCOV_EXPORT int execveat(int dirfd, const char* path, char* const argv[],
+                           char* const envp[], int flags) {
+  return remcov::internal::Execveat(dirfd, path, argv, envp, flags, false);
+}
+
+REMCOV_EXPORT int execl(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  const size_t n = CountArgs(arg, ap);
+  va_end(ap);
+  va_start(ap, arg);
+  VarArgv argv(arg, ap, n);
+  va_end(ap);
+  if (!argv.ok()) {
+    errno = E2BIG;
+    return -1;
+  }
+  return remcov::internal::Execve(path, argv.get(), environ);
+}
+
+REMCOV_EXPORT int execlp(const char* file, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  const size_t n = CountArgs(arg, ap);
+  va_end(ap);
+  va_start(ap, arg);
+  VarArgv argv(arg, ap, n);
+  va_end(ap);
+  if (!argv.ok()) {
+    errno = E2BIG;
+    return -1;
+  }
+  return remcov::internal::Execvpe(file, argv.get(), environ);
+}
+
+REMCOV_EXPORT int execle(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  const size_t n = CountArgs(arg, ap);
+  char* const* envp = va_arg(ap, char* const*);  // after the NULL
+  va_end(ap);
+  va_start(ap, arg);
+  VarArgv argv(arg, ap, n);
+  va_end(ap);
+  if (!argv.ok()) {
+    errno = E2BIG;
+    return -1;
+  }
+  return remcov::internal::Execve(path, argv.get(), envp);
+}
+
+REMCOV_EXPORT int posix_spawn(pid_t* pid, const char* path,
+                              const posix_spawn_file_actions_t* actions,
+                              const posix_spawnattr_t* attr, char* const argv[],
+                              char* const envp[]) {
+  CarriedEnvironment env(envp, true);
+  return remcov::internal::RealPosixSpawn()(pid, path, actions, attr, argv,
+                                            env.get());
+}
+
+REMCOV_EXPORT int posix_spawnp(pid_t* pid, const char* file,
+                               const posix_spawn_file_actions_t* actions,
+                               const posix_spawnattr_t* attr,
+                               char* const argv[], char* const envp[]) {
+  CarriedEnvironment env(envp, true);
+  return remcov::internal::RealPosixSpawnp()(pid, file, actions, attr, argv,
+                                             env.get());
+}
+
+REMCOV_EXPORT int system(const char* line) {
+  return remcov::internal::System(line);
+}
+
+}  // extern "C"

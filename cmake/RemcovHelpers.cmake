@@ -228,11 +228,11 @@ endfunction()
 #      whose __pthread_create_2_1 and __libc_sigaction (which it calls) are
 #      the real functions behind the runtime's pthread_create and sigaction.
 #      A dynamic link has no such symbol to find and ignores it.
-#  -Wl,--undefined=popen  the same for the functions behind the runtime's
-#      exec family and posix_spawn: libc.a's popen calls __posix_spawn,
-#      which links __spawni, __execve and __execvpe
-#      (src/runtime/interpose_exec.cc). A dynamic link finds libc.so.6's
-#      popen.
+#  -Wl,--undefined=_IO_new_proc_open  the same for the functions behind
+#      the runtime's exec family and posix_spawn: it links libc.a's
+#      iopopen.o, which calls __posix_spawn, which links __spawni, __execve
+#      and __execvpe (src/runtime/interpose_exec.cc). A dynamic link finds
+#      no such symbol (libc.so.6 exports _IO_proc_open) and ignores it.
 #  -Wl,--defsym=<marker>=0  defines the symbol the static runtime references
 #      (REMCOV_STATIC_LINK_MARKER, compiled into it), so that a program linked
 #      without these options, dynamic or static, fails at link time with
@@ -247,7 +247,7 @@ set(REMCOV_STATIC_LINK_MARKER
 function(remcov_static_runtime_link_options out)
   remcov_runtime_export_flags(flags)
   list(APPEND flags "-Wl,--undefined=__pthread_create"
-    "-Wl,--undefined=popen"
+    "-Wl,--undefined=_IO_new_proc_open"
     "-Wl,--defsym=${REMCOV_STATIC_LINK_MARKER}=0")
   set(${out} "${flags}" PARENT_SCOPE)
 endfunction()

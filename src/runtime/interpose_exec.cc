@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Interposed libc functions that start a program image: the exec family
 // (execve, execv, execvp, execvpe, execl, execlp, execle, fexecve,
-// execveat), posix_spawn, posix_spawnp and system.
+// execveat), posix_spawn, posix_spawnp, system and popen (with pclose).
 //
 // The kernel copies the calling task's kcov_handle into every task it
 // creates (kernel/fork.c, copy_process -> kcov_task_init) and exec keeps it,
@@ -13,14 +13,14 @@
 // common handle (remote.cc, CommonHandleEntryValue), or removed when the
 // thread has none to carry, so that an explicit environment (execve,
 // execle, execvpe, fexecve, execveat, posix_spawn), a vfork child's exec on
-// its parent's `environ`, and a posix_spawn or system() run from the thread
-// that holds the handle give the new image exactly the handle the kernel
-// would. An exec without a new process does not carry this process's own
+// its parent's `environ`, and a posix_spawn, system() or popen run from the
+// thread that holds the handle give the new image exactly the handle the
+// kernel would. An exec without a new process does not carry this process's own
 // registration: the exec ends the process's other threads, the owner among
 // them, and with it the registration, as in the kernel (the owner's own
 // image takes its registration back from the device instead, device.cc,
 // AdoptIfOwned). glibc's own callers use internal names no interposer
-// reaches (execv calls __execve, system __posix_spawn), hence one
+// reaches (execv calls __execve, system and popen __posix_spawn), hence one
 // definition per public entry point.
 //
 // * No allocation and no lock on the exec paths: a vfork child runs them on
@@ -36,8 +36,13 @@
 //   the calling thread is cancelled), with the rewritten environment. Its
 //   count of running calls is its own: a glibc system() that overlaps one of
 //   these in another thread may restore SIGINT and SIGQUIT early.
-// * popen is not interposed: a shell it starts has `environ` as it stands
-//   (docs/kcov.md, difference 13).
+// * popen and pclose are the runtime's own, always (glibc's cannot be given
+//   an environment, and the streams of both kinds would need each other's
+//   list: a popen child closes the streams earlier popen calls opened):
+//   glibc's algorithm (libio/iopopen.c: `/bin/sh -c -- COMMAND` through
+//   posix_spawn, the pipe's other end on its standard input or output, the
+//   earlier streams closed in the child, modes "r", "w" and "e" for
+//   close-on-exec), with the carried environment.
 //
 // Real implementations as interpose.h finds them; in a static program
 // __execve, __execvpe, __posix_spawn and __spawni, linked by the static
@@ -54,6 +59,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -62,6 +68,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <new>
 
 #include "remcov/export.h"
 
@@ -81,11 +88,12 @@ int __interceptor_posix_spawnp(pid_t*, const char*,
                                const posix_spawnattr_t*, char* const*,
                                char* const*) __attribute__((weak));
 // glibc's internal names, defined only in a static program (interpose.h).
-// The link options' -Wl,--undefined=popen links libc.a's iopopen.o, which
-// calls __posix_spawn (spawn.o), which calls __spawni (spawni.o), which
-// calls __execve and __execvpex (execve.o; execvpe.o, with __execvpe). A
-// -Wl,--undefined= of these names themselves would meet the hidden
-// references in a dynamic link, where nothing defines them, and fail it.
+// The link options' -Wl,--undefined=_IO_new_proc_open links libc.a's
+// iopopen.o (whose popen the runtime's replaces), which calls __posix_spawn
+// (spawn.o), which calls __spawni (spawni.o), which calls __execve and
+// __execvpex (execve.o; execvpe.o, with __execvpe). A -Wl,--undefined= of
+// these names themselves would meet the hidden references in a dynamic
+// link, where nothing defines them, and fail it.
 int __execve(const char*, char* const*, char* const*)
     __attribute__((weak, visibility("hidden")));
 int __execvpe(const char*, char* const*, char* const*)
@@ -448,6 +456,147 @@ int System(const char* line) {
   return SystemIn(line, env.get());
 }
 
+// ---- popen() and pclose() ----
+
+// A stream popen returned, and its shell.
+struct PopenStream {
+  FILE* stream;
+  pid_t pid;
+  PopenStream* next;
+};
+// The open streams (glibc's proc_file_chain): a new shell closes theirs.
+std::mutex g_popen_mu;
+PopenStream* g_popen_streams = nullptr;
+
+FILE* Popen(const char* command, const char* mode) {
+  bool read = false, write = false, cloexec = false;
+  for (const char* m = mode; *m != '\0'; m++) {
+    switch (*m) {
+      case 'r':
+        read = true;
+        break;
+      case 'w':
+        write = true;
+        break;
+      case 'e':
+        cloexec = true;
+        break;
+      default:
+        errno = EINVAL;
+        return nullptr;
+    }
+  }
+  if (read == write) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  auto* entry = new (std::nothrow) PopenStream{nullptr, 0, nullptr};
+  if (entry == nullptr) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    delete entry;
+    return nullptr;
+  }
+  // The shell's end becomes its standard output (r) or input (w).
+  const int child_end = read ? fds[1] : fds[0];
+  const int parent_end = read ? fds[0] : fds[1];
+  FILE* stream = fdopen(parent_end, read ? "r" : "w");
+  if (stream == nullptr) {
+    ErrnoSaver errno_saver;
+    close(fds[0]);
+    close(fds[1]);
+    delete entry;
+    return nullptr;
+  }
+  CarriedEnvironment env(environ, true);
+  char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                        const_cast<char*>("--"), const_cast<char*>(command),
+                        nullptr};
+  posix_spawn_file_actions_t actions;
+  int err = posix_spawn_file_actions_init(&actions);
+  pid_t pid = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_popen_mu);
+    // dup2 onto itself clears close-on-exec (glibc's posix_spawn).
+    if (err == 0)
+      err = posix_spawn_file_actions_adddup2(
+          &actions, child_end, read ? STDOUT_FILENO : STDIN_FILENO);
+    for (PopenStream* p = g_popen_streams; p != nullptr && err == 0;
+         p = p->next) {
+      const int fd = fileno(p->stream);
+      if (fd >= 0 && fd != child_end)
+        err = posix_spawn_file_actions_addclose(&actions, fd);
+    }
+    if (err == 0)
+      err =
+          RealPosixSpawn()(&pid, "/bin/sh", &actions, nullptr, argv, env.get());
+    if (err == 0) {
+      *entry = PopenStream{stream, pid, g_popen_streams};
+      g_popen_streams = entry;
+    }
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(child_end);
+  if (err != 0) {
+    fclose(stream);
+    delete entry;
+    errno = err;
+    return nullptr;
+  }
+  if (!cloexec) fcntl(parent_end, F_SETFD, 0);
+  return stream;
+}
+
+int Pclose(FILE* stream) {
+  PopenStream* entry = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_popen_mu);
+    for (PopenStream** p = &g_popen_streams; *p != nullptr; p = &(*p)->next) {
+      if ((*p)->stream == stream) {
+        entry = *p;
+        *p = entry->next;
+        break;
+      }
+    }
+  }
+  if (entry == nullptr) {
+    // Not a stream popen opened (undefined in POSIX): glibc closes it.
+    fclose(stream);
+    errno = ECHILD;
+    return -1;
+  }
+  const pid_t pid = entry->pid;
+  delete entry;
+  fclose(stream);
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {  // a cancellation point
+    if (errno != EINTR) return -1;
+  }
+  return status;
+}
+
+// The two mutexes around fork: a child forked while another thread held one
+// would otherwise wait forever in its first system() or popen.
+void LockForFork() {
+  g_system_mu.lock();
+  g_popen_mu.lock();
+}
+void UnlockAfterFork() {
+  g_popen_mu.unlock();
+  g_system_mu.unlock();
+}
+void ResetAfterFork() {
+  new (&g_system_mu) std::mutex();
+  new (&g_popen_mu) std::mutex();
+}
+__attribute__((constructor)) void RegisterForkHandlers() {
+  REMCOV_RAW_CHECK(
+      pthread_atfork(LockForFork, UnlockAfterFork, ResetAfterFork) == 0);
+}
+
 }  // namespace
 
 void LinkExecInterposers() {}
@@ -557,6 +706,14 @@ REMCOV_EXPORT int posix_spawnp(pid_t* pid, const char* file,
 
 REMCOV_EXPORT int system(const char* line) {
   return remcov::internal::System(line);
+}
+
+REMCOV_EXPORT FILE* popen(const char* command, const char* mode) {
+  return remcov::internal::Popen(command, mode);
+}
+
+REMCOV_EXPORT int pclose(FILE* stream) {
+  return remcov::internal::Pclose(stream);
 }
 
 }  // extern "C"

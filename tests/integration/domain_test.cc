@@ -599,12 +599,13 @@ enum class StartWay {
   kForkExeclp,    // environ, PATH search
   kForkFexecve,   // explicit environment
   kForkExecveat,  // explicit environment
+  kPopen,         // environ, through /bin/sh
 };
 constexpr StartWay kStartWays[] = {
-    StartWay::kPosixSpawn,  StartWay::kPosixSpawnp, StartWay::kSystem,
-    StartWay::kVforkExecv,  StartWay::kVforkExecle, StartWay::kForkExecve,
-    StartWay::kForkExecvpe, StartWay::kForkExeclp,  StartWay::kForkFexecve,
-    StartWay::kForkExecveat};
+    StartWay::kPosixSpawn,   StartWay::kPosixSpawnp, StartWay::kSystem,
+    StartWay::kVforkExecv,   StartWay::kVforkExecle, StartWay::kForkExecve,
+    StartWay::kForkExecvpe,  StartWay::kForkExeclp,  StartWay::kForkFexecve,
+    StartWay::kForkExecveat, StartWay::kPopen};
 const char* WayName(StartWay w) {
   switch (w) {
     case StartWay::kPosixSpawn:
@@ -627,6 +628,8 @@ const char* WayName(StartWay w) {
       return "fork+fexecve";
     case StartWay::kForkExecveat:
       return "fork+execveat";
+    case StartWay::kPopen:
+      return "popen";
   }
   return "?";
 }
@@ -640,10 +643,21 @@ int StartAndWait(StartWay w, const std::string& program, const char* arg1,
   char* const argv[] = {const_cast<char*>(prog), const_cast<char*>(arg1),
                         const_cast<char*>(arg2), nullptr};
   pid_t pid = -1;
-  if (w == StartWay::kSystem) {
-    const std::string line = "exec '" + program + "' " + arg1 + " " +
-                             (arg2 != nullptr ? arg2 : "") + " > '" + out + "'";
-    const int status = system(line.c_str());
+  if (w == StartWay::kSystem || w == StartWay::kPopen) {
+    const std::string command =
+        "exec '" + program + "' " + arg1 + " " + (arg2 != nullptr ? arg2 : "");
+    int status = -1;
+    if (w == StartWay::kSystem) {
+      status = system((command + " > '" + out + "'").c_str());
+    } else {
+      FILE* in = popen(command.c_str(), "r");
+      if (in == nullptr) return -1;
+      std::ofstream copy(out);
+      char buf[4096];
+      for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
+        copy.write(buf, static_cast<std::streamsize>(n));
+      status = pclose(in);
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   if (w == StartWay::kPosixSpawn || w == StartWay::kPosixSpawnp) {
@@ -774,6 +788,52 @@ TEST(ExecCarryTest, EveryWayOfStartingAProgramCarriesTheCommonHandle) {
   ASSERT_EQ(remcov_runtime_stats(&rs), REMCOV_OK);
   EXPECT_EQ(rs.exec_environment_failures, 0u);
   unlink(out.c_str());
+}
+
+// popen and pclose are the runtime's own (src/runtime/interpose_exec.cc):
+// they behave as glibc's, for the streams programs use them for.
+TEST(PopenTest, StreamsBehaveAsGlibcs) {
+  // "r": the command's standard output; pclose gives its exit status.
+  FILE* r = popen("echo one; echo two; exit 3", "r");
+  ASSERT_NE(r, nullptr);
+  char line[64];
+  ASSERT_NE(fgets(line, sizeof line, r), nullptr);
+  EXPECT_STREQ(line, "one\n");
+  ASSERT_NE(fgets(line, sizeof line, r), nullptr);
+  EXPECT_STREQ(line, "two\n");
+  EXPECT_EQ(fgets(line, sizeof line, r), nullptr);
+  int status = pclose(r);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  // Without "e" the stream's descriptor is inherited across exec; with it,
+  // not.
+  for (const bool cloexec : {false, true}) {
+    FILE* f = popen("cat > /dev/null", cloexec ? "we" : "w");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(fcntl(fileno(f), F_GETFD) & FD_CLOEXEC, cloexec ? FD_CLOEXEC : 0);
+    EXPECT_EQ(pclose(f), 0);
+  }
+  // "w": the command's standard input. Two at once: the second shell does
+  // not hold the first one's pipe (popen children close the streams earlier
+  // calls opened), so the first cat sees its end of input and pclose
+  // returns.
+  const std::string out =
+      ::testing::TempDir() + "popen_out." + std::to_string(getpid());
+  FILE* a = popen(("cat > '" + out + "'").c_str(), "w");
+  ASSERT_NE(a, nullptr);
+  FILE* b = popen("cat > /dev/null", "w");
+  ASSERT_NE(b, nullptr);
+  EXPECT_GT(fputs("written\n", a), 0);
+  EXPECT_EQ(pclose(a), 0);
+  EXPECT_EQ(FileLines(out), std::vector<std::string>{"written"});
+  EXPECT_EQ(pclose(b), 0);
+  unlink(out.c_str());
+  // Bad modes: EINVAL, as glibc.
+  for (const char* mode : {"", "x", "rw", "e"}) {
+    errno = 0;
+    EXPECT_EQ(popen("true", mode), nullptr) << mode;
+    EXPECT_EQ(errno, EINVAL) << mode;
+  }
 }
 
 }  // namespace

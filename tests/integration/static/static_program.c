@@ -14,11 +14,11 @@
  *  4. a program the handle's thread starts (this one, run again with
  *     --carried HANDLE) with posix_spawn, posix_spawnp or a vfork child's
  *     execve, each with an environment that lacks the runtime's entry, or
- *     with system(), has the handle (remcov_common_handle()): the runtime's
- *     exec and spawn definitions, over libc.a's, carry it.
- * Before the fix the first pthread_create or signal() aborted ("CHECK failed:
- * f != nullptr": no dlsym(RTLD_NEXT) in a static program). Exits 0 when every
- * check holds, 1 otherwise (each failure is printed). */
+ *     with system() or popen, has the handle (remcov_common_handle()): the
+ * runtime's exec and spawn definitions, over libc.a's, carry it. Before the fix
+ * the first pthread_create or signal() aborted ("CHECK failed: f != nullptr":
+ * no dlsym(RTLD_NEXT) in a static program). Exits 0 when every check holds, 1
+ * otherwise (each failure is printed). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -124,7 +124,7 @@ static void* PthreadBody(void* arg) {
  * exits 0 when it has HANDLE). */
 static int StartCarried(uint64_t handle) {
   static const char* const kWays[] = {"posix_spawn", "posix_spawnp",
-                                      "vfork+execve", "system"};
+                                      "vfork+execve", "system", "popen"};
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return 4;
@@ -135,7 +135,7 @@ static int StartCarried(uint64_t handle) {
   char path_entry[] = "PATH=/usr/bin:/bin";
   char* const envp[] = {path_entry, NULL};
   int failures = 0;
-  for (int way = 0; way < 4; way++) {
+  for (int way = 0; way < 5; way++) {
     pid_t pid = -1;
     int status = -1;
     if (way == 0) {
@@ -151,7 +151,12 @@ static int StartCarried(uint64_t handle) {
     } else {
       char line[4200];
       snprintf(line, sizeof line, "exec '%s' --carried %s", self, handle_text);
-      status = system(line);
+      if (way == 3) {
+        status = system(line);
+      } else {
+        FILE* f = popen(line, "r");
+        status = f != NULL ? pclose(f) : -1;
+      }
     }
     if (pid > 0 && waitpid(pid, &status, 0) != pid) status = -1;
     printf("%s: the started program %s the handle\n", kWays[way],

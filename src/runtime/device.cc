@@ -922,17 +922,111 @@ bool FinishDomainViewLocked(Device* d, const DomainRecord& r, uint32_t* slot,
 
 }  // namespace
 
-int PrivateDescriptor(int fd) {
-  // Below the descriptor limit (F_DUPFD fails at or above it) and never far
-  // up a large one (the kernel would grow the process's descriptor table to
-  // the number).
+namespace {
+
+// Where the runtime's own descriptors go: below the descriptor limit
+// (F_DUPFD fails at or above it) and never far up a large one (the kernel
+// would grow the process's descriptor table to the number).
+int HighDescriptorBase() {
   int base = 3;
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 256) {
     const rlim_t top = rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
     base = static_cast<int>(top) - 64;
   }
-  return fcntl(fd, F_DUPFD_CLOEXEC, base);
+  return base;
+}
+
+// An owner thread id no thread has: the owner ended at exec.
+constexpr int32_t kOwnerEndedAtExec = -1;
+
+// The descriptor of d this process holds (the one its calls used, or its
+// private one), or -1. REQUIRES: d->mu held.
+int HeldDescriptor(const Device* d) {
+  for (const int fd : {d->fd, d->domain_fd}) {
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == d->dev &&
+        st.st_ino == d->ino)
+      return fd;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int PrivateDescriptor(int fd) {
+  return fcntl(fd, F_DUPFD_CLOEXEC, HighDescriptorBase());
+}
+
+void PrepareExec(ThreadState& t) {
+  ErrnoSaver errno_saver;
+  // Set by the first ownership (SelfPid); a vfork child sees its parent's.
+  const pid_t self = g_self_pid.load(std::memory_order_acquire);
+  if (self == 0 || self != getpid()) return;
+  uint32_t used;
+  {
+    std::unique_lock<std::mutex> table(g_table_mu, std::try_to_lock);
+    if (!table.owns_lock()) return;
+    used = g_slots_used;
+  }
+  for (uint32_t i = 0; i < used; i++) {
+    Device* d = DeviceAt(i);
+    std::unique_lock<std::mutex> lock(d->mu, std::try_to_lock);
+    if (!lock.owns_lock() || !d->in_use || d->adopted || d->owner == nullptr)
+      continue;
+    DeviceShared* sh = d->sh();
+    const int r = pthread_mutex_trylock(&sh->mu);
+    if (r == EOWNERDEAD) {
+      pthread_mutex_consistent(&sh->mu);
+    } else if (r != 0) {
+      continue;
+    }
+    if (sh->owner_pid == self) {
+      d->exec_prepared = true;
+      d->exec_saved_tid = sh->owner_tid;
+      d->exec_carried_fd = -1;
+      if (d->owner != &t) {
+        sh->owner_tid = kOwnerEndedAtExec;
+      } else {
+        sh->owner_tid = self;
+        const int fd = HeldDescriptor(d);
+        if (fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0) {
+          d->exec_carried_fd = fcntl(fd, F_DUPFD, HighDescriptorBase());
+          if (d->exec_carried_fd >= 0)
+            sh->exec_descriptor = static_cast<uint32_t>(d->exec_carried_fd) + 1;
+        }
+      }
+    }
+    pthread_mutex_unlock(&sh->mu);
+  }
+}
+
+void ExecFailed() {
+  ErrnoSaver errno_saver;
+  const pid_t self = g_self_pid.load(std::memory_order_acquire);
+  if (self == 0 || self != getpid()) return;
+  uint32_t used;
+  {
+    std::lock_guard<std::mutex> table(g_table_mu);
+    used = g_slots_used;
+  }
+  for (uint32_t i = 0; i < used; i++) {
+    Device* d = DeviceAt(i);
+    std::lock_guard<std::mutex> lock(d->mu);
+    if (!d->exec_prepared) continue;
+    d->exec_prepared = false;
+    SharedLock shared(d->sh());
+    DeviceShared* sh = d->sh();
+    if (sh->owner_pid == self &&
+        (sh->owner_tid == self || sh->owner_tid == kOwnerEndedAtExec))
+      sh->owner_tid = d->exec_saved_tid;
+    if (d->exec_carried_fd >= 0) {
+      if (sh->exec_descriptor == static_cast<uint32_t>(d->exec_carried_fd) + 1)
+        sh->exec_descriptor = 0;
+      close(d->exec_carried_fd);
+      d->exec_carried_fd = -1;
+    }
+  }
 }
 
 bool AttachDomainDevice(const DomainRecord& r, uint32_t* slot,
@@ -1072,6 +1166,12 @@ void AdoptIfOwned(int fd) {
   {
     SharedLock shared(d->sh());
     DeviceShared* sh = d->sh();
+    // The descriptor the old image left open for this one (PrepareExec):
+    // the runtime's own from now on.
+    if (sh->exec_descriptor == static_cast<uint32_t>(fd) + 1) {
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      sh->exec_descriptor = 0;
+    }
     const uint32_t mode = sh->mode.load(std::memory_order_relaxed);
     if (sh->owner_pid != SelfPid() || d->owner != nullptr ||
         (sh->owner_start != 0 && sh->owner_start != SelfStart()))

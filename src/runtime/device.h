@@ -86,7 +86,12 @@ struct Device {
   ino_t ino = 0;
   int fd = -1;          // the descriptor of the call in progress
   bool has_fd = false;  // this process may hold a descriptor naming it
-  uint64_t size = 0;    // words of the local mapping (sh->size)
+  // What PrepareExec changed, for ExecFailed: the owner thread id it
+  // replaced and the descriptor it opened for the next image (-1: none).
+  bool exec_prepared = false;
+  int32_t exec_saved_tid = 0;
+  int exec_carried_fd = -1;
+  uint64_t size = 0;  // words of the local mapping (sh->size)
   // An area adopted at an offset of a hand-off file (AdoptAreaAt): found by
   // its descriptor, not its inode (one file holds every traced process's
   // slot), and mapped from `base`.
@@ -225,6 +230,22 @@ void ExportCommonHandle(ThreadState& t);
 // lock: called in vfork children too (interpose_exec.cc).
 size_t CommonHandleEntryValue(const ThreadState& t, bool new_process, char* buf,
                               size_t n);
+
+// An exec without a new process (interpose_exec.cc), before the system call:
+// prepares this process's devices for the image that follows, as the
+// kernel's exec keeps the calling task (and its t->kcov) and ends the
+// process's other threads (kcov_task_exit). A device the calling thread owns
+// is recorded as the leader's (after exec the calling thread is the leader,
+// with the process's pid) and, when the descriptors this process used for it
+// are close-on-exec, gets one that survives exec (the new image adopts the
+// device through it, AdoptIfOwned, and makes it close-on-exec); a device
+// another thread owns is recorded as ended (the new image returns it to
+// INIT, counted in owner_exits). ExecFailed undoes it. Nothing in a vfork
+// child (its views are its parent's). No allocation; the view and
+// control-page mutexes are only tried (an exec from a signal handler that
+// interrupted their holder leaves that device as it is).
+void PrepareExec(ThreadState& t);
+void ExecFailed();
 
 // A view of another domain member's device for its registration r (domain.h):
 // the one this process has, or one attached through the registrant's

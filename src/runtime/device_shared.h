@@ -60,7 +60,11 @@ struct DeviceShared {
   uint32_t remote_trace_mode;
   uint32_t remote_area_size;
   uint32_t remote_num_handles;
-  uint32_t remote_reserved;
+  // A descriptor of the device the exec'ing image left open for the next
+  // one, plus one (0: none): the owner's calls used a close-on-exec one
+  // (device.cc, PrepareExec). The new image makes it close-on-exec once it
+  // finds it (AdoptIfOwned).
+  uint32_t exec_descriptor;
   uint64_t remote_common_handle;
   uint64_t remote_handles[REMCOV_KCOV_REMOTE_MAX_HANDLES];
 

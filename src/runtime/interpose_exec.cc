@@ -15,27 +15,29 @@
 // execle, execvpe, fexecve, execveat, posix_spawn), a vfork child's exec on
 // its parent's `environ`, and a posix_spawn, system() or popen run from the
 // thread that holds the handle give the new image exactly the handle the
-// kernel would. An exec without a new process does not carry this process's own
-// registration: the exec ends the process's other threads, the owner among
-// them, and with it the registration, as in the kernel (the owner's own
-// image takes its registration back from the device instead, device.cc,
-// AdoptIfOwned). glibc's own callers use internal names no interposer
-// reaches (execv calls __execve, system and popen __posix_spawn), hence one
-// definition per public entry point.
+// kernel would. An exec without a new process does not carry this process's
+// own registration: the exec ends the process's other threads, the owner
+// among them, and with it the registration, as in the kernel; the owner's
+// own image takes its registration back from the device instead (device.cc,
+// AdoptIfOwned), which the exec prepares (device.h, PrepareExec). glibc's
+// own callers use internal names no interposer reaches (execv calls
+// __execve, system and popen __posix_spawn), hence one definition per public
+// entry point.
 //
 // * No allocation and no lock on the exec paths: a vfork child runs them on
-//   its parent's memory. The rewritten environment is on the stack, or
-//   mapped when it has more entries than kStackEntries; when that mapping
-//   fails the environment is passed on as given and
-//   `exec_environment_failures` counts it.
+//   its parent's memory (PrepareExec only tries locks, and does nothing
+//   there). The rewritten environment is on the stack, or mapped when it
+//   has more entries than kStackEntries; when that mapping fails the
+//   environment is passed on as given and `exec_environment_failures`
+//   counts it.
 // * system() is glibc's (sysdeps/posix/system.c) unless the environment
 //   needs the entry changed (or the program is static); then the runtime
-//   runs the command the same way
-//   (`/bin/sh -c -- LINE` through posix_spawn, SIGINT and SIGQUIT ignored
-//   and SIGCHLD blocked in the caller while it runs, the child killed when
-//   the calling thread is cancelled), with the rewritten environment. Its
-//   count of running calls is its own: a glibc system() that overlaps one of
-//   these in another thread may restore SIGINT and SIGQUIT early.
+//   runs the command the same way (`/bin/sh -c -- LINE` through posix_spawn,
+//   SIGINT and SIGQUIT ignored and SIGCHLD blocked in the caller while it
+//   runs, the child killed when the calling thread is cancelled), with the
+//   rewritten environment. Its count of running calls is its own: a glibc
+//   system() that overlaps one of these in another thread may restore
+//   SIGINT and SIGQUIT early.
 // * popen and pclose are the runtime's own, always (glibc's cannot be given
 //   an environment, and the streams of both kinds would need each other's
 //   list: a popen child closes the streams earlier popen calls opened):
@@ -287,13 +289,25 @@ class CarriedEnvironment {
   PointerArray array_;
 };
 
+// The devices this process owns, around an exec without a new process
+// (device.h, PrepareExec): the calling task keeps its own, the others end.
+class PreparedExec {
+ public:
+  PreparedExec() { PrepareExec(tls_state); }
+  ~PreparedExec() { ExecFailed(); }  // only reached when exec failed
+  PreparedExec(const PreparedExec&) = delete;
+  PreparedExec& operator=(const PreparedExec&) = delete;
+};
+
 int Execve(const char* path, char* const* argv, char* const* envp) {
   CarriedEnvironment env(envp, false);
+  PreparedExec prepared;
   return RealExecve()(path, argv, env.get());
 }
 
 int Execvpe(const char* file, char* const* argv, char* const* envp) {
   CarriedEnvironment env(envp, false);
+  PreparedExec prepared;
   return RealExecvpe()(file, argv, env.get());
 }
 
@@ -302,6 +316,7 @@ int Execvpe(const char* file, char* const* argv, char* const* envp) {
 int Execveat(int dirfd, const char* path, char* const* argv, char* const* envp,
              int flags, bool fexecve) {
   CarriedEnvironment env(envp, false);
+  PreparedExec prepared;
   syscall(SYS_execveat, dirfd, path, argv, env.get(), flags);
   if (!fexecve || errno != ENOSYS) return -1;
   char proc[32] = "/proc/self/fd/";

@@ -381,6 +381,78 @@ TEST(DeviceSharingTest, ExecKeepsTracingIntoTheOwnersDevice) {
   remcov_close(fd);
 }
 
+// The owner task is the one that execs, whatever its descriptors and thread
+// (kernel: exec keeps the calling task and its t->kcov; de_thread ends the
+// process's other threads, and kcov_task_exit returns their devices to
+// INIT). The exec prepares the devices (device.cc, PrepareExec):
+//  * enabled through remcov_open's close-on-exec descriptor, the device is
+//    still traced by the new image, which knows no descriptor of it: what it
+//    records is in the area the test maps;
+//  * enabled and exec'd by a thread other than the process's first, the new
+//    image (whose one thread has the process's pid) traces and may DISABLE;
+//  * enabled by the first thread while another one execs: the owner ended,
+//    so the new image finds the device INIT (its ENABLE succeeds).
+TEST(DeviceSharingTest, ExecKeepsTheExecingTasksDeviceAndEndsTheOthers) {
+  constexpr int kFixed = 241;
+  int fd = remcov_open();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(remcov_ioctl(fd, REMCOV_KCOV_INIT_TRACE, kWords), 0);
+  unsigned long* area = MapArea(fd);
+  ASSERT_NE(area, nullptr);
+  const std::string fixed = std::to_string(kFixed);
+  const std::string words = std::to_string(kWords);
+  // 1. Only close-on-exec descriptors.
+  EXPECT_EQ(
+      InChild([&] {
+        if (remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC) != 0)
+          return 91;
+        __atomic_store_n(&area[0], 0, __ATOMIC_RELAXED);
+        execl(REMCOV_EXEC_IMAGE, REMCOV_EXEC_IMAGE, "blind",
+              static_cast<char*>(nullptr));
+        return 93;
+      }),
+      0);
+  EXPECT_GT(CountOf(area), 0u) << "the new image recorded nothing";
+  // Its process ended without DISABLE: INIT again once asked (counted).
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  const uint64_t exits = RawDevice::StatsFor(fd).owner_exits;
+  // 2. and 3.: in a program started for it (threads in a fork child of this
+  // multi-threaded process would not do under TSan), the device's descriptor
+  // on kFixed.
+  auto from_thread = [&](const char* who) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, kFixed);
+    char* const argv[] = {const_cast<char*>(REMCOV_EXEC_IMAGE),
+                          const_cast<char*>("from-thread"),
+                          const_cast<char*>(who),
+                          const_cast<char*>(fixed.c_str()),
+                          const_cast<char*>(words.c_str()),
+                          nullptr};
+    pid_t pid = -1;
+    int status = -1;
+    if (posix_spawn(&pid, REMCOV_EXEC_IMAGE, &fa, nullptr, argv, environ) !=
+            0 ||
+        waitpid(pid, &status, 0) != pid)
+      status = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  // 2. Enabled and exec'd by a second thread: "traces" recorded, and its
+  // DISABLE succeeded.
+  EXPECT_EQ(from_thread("thread"), 0);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, exits);
+  // 3. Enabled by the first thread, exec'd by another: the owner ended, and
+  // "idle"'s ENABLE succeeded; the ended owner was counted.
+  EXPECT_EQ(from_thread("main"), 0);
+  EXPECT_EQ(RawDevice::StatsFor(fd).owner_exits, exits + 1);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC), 0);
+  EXPECT_EQ(remcov_ioctl(fd, REMCOV_KCOV_DISABLE, 0), 0);
+  munmap(area, kWords * sizeof(unsigned long));
+  remcov_close(fd);
+}
+
 // A remote owner stays the owner across exec (the kernel's task keeps t->kcov
 // and its registrations): the new image's ENABLE is refused (exec_image idle
 // exits 6), its DISABLE succeeds and leaves the device INIT; nothing is

@@ -422,8 +422,12 @@ TEST(ExecTest, ACommonHandleSurvivesExecDirectlyAndThroughAShell) {
 // them back from the device's control page. Its threads' sections with the
 // handle and with the common handle land, another member of the domain
 // reaches the device through what the new image published, and DISABLE from
-// the new image ends it all.
-TEST(ExecTest, ARemoteOwnerKeepsItsRegistrationsAcrossExec) {
+// the new image ends it all. With only remcov_open's close-on-exec
+// descriptor the same holds (the exec keeps one for the new image,
+// device.cc, PrepareExec), except that the new image knows no descriptor to
+// DISABLE with (EBADF, as in the kernel): its sections keep landing until
+// its process ends, and the device is INIT after that.
+void RemoteOwnerAcrossExec(bool close_on_exec) {
   constexpr uint64_t kOwn = REMCOV_KCOV_SUBSYSTEM_USB | 0x7011;
   constexpr uint64_t kCommon = REMCOV_KCOV_SUBSYSTEM_COMMON | 0x7f;
   constexpr int kSections = 3;
@@ -436,11 +440,11 @@ TEST(ExecTest, ARemoteOwnerKeepsItsRegistrationsAcrossExec) {
   if (pid == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
-    if (fcntl(dev.fd(), F_SETFD, 0) != 0 ||
+    if ((!close_on_exec && fcntl(dev.fd(), F_SETFD, 0) != 0) ||
         RemoteEnableHere(dev.fd(), {kOwn}, kCommon) != 0)
       _exit(20);
     setenv(REMCOV_DOMAIN_ENV, domain.c_str(), 1);
-    const std::string fd = std::to_string(dev.fd());
+    const std::string fd = std::to_string(close_on_exec ? -1 : dev.fd());
     const std::string own = std::to_string(kOwn);
     execl(REMCOV_DOMAIN_MEMBER, REMCOV_DOMAIN_MEMBER, "exec-owner", fd.c_str(),
           own.c_str(), std::to_string(kSections).c_str(),
@@ -465,13 +469,28 @@ TEST(ExecTest, ARemoteOwnerKeepsItsRegistrationsAcrossExec) {
   const uint64_t landed = dev.Count();
   EXPECT_EQ(landed, other.one.size() * 3 * kSections);
   ASSERT_EQ(write(owner.in, "\n", 1), 1);
-  EXPECT_EQ(owner.Line(), "disable 0 errno 0");
-  EXPECT_EQ(owner.Wait(), 0);
-  EXPECT_EQ(dev.Count(), landed);  // after DISABLE: nothing more
+  if (close_on_exec) {
+    EXPECT_EQ(owner.Line(), "disable -1 errno " + std::to_string(EBADF));
+    EXPECT_EQ(owner.Wait(), 0);
+    // Still registered: its last section landed too.
+    EXPECT_EQ(dev.Count(), landed + other.one.size());
+  } else {
+    EXPECT_EQ(owner.Line(), "disable 0 errno 0");
+    EXPECT_EQ(owner.Wait(), 0);
+    EXPECT_EQ(dev.Count(), landed);  // after DISABLE: nothing more
+  }
   // The device is INIT again for this process.
   EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_ENABLE, REMCOV_KCOV_TRACE_PC),
             0);
   EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+}
+
+TEST(ExecTest, ARemoteOwnerKeepsItsRegistrationsAcrossExec) {
+  RemoteOwnerAcrossExec(false);
+}
+
+TEST(ExecTest, ARemoteOwnerWithOnlyACloseOnExecDescriptorKeepsThemToo) {
+  RemoteOwnerAcrossExec(true);
 }
 
 // A process that forked has its family domain (docs/kcov.md, difference 7);

@@ -47,6 +47,12 @@ constexpr uint32_t kMask = kDomainSlots - 1;
 constexpr uint32_t kMaxSectionWords = 1u << 28;
 
 constinit std::mutex g_join_mu;  // orders joins
+// The family domain's file: a close-on-exec descriptor of it and its
+// identity; -1 without a family domain (written under g_join_mu; read by
+// the exec and spawn interposers).
+constinit std::atomic<int> g_domain_fd{-1};
+constinit uint64_t g_domain_dev = 0;
+constinit uint64_t g_domain_ino = 0;
 // Whether g_domain is the family domain (guarded by g_join_mu; a fork child
 // inherits it with the mapping).
 constinit bool g_family = false;
@@ -250,6 +256,26 @@ int MapDomain(int fd, DomainFile** out) {
   return err;
 }
 
+// Keeps a close-on-exec descriptor of the family domain's file fd
+// (identity st), out of the program's low numbers, to hand on to the images
+// this process starts (kFamilyDomainEnv). Without one (out of descriptors)
+// the images start outside the family. REQUIRES: g_join_mu held.
+void KeepDomainDescriptor(int fd, const struct stat& st) {
+  const int kept = PrivateDescriptor(fd);
+  if (kept >= 0) {
+    g_domain_dev = static_cast<uint64_t>(st.st_dev);
+    g_domain_ino = static_cast<uint64_t>(st.st_ino);
+  }
+  if (const int old = g_domain_fd.exchange(kept); old >= 0) close(old);
+}
+
+// A named domain replaced the family: its membership is the program's to
+// give (REMCOV_DOMAIN in the environment it passes, or a descriptor), not
+// handed on. REQUIRES: g_join_mu held.
+void ForgetFamilyDomainDescriptor() {
+  if (const int old = g_domain_fd.exchange(-1); old >= 0) close(old);
+}
+
 // Joins the domain of the open file fd: REMCOV_OK, or REMCOV_E_BUSY (another
 // domain is joined), REMCOV_E_INVALID with errno (not a domain file).
 // A joined domain replaces the family domain: this process's registrations
@@ -277,6 +303,7 @@ int JoinFd(int fd) {
       return REMCOV_E_BUSY;
     }
     g_family = false;
+    ForgetFamilyDomainDescriptor();
     return REMCOV_OK;
   }
   g_domain.store(f, std::memory_order_release);
@@ -303,6 +330,46 @@ int JoinPath(const char* path) {
 
 }  // namespace
 
+namespace {
+
+// kFamilyDomainEnv, before main (no REMCOV_DOMAIN): the family domain of
+// the process that started this image, on the descriptor it left open. A
+// malformed entry, or a descriptor that is not that file, is ignored (the image
+// then makes its own family at its first fork).
+void JoinFamilyFromEnvironment() {
+  const char* text = getenv(kFamilyDomainEnv);
+  if (text == nullptr) return;
+  uint64_t f[3];
+  const uint64_t max[3] = {INT32_MAX, UINT64_MAX, UINT64_MAX};
+  const char* p = text;
+  for (int i = 0; i < 3; i++) {
+    char* end = nullptr;
+    errno = 0;
+    f[i] = strtoull(p, &end, 10);
+    if (end == p || errno != 0 || f[i] > max[i] || *end != (i < 2 ? ':' : '\0'))
+      return;
+    p = end + 1;
+  }
+  const int fd = static_cast<int>(f[0]);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != f[1] ||
+      static_cast<uint64_t>(st.st_ino) != f[2])
+    return;
+  (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+  std::lock_guard<std::mutex> lock(g_join_mu);
+  if (g_domain.load(std::memory_order_relaxed) != nullptr) return;
+  DomainFile* d = nullptr;
+  if (MapDomain(fd, &d) != 0) return;
+  g_domain_dev = f[1];
+  g_domain_ino = f[2];
+  g_domain_fd.store(fd, std::memory_order_release);
+  g_family = true;
+  g_domain.store(d, std::memory_order_release);
+  g_remote_lookaside.store(true, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 // REMCOV_DOMAIN, before main: a program started inside a domain (a server's
 // worker, an exec'd image) is a member from its first instruction on. A
 // domain that cannot be joined is reported on stderr; the program goes on
@@ -314,7 +381,7 @@ void JoinDomainFromEnvironment() {
   done = true;
   ErrnoSaver errno_saver;
   const char* path = getenv(REMCOV_DOMAIN_ENV);
-  if (path == nullptr || path[0] == '\0') return;
+  if (path == nullptr || path[0] == '\0') return JoinFamilyFromEnvironment();
   if (JoinPath(path) == REMCOV_OK) return;
   const char* why = strerror(errno);
   const char* parts[] = {"remcov: " REMCOV_DOMAIN_ENV "=", path,
@@ -342,15 +409,40 @@ void EnsureFamilyDomain() {
       syscall(SYS_memfd_create, "remcov-family-domain", MFD_CLOEXEC));
   DomainFile* f = nullptr;
   const int err = fd < 0 ? errno : MapDomain(fd, &f);
-  if (fd >= 0) close(fd);  // the mapping keeps the file
   if (err != 0) {
+    if (fd >= 0) close(fd);
     g_counters.family_domain_failures.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  struct stat st;
+  if (fstat(fd, &st) == 0) KeepDomainDescriptor(fd, st);
+  close(fd);  // the mapping keeps the file
   g_family = true;
   if (PublishRegistrationsInFamilyDomain(f) != 0)
     g_counters.family_domain_failures.fetch_add(1, std::memory_order_relaxed);
   g_remote_lookaside.store(true, std::memory_order_relaxed);
+}
+
+int FamilyDomainDescriptor() {
+  return g_domain_fd.load(std::memory_order_acquire);
+}
+
+size_t FamilyDomainEntryValue(char* buf, size_t n) {
+  const int fd = g_domain_fd.load(std::memory_order_acquire);
+  if (fd < 0) return 0;
+  const uint64_t fields[] = {static_cast<uint64_t>(fd), g_domain_dev,
+                             g_domain_ino};
+  char text[kFamilyDomainTextMax];
+  char* p = text;
+  for (size_t i = 0; i < 3; i++) {
+    if (i > 0) *p++ = ':';
+    p = AppendDecimal(p, fields[i]);
+  }
+  const size_t len = static_cast<size_t>(p - text);
+  if (len + 1 > n) return 0;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  return len;
 }
 
 namespace {

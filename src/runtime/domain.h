@@ -127,6 +127,25 @@ extern std::atomic<DomainFile*> g_domain __attribute__((visibility("hidden")));
 // domain is joined; a memfd that cannot be made is counted
 // (family_domain_failures) and the process forks as without one.
 void EnsureFamilyDomain();
+
+// The environment entry that keeps a new program image in its starter's
+// family (kernel: one handle table for every task): "FD:DEV:INO", the
+// family domain's file on descriptor FD, which the starting call leaves
+// open across exec or spawn (interpose_exec.cc). At start the new image maps
+// it as its family domain (JoinDomainFromEnvironment) unless REMCOV_DOMAIN
+// names a domain, and makes FD close-on-exec. A named domain is not handed
+// on this way: its membership is the program's to give (REMCOV_DOMAIN in
+// the environment it passes).
+inline constexpr char kFamilyDomainEnv[] = "REMCOV_FAMILY_DOMAIN";
+// Room for the entry's value: three decimals, two colons, the NUL.
+inline constexpr size_t kFamilyDomainTextMax = 3 * 20 + 2 + 1;
+// The family domain's descriptor (close-on-exec; the process keeps it to
+// hand it on), or -1 when the process has no family domain.
+int FamilyDomainDescriptor();
+// The entry's value for this process's family domain, into buf (n bytes):
+// its length, or 0 without one (or when it does not fit). Allocates
+// nothing, takes no lock.
+size_t FamilyDomainEntryValue(char* buf, size_t n);
 // Withdraws every entry of this process from f. Task context.
 void DomainWithdrawOwn(DomainFile* f);
 // Implemented in remote.cc, whose handle map knows the registrations; both

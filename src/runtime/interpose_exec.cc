@@ -15,14 +15,17 @@
 // execle, execvpe, fexecve, execveat, posix_spawn), a vfork child's exec on
 // its parent's `environ`, and a posix_spawn, system() or popen run from the
 // thread that holds the handle give the new image exactly the handle the
-// kernel would. An exec without a new process does not carry this process's
-// own registration: the exec ends the process's other threads, the owner
-// among them, and with it the registration, as in the kernel; the owner's
-// own image takes its registration back from the device instead (device.cc,
-// AdoptIfOwned), which the exec prepares (device.h, PrepareExec). glibc's
-// own callers use internal names no interposer reaches (execv calls
-// __execve, system and popen __posix_spawn), hence one definition per public
-// entry point.
+// kernel would. They pass on the process's family domain the same
+// way (domain.h, kFamilyDomainEnv, with its descriptor left inheritable for
+// the call), so the new image shares its starter's handle table, as every task
+// shares the kernel's. An exec without a new process does not carry this
+// process's own registration as a common handle: the exec ends the
+// process's other threads, the owner among them, and with it the
+// registration, as in the kernel; the owner's own image takes its
+// registration back from the device instead (device.cc, AdoptIfOwned),
+// which the exec prepares (device.h, PrepareExec). glibc's own callers use
+// internal names no interposer reaches (execv calls __execve, system and
+// popen __posix_spawn), hence one definition per public entry point.
 //
 // * No allocation and no lock on the exec paths: a vfork child runs them on
 //   its parent's memory (PrepareExec only tries locks, and does nothing
@@ -31,8 +34,9 @@
 //   environment is passed on as given and `exec_environment_failures`
 //   counts it.
 // * system() is glibc's (sysdeps/posix/system.c) unless the environment
-//   needs the entry changed (or the program is static); then the runtime
-//   runs the command the same way (`/bin/sh -c -- LINE` through posix_spawn,
+//   needs the runtime's entries changed (in a process with a family domain,
+//   always) or the program is static; then the runtime runs the command the
+//   same way (`/bin/sh -c -- LINE` through posix_spawn,
 //   SIGINT and SIGQUIT ignored and SIGCHLD blocked in the caller while it
 //   runs, the child killed when the calling thread is cancelled), with the
 //   rewritten environment. Its count of running calls is its own: a glibc
@@ -227,15 +231,25 @@ class PointerArray {
   char* stack_[kStackEntries];
 };
 
-bool IsHandleEntry(const char* e) {
-  const size_t name_len = sizeof kInheritedHandleEnv - 1;
-  return strncmp(e, kInheritedHandleEnv, name_len) == 0 && e[name_len] == '=';
+// The runtime's entries a new image gets (domain.h): the calling thread's
+// common handle and the process's family domain.
+enum Managed { kHandleEntry, kDomainEntry, kManaged };
+constexpr const char* kManagedNames[kManaged] = {kInheritedHandleEnv,
+                                                 kFamilyDomainEnv};
+
+// Which of them the environment line e sets, or kManaged.
+int ManagedEntry(const char* e) {
+  for (int k = 0; k < kManaged; k++) {
+    const size_t len = strlen(kManagedNames[k]);
+    if (strncmp(e, kManagedNames[k], len) == 0 && e[len] == '=') return k;
+  }
+  return kManaged;
 }
 
-// The environment to pass on: `envp` with its kInheritedHandleEnv entries
-// replaced by the calling thread's (or removed when it has none to carry).
-// `envp` itself when it is right already, and when the new array cannot be
-// made (counted).
+// The environment to pass on: `envp` with the runtime's entries set to the
+// calling thread's common handle and the process's family domain (each
+// removed when there is none to carry). `envp` itself when it is right
+// already, and when the new array cannot be made (counted).
 class CarriedEnvironment {
  public:
   CarriedEnvironment(char* const* envp, bool new_process)
@@ -243,14 +257,16 @@ class CarriedEnvironment {
     if (!rewrite_) return;
     if (!array_.ok()) {
       rewrite_ = false;
+      failed_ = true;
       g_counters.exec_environment_failures.fetch_add(1,
                                                      std::memory_order_relaxed);
       return;
     }
     size_t out = 0;
     for (size_t i = 0; envp != nullptr && envp[i] != nullptr; i++)
-      if (!IsHandleEntry(envp[i])) array_[out++] = envp[i];
-    if (carry_) array_[out++] = entry_;
+      if (ManagedEntry(envp[i]) == kManaged) array_[out++] = envp[i];
+    for (Entry& e : entries_)
+      if (e.carry) array_[out++] = e.line;
     array_[out] = nullptr;
   }
   CarriedEnvironment(const CarriedEnvironment&) = delete;
@@ -259,55 +275,134 @@ class CarriedEnvironment {
   char* const* get() { return rewrite_ ? array_.get() : envp_; }
   // True when get() differs from what the caller gave.
   bool rewritten() const { return rewrite_; }
-
- private:
-  // Formats the entry, decides whether envp needs rewriting, and returns the
-  // new array's size (0 when not).
-  size_t Size(char* const* envp, bool new_process) {
-    const size_t name_len = sizeof kInheritedHandleEnv - 1;
-    memcpy(entry_, kInheritedHandleEnv, name_len);
-    entry_[name_len] = '=';
-    carry_ =
-        CommonHandleEntryValue(tls_state, new_process, entry_ + name_len + 1,
-                               sizeof entry_ - name_len - 1) != 0;
-    size_t n = 0;
-    size_t present = 0;
-    bool same = false;
-    for (; envp != nullptr && envp[n] != nullptr; n++) {
-      if (!IsHandleEntry(envp[n])) continue;
-      present++;
-      same = strcmp(envp[n], entry_) == 0;
-    }
-    rewrite_ = carry_ ? !(present == 1 && same) : present != 0;
-    return rewrite_ ? n - present + (carry_ ? 1 : 0) : 0;
+  // True when get() names the domain's descriptor, which the new
+  // image must then inherit.
+  bool carries_domain() const {
+    return entries_[kDomainEntry].carry && !failed_;
   }
 
-  char entry_[sizeof kInheritedHandleEnv + kInheritedHandleTextMax];
-  bool carry_ = false;
+ private:
+  struct Entry {
+    char line[sizeof kInheritedHandleEnv + kInheritedHandleTextMax];
+    bool carry = false;
+  };
+  static_assert(sizeof kFamilyDomainEnv + kFamilyDomainTextMax <=
+                sizeof Entry::line);
+
+  // Formats the entries, decides whether envp needs rewriting, and returns
+  // the new array's size (0 when not).
+  size_t Size(char* const* envp, bool new_process) {
+    for (int k = 0; k < kManaged; k++) {
+      Entry& e = entries_[k];
+      const size_t len = strlen(kManagedNames[k]);
+      memcpy(e.line, kManagedNames[k], len);
+      e.line[len] = '=';
+      char* value = e.line + len + 1;
+      const size_t room = sizeof e.line - len - 1;
+      e.carry = (k == kHandleEntry ? CommonHandleEntryValue(
+                                         tls_state, new_process, value, room)
+                                   : FamilyDomainEntryValue(value, room)) != 0;
+    }
+    size_t n = 0;
+    size_t present[kManaged] = {};
+    bool same[kManaged] = {};
+    for (; envp != nullptr && envp[n] != nullptr; n++) {
+      const int k = ManagedEntry(envp[n]);
+      if (k == kManaged) continue;
+      present[k]++;
+      same[k] = strcmp(envp[n], entries_[k].line) == 0;
+    }
+    size_t size = n;
+    for (int k = 0; k < kManaged; k++) {
+      if (entries_[k].carry ? !(present[k] == 1 && same[k]) : present[k] != 0)
+        rewrite_ = true;
+      size = size - present[k] + (entries_[k].carry ? 1 : 0);
+    }
+    return rewrite_ ? size : 0;
+  }
+
+  Entry entries_[kManaged];
   bool rewrite_ = false;
+  bool failed_ = false;
   char* const* envp_;
   PointerArray array_;
 };
 
 // The devices this process owns, around an exec without a new process
 // (device.h, PrepareExec): the calling task keeps its own, the others end.
+// The domain's descriptor, when the environment names it, survives
+// the exec (close-on-exec again when the exec failed). In a vfork child the
+// descriptor table is the child's own copy.
 class PreparedExec {
  public:
-  PreparedExec() { PrepareExec(tls_state); }
-  ~PreparedExec() { ExecFailed(); }  // only reached when exec failed
+  explicit PreparedExec(const CarriedEnvironment& env)
+      : domain_fd_(env.carries_domain() ? FamilyDomainDescriptor() : -1) {
+    PrepareExec(tls_state);
+    if (domain_fd_ >= 0) fcntl(domain_fd_, F_SETFD, 0);
+  }
+  ~PreparedExec() {  // only reached when exec failed
+    ErrnoSaver errno_saver;
+    if (domain_fd_ >= 0) fcntl(domain_fd_, F_SETFD, FD_CLOEXEC);
+    ExecFailed();
+  }
   PreparedExec(const PreparedExec&) = delete;
   PreparedExec& operator=(const PreparedExec&) = delete;
+
+ private:
+  int domain_fd_;
+};
+
+// The same around a spawn (posix_spawn, system, popen): the child is made
+// (clone, copying the descriptor table) while the parent's threads go on,
+// so the descriptor stays inheritable while any spawn is in progress.
+std::mutex g_spawn_mu;
+size_t g_spawns = 0;  // guarded by g_spawn_mu
+
+class SpawnDomain {
+ public:
+  explicit SpawnDomain(const CarriedEnvironment& env)
+      : domain_fd_(env.carries_domain() ? FamilyDomainDescriptor() : -1) {
+    if (domain_fd_ < 0) return;
+    std::lock_guard<std::mutex> lock(g_spawn_mu);
+    if (g_spawns++ == 0) fcntl(domain_fd_, F_SETFD, 0);
+  }
+  ~SpawnDomain() {
+    if (domain_fd_ < 0) return;
+    ErrnoSaver errno_saver;
+    std::lock_guard<std::mutex> lock(g_spawn_mu);
+    if (--g_spawns == 0) fcntl(domain_fd_, F_SETFD, FD_CLOEXEC);
+  }
+  SpawnDomain(const SpawnDomain&) = delete;
+  SpawnDomain& operator=(const SpawnDomain&) = delete;
+
+ private:
+  int domain_fd_;
+};
+
+// A spawn's environment: the process makes its family domain first, as a
+// fork does (domain.h, EnsureFamilyDomain), so the new process shares its
+// handle table.
+class SpawnEnvironment {
+ public:
+  explicit SpawnEnvironment(char* const* envp)
+      : env_((EnsureFamilyDomain(), envp), true), domain_(env_) {}
+  char* const* get() { return env_.get(); }
+  bool rewritten() const { return env_.rewritten(); }
+
+ private:
+  CarriedEnvironment env_;
+  SpawnDomain domain_;
 };
 
 int Execve(const char* path, char* const* argv, char* const* envp) {
   CarriedEnvironment env(envp, false);
-  PreparedExec prepared;
+  PreparedExec prepared(env);
   return RealExecve()(path, argv, env.get());
 }
 
 int Execvpe(const char* file, char* const* argv, char* const* envp) {
   CarriedEnvironment env(envp, false);
-  PreparedExec prepared;
+  PreparedExec prepared(env);
   return RealExecvpe()(file, argv, env.get());
 }
 
@@ -316,7 +411,7 @@ int Execvpe(const char* file, char* const* argv, char* const* envp) {
 int Execveat(int dirfd, const char* path, char* const* argv, char* const* envp,
              int flags, bool fexecve) {
   CarriedEnvironment env(envp, false);
-  PreparedExec prepared;
+  PreparedExec prepared(env);
   syscall(SYS_execveat, dirfd, path, argv, env.get(), flags);
   if (!fexecve || errno != ENOSYS) return -1;
   char proc[32] = "/proc/self/fd/";
@@ -466,7 +561,7 @@ int SystemIn(const char* line, char* const* envp) {
 int OwnSystem(const char* line) { return SystemIn(line, environ); }
 
 int System(const char* line) {
-  CarriedEnvironment env(environ, true);
+  SpawnEnvironment env(environ);
   if (!env.rewritten()) return RealSystem()(line);
   return SystemIn(line, env.get());
 }
@@ -526,7 +621,7 @@ FILE* Popen(const char* command, const char* mode) {
     delete entry;
     return nullptr;
   }
-  CarriedEnvironment env(environ, true);
+  SpawnEnvironment env(environ);
   char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
                         const_cast<char*>("--"), const_cast<char*>(command),
                         nullptr};
@@ -593,19 +688,22 @@ int Pclose(FILE* stream) {
   return status;
 }
 
-// The two mutexes around fork: a child forked while another thread held one
+// The mutexes around fork: a child forked while another thread held one
 // would otherwise wait forever in its first system() or popen.
 void LockForFork() {
   g_system_mu.lock();
   g_popen_mu.lock();
+  g_spawn_mu.lock();
 }
 void UnlockAfterFork() {
+  g_spawn_mu.unlock();
   g_popen_mu.unlock();
   g_system_mu.unlock();
 }
 void ResetAfterFork() {
   new (&g_system_mu) std::mutex();
   new (&g_popen_mu) std::mutex();
+  new (&g_spawn_mu) std::mutex();
 }
 __attribute__((constructor)) void RegisterForkHandlers() {
   REMCOV_RAW_CHECK(
@@ -618,7 +716,6 @@ void LinkExecInterposers() {}
 
 }  // namespace remcov::internal
 
-using remcov::internal::CarriedEnvironment;
 using remcov::internal::CountArgs;
 using remcov::internal::VarArgv;
 
@@ -705,7 +802,7 @@ REMCOV_EXPORT int posix_spawn(pid_t* pid, const char* path,
                               const posix_spawn_file_actions_t* actions,
                               const posix_spawnattr_t* attr, char* const argv[],
                               char* const envp[]) {
-  CarriedEnvironment env(envp, true);
+  remcov::internal::SpawnEnvironment env(envp);
   return remcov::internal::RealPosixSpawn()(pid, path, actions, attr, argv,
                                             env.get());
 }
@@ -714,7 +811,7 @@ REMCOV_EXPORT int posix_spawnp(pid_t* pid, const char* file,
                                const posix_spawn_file_actions_t* actions,
                                const posix_spawnattr_t* attr,
                                char* const argv[], char* const envp[]) {
-  CarriedEnvironment env(envp, true);
+  remcov::internal::SpawnEnvironment env(envp);
   return remcov::internal::RealPosixSpawnp()(pid, file, actions, attr, argv,
                                              env.get());
 }

@@ -728,7 +728,7 @@ constinit DomainRecord g_inherited_record;
 __attribute__((noinline)) void SectionFromDomain(ThreadState& t,
                                                  uint64_t handle, bool in_irq) {
   DomainRecord r;
-  if (handle == g_inherited_handle) {
+  if (handle == g_inherited_handle && handle != 0) {
     r = g_inherited_record;  // the common handle this image came with
   } else if (!DomainFind(handle, &r) ||
              r.pid == static_cast<int32_t>(getpid())) {

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <string>
 #include <unordered_map>
 
@@ -144,6 +145,21 @@ std::multiset<Rec> RecordsIn(const uint64_t* area, const std::string& fn) {
     if (FixtureFunction(r[3]) == fn) out.insert(Rec{r[0], r[1], r[2]});
   }
   return out;
+}
+
+std::vector<uint64_t> ParsePcs(const std::string& line) {
+  std::istringstream in(line);
+  std::string word;
+  size_t k = 0;
+  in >> word >> k;
+  EXPECT_EQ(word, "pcs") << line;
+  std::vector<uint64_t> pcs;
+  for (size_t i = 0; i < k; i++) {
+    std::string hex;
+    in >> hex;
+    pcs.push_back(strtoull(hex.c_str(), nullptr, 16));
+  }
+  return pcs;
 }
 
 }  // namespace remcov::testing

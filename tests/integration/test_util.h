@@ -100,6 +100,10 @@ struct Rec {
 // The comparison records of the area whose ip lies in fixture function fn.
 std::multiset<Rec> RecordsIn(const uint64_t* area, const std::string& fn);
 
+// The PCs of domain_member's (domain/domain_member.c) "pcs K pc..." line:
+// what one Work() records in the member.
+std::vector<uint64_t> ParsePcs(const std::string& line);
+
 }  // namespace remcov::testing
 
 #endif  // REMCOV_TESTS_INTEGRATION_TEST_UTIL_H_

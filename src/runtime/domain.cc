@@ -53,6 +53,23 @@ constinit std::mutex g_join_mu;  // orders joins
 constinit std::atomic<int> g_domain_fd{-1};
 constinit uint64_t g_domain_dev = 0;
 constinit uint64_t g_domain_ino = 0;
+// Writes fields in decimal, ':'-separated, into buf (n bytes): the length,
+// or 0 when they do not fit. No allocation (vfork children call it).
+template <size_t N>
+size_t FormatFields(const uint64_t (&fields)[N], char* buf, size_t n) {
+  char text[N * 21 + 1];
+  char* p = text;
+  for (size_t i = 0; i < N; i++) {
+    if (i > 0) *p++ = ':';
+    p = AppendDecimal(p, fields[i]);
+  }
+  const size_t len = static_cast<size_t>(p - text);
+  if (len + 1 > n) return 0;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  return len;
+}
+
 // Whether g_domain is the family domain (guarded by g_join_mu; a fork child
 // inherits it with the mapping).
 constinit bool g_family = false;
@@ -432,17 +449,7 @@ size_t FamilyDomainEntryValue(char* buf, size_t n) {
   if (fd < 0) return 0;
   const uint64_t fields[] = {static_cast<uint64_t>(fd), g_domain_dev,
                              g_domain_ino};
-  char text[kFamilyDomainTextMax];
-  char* p = text;
-  for (size_t i = 0; i < 3; i++) {
-    if (i > 0) *p++ = ':';
-    p = AppendDecimal(p, fields[i]);
-  }
-  const size_t len = static_cast<size_t>(p - text);
-  if (len + 1 > n) return 0;
-  memcpy(buf, text, len);
-  buf[len] = '\0';
-  return len;
+  return FormatFields(fields, buf, n);
 }
 
 namespace {
@@ -557,17 +564,7 @@ size_t FormatInheritedHandle(uint64_t handle, const DomainRecord& r, char* buf,
                              r.mode,
                              r.map_bits,
                              r.words};
-  char text[sizeof fields / sizeof fields[0] * 21 + 1];
-  char* p = text;
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-    if (i > 0) *p++ = ':';
-    p = AppendDecimal(p, fields[i]);
-  }
-  const size_t len = static_cast<size_t>(p - text);
-  if (len + 1 > n) return 0;
-  memcpy(buf, text, len);
-  buf[len] = '\0';
-  return len;
+  return FormatFields(fields, buf, n);
 }
 
 bool ParseInheritedHandle(const char* text, uint64_t* handle, DomainRecord* r) {

@@ -445,12 +445,37 @@ class VarArgv {
   PointerArray argv_;
 };
 
-// The number of arguments, `first` included, before the NULL.
-size_t CountArgs(const char* first, va_list ap) {
+// The number of arguments, `first` included, before the NULL; with `envp`,
+// the pointer after the NULL too (execle). Reads `ap` to its end: a
+// va_list another function read is not read again by its caller.
+size_t CountArgs(const char* first, va_list ap, char* const** envp) {
   size_t n = first != nullptr ? 1 : 0;
   if (first != nullptr)
     while (va_arg(ap, char*) != nullptr) n++;
+  if (envp != nullptr) *envp = va_arg(ap, char* const*);
   return n;
+}
+
+enum class ExecListKind {
+  kPath,     // execl: a path, environ
+  kFile,     // execlp: a file searched in PATH, environ
+  kPathEnv,  // execle: a path, the environment after the NULL
+};
+
+// execl, execlp and execle: the arguments after `arg` (read twice: `count`
+// and `fill` are copies of one va_list) as an argv array.
+int ExecList(ExecListKind kind, const char* target, const char* arg,
+             va_list count, va_list fill) {
+  char* const* envp = environ;
+  const size_t n =
+      CountArgs(arg, count, kind == ExecListKind::kPathEnv ? &envp : nullptr);
+  VarArgv argv(arg, fill, n);
+  if (!argv.ok()) {
+    errno = E2BIG;
+    return -1;
+  }
+  return kind == ExecListKind::kFile ? Execvpe(target, argv.get(), envp)
+                                     : Execve(target, argv.get(), envp);
 }
 
 // ---- system() ----
@@ -716,8 +741,8 @@ void LinkExecInterposers() {}
 
 }  // namespace remcov::internal
 
-using remcov::internal::CountArgs;
-using remcov::internal::VarArgv;
+using remcov::internal::ExecList;
+using remcov::internal::ExecListKind;
 
 extern "C" {
 
@@ -753,49 +778,33 @@ REMCOV_EXPORT int execveat(int dirfd, const char* path, char* const argv[],
 }
 
 REMCOV_EXPORT int execl(const char* path, const char* arg, ...) {
-  va_list ap;
-  va_start(ap, arg);
-  const size_t n = CountArgs(arg, ap);
-  va_end(ap);
-  va_start(ap, arg);
-  VarArgv argv(arg, ap, n);
-  va_end(ap);
-  if (!argv.ok()) {
-    errno = E2BIG;
-    return -1;
-  }
-  return remcov::internal::Execve(path, argv.get(), environ);
+  va_list count, fill;
+  va_start(count, arg);
+  va_copy(fill, count);
+  const int r = ExecList(ExecListKind::kPath, path, arg, count, fill);
+  va_end(fill);
+  va_end(count);
+  return r;
 }
 
 REMCOV_EXPORT int execlp(const char* file, const char* arg, ...) {
-  va_list ap;
-  va_start(ap, arg);
-  const size_t n = CountArgs(arg, ap);
-  va_end(ap);
-  va_start(ap, arg);
-  VarArgv argv(arg, ap, n);
-  va_end(ap);
-  if (!argv.ok()) {
-    errno = E2BIG;
-    return -1;
-  }
-  return remcov::internal::Execvpe(file, argv.get(), environ);
+  va_list count, fill;
+  va_start(count, arg);
+  va_copy(fill, count);
+  const int r = ExecList(ExecListKind::kFile, file, arg, count, fill);
+  va_end(fill);
+  va_end(count);
+  return r;
 }
 
 REMCOV_EXPORT int execle(const char* path, const char* arg, ...) {
-  va_list ap;
-  va_start(ap, arg);
-  const size_t n = CountArgs(arg, ap);
-  char* const* envp = va_arg(ap, char* const*);  // after the NULL
-  va_end(ap);
-  va_start(ap, arg);
-  VarArgv argv(arg, ap, n);
-  va_end(ap);
-  if (!argv.ok()) {
-    errno = E2BIG;
-    return -1;
-  }
-  return remcov::internal::Execve(path, argv.get(), envp);
+  va_list count, fill;
+  va_start(count, arg);
+  va_copy(fill, count);
+  const int r = ExecList(ExecListKind::kPathEnv, path, arg, count, fill);
+  va_end(fill);
+  va_end(count);
+  return r;
 }
 
 REMCOV_EXPORT int posix_spawn(pid_t* pid, const char* path,

@@ -1524,6 +1524,30 @@ void CaseExecKeepsEnabledDevice(Case& c) {
   c.UnmapAll();
 }
 
+// The same with the task's only descriptor close-on-exec: exec closes it,
+// but the task keeps t->kcov (and the struct kcov its reference), so the
+// new image, which knows no descriptor of the device, is still traced into
+// the area the parent maps. The device is INIT for the parent once the
+// child ended (kcov_task_exit).
+void CaseExecKeepsDeviceWithoutDescriptor(Case& c) {
+  Word* area = nullptr;
+  int fd = c.Setup("", kWords, &area);
+  if (!area) return c.Fail("setup failed");
+  const int code = ForkExec("blind", fd, 0, [&] {
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
+        c.b().ioctl(fd, kEnable, kPc) != 0)
+      return false;
+    ResetCount(area);
+    return true;
+  });
+  c.Observe("exec_child", {{"exited", code == 0, true},
+                           {"traced_after_exec", LoadCount(area) > 0, true}});
+  c.Ioctl("enable_after_child", fd, kEnable, kPc, kOk);
+  c.Ioctl("disable", fd, kDisable, 0, kOk);
+  c.Close("close", fd);
+  c.UnmapAll();
+}
+
 // A remote owner that execs stays the owner: its handle registrations and
 // kcov_handle belong to the task, so a section with the common handle that
 // the new image has a worker run lands in the buffer, and its DISABLE ends
@@ -1652,6 +1676,8 @@ const Entry kCases[] = {
      kNeedExercise | kNeedExec},
     {"exec_keeps_remote_owner", CaseExecKeepsRemoteOwner,
      kNeedRemote | kNeedCommon | kNeedExec},
+    {"exec_keeps_device_without_descriptor",
+     CaseExecKeepsDeviceWithoutDescriptor, kNeedExercise | kNeedExec},
 };
 
 std::string MissingHook(const CatalogueHooks& h, unsigned needs) {
@@ -1753,6 +1779,9 @@ int RunExecChild(const KcovBackend& b, const CatalogueHooks& h, int argc,
       if (LoadCount(area) > 0) bits |= kExecTraced;
     }
     if (b.ioctl(fd, kDisable, 0) == 0) bits |= kExecDisableOk;
+  } else if (role == "blind") {
+    // No descriptor of the device: only work for the tracer to see.
+    if (h.exercise) h.exercise(2);
   } else if (role == "remote_owner") {
     if (has(want)) bits |= kExecHandleMatches;
     // In a worker, not in this task: the owner's own task must not run a

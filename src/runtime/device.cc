@@ -985,16 +985,14 @@ void PrepareExec(ThreadState& t) {
       d->exec_prepared = true;
       d->exec_saved_tid = sh->owner_tid;
       d->exec_carried_fd = -1;
-      if (d->owner != &t) {
-        sh->owner_tid = kOwnerEndedAtExec;
-      } else {
-        sh->owner_tid = self;
-        const int fd = HeldDescriptor(d);
-        if (fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0) {
-          d->exec_carried_fd = fcntl(fd, F_DUPFD, HighDescriptorBase());
-          if (d->exec_carried_fd >= 0)
-            sh->exec_descriptor = static_cast<uint32_t>(d->exec_carried_fd) + 1;
-        }
+      sh->owner_tid = d->owner == &t ? self : kOwnerEndedAtExec;
+      // The new image finds the device by a descriptor (to go on with it, or
+      // to return it to INIT): one that survives exec.
+      const int fd = HeldDescriptor(d);
+      if (fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0) {
+        d->exec_carried_fd = fcntl(fd, F_DUPFD, HighDescriptorBase());
+        if (d->exec_carried_fd >= 0)
+          sh->exec_descriptor = static_cast<uint32_t>(d->exec_carried_fd) + 1;
       }
     }
     pthread_mutex_unlock(&sh->mu);

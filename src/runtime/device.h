@@ -236,11 +236,11 @@ size_t CommonHandleEntryValue(const ThreadState& t, bool new_process, char* buf,
 // kernel's exec keeps the calling task (and its t->kcov) and ends the
 // process's other threads (kcov_task_exit). A device the calling thread owns
 // is recorded as the leader's (after exec the calling thread is the leader,
-// with the process's pid) and, when the descriptors this process used for it
-// are close-on-exec, gets one that survives exec (the new image adopts the
-// device through it, AdoptIfOwned, and makes it close-on-exec); a device
-// another thread owns is recorded as ended (the new image returns it to
-// INIT, counted in owner_exits). ExecFailed undoes it. Nothing in a vfork
+// with the process's pid); a device another thread owns is recorded as ended
+// (the new image returns it to INIT, counted in owner_exits). Either gets a
+// descriptor that survives exec when the ones this process used for it are
+// close-on-exec (the new image finds the device through it, AdoptIfOwned,
+// and makes it close-on-exec). ExecFailed undoes it. Nothing in a vfork
 // child (its views are its parent's). No allocation; the view and
 // control-page mutexes are only tried (an exec from a signal handler that
 // interrupted their holder leaves that device as it is).

@@ -398,13 +398,23 @@ void JoinDomainFromEnvironment() {
   done = true;
   ErrnoSaver errno_saver;
   const char* path = getenv(REMCOV_DOMAIN_ENV);
-  if (path == nullptr || path[0] == '\0') return JoinFamilyFromEnvironment();
-  if (JoinPath(path) == REMCOV_OK) return;
-  const char* why = strerror(errno);
-  const char* parts[] = {"remcov: " REMCOV_DOMAIN_ENV "=", path,
-                         ": cannot join the domain: ", why,
-                         "; remote handles of other processes stay unseen\n"};
-  for (const char* part : parts) (void)!write(2, part, strlen(part));
+  if (path == nullptr || path[0] == '\0') {
+    JoinFamilyFromEnvironment();
+  } else if (JoinPath(path) != REMCOV_OK) {
+    const char* why = strerror(errno);
+    const char* parts[] = {"remcov: " REMCOV_DOMAIN_ENV "=", path,
+                           ": cannot join the domain: ", why,
+                           "; remote handles of other processes stay unseen\n"};
+    for (const char* part : parts) (void)!write(2, part, strlen(part));
+  }
+  // Entries of this process from before its exec: the exec ended the
+  // threads that registered them (kernel: kcov_task_exit of the owner
+  // removes its handles), so other members neither attach a closed
+  // descriptor nor get EEXIST for them. The owner that exec'd registers its
+  // own again after this (device.cc, AdoptIfOwned). A fresh process has
+  // none.
+  if (DomainFile* f = g_domain.load(std::memory_order_acquire))
+    DomainWithdrawOwn(f);
 }
 
 __attribute__((constructor)) static void JoinFromEnvironment() {

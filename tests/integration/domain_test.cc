@@ -476,6 +476,26 @@ TEST(ExecTest, ARemoteOwnerWithOnlyACloseOnExecDescriptorKeepsThemToo) {
   RemoteOwnerAcrossExec(true);
 }
 
+// exec ends the process's other threads, and with a remote owner among
+// them its registrations (kernel: kcov_task_exit removes the owner's
+// handles): a member whose registering thread ended at another thread's
+// exec no longer holds its handle in the domain (the new image withdraws
+// the old one's entries before main), so another member registers it.
+// Before, the stale entry made that EEXIST until the process ended.
+TEST(ExecTest, AnExecEndsTheRegistrationsOfTheThreadsItEnds) {
+  constexpr uint64_t kEnded = REMCOV_KCOV_SUBSYSTEM_USB | 0x7041;
+  const std::string& domain = DomainPath();
+  Member m = Start({"register-exec", std::to_string(kEnded)}, domain);
+  ASSERT_EQ(m.Line(), "registered");
+  // The new image serves: one section with no handle, to know it runs.
+  ASSERT_EQ(write(m.in, "0\n", 2), 2);
+  EXPECT_EQ(m.Line(), "attaches 0 failures 0");
+  RawDevice dev(1 << 16);
+  EXPECT_EQ(RemoteEnableHere(dev.fd(), {kEnded}, 0), 0) << strerror(errno);
+  EXPECT_EQ(remcov_ioctl(dev.fd(), REMCOV_KCOV_DISABLE, 0), 0);
+  EXPECT_EQ(m.Wait(), 0);
+}
+
 // A process that forked has its family domain (docs/kcov.md, difference 7);
 // joining a named domain then moves its registrations there: a section of
 // this process (a member of the named domain, not of the other's family)

@@ -34,6 +34,10 @@
  *     domain PATH (its registration moves there) and prints "joined" or
  *     "failed R errno E"; waits for a line on its standard input and prints
  *     "count N" (its area's count word). Exit 0.
+ *   domain_member register-exec HANDLE: registers HANDLE on a device of its
+ *     own (main thread), prints "registered", then execs itself as
+ *     "serve" from a second thread (the registering thread ends at the
+ *     exec). Exits 3 when the registration failed.
  *   domain_member serve: a long-lived server: for each line "HANDLE" read
  *     from standard input, runs one remote section with HANDLE around Work()
  *     and prints "attaches A failures F" (its runtime counters). Exit 0 at
@@ -170,6 +174,24 @@ static int Register(uint64_t handle) {
   return 0;
 }
 
+static void* ExecServe(void* self) {
+  execl((const char*)self, (const char*)self, "serve", (char*)NULL);
+  return NULL;
+}
+
+static int RegisterExec(uint64_t handle, char* self) {
+  unsigned long* area;
+  const int fd = OpenDevice(&area);
+  if (fd < 0) return 4;
+  if (RegisterOne(fd, handle) != 0) return 3;
+  printf("registered\n");
+  fflush(stdout);
+  pthread_t t;
+  if (pthread_create(&t, NULL, ExecServe, self) != 0) return 11;
+  pthread_join(t, NULL);
+  return 12; /* the exec failed */
+}
+
 static int FamilyJoin(uint64_t handle, const char* path) {
   const pid_t pid = fork();
   if (pid == 0) _exit(0);
@@ -246,6 +268,8 @@ int main(int argc, char** argv) {
     printf("handle %llu\n", (unsigned long long)handle);
     return Run(handle, strtol(argv[2], NULL, 0));
   }
+  if (argc == 3 && strcmp(argv[1], "register-exec") == 0)
+    return RegisterExec(strtoull(argv[2], NULL, 0), argv[0]);
   if (argc == 3 && strcmp(argv[1], "register") == 0)
     return Register(strtoull(argv[2], NULL, 0));
   if (argc == 3 && strcmp(argv[1], "join") == 0) {

@@ -248,6 +248,10 @@ void KcovModel::RunSection(int thread, uint64_t handle, uint64_t pcs,
   const uint64_t cap = Capacity(d.mode, d.remote_size);
   const uint64_t kept = n < cap ? n : cap;
   d.private_overflow += n - kept;
+  if (d.count > Capacity(d.mode, d.size)) {
+    d.garbage += kept;  // a count beyond the mode's capacity: refused whole
+    return;
+  }
   Append(d, kept);
 }
 

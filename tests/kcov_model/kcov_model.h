@@ -42,6 +42,11 @@ struct Device {
   // their private area.
   uint64_t overflow = 0;
   uint64_t private_overflow = 0;
+  // Entries of moves refused because word 0 held a count beyond the
+  // capacity of the section's mode (a count a PC-mode trace left, then a
+  // CMP-mode REMOTE_ENABLE of the same device): the whole section is
+  // dropped, as kcov_move_area drops it, and counted (garbage_entries).
+  uint64_t garbage = 0;
 };
 
 struct Thread {

@@ -484,14 +484,17 @@ class Sequence {
       }
       if (d.overflow != 0 || d.private_overflow != 0) g_overflow_checks++;
       if (st.overflow_entries != d.overflow ||
-          st.private_overflow_entries != d.private_overflow) {
+          st.private_overflow_entries != d.private_overflow ||
+          st.garbage_entries != d.garbage) {
         Note(
-            "DISAGREEMENT: device %d overflow %llu private %llu, model "
-            "%llu %llu (nothing may be lost without a counter)",
+            "DISAGREEMENT: device %d overflow %llu private %llu garbage %llu, "
+            "model %llu %llu %llu (nothing may be lost without a counter)",
             id, static_cast<unsigned long long>(st.overflow_entries),
             static_cast<unsigned long long>(st.private_overflow_entries),
+            static_cast<unsigned long long>(st.garbage_entries),
             static_cast<unsigned long long>(d.overflow),
-            static_cast<unsigned long long>(d.private_overflow));
+            static_cast<unsigned long long>(d.private_overflow),
+            static_cast<unsigned long long>(d.garbage));
         ok_ = false;
       }
     }

@@ -3,25 +3,29 @@
 # Side-by-side fuzzing campaign on a third-party target (fuzz_targets/,
 # docs/fuzzing.md "Third-party targets"): the SQLite sort target (-T sqlite,
 # binaries sqlite_sort_*) or the zstd multi-threaded target (-T zstd,
-# binaries zstd_mt_*). For every RNG seed, the same wall-clock budget for
+# binaries zstd_mt_*); or on the example service (-T service, binaries
+# remcov_service_afl, remcov_service_fuzz and remcov_service_fuzz_global;
+# docs/fuzzing.md and docs/afl.md). For every RNG seed, the same wall-clock budget for
 # each of four variants, one after the other, each from a fresh copy of the
 # target's seeds:
 #   afl       remcov   PREFIX_afl (persistent; remcov's map)
 #   afl       global   the same harness, the code base built by
 #                      afl-clang-fast, linked with AFL++'s libAFLDriver.a
 #                      (built here into BUILD_DIR/fuzz_targets/TARGET/aflcc
-#                      when missing or older than its sources)
+#                      when missing or older than its sources; the
+#                      service's by scripts/build-service-afl-global.sh)
 #   libfuzzer remcov   PREFIX_fuzz (remcov::LibFuzzerAdaptor)
 #   libfuzzer global   PREFIX_fuzz_global (-fsanitize=fuzzer counters)
 # Appends one CSV row per run to OUT.csv (header written when the file is
 # new); bench/fuzz_campaign_tables.py turns the rows into tables. The rows
 # do not name the target: keep one CSV per target.
-#   bench/fuzz_campaign.sh [-T sqlite|zstd] [-b BUILD_DIR] [-t SECONDS]
+#   bench/fuzz_campaign.sh [-T sqlite|zstd|service] [-b BUILD_DIR] [-t SECONDS]
 #                          [-s "SEEDS"] [-w WORKDIR] [-x] -o OUT.csv
 # Defaults: sqlite, build/clang-rel (a clang RelWithDebInfo build configured
 # with -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON), 60 seconds, seeds "1 2 3", a
 # temporary work directory. -x gives both fuzzers the target's dictionary
-# (sort.dict, zstd.dict).
+# (sort.dict, zstd.dict, service.dict). -F afl|libfuzzer runs that fuzzer's
+# two variants only.
 #
 # Columns: fuzzer, variant, seed, seconds (budget), execs, execs_per_sec,
 # stability (AFL++'s own figure; empty for libFuzzer), coverage and
@@ -34,10 +38,12 @@
 # Exit codes: 0 done; 2 usage error or a missing binary or tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: $0 [-T sqlite|zstd] [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-x] -o OUT.csv"
+usage="usage: $0 [-T sqlite|zstd|service] [-F afl|libfuzzer] [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-x] -o OUT.csv"
 target=sqlite build=build/clang-rel secs=60 seeds="1 2 3" work="" out="" dict=0
-while getopts "T:b:t:s:w:o:x" opt; do
+fuzzers="afl libfuzzer"
+while getopts "T:F:b:t:s:w:o:x" opt; do
   case $opt in
+    F) fuzzers=$OPTARG ;;
     T) target=$OPTARG ;;
     b) build=$OPTARG ;;
     t) secs=$OPTARG ;;
@@ -49,81 +55,115 @@ while getopts "T:b:t:s:w:o:x" opt; do
   esac
 done
 [[ -n $out ]] || { echo "$usage" >&2; exit 2; }
-# Per target: the binaries' prefix, the CMake cache variables' infix, the
-# target's own instrumented C file, its harness sources (uninstrumented,
-# besides fuzz_targets/common's) and its dictionary.
+[[ $fuzzers == "afl libfuzzer" || $fuzzers == afl || $fuzzers == libfuzzer ]] ||
+  { echo "$usage" >&2; exit 2; }
+rt=$build/src/libfuzzer/libremcov_runtime_libfuzzer.a
+check_binaries() {  # check_binaries FILE...
+  local f tool
+  for f in "$@" "$rt"; do
+    [[ -e $f ]] || { echo "missing $f (build it in a clang build; the third-party targets need -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON)" >&2; exit 2; }
+  done
+  for tool in afl-fuzz afl-clang-fast afl-clang-fast++ clang++-14; do
+    command -v $tool > /dev/null || { echo "$tool not found" >&2; exit 2; }
+  done
+}
 case $target in
-  sqlite) prefix=sqlite_sort var=SQLITE own=sort_collation.c
-          harness=(sort_harness.cc) dict_name=sort.dict ;;
-  zstd)   prefix=zstd_mt var=ZSTD own=zstd_job_hook.c
-          harness=(zstd_mt_harness.cc zstd_mt_schedule.cc) dict_name=zstd.dict ;;
+  sqlite|zstd|service) ;;
   *) echo "$usage" >&2; exit 2 ;;
 esac
-t=$build/fuzz_targets/$target
-rt=$build/src/libfuzzer/libremcov_runtime_libfuzzer.a
-for f in "$t/${prefix}_afl" "$t/${prefix}_fuzz" "$t/${prefix}_fuzz_global" "$rt"; do
-  [[ -e $f ]] || { echo "missing $f (build it in a clang build with -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON)" >&2; exit 2; }
-done
-for tool in afl-fuzz afl-clang-fast afl-clang-fast++ clang++-14; do
-  command -v $tool > /dev/null || { echo "$tool not found" >&2; exit 2; }
-done
-cache_of() { sed -n "s/^$1:INTERNAL=//p" "$build/CMakeCache.txt"; }
-list_of() { IFS=';' read -r -a "$1" <<< "$(cache_of "$2")"; }
-src=$(cache_of REMCOV_${var}_SRC)
-seeds_dir=$(cache_of REMCOV_${var}_FUZZ_SEEDS)
-# The instrumented part's sources, defines and options, as CMake compiles
-# it (fuzz_targets/TARGET/CMakeLists.txt, one definition); zstd's
-# zstdmt_compress.c gets REMCOV_ZSTD_MT_DEFINES besides.
-list_of defines REMCOV_${var}_DEFINES
-list_of options REMCOV_${var}_OPTIONS
-defines=("${defines[@]/#/-D}")
-case $target in
-  sqlite) sources=("$src/sqlite3.c") includes=(-I"$src") ;;
-  zstd)   list_of sources REMCOV_ZSTD_SOURCES
-          list_of mt_defines REMCOV_ZSTD_MT_DEFINES
-          mt_defines=("${mt_defines[@]/#/-D}")
-          includes=(-I"$src" -I"$src/common") ;;
-esac
-h=fuzz_targets/$target
-c=fuzz_targets/common
-dict_file=$PWD/$h/$dict_name
 [[ -n $work ]] || work=$(mktemp -d)
 mkdir -p "$work"
+if [[ $target == service ]]; then
+  s=$build/examples/service
+  afl_remcov=$s/afl_harness/remcov_service_afl
+  fuzz_remcov=$s/fuzz_harness/remcov_service_fuzz
+  fuzz_global=$s/fuzz_harness/remcov_service_fuzz_global
+  check_binaries "$afl_remcov" "$fuzz_remcov" "$fuzz_global"
+  seeds_dir=$PWD/examples/service/fuzz_harness/seeds
+  dict_file=$PWD/examples/service/afl_harness/service.dict
+  # The afl-clang-fast baseline, rebuilt when missing or older than its
+  # sources.
+  afl_global=$s/afl_harness/aflcc/remcov_service_afl_global
+  stale=0
+  [[ -x $afl_global ]] || stale=1
+  for f in examples/service/*.cc examples/service/*.h examples/service/*/*.cc \
+           examples/service/*/*.h fuzz_targets/common/planted_bug.h \
+           scripts/build-service-afl-global.sh "$rt"; do
+    [[ $f -nt $afl_global ]] && stale=1
+  done
+  if ((stale)); then
+    rm -rf "$s/afl_harness/aflcc" && mkdir -p "$s/afl_harness/aflcc"
+    scripts/build-service-afl-global.sh "$build" "$afl_global"
+  fi
+else
+  # Per target: the binaries' prefix, the CMake cache variables' infix, the
+  # target's own instrumented C file, its harness sources (uninstrumented,
+  # besides fuzz_targets/common's) and its dictionary.
+  case $target in
+    sqlite) prefix=sqlite_sort var=SQLITE own=sort_collation.c
+            harness=(sort_harness.cc) dict_name=sort.dict ;;
+    zstd)   prefix=zstd_mt var=ZSTD own=zstd_job_hook.c
+            harness=(zstd_mt_harness.cc zstd_mt_schedule.cc) dict_name=zstd.dict ;;
+  esac
+  t=$build/fuzz_targets/$target
+  check_binaries "$t/${prefix}_afl" "$t/${prefix}_fuzz" "$t/${prefix}_fuzz_global"
+  afl_remcov=$t/${prefix}_afl fuzz_remcov=$t/${prefix}_fuzz fuzz_global=$t/${prefix}_fuzz_global
+  cache_of() { sed -n "s/^$1:INTERNAL=//p" "$build/CMakeCache.txt"; }
+  list_of() { IFS=';' read -r -a "$1" <<< "$(cache_of "$2")"; }
+  src=$(cache_of REMCOV_${var}_SRC)
+  seeds_dir=$(cache_of REMCOV_${var}_FUZZ_SEEDS)
+  # The instrumented part's sources, defines and options, as CMake compiles
+  # it (fuzz_targets/TARGET/CMakeLists.txt, one definition); zstd's
+  # zstdmt_compress.c gets REMCOV_ZSTD_MT_DEFINES besides.
+  list_of defines REMCOV_${var}_DEFINES
+  list_of options REMCOV_${var}_OPTIONS
+  defines=("${defines[@]/#/-D}")
+  case $target in
+    sqlite) sources=("$src/sqlite3.c") includes=(-I"$src") ;;
+    zstd)   list_of sources REMCOV_ZSTD_SOURCES
+            list_of mt_defines REMCOV_ZSTD_MT_DEFINES
+            mt_defines=("${mt_defines[@]/#/-D}")
+            includes=(-I"$src" -I"$src/common") ;;
+  esac
+  h=fuzz_targets/$target
+  c=fuzz_targets/common
+  dict_file=$PWD/$h/$dict_name
 
-# The afl-clang-fast baseline: only the code base and the target's own C
-# file carry AFL++'s instrumentation, as only they carry remcov's;
-# AFL_DONT_OPTIMIZE keeps the -O1 of the remcov build (AFL++'s wrapper would
-# add -O3 -funroll-loops).
-aflcc=$t/aflcc
-global=$aflcc/${prefix}_afl_global
-stale=0
-[[ -x $global ]] || stale=1
-for f in "${sources[@]}" "$h"/*.c "$h"/*.cc "$h"/*.h "$c"/*.cc "$c"/*.h "$rt" "$build/CMakeCache.txt"; do
-  [[ $f -nt $global ]] && stale=1
-done
-if ((stale)); then
-  rm -rf "$aflcc" && mkdir -p "$aflcc"
-  export AFL_DONT_OPTIMIZE=1 AFL_QUIET=1
-  objs=()
-  for f in "${sources[@]}"; do
-    extra=()
-    [[ $target == zstd && $(basename "$f") == zstdmt_compress.c ]] && extra=("${mt_defines[@]}")
-    o=$aflcc/$(basename "${f%.c}").o
-    afl-clang-fast "${options[@]}" "${defines[@]}" "${extra[@]}" -w "${includes[@]}" -c "$f" -o "$o"
-    objs+=("$o")
+  # The afl-clang-fast baseline: only the code base and the target's own C
+  # file carry AFL++'s instrumentation, as only they carry remcov's;
+  # AFL_DONT_OPTIMIZE keeps the -O1 of the remcov build (AFL++'s wrapper would
+  # add -O3 -funroll-loops).
+  aflcc=$t/aflcc
+  afl_global=$aflcc/${prefix}_afl_global
+  stale=0
+  [[ -x $afl_global ]] || stale=1
+  for f in "${sources[@]}" "$h"/*.c "$h"/*.cc "$h"/*.h "$c"/*.cc "$c"/*.h "$rt" "$build/CMakeCache.txt"; do
+    [[ $f -nt $afl_global ]] && stale=1
   done
-  afl-clang-fast "${options[@]}" "${defines[@]}" "${includes[@]}" -I"$h" -c "$h/$own" -o "$aflcc/own.o"
-  flags=(-std=c++20 -O2 -Iinclude -I"$build/include" "${includes[@]}" -I"$h" -I"$c")
-  clang++-14 "${flags[@]}" -DREMCOV_FUZZ_GLOBAL -c "$c/entry.cc" -o "$aflcc/entry.o"
-  clang++-14 "${flags[@]}" -c "$c/thirdparty_harness.cc" -o "$aflcc/thirdparty_harness.o"
-  hobjs=()
-  for f in "${harness[@]}"; do
-    clang++-14 "${flags[@]}" -c "$h/$f" -o "$aflcc/${f%.cc}.o"
-    hobjs+=("$aflcc/${f%.cc}.o")
-  done
-  afl-clang-fast++ -fsanitize=fuzzer "$aflcc/entry.o" "$aflcc/thirdparty_harness.o" \
-    "${hobjs[@]}" "${objs[@]}" "$aflcc/own.o" "$rt" -lpthread -ldl -lm -o "$global"
-  unset AFL_DONT_OPTIMIZE AFL_QUIET
+  if ((stale)); then
+    rm -rf "$aflcc" && mkdir -p "$aflcc"
+    export AFL_DONT_OPTIMIZE=1 AFL_QUIET=1
+    objs=()
+    for f in "${sources[@]}"; do
+      extra=()
+      [[ $target == zstd && $(basename "$f") == zstdmt_compress.c ]] && extra=("${mt_defines[@]}")
+      o=$aflcc/$(basename "${f%.c}").o
+      afl-clang-fast "${options[@]}" "${defines[@]}" "${extra[@]}" -w "${includes[@]}" -c "$f" -o "$o"
+      objs+=("$o")
+    done
+    afl-clang-fast "${options[@]}" "${defines[@]}" "${includes[@]}" -I"$h" -c "$h/$own" -o "$aflcc/own.o"
+    flags=(-std=c++20 -O2 -Iinclude -I"$build/include" "${includes[@]}" -I"$h" -I"$c")
+    clang++-14 "${flags[@]}" -DREMCOV_FUZZ_GLOBAL -c "$c/entry.cc" -o "$aflcc/entry.o"
+    clang++-14 "${flags[@]}" -c "$c/thirdparty_harness.cc" -o "$aflcc/thirdparty_harness.o"
+    hobjs=()
+    for f in "${harness[@]}"; do
+      clang++-14 "${flags[@]}" -c "$h/$f" -o "$aflcc/${f%.cc}.o"
+      hobjs+=("$aflcc/${f%.cc}.o")
+    done
+    afl-clang-fast++ -fsanitize=fuzzer "$aflcc/entry.o" "$aflcc/thirdparty_harness.o" \
+      "${hobjs[@]}" "${objs[@]}" "$aflcc/own.o" "$rt" -lpthread -ldl -lm -o "$afl_global"
+    unset AFL_DONT_OPTIMIZE AFL_QUIET
+  fi
 fi
 
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
@@ -172,10 +212,14 @@ run_libfuzzer() {  # run_libfuzzer VARIANT BINARY SEED
   echo "libfuzzer,$1,$3,$secs,${execs:-},$rate,,${ft:-},ft,$corpus,$runs,$at" >> "$out"
 }
 
-for s in $seeds; do
-  run_afl remcov "$t/${prefix}_afl" "$s"
-  run_afl global "$global" "$s"
-  run_libfuzzer remcov "$t/${prefix}_fuzz" "$s"
-  run_libfuzzer global "$t/${prefix}_fuzz_global" "$s"
+for seed in $seeds; do
+  if [[ $fuzzers == *afl* ]]; then
+    run_afl remcov "$afl_remcov" "$seed"
+    run_afl global "$afl_global" "$seed"
+  fi
+  if [[ $fuzzers == *libfuzzer* ]]; then
+    run_libfuzzer remcov "$fuzz_remcov" "$seed"
+    run_libfuzzer global "$fuzz_global" "$seed"
+  fi
 done
 echo "appended to $out (work directory: $work)"

@@ -14,9 +14,7 @@
 # without a dictionary, run with afl-fuzz -s S -V SECONDS:
 #   remcov persistent   remcov_service_afl
 #   remcov fork server  remcov_service_afl_forkserver
-#   afl-clang-fast      service_core.cc built by afl-clang-fast++, linked with
-#                       AFL++'s libAFLDriver.a (persistent, shared-memory
-#                       test cases); the glue and harness are not instrumented
+#   afl-clang-fast      scripts/build-service-afl-global.sh's baseline
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/clang secs=60 seeds="1 2 3" work=""
@@ -37,24 +35,14 @@ rt=$build/src/libfuzzer/libremcov_runtime_libfuzzer.a
 for f in "$h/remcov_service_afl" "$h/remcov_service_afl_forkserver" "$rt"; do
   [[ -e $f ]] || { echo "missing $f (build it in a clang build)" >&2; exit 2; }
 done
-command -v afl-clang-fast++ > /dev/null || { echo "afl-clang-fast++ not found" >&2; exit 2; }
 [[ -n $work ]] || work=$(mktemp -d)
 mkdir -p "$work"
 
-# The baseline: only service_core.cc carries AFL++'s instrumentation, as
-# only it carries remcov's (-O1 -fno-inline like remcov_service_core).
+# The baseline (afl-clang-fast), built as scripts/build-service-afl-global.sh
+# says.
 src=examples/service
-flags=(-std=c++20 -O1 -fno-inline -fno-exceptions -fno-rtti -Iinclude
-       -I"$build/include" -I"$src" -I"$src/fuzz_harness")
 global=$work/remcov_service_afl_global
-AFL_QUIET=1 afl-clang-fast++ "${flags[@]}" -DSERVICE_NS=svc_aflcc \
-  -c "$src/service_core.cc" -o "$work/service_core_aflcc.o"
-clang++-14 "${flags[@]}" -DREMCOV_SERVICE_AFL_GLOBAL -c \
-  "$src/afl_harness/service_afl.cc" -o "$work/service_afl_global.o"
-clang++-14 "${flags[@]}" -c "$src/server.cc" -o "$work/server.o"
-AFL_QUIET=1 afl-clang-fast++ -fsanitize=fuzzer "$work/service_afl_global.o" \
-  "$work/server.o" "$work/service_core_aflcc.o" "$rt" -lpthread -ldl \
-  -o "$global"
+scripts/build-service-afl-global.sh "$build" "$global"
 
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1

@@ -4,12 +4,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <atomic>
 
 #include "remcov/remcov.h"
 #include "remcov/thread_pool.h"
+#include "planted_bug.h"
 
 namespace remcov_thirdparty_fuzz {
 namespace {
@@ -77,18 +77,7 @@ void StartBackgroundThread(void (*loop)()) {
 }
 
 void ReportPlantedBug(int bug_id, bool hit, uint64_t run) {
-  if (!hit) return;
-  static const bool keep_going = [] {
-    const char* v = getenv("REMCOV_FUZZ_BUG_CONTINUE");
-    return v != nullptr && strcmp(v, "1") == 0;
-  }();
-  static bool reported = false;
-  if (keep_going && reported) return;
-  fprintf(stderr, "remcov-fuzz: planted bug %d hit at run %llu\n", bug_id,
-          static_cast<unsigned long long>(run));
-  fflush(stderr);
-  reported = true;
-  if (!keep_going) __builtin_trap();
+  if (hit) remcov_fuzz::ReportPlantedBugHit(bug_id, run);
 }
 
 }  // namespace remcov_thirdparty_fuzz

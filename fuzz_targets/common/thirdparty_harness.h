@@ -49,12 +49,9 @@ uint64_t WorkerThreadsStarted();
 // library, outside every input's sections.
 void StartBackgroundThread(void (*loop)());
 
-// If `hit` (the planted bug `bug_id` was hit during the input), prints
-// "remcov-fuzz: planted bug BUG_ID hit at run RUN" (the line
-// tests/libfuzzer/run_fuzzer.sh, tests/afl/run_afl.sh and
-// bench/fuzz_campaign.sh read) and traps. With REMCOV_FUZZ_BUG_CONTINUE=1 in
-// the environment it prints the line for the first hit only and does not
-// trap, so that a libFuzzer run lasts its whole time budget.
+// If `hit` (the planted bug `bug_id` was hit during the input), reports it
+// as planted_bug.h says: a line, then a trap (or, with
+// REMCOV_FUZZ_BUG_CONTINUE=1, the first hit's line only).
 void ReportPlantedBug(int bug_id, bool hit, uint64_t run);
 
 // What the shared entry points (entry.cc, libfuzzer_remcov.cc) need of a

@@ -8,9 +8,9 @@
 #define REMCOV_EXAMPLES_SERVICE_FUZZ_FUZZ_COMMON_H_
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 
+#include "planted_bug.h"
 #include "server.h"
 #include "service_api.h"
 
@@ -42,19 +42,16 @@ inline int WantedBug() {
   return wanted;
 }
 
-// Traps if the input just run hit a (wanted) planted bug. `run` is the
-// 1-based number of inputs run so far (libFuzzer's own count, which includes
-// the seeds); scripts/runs-to-bug.sh reads the line printed here.
+// Reports a (wanted) planted bug the input just run hit, as planted_bug.h
+// says (a line, then a trap). `run` is the 1-based number of inputs run so
+// far (libFuzzer's own count, which includes the seeds).
 inline void ReportPlantedBugs(const remcov_service::ServiceApi& api,
                               const BugHits& before, uint64_t run) {
   const BugHits after = ReadBugHits(api);
   for (int id = 1; id < remcov_service::kNumBugs; id++) {
     if (after.n[id] == before.n[id]) continue;
     if (WantedBug() != 0 && WantedBug() != id) continue;
-    fprintf(stderr, "remcov-fuzz: planted bug %d hit at run %llu\n", id,
-            static_cast<unsigned long long>(run));
-    fflush(stderr);
-    __builtin_trap();
+    remcov_fuzz::ReportPlantedBugHit(id, run);
   }
 }
 

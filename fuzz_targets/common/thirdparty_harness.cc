@@ -9,6 +9,7 @@
 
 #include "remcov/remcov.h"
 #include "remcov/thread_pool.h"
+
 #include "planted_bug.h"
 
 namespace remcov_thirdparty_fuzz {

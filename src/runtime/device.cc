@@ -958,17 +958,30 @@ int PrivateDescriptor(int fd) {
   return fcntl(fd, F_DUPFD_CLOEXEC, HighDescriptorBase());
 }
 
+namespace {
+
+// What both exec hooks start with: this process's pid and its used slots.
+// False in a vfork child (it runs on its parent's memory and changes
+// nothing), before the first ownership (no device to prepare), and when the
+// table's lock is held: an exec may come from a signal handler that
+// interrupted the lock's holder on this thread, and must not wait for it.
+bool ExecHookStart(pid_t* self, uint32_t* used) {
+  // Set by the first ownership (SelfPid); a vfork child sees its parent's.
+  *self = g_self_pid.load(std::memory_order_acquire);
+  if (*self == 0 || *self != getpid()) return false;
+  std::unique_lock<std::mutex> table(g_table_mu, std::try_to_lock);
+  if (!table.owns_lock()) return false;
+  *used = g_slots_used;
+  return true;
+}
+
+}  // namespace
+
 void PrepareExec(ThreadState& t) {
   ErrnoSaver errno_saver;
-  // Set by the first ownership (SelfPid); a vfork child sees its parent's.
-  const pid_t self = g_self_pid.load(std::memory_order_acquire);
-  if (self == 0 || self != getpid()) return;
+  pid_t self;
   uint32_t used;
-  {
-    std::unique_lock<std::mutex> table(g_table_mu, std::try_to_lock);
-    if (!table.owns_lock()) return;
-    used = g_slots_used;
-  }
+  if (!ExecHookStart(&self, &used)) return;
   for (uint32_t i = 0; i < used; i++) {
     Device* d = DeviceAt(i);
     std::unique_lock<std::mutex> lock(d->mu, std::try_to_lock);
@@ -982,7 +995,7 @@ void PrepareExec(ThreadState& t) {
       continue;
     }
     if (sh->owner_pid == self) {
-      d->exec_prepared = true;
+      d->exec_prepared.store(true, std::memory_order_relaxed);
       d->exec_saved_tid = sh->owner_tid;
       d->exec_carried_fd = -1;
       sh->owner_tid = d->owner == &t ? self : kOwnerEndedAtExec;
@@ -1001,18 +1014,17 @@ void PrepareExec(ThreadState& t) {
 
 void ExecFailed() {
   ErrnoSaver errno_saver;
-  const pid_t self = g_self_pid.load(std::memory_order_acquire);
-  if (self == 0 || self != getpid()) return;
+  pid_t self;
   uint32_t used;
-  {
-    std::lock_guard<std::mutex> table(g_table_mu);
-    used = g_slots_used;
-  }
+  if (!ExecHookStart(&self, &used)) return;
   for (uint32_t i = 0; i < used; i++) {
     Device* d = DeviceAt(i);
+    // Only a prepared device is waited for: PrepareExec held its lock, so
+    // no code this exec interrupted holds it.
+    if (!d->exec_prepared.load(std::memory_order_relaxed)) continue;
     std::lock_guard<std::mutex> lock(d->mu);
-    if (!d->exec_prepared) continue;
-    d->exec_prepared = false;
+    if (!d->exec_prepared.load(std::memory_order_relaxed)) continue;
+    d->exec_prepared.store(false, std::memory_order_relaxed);
     SharedLock shared(d->sh());
     DeviceShared* sh = d->sh();
     if (sh->owner_pid == self &&

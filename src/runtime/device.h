@@ -88,7 +88,8 @@ struct Device {
   bool has_fd = false;  // this process may hold a descriptor naming it
   // What PrepareExec changed, for ExecFailed: the owner thread id it
   // replaced and the descriptor it opened for the next image (-1: none).
-  bool exec_prepared = false;
+  // exec_prepared is written under mu; ExecFailed reads it first without mu.
+  std::atomic<bool> exec_prepared{false};
   int32_t exec_saved_tid = 0;
   int exec_carried_fd = -1;
   uint64_t size = 0;  // words of the local mapping (sh->size)

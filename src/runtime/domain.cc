@@ -69,6 +69,27 @@ size_t FormatFields(const uint64_t (&fields)[N], char* buf, size_t n) {
   buf[len] = '\0';
   return len;
 }
+// Reads what FormatFields writes: exactly N ':'-separated numbers, field i
+// at most max[i], each in ParseNumber's syntax (no sign, no spaces). False
+// for anything else.
+template <size_t N>
+bool ParseFields(const char* text, const uint64_t (&max)[N],
+                 uint64_t (&out)[N]) {
+  const char* p = text;
+  for (size_t i = 0; i < N; i++) {
+    char field[24];
+    size_t len = 0;
+    while (p[len] != '\0' && p[len] != ':') len++;
+    if (len == 0 || len >= sizeof field) return false;
+    memcpy(field, p, len);
+    field[len] = '\0';
+    if (!ParseNumber(field, 0, max[i], &out[i])) return false;
+    p += len;
+    if (i + 1 < N ? *p != ':' : *p != '\0') return false;
+    p++;
+  }
+  return true;
+}
 
 // Whether g_domain is the family domain (guarded by g_join_mu; a fork child
 // inherits it with the mapping).
@@ -357,16 +378,7 @@ void JoinFamilyFromEnvironment() {
   const char* text = getenv(kFamilyDomainEnv);
   if (text == nullptr) return;
   uint64_t f[3];
-  const uint64_t max[3] = {INT32_MAX, UINT64_MAX, UINT64_MAX};
-  const char* p = text;
-  for (int i = 0; i < 3; i++) {
-    char* end = nullptr;
-    errno = 0;
-    f[i] = strtoull(p, &end, 10);
-    if (end == p || errno != 0 || f[i] > max[i] || *end != (i < 2 ? ':' : '\0'))
-      return;
-    p = end + 1;
-  }
+  if (!ParseFields(text, {INT32_MAX, UINT64_MAX, UINT64_MAX}, f)) return;
   const int fd = static_cast<int>(f[0]);
   struct stat st;
   if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != f[1] ||
@@ -579,22 +591,11 @@ size_t FormatInheritedHandle(uint64_t handle, const DomainRecord& r, char* buf,
 
 bool ParseInheritedHandle(const char* text, uint64_t* handle, DomainRecord* r) {
   uint64_t f[10];
-  const uint64_t max[10] = {UINT64_MAX, INT32_MAX,  INT32_MAX,  UINT64_MAX,
-                            UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT32_MAX,
-                            UINT32_MAX, UINT32_MAX};
-  const char* p = text;
-  for (int i = 0; i < 10; i++) {
-    char field[24];
-    size_t len = 0;
-    while (p[len] != '\0' && p[len] != ':') len++;
-    if (len == 0 || len >= sizeof field) return false;
-    memcpy(field, p, len);
-    field[len] = '\0';
-    if (!ParseNumber(field, 0, max[i], &f[i])) return false;
-    p += len;
-    if (i < 9 ? *p != ':' : *p != '\0') return false;
-    p++;
-  }
+  if (!ParseFields(text,
+                   {UINT64_MAX, INT32_MAX, INT32_MAX, UINT64_MAX, UINT64_MAX,
+                    UINT64_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX},
+                   f))
+    return false;
   DomainRecord out;
   out.pid = static_cast<int32_t>(f[1]);
   out.fd = static_cast<int32_t>(f[2]);

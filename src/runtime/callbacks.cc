@@ -169,7 +169,8 @@ REMCOV_INTERNAL_CALLBACK void __sanitizer_cov_trace_const_cmp8(uint64_t arg1,
 
 // cases[0] is the number of cases, cases[1] the operand width in bits, then the
 // case constants. One record per case, constant first (arg1 = case, arg2 =
-// val), as kernel/kcov.c does. Mode and capacity are checked once per switch,
+// val), as kernel/kcov.c does (counters mode with comparisons: at most two,
+// below). Mode and capacity are checked once per switch,
 // and the count is published once, after all records.
 namespace remcov::internal {
 namespace {
@@ -195,8 +196,32 @@ __attribute__((noinline)) REMCOV_INTERNAL_NO_COVERAGE void TraceSwitchEnabled(
       return;  // the kernel ignores other widths
   }
   type |= REMCOV_KCOV_CMP_CONST;
-  const uint64_t n = cases[0];
+  uint64_t n = cases[0];
   const uint64_t* consts = cases + 2;
+  uint64_t nearest[2];
+  if (t.map != nullptr) {
+    // Counters with comparisons (remcov's extension for fuzzers,
+    // docs/kcov.md): a fuzzer's switch records, not the kernel's one per
+    // case. Nothing when every case or the value is below 256 (the records
+    // would only offer small constants that mutations find anyway); else the
+    // nearest case below the value and the nearest above, those that exist.
+    // The compilers pass the cases in ascending order.
+    if (n == 0 || consts[n - 1] < 256 || val < 256) return;
+    uint64_t lo = 0, hi = n;  // the first case >= val
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      if (consts[mid] < val) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    const uint64_t above = lo < n && consts[lo] == val ? lo + 1 : lo;
+    n = 0;
+    if (lo > 0) nearest[n++] = consts[lo - 1];
+    if (above < cases[0]) nearest[n++] = consts[above];
+    consts = nearest;
+  }
   uint64_t* area = t.area;
   uint64_t stored = Area::AppendLocal(area[0], area, t.capacity, 4, n,
                                       [&](uint64_t* rec, uint64_t i) {

@@ -2,8 +2,9 @@
 // remcov's counters mode (include/remcov/kcov_abi.h,
 // REMCOV_KCOV_TRACE_COUNTERS; docs/kcov.md, "Counters mode"): its errors, the
 // slots and saturating counts of a local trace, comparisons recorded in the
-// same run, remote sections on several threads adding into one map exactly,
-// and a section that straddles KCOV_DISABLE dropped and counted.
+// same run (switches as a fuzzer wants them), remote sections on several
+// threads adding into one map exactly, and a section that straddles
+// KCOV_DISABLE dropped and counted.
 #include <errno.h>
 #include <stdint.h>
 
@@ -154,33 +155,90 @@ TEST(CountersTest, PlainTracePcCallsCountNothing) {
   EXPECT_GE(*std::max_element(counting.begin(), counting.end()), 100);
 }
 
-// One run gives counters and the comparison records a CMP trace gives.
-TEST(CountersTest, ComparisonsAreRecordedInTheSameRun) {
-  auto cmp = Collector::Open(RuntimeBackend(), 1 << 16);
-  ASSERT_TRUE(cmp.ok());
-  ASSERT_TRUE(cmp->Enable(TraceMode::kCmp).ok());
-  (void)fixture_counting_compare(1, 2, 3, 4, 5);
-  std::vector<CmpRecord> want(cmp->Cmps().begin(), cmp->Cmps().end());
-  ASSERT_TRUE(cmp->Disable().ok());
-
-  auto cc = Collector::Open(RuntimeBackend(), kMapWords + (1 << 12));
-  ASSERT_TRUE(cc.ok());
-  ASSERT_TRUE(cc->EnableCounters({kBits, true}).ok());
-  (void)fixture_counting_compare(1, 2, 3, 4, 5);
-  std::vector<CmpRecord> got(cc->Cmps().begin(), cc->Cmps().end());
-  const std::vector<uint8_t> map = Copy(cc->Counters());
-  ASSERT_TRUE(cc->Validate(TraceMode::kCmp).ok());
-  ASSERT_TRUE(cc->Disable().ok());
-
+// The fixture's records of one run of `work`, in CMP mode (kernel ABI) and
+// in counters mode with comparisons, and whether the counters-mode run
+// counted anything.
+struct CmpRuns {
+  std::vector<CmpRecord> cmp;
+  std::vector<CmpRecord> counters;
+  bool counted = false;
+};
+template <typename Work>
+CmpRuns RunBothModes(Work work) {
+  CmpRuns out;
   auto in_fixture = [](const CmpRecord& r) {
     return !FixtureFunction(r.ip).empty();
   };
-  std::erase_if(want, [&](const CmpRecord& r) { return !in_fixture(r); });
-  std::erase_if(got, [&](const CmpRecord& r) { return !in_fixture(r); });
-  EXPECT_EQ(want.size(), 7u);  // 4 compares, 3 switch cases
-  EXPECT_EQ(got, want);
-  EXPECT_GT(std::count_if(map.begin(), map.end(), [](uint8_t v) { return v; }),
-            0);
+  auto cmp = Collector::Open(RuntimeBackend(), 1 << 16);
+  EXPECT_TRUE(cmp.ok());
+  if (!cmp.ok() || !cmp->Enable(TraceMode::kCmp).ok()) return out;
+  work();
+  out.cmp.assign(cmp->Cmps().begin(), cmp->Cmps().end());
+  EXPECT_TRUE(cmp->Disable().ok());
+
+  auto cc = Collector::Open(RuntimeBackend(), kMapWords + (1 << 12));
+  EXPECT_TRUE(cc.ok());
+  if (!cc.ok() || !cc->EnableCounters({kBits, true}).ok()) return out;
+  work();
+  out.counters.assign(cc->Cmps().begin(), cc->Cmps().end());
+  const std::vector<uint8_t> map = Copy(cc->Counters());
+  EXPECT_TRUE(cc->Validate(TraceMode::kCmp).ok());
+  EXPECT_TRUE(cc->Disable().ok());
+  out.counted =
+      std::any_of(map.begin(), map.end(), [](uint8_t v) { return v; });
+  std::erase_if(out.cmp, [&](const CmpRecord& r) { return !in_fixture(r); });
+  std::erase_if(out.counters,
+                [&](const CmpRecord& r) { return !in_fixture(r); });
+  return out;
+}
+
+// One run gives counters and the comparison records a CMP trace gives, except
+// for switches: a fuzzer's records there (the nearest case below and above
+// the value), not the kernel's one per case.
+TEST(CountersTest, ComparisonsAreRecordedInTheSameRun) {
+  // e: the switch's value. Its cases are 1, 100 and 1000; `near` lists the
+  // cases counters mode records, in that order.
+  const struct {
+    uint64_t e;
+    std::vector<uint64_t> near;
+  } kCases[] = {
+      {5, {}},             // a value below 256: nothing
+      {100, {}},           // a case, but below 256
+      {500, {100, 1000}},  // between two cases
+      {1000, {100}},       // the largest case: only the one below
+      {2000, {1000}},      // above every case
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.e);
+    const CmpRuns runs =
+        RunBothModes([&] { (void)fixture_counting_compare(1, 2, 3, 4, c.e); });
+    EXPECT_TRUE(runs.counted);
+    // CMP mode: 4 compares, then the 3 cases {case, value}.
+    ASSERT_EQ(runs.cmp.size(), 7u);
+    std::vector<CmpRecord> want(runs.cmp.begin(), runs.cmp.begin() + 4);
+    for (size_t i = 4; i < 7; i++) {
+      const CmpRecord& r = runs.cmp[i];
+      EXPECT_TRUE(r.is_const());
+      EXPECT_EQ(r.arg2, c.e);
+      if (std::find(c.near.begin(), c.near.end(), r.arg1) != c.near.end())
+        want.push_back(r);
+    }
+    EXPECT_EQ(want.size(), 4 + c.near.size());
+    EXPECT_EQ(runs.counters, want);
+  }
+}
+
+// A switch whose cases are all below 256 records nothing in counters mode,
+// whatever the value; CMP mode records its 3 cases.
+TEST(CountersTest, ASwitchOfSmallCasesRecordsNothing) {
+  for (const uint64_t v : {uint64_t{7}, uint64_t{300}}) {
+    SCOPED_TRACE(v);
+    const CmpRuns runs =
+        RunBothModes([&] { (void)fixture_counting_small_switch(v); });
+    EXPECT_TRUE(runs.counted);
+    EXPECT_EQ(runs.cmp.size(), 3u);
+    EXPECT_TRUE(runs.counters.empty());
+  }
 }
 
 // The map of one local run of Work(), on a thread of its own.

@@ -25,7 +25,8 @@
 # with -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON), 60 seconds, seeds "1 2 3", a
 # temporary work directory. -x gives both fuzzers the target's dictionary
 # (sort.dict, zstd.dict, service.dict). -F afl|libfuzzer runs that fuzzer's
-# two variants only.
+# two variants only. -c runs AFL++'s remcov variant in counters mode
+# (REMCOV_AFL_COUNTERS=1, docs/afl.md) instead of PC mode.
 #
 # Columns: fuzzer, variant, seed, seconds (budget), execs, execs_per_sec,
 # stability (AFL++'s own figure; empty for libFuzzer), coverage and
@@ -38,11 +39,12 @@
 # Exit codes: 0 done; 2 usage error or a missing binary or tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: $0 [-T sqlite|zstd|service] [-F afl|libfuzzer] [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-x] -o OUT.csv"
+usage="usage: $0 [-T sqlite|zstd|service] [-F afl|libfuzzer] [-c] [-b BUILD_DIR] [-t SECONDS] [-s SEEDS] [-w WORKDIR] [-x] -o OUT.csv"
 target=sqlite build=build/clang-rel secs=60 seeds="1 2 3" work="" out="" dict=0
-fuzzers="afl libfuzzer"
-while getopts "T:F:b:t:s:w:o:x" opt; do
+fuzzers="afl libfuzzer" afl_counters=0
+while getopts "T:F:cb:t:s:w:o:x" opt; do
   case $opt in
+    c) afl_counters=1 ;;
     F) fuzzers=$OPTARG ;;
     T) target=$OPTARG ;;
     b) build=$OPTARG ;;
@@ -58,9 +60,11 @@ done
 [[ $fuzzers == "afl libfuzzer" || $fuzzers == afl || $fuzzers == libfuzzer ]] ||
   { echo "$usage" >&2; exit 2; }
 rt=$build/src/libfuzzer/libremcov_runtime_libfuzzer.a
-check_binaries() {  # check_binaries FILE...
-  local f tool
-  for f in "$@" "$rt"; do
+check_binaries() {  # check_binaries AFL_REMCOV FUZZ_REMCOV FUZZ_GLOBAL: those of -F
+  local f tool want=("$rt")
+  [[ $fuzzers == *afl* ]] && want+=("$1")
+  [[ $fuzzers == *libfuzzer* ]] && want+=("$2" "$3")
+  for f in "${want[@]}"; do
     [[ -e $f ]] || { echo "missing $f (build it in a clang build; the third-party targets need -DREMCOV_BUILD_THIRDPARTY_FUZZ=ON)" >&2; exit 2; }
   done
   for tool in afl-fuzz afl-clang-fast afl-clang-fast++ clang++-14; do
@@ -175,8 +179,10 @@ run_afl() {  # run_afl VARIANT BINARY SEED
   local dir=$work/afl-$1-$3 x=()
   rm -rf "$dir" && mkdir -p "$dir"
   ((dict)) && x=(-x "$dict_file")
-  afl-fuzz -s "$3" -t 2000 -i "$seeds_dir" -o "$dir/out" -V "$secs" "${x[@]}" \
-    -- "$2" > "$dir/log" 2>&1 || true
+  local counters=0
+  [[ $1 == remcov ]] && counters=$afl_counters
+  REMCOV_AFL_COUNTERS=$counters afl-fuzz -s "$3" -t 2000 -i "$seeds_dir" \
+    -o "$dir/out" -V "$secs" "${x[@]}" -- "$2" > "$dir/log" 2>&1 || true
   local d=$dir/out/default
   if [[ ! -f $d/fuzzer_stats ]]; then echo "afl $1 seed $3: no fuzzer_stats ($dir/log)" >&2; return; fi
   local first runs="" at=""

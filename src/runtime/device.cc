@@ -960,28 +960,31 @@ int PrivateDescriptor(int fd) {
 
 namespace {
 
-// What both exec hooks start with: this process's pid and its used slots.
-// False in a vfork child (it runs on its parent's memory and changes
-// nothing), before the first ownership (no device to prepare), and when the
-// table's lock is held: an exec may come from a signal handler that
-// interrupted the lock's holder on this thread, and must not wait for it.
-bool ExecHookStart(pid_t* self, uint32_t* used) {
+// Whether this process's exec hooks may act: not in a vfork child (it runs
+// on its parent's memory and changes nothing), and not before the first
+// ownership (no device to prepare).
+bool ExecHooksApply(pid_t* self) {
   // Set by the first ownership (SelfPid); a vfork child sees its parent's.
   *self = g_self_pid.load(std::memory_order_acquire);
-  if (*self == 0 || *self != getpid()) return false;
-  std::unique_lock<std::mutex> table(g_table_mu, std::try_to_lock);
-  if (!table.owns_lock()) return false;
-  *used = g_slots_used;
-  return true;
+  return *self != 0 && *self == getpid();
 }
 
 }  // namespace
 
 void PrepareExec(ThreadState& t) {
   ErrnoSaver errno_saver;
+  t.exec_slots = 0;
   pid_t self;
+  if (!ExecHooksApply(&self)) return;
   uint32_t used;
-  if (!ExecHookStart(&self, &used)) return;
+  {
+    // Only tried: the exec may come from a signal handler that interrupted
+    // the lock's holder on this thread.
+    std::unique_lock<std::mutex> table(g_table_mu, std::try_to_lock);
+    if (!table.owns_lock()) return;
+    used = g_slots_used;
+  }
+  t.exec_slots = used;
   for (uint32_t i = 0; i < used; i++) {
     Device* d = DeviceAt(i);
     std::unique_lock<std::mutex> lock(d->mu, std::try_to_lock);
@@ -995,7 +998,7 @@ void PrepareExec(ThreadState& t) {
       continue;
     }
     if (sh->owner_pid == self) {
-      d->exec_prepared.store(true, std::memory_order_relaxed);
+      d->exec_prepared.store(&t, std::memory_order_relaxed);
       d->exec_saved_tid = sh->owner_tid;
       d->exec_carried_fd = -1;
       sh->owner_tid = d->owner == &t ? self : kOwnerEndedAtExec;
@@ -1012,19 +1015,23 @@ void PrepareExec(ThreadState& t) {
   }
 }
 
-void ExecFailed() {
+void ExecFailed(ThreadState& t) {
   ErrnoSaver errno_saver;
+  // The slots PrepareExec looked at: the table only grows, so no lock is
+  // needed (one held by another thread must not leave the devices prepared
+  // after a failed exec, execvp's tries of each PATH directory included).
+  const uint32_t used = t.exec_slots;
+  t.exec_slots = 0;
   pid_t self;
-  uint32_t used;
-  if (!ExecHookStart(&self, &used)) return;
+  if (!ExecHooksApply(&self)) return;
   for (uint32_t i = 0; i < used; i++) {
     Device* d = DeviceAt(i);
-    // Only a prepared device is waited for: PrepareExec held its lock, so
-    // no code this exec interrupted holds it.
-    if (!d->exec_prepared.load(std::memory_order_relaxed)) continue;
+    // Only the devices this exec prepared are waited for: PrepareExec held
+    // their locks, so no code this exec interrupted holds them.
+    if (d->exec_prepared.load(std::memory_order_relaxed) != &t) continue;
     std::lock_guard<std::mutex> lock(d->mu);
-    if (!d->exec_prepared.load(std::memory_order_relaxed)) continue;
-    d->exec_prepared.store(false, std::memory_order_relaxed);
+    if (d->exec_prepared.load(std::memory_order_relaxed) != &t) continue;
+    d->exec_prepared.store(nullptr, std::memory_order_relaxed);
     SharedLock shared(d->sh());
     DeviceShared* sh = d->sh();
     if (sh->owner_pid == self &&

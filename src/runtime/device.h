@@ -86,10 +86,11 @@ struct Device {
   ino_t ino = 0;
   int fd = -1;          // the descriptor of the call in progress
   bool has_fd = false;  // this process may hold a descriptor naming it
-  // What PrepareExec changed, for ExecFailed: the owner thread id it
-  // replaced and the descriptor it opened for the next image (-1: none).
-  // exec_prepared is written under mu; ExecFailed reads it first without mu.
-  std::atomic<bool> exec_prepared{false};
+  // What PrepareExec changed, for ExecFailed: the thread whose exec
+  // prepared the device (null: none), the owner thread id it replaced and
+  // the descriptor it opened for the next image (-1: none). exec_prepared is
+  // written under mu; ExecFailed reads it first without mu.
+  std::atomic<const ThreadState*> exec_prepared{nullptr};
   int32_t exec_saved_tid = 0;
   int exec_carried_fd = -1;
   uint64_t size = 0;  // words of the local mapping (sh->size)
@@ -241,12 +242,13 @@ size_t CommonHandleEntryValue(const ThreadState& t, bool new_process, char* buf,
 // (the new image returns it to INIT, counted in owner_exits). Either gets a
 // descriptor that survives exec when the ones this process used for it are
 // close-on-exec (the new image finds the device through it, AdoptIfOwned,
-// and makes it close-on-exec). ExecFailed undoes it. Nothing in a vfork
-// child (its views are its parent's). No allocation; the view and
-// control-page mutexes are only tried (an exec from a signal handler that
-// interrupted their holder leaves that device as it is).
+// and makes it close-on-exec). ExecFailed(t) undoes what t's PrepareExec
+// did. Nothing in a vfork child (its views are its parent's). No allocation;
+// PrepareExec only tries the table, view and control-page mutexes (an exec
+// from a signal handler that interrupted their holder leaves that device as
+// it is), and ExecFailed takes only those of the devices it prepared.
 void PrepareExec(ThreadState& t);
-void ExecFailed();
+void ExecFailed(ThreadState& t);
 
 // A view of another domain member's device for its registration r (domain.h):
 // the one this process has, or one attached through the registrant's

@@ -343,7 +343,7 @@ class PreparedExec {
   ~PreparedExec() {  // only reached when exec failed
     ErrnoSaver errno_saver;
     if (domain_fd_ >= 0) fcntl(domain_fd_, F_SETFD, FD_CLOEXEC);
-    ExecFailed();
+    ExecFailed(tls_state);
   }
   PreparedExec(const PreparedExec&) = delete;
   PreparedExec& operator=(const PreparedExec&) = delete;

@@ -152,6 +152,9 @@ struct ThreadState {
   // (pid << 32 | tid) once computed: this thread as the holder of a device's
   // cross-process move lock (remote.cc). 0 = not yet; cleared in a fork child.
   uint64_t move_identity = 0;
+  // The device slots this thread's exec in progress looked at (PrepareExec),
+  // for ExecFailed, which then needs no table lock. 0 = none.
+  uint32_t exec_slots = 0;
 };
 
 // Initial-exec TLS (set for the whole runtime target): one %fs-relative load

@@ -17,6 +17,16 @@
 
 #include "thirdparty_harness.h"
 
+#ifdef REMCOV_FUZZ_GLOBAL
+#include <string.h>
+
+// clang's inline 8-bit counters of the instrumented code (the section
+// -fsanitize=fuzzer-no-link fills), for REMCOV_FUZZ_STABILITY_RUNS; absent
+// in the afl-clang-fast baseline, whose map is AFL++'s.
+extern "C" uint8_t __start___sancov_cntrs[] __attribute__((weak));
+extern "C" uint8_t __stop___sancov_cntrs[] __attribute__((weak));
+#endif
+
 namespace {
 bool g_started = false;
 uint64_t g_runs = 0;
@@ -43,5 +53,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   target.run_input(data, size);
   remcov_thirdparty_fuzz::ReportPlantedBug(
       target.bug_id, target.bug_hits() != before, ++g_runs);
+#ifdef REMCOV_FUZZ_GLOBAL
+  // REMCOV_FUZZ_STABILITY_RUNS: the same input again, each time from zeroed
+  // counters, as libFuzzer clears them before an input.
+  if (__start___sancov_cntrs != nullptr) {
+    const std::span<uint8_t> counters(
+        __start___sancov_cntrs,
+        static_cast<size_t>(__stop___sancov_cntrs - __start___sancov_cntrs));
+    remcov_thirdparty_fuzz::MeasureStability(counters, [&] {
+      memset(counters.data(), 0, counters.size());
+      target.run_input(data, size);
+    });
+  }
+#endif
   return 0;
 }

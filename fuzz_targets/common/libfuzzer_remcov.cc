@@ -64,5 +64,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   remcov_thirdparty_fuzz::ReportPlantedBug(
       target.bug_id, target.bug_hits() != before, ++g_runs);
+  // REMCOV_FUZZ_STABILITY_RUNS: the same input again, from the adaptor's
+  // counters (RunOne clears and fills them).
+  remcov_thirdparty_fuzz::MeasureStability(
+      remcov::LibFuzzerAdaptor::Counters(), [adaptor, &target, data, size] {
+        (void)adaptor->RunOne(
+            [&target, data, size] { target.run_input(data, size); });
+      });
   return 0;
 }

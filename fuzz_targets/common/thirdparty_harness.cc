@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <vector>
 
 #include "remcov/remcov.h"
 #include "remcov/thread_pool.h"
@@ -75,6 +76,74 @@ void StartBackgroundThread(void (*loop)()) {
     abort();
   }
   pthread_detach(t);
+}
+
+namespace {
+struct Stability {
+  unsigned runs = 0;
+  uint64_t inputs = 0;
+  std::vector<uint8_t> seen;      // slot set by some run of some input
+  std::vector<uint8_t> variable;  // slot varied between runs of an input
+};
+Stability& GetStability() {
+  static Stability* s = new Stability();  // read at exit: never destroyed
+  return *s;
+}
+void PrintStability() {
+  const Stability& s = GetStability();
+  size_t slots = 0, variable = 0;
+  for (size_t i = 0; i < s.seen.size(); i++) {
+    slots += s.seen[i];
+    variable += s.variable[i];
+  }
+  fprintf(stderr,
+          "remcov-fuzz: stability: inputs %llu runs %u slots %zu variable %zu "
+          "stability %.2f%%\n",
+          static_cast<unsigned long long>(s.inputs), s.runs, slots, variable,
+          slots == 0 ? 0.0
+                     : 100.0 * static_cast<double>(slots - variable) /
+                           static_cast<double>(slots));
+}
+}  // namespace
+
+unsigned StabilityRuns() {
+  static const unsigned runs = [] {
+    const char* v = getenv("REMCOV_FUZZ_STABILITY_RUNS");
+    if (v == nullptr) return 0u;
+    char* end = nullptr;
+    const unsigned long n = strtoul(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end != '\0' || n < 2 || n > 1000) {
+      fprintf(stderr,
+              "remcov-fuzz: REMCOV_FUZZ_STABILITY_RUNS=%s: expected a number "
+              "from 2 to 1000\n",
+              v);
+      exit(2);
+    }
+    GetStability().runs = static_cast<unsigned>(n);
+    atexit(PrintStability);
+    return static_cast<unsigned>(n);
+  }();
+  return runs;
+}
+
+void MeasureStability(std::span<const uint8_t> counters,
+                      const std::function<void()>& run) {
+  Stability& s = GetStability();
+  const unsigned n = StabilityRuns();
+  if (n == 0 || counters.empty()) return;
+  s.seen.resize(counters.size());
+  s.variable.resize(counters.size());
+  std::vector<unsigned> hits(counters.size());
+  for (unsigned r = 0; r < n; r++) {
+    run();
+    for (size_t i = 0; i < counters.size(); i++) hits[i] += counters[i] != 0;
+  }
+  for (size_t i = 0; i < counters.size(); i++) {
+    if (hits[i] == 0) continue;
+    s.seen[i] = 1;
+    if (hits[i] != n) s.variable[i] = 1;
+  }
+  s.inputs++;
 }
 
 void ReportPlantedBug(int bug_id, bool hit, uint64_t run) {

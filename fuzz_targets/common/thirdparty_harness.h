@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include <functional>
+#include <span>
 
 namespace remcov_thirdparty_fuzz {
 
@@ -72,6 +73,23 @@ struct Target {
   size_t cmp_words;
 };
 const Target& FuzzTarget();
+
+// The stability of a libFuzzer build's feedback, measured inside the target
+// (docs/fuzzing.md, "Third-party targets"). With
+// REMCOV_FUZZ_STABILITY_RUNS=N (2 to 1000) in the environment, each input
+// libFuzzer gives the target is run N times more, and the feedback array's
+// slots each run set are compared. As AFL++ counts (hit or not, no
+// buckets), a slot is variable when some runs of one input set it and
+// others did not; stability is the share of the slots ever set that never
+// varied. At exit the target prints
+//   remcov-fuzz: stability: inputs I runs N slots S variable V stability P%
+// Run it over a corpus with -runs=0 (libFuzzer runs each file once).
+// N, or 0 without the variable; a malformed value exits with a message.
+unsigned StabilityRuns();
+// Runs the input N = StabilityRuns() times: `run` must leave the input's
+// feedback in `counters` (zeroing it first is its job).
+void MeasureStability(std::span<const uint8_t> counters,
+                      const std::function<void()>& run);
 
 }  // namespace remcov_thirdparty_fuzz
 

@@ -49,6 +49,19 @@ remcov::LibFuzzerAdaptor* GetAdaptor() {
 
 uint64_t g_runs = 0;
 
+// One run of the input through the adaptor; a failed run aborts (its
+// feedback would be wrong), whether libFuzzer or the stability meter asked.
+void RunOrDie(remcov::LibFuzzerAdaptor* adaptor,
+              const remcov_thirdparty_fuzz::Target& target, const uint8_t* data,
+              size_t size) {
+  remcov::Status s =
+      adaptor->RunOne([&target, data, size] { target.run_input(data, size); });
+  if (!s.ok()) {
+    fprintf(stderr, "remcov-fuzz: %s\n", s.ToString().c_str());
+    abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -56,20 +69,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const remcov_thirdparty_fuzz::Target& target =
       remcov_thirdparty_fuzz::FuzzTarget();
   const unsigned long before = target.bug_hits();
-  remcov::Status s =
-      adaptor->RunOne([&target, data, size] { target.run_input(data, size); });
-  if (!s.ok()) {
-    fprintf(stderr, "remcov-fuzz: %s\n", s.ToString().c_str());
-    abort();
-  }
+  RunOrDie(adaptor, target, data, size);
   remcov_thirdparty_fuzz::ReportPlantedBug(
       target.bug_id, target.bug_hits() != before, ++g_runs);
   // REMCOV_FUZZ_STABILITY_RUNS: the same input again, from the adaptor's
   // counters (RunOne clears and fills them).
   remcov_thirdparty_fuzz::MeasureStability(
       remcov::LibFuzzerAdaptor::Counters(), [adaptor, &target, data, size] {
-        (void)adaptor->RunOne(
-            [&target, data, size] { target.run_input(data, size); });
+        RunOrDie(adaptor, target, data, size);
       });
   return 0;
 }
